@@ -1,0 +1,56 @@
+/**
+ * Typed errors. Every error a user can provoke carries the exit code the CLI
+ * or daemon should end with, and a one-line message that names the thing and
+ * the fix. Anything else reaching the top level is a bug and is reported as such.
+ */
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  unavailable: 3,
+  remote: 255,
+} as const;
+export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class FlotillaError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode = ExitCode.failure,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Input from a user (unit file, flag, config, API body) is not acceptable. */
+export class InvalidInputError extends FlotillaError {
+  constructor(message: string) {
+    super(message, ExitCode.failure);
+  }
+}
+
+/** Command-line usage error: unknown flag or command, wrong argument count. */
+export class UsageError extends FlotillaError {
+  constructor(message: string) {
+    super(message, ExitCode.usage);
+  }
+}
+
+/** The cluster store (etcd) could not be reached or did not answer in time. */
+export class StoreUnavailableError extends FlotillaError {
+  constructor(detail: string) {
+    super(`cluster store unreachable: ${detail}`, ExitCode.unavailable);
+  }
+}
+
+/** A conditional (fenced) write lost: another writer or a newer engine won. */
+export class FencedWriteError extends FlotillaError {
+  constructor(what: string) {
+    super(`write rejected by fencing condition: ${what}`);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
