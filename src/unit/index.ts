@@ -1,0 +1,25 @@
+export { UnitFile, UnitFileError, type UnitOption } from './unit-file.js';
+export {
+  validateUnitName,
+  parseUnitName,
+  mangleUnitName,
+  shortHash,
+  UNIT_NAME_MAX,
+  UNIT_TYPES,
+  TEMPLATE_UNIT_TYPES,
+  MANGLE_SUFFIXES,
+  type UnitNameInfo,
+} from './name.js';
+export {
+  parseRequirements,
+  validateRequirements,
+  parseMultivalueLine,
+  isTruthy,
+  KNOWN_REQUIREMENT_KEYS,
+  X_FLEET_SECTION,
+  type UnitRequirements,
+} from './requirements.js';
+export { expandSpecifiers } from './specifiers.js';
+export { globMatch, globIsValid } from './glob.js';
+export { validateUnitFile, validateUnit } from './validate.js';
+export { LINE_MAX } from './lexer.js';
