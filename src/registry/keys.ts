@@ -1,0 +1,70 @@
+/**
+ * The etcd key schema, in one place. Every key Flotilla reads or writes is
+ * built here; nothing else concatenates key strings.
+ *
+ *   P/units/<unit>                 UnitRecord: content hash + desired state    (user)
+ *   P/content/<sha1>               serialized unit file, immutable per hash    (user)
+ *   P/machines/<machine>           MachineRecord, on the agent's lease         (agent)
+ *   P/metadata/<machine>/<key>     dynamic machine metadata, survives leaving  (user)
+ *   P/assignments/<machine>/<unit> AssignmentRecord: what that agent must run  (engine, fenced)
+ *   P/states/<unit>/<machine>      UnitStateRecord, on the agent's lease       (agent)
+ *   P/offers/<round>               OfferRecord: units needing a machine        (engine, fenced, engine lease)
+ *   P/bids/<round>/<machine>       BidRecord, on the agent's lease             (agent)
+ *   P/engine/candidates/<lease>    engine election: lowest create revision leads (any flotillad)
+ *
+ * Assignments are keyed by machine first so an agent watches only its own
+ * prefix; states are keyed by unit first so `list-units` and per-unit waits
+ * are single range reads.
+ */
+export const DEFAULT_PREFIX = '/flotilla/';
+
+export function normalizePrefix(prefix: string): string {
+  if (prefix === '') return DEFAULT_PREFIX;
+  let p = prefix.startsWith('/') ? prefix : `/${prefix}`;
+  if (!p.endsWith('/')) p += '/';
+  return p;
+}
+
+export class Keys {
+  readonly prefix: string;
+  constructor(prefix: string = DEFAULT_PREFIX) {
+    this.prefix = normalizePrefix(prefix);
+  }
+
+  get unitsPrefix(): string { return `${this.prefix}units/`; }
+  unit(name: string): string { return `${this.unitsPrefix}${name}`; }
+
+  get contentPrefix(): string { return `${this.prefix}content/`; }
+  content(hash: string): string { return `${this.contentPrefix}${hash}`; }
+
+  get machinesPrefix(): string { return `${this.prefix}machines/`; }
+  machine(id: string): string { return `${this.machinesPrefix}${id}`; }
+
+  get metadataPrefix(): string { return `${this.prefix}metadata/`; }
+  machineMetadataPrefix(id: string): string { return `${this.metadataPrefix}${id}/`; }
+  machineMetadata(id: string, key: string): string { return `${this.machineMetadataPrefix(id)}${key}`; }
+
+  get assignmentsPrefix(): string { return `${this.prefix}assignments/`; }
+  machineAssignmentsPrefix(machine: string): string { return `${this.assignmentsPrefix}${machine}/`; }
+  assignment(machine: string, unit: string): string { return `${this.machineAssignmentsPrefix(machine)}${unit}`; }
+
+  get statesPrefix(): string { return `${this.prefix}states/`; }
+  unitStatesPrefix(unit: string): string { return `${this.statesPrefix}${unit}/`; }
+  state(unit: string, machine: string): string { return `${this.unitStatesPrefix(unit)}${machine}`; }
+
+  get offersPrefix(): string { return `${this.prefix}offers/`; }
+  offer(round: string): string { return `${this.offersPrefix}${round}`; }
+
+  get bidsPrefix(): string { return `${this.prefix}bids/`; }
+  roundBidsPrefix(round: string): string { return `${this.bidsPrefix}${round}/`; }
+  bid(round: string, machine: string): string { return `${this.roundBidsPrefix(round)}${machine}`; }
+
+  get electionPrefix(): string { return `${this.prefix}engine/candidates/`; }
+  candidate(leaseId: string): string { return `${this.electionPrefix}${leaseId}`; }
+
+  /** The parts of a key after `base`, split on '/'; undefined if it is not under base. */
+  static rest(key: string, base: string): string[] | undefined {
+    if (!key.startsWith(base)) return undefined;
+    return key.slice(base.length).split('/');
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The values stored under the keys in keys.ts, and their codecs. Values read
+ * from etcd are untrusted (anyone with etcd access can write them), so every
+ * decoder checks the shape and returns undefined for garbage instead of
+ * throwing deep inside a watch handler.
+ */
+
+export const DESIRED_STATES = ['inactive', 'loaded', 'launched'] as const;
+export type DesiredState = (typeof DESIRED_STATES)[number];
+/** What an agent is told to do with an assigned unit. */
+export type AssignedState = Exclude<DesiredState, 'inactive'>;
+
+export function isDesiredState(v: unknown): v is DesiredState {
+  return typeof v === 'string' && (DESIRED_STATES as readonly string[]).includes(v);
+}
+
+/** P/units/<name> */
+export interface UnitRecord {
+  name: string;
+  hash: string;
+  desired: DesiredState;
+}
+
+/** P/machines/<id> */
+export interface MachineRecord {
+  id: string;
+  publicIP: string;
+  /** Metadata from the machine's config; dynamic metadata lives in its own keys. */
+  metadata: Record<string, string>;
+  version: string;
+}
+
+/** P/assignments/<machine>/<unit> */
+export interface AssignmentRecord {
+  unit: string;
+  hash: string;
+  desired: AssignedState;
+}
+
+/** P/states/<unit>/<machine> */
+export interface UnitStateRecord {
+  unit: string;
+  machineId: string;
+  hash: string;
+  load: string;
+  active: string;
+  sub: string;
+  /** The assignment state the agent has carried out (fleet's job-state). */
+  applied: AssignedState;
+}
+
+/** What an agent needs to decide, on its own host, whether it can run a unit. */
+export interface OfferedUnit {
+  name: string;
+  hash: string;
+  global: boolean;
+}
+
+/** P/offers/<round> */
+export interface OfferRecord {
+  round: string;
+  units: OfferedUnit[];
+}
+
+/** P/bids/<round>/<machine> */
+export interface BidRecord {
+  round: string;
+  machineId: string;
+  /**
+   * Offered units this host refuses, with the reason (shown to users). Every
+   * other unit of the offer is accepted: bids stay small when hosts are alike.
+   */
+  refuse: Record<string, string>;
+  /** Units this host runs now, global units included. */
+  load: number;
+  freeMemoryBytes: number;
+}
+
+type Json = Record<string, unknown>;
+
+function obj(text: string): Json | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const str = (v: unknown): v is string => typeof v === 'string';
+const strRecord = (v: unknown): v is Record<string, string> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v as Json).every(str);
+const isAssigned = (v: unknown): v is AssignedState => v === 'loaded' || v === 'launched';
+
+export function encode(record: object): string {
+  return JSON.stringify(record);
+}
+
+export function decodeUnit(text: string): UnitRecord | undefined {
+  const o = obj(text);
+  if (!o || !str(o.name) || !str(o.hash) || !isDesiredState(o.desired)) return undefined;
+  return { name: o.name, hash: o.hash, desired: o.desired };
+}
+
+export function decodeMachine(text: string): MachineRecord | undefined {
+  const o = obj(text);
+  if (!o || !str(o.id) || !str(o.publicIP) || !strRecord(o.metadata)) return undefined;
+  return { id: o.id, publicIP: o.publicIP, metadata: o.metadata, version: str(o.version) ? o.version : '' };
+}
+
+export function decodeAssignment(text: string): AssignmentRecord | undefined {
+  const o = obj(text);
+  if (!o || !str(o.unit) || !str(o.hash) || !isAssigned(o.desired)) return undefined;
+  return { unit: o.unit, hash: o.hash, desired: o.desired };
+}
+
+export function decodeUnitState(text: string): UnitStateRecord | undefined {
+  const o = obj(text);
+  if (!o || !str(o.unit) || !str(o.machineId) || !str(o.hash) || !str(o.load) || !str(o.active) || !str(o.sub)) {
+    return undefined;
+  }
+  if (!isAssigned(o.applied)) return undefined;
+  return { unit: o.unit, machineId: o.machineId, hash: o.hash, load: o.load, active: o.active, sub: o.sub, applied: o.applied };
+}
+
+export function decodeOffer(text: string): OfferRecord | undefined {
+  const o = obj(text);
+  if (!o || !str(o.round) || !Array.isArray(o.units)) return undefined;
+  const units: OfferedUnit[] = [];
+  for (const u of o.units as unknown[]) {
+    const r = u as Json | null;
+    if (!r || typeof r !== 'object' || !str(r.name) || !str(r.hash) || typeof r.global !== 'boolean') return undefined;
+    units.push({ name: r.name, hash: r.hash, global: r.global });
+  }
+  return { round: o.round, units };
+}
+
+export function decodeBid(text: string): BidRecord | undefined {
+  const o = obj(text);
+  if (!o || !str(o.round) || !str(o.machineId) || !strRecord(o.refuse) || typeof o.load !== 'number' || typeof o.freeMemoryBytes !== 'number') return undefined;
+  return {
+    round: o.round,
+    machineId: o.machineId,
+    refuse: o.refuse,
+    load: o.load,
+    freeMemoryBytes: o.freeMemoryBytes,
+  };
+}

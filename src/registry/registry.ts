@@ -1,0 +1,228 @@
+/**
+ * Typed access to the store for the user-facing operations (the client
+ * library) and for the reads every role shares. Engine-only fenced writes live
+ * with the engine; agent-only lease-bound writes live with the agent. Both
+ * build keys with `Keys` and values with `records.ts`, never by hand.
+ */
+import type { Etcd3, IKeyValue } from 'etcd3';
+import { Keys } from './keys.js';
+import {
+  type AssignmentRecord,
+  type DesiredState,
+  type MachineRecord,
+  type UnitRecord,
+  type UnitStateRecord,
+  decodeAssignment,
+  decodeMachine,
+  decodeUnit,
+  decodeUnitState,
+  encode,
+} from './records.js';
+
+/** etcd's default --max-txn-ops is 128; stay under it with room for compares. */
+export const TXN_MAX_OPS = 100;
+
+export interface MachineView extends MachineRecord {
+  /** Config metadata overlaid with dynamic metadata (empty value = removed). */
+  effectiveMetadata: Record<string, string>;
+}
+
+export interface PlacedAssignment extends AssignmentRecord {
+  machineId: string;
+}
+
+function decodeAll<T>(kvs: IKeyValue[], decode: (text: string) => T | undefined): T[] {
+  const out: T[] = [];
+  for (const kv of kvs) {
+    const v = decode(kv.value.toString());
+    if (v !== undefined) out.push(v);
+  }
+  return out;
+}
+
+export class Registry {
+  readonly keys: Keys;
+
+  constructor(
+    readonly etcd: Etcd3,
+    prefix?: string,
+  ) {
+    this.keys = new Keys(prefix);
+  }
+
+  // --- units -------------------------------------------------------------
+
+  async getUnit(name: string): Promise<UnitRecord | undefined> {
+    const text = await this.etcd.get(this.keys.unit(name)).string();
+    return text === null ? undefined : decodeUnit(text);
+  }
+
+  async listUnits(): Promise<UnitRecord[]> {
+    const res = await this.etcd.getAll().prefix(this.keys.unitsPrefix).exec();
+    return decodeAll(res.kvs, decodeUnit).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async getContent(hash: string): Promise<string | undefined> {
+    const text = await this.etcd.get(this.keys.content(hash)).string();
+    return text ?? undefined;
+  }
+
+  /** Contents for many hashes: one transaction of gets per chunk (etcd caps ops per txn). */
+  async getContents(hashes: Iterable<string>): Promise<Map<string, string>> {
+    const wanted = [...new Set(hashes)];
+    const out = new Map<string, string>();
+    for (let i = 0; i < wanted.length; i += TXN_MAX_OPS) {
+      const chunk = wanted.slice(i, i + TXN_MAX_OPS);
+      const res = await this.etcd.kv.txn({
+        compare: [],
+        success: chunk.map((h) => ({ request_range: { key: Buffer.from(this.keys.content(h)) } })),
+        failure: [],
+      });
+      res.responses.forEach((r, j) => {
+        const kv = r.response_range?.kvs[0];
+        if (kv) out.set(chunk[j] as string, kv.value.toString());
+      });
+    }
+    return out;
+  }
+
+  /** Every stored content, by hash: one range read, cheaper than per-hash gets when most units are wanted. */
+  async listContents(): Promise<Map<string, string>> {
+    const res = await this.etcd.getAll().prefix(this.keys.contentPrefix).exec();
+    const out = new Map<string, string>();
+    for (const kv of res.kvs) {
+      const rest = Keys.rest(kv.key.toString(), this.keys.contentPrefix);
+      if (rest && rest.length === 1) out.set(rest[0] as string, kv.value.toString());
+    }
+    return out;
+  }
+
+  /**
+   * Store a unit: its content (immutable, written only if absent) and its
+   * record, in one transaction so a crash never leaves a record pointing at
+   * missing content.
+   */
+  async putUnit(record: UnitRecord, content: string): Promise<void> {
+    const contentKey = this.keys.content(record.hash);
+    const putRecord = this.etcd.put(this.keys.unit(record.name)).value(encode(record));
+    await this.etcd
+      .if(contentKey, 'Create', '==', 0)
+      .then(this.etcd.put(contentKey).value(content), putRecord)
+      .else(this.etcd.put(this.keys.unit(record.name)).value(encode(record)))
+      .commit();
+  }
+
+  /**
+   * Change a unit's desired state. Compare-and-swap on the record's revision
+   * so a concurrent replace of the unit is never undone.
+   * Returns false if the unit does not exist.
+   */
+  async setDesiredState(name: string, desired: DesiredState): Promise<boolean> {
+    const key = this.keys.unit(name);
+    for (;;) {
+      const res = await this.etcd.get(key).exec();
+      const kv = res.kvs[0];
+      if (!kv) return false;
+      const current = decodeUnit(kv.value.toString());
+      if (!current) return false;
+      if (current.desired === desired) return true;
+      const txn = await this.etcd
+        .if(key, 'Mod', '==', Number(kv.mod_revision))
+        .then(this.etcd.put(key).value(encode({ ...current, desired })))
+        .commit();
+      if (txn.succeeded) return true;
+    }
+  }
+
+  /** Remove a unit from the cluster. Returns false if it did not exist. */
+  async destroyUnit(name: string): Promise<boolean> {
+    const res = await this.etcd.delete().key(this.keys.unit(name)).exec();
+    return Number(res.deleted) > 0;
+  }
+
+  // --- machines ------------------------------------------------------------
+
+  async listMachines(): Promise<MachineView[]> {
+    const [machines, dynamic] = await Promise.all([
+      this.etcd.getAll().prefix(this.keys.machinesPrefix).exec(),
+      this.etcd.getAll().prefix(this.keys.metadataPrefix).strings(),
+    ]);
+    const overlay = new Map<string, Record<string, string>>();
+    for (const [key, value] of Object.entries(dynamic)) {
+      const rest = Keys.rest(key, this.keys.metadataPrefix);
+      if (!rest || rest.length !== 2) continue;
+      const [id, k] = rest as [string, string];
+      const m = overlay.get(id) ?? {};
+      m[k] = value;
+      overlay.set(id, m);
+    }
+    return decodeAll(machines.kvs, decodeMachine)
+      .map((m) => ({ ...m, effectiveMetadata: mergeMetadata(m.metadata, overlay.get(m.id)) }))
+      .sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Ids of registered machines, keys only: O(machines) however many units exist. */
+  async listMachineIds(): Promise<string[]> {
+    const keys = await this.etcd.getAll().prefix(this.keys.machinesPrefix).keys();
+    const out: string[] = [];
+    for (const key of keys) {
+      const rest = Keys.rest(key, this.keys.machinesPrefix);
+      if (rest && rest.length === 1 && rest[0]) out.push(rest[0]);
+    }
+    return out.sort();
+  }
+
+  // --- assignments and states ----------------------------------------------
+
+  /**
+   * The assignment of one unit, looked up on the given machines only
+   * (assignments are keyed by machine first, so a lookup by unit alone would
+   * scan every assignment). Lowest machine id wins if there are several.
+   */
+  async findAssignment(unit: string, machineIds: Iterable<string>): Promise<PlacedAssignment | undefined> {
+    const ids = [...new Set(machineIds)].sort();
+    for (let i = 0; i < ids.length; i += TXN_MAX_OPS) {
+      const chunk = ids.slice(i, i + TXN_MAX_OPS);
+      const res = await this.etcd.kv.txn({
+        compare: [],
+        success: chunk.map((m) => ({ request_range: { key: Buffer.from(this.keys.assignment(m, unit)) } })),
+        failure: [],
+      });
+      for (let j = 0; j < chunk.length; j++) {
+        const kv = res.responses[j]?.response_range?.kvs[0];
+        const a = kv ? decodeAssignment(kv.value.toString()) : undefined;
+        if (a) return { ...a, machineId: chunk[j] as string };
+      }
+    }
+    return undefined;
+  }
+
+  async listAssignments(): Promise<PlacedAssignment[]> {
+    const res = await this.etcd.getAll().prefix(this.keys.assignmentsPrefix).exec();
+    const out: PlacedAssignment[] = [];
+    for (const kv of res.kvs) {
+      const rest = Keys.rest(kv.key.toString(), this.keys.assignmentsPrefix);
+      const a = decodeAssignment(kv.value.toString());
+      if (rest && rest.length === 2 && a) out.push({ ...a, machineId: rest[0] as string });
+    }
+    return out;
+  }
+
+  async listStates(unit?: string): Promise<UnitStateRecord[]> {
+    const prefix = unit === undefined ? this.keys.statesPrefix : this.keys.unitStatesPrefix(unit);
+    const res = await this.etcd.getAll().prefix(prefix).exec();
+    return decodeAll(res.kvs, decodeUnitState).sort(
+      (a, b) => a.unit.localeCompare(b.unit) || a.machineId.localeCompare(b.machineId),
+    );
+  }
+}
+
+/** Dynamic metadata wins; an empty dynamic value removes the key (fleet's tombstone). */
+export function mergeMetadata(config: Record<string, string>, dynamic: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = { ...config };
+  for (const [k, v] of Object.entries(dynamic ?? {})) {
+    if (v === '') delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}

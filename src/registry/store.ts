@@ -1,0 +1,53 @@
+/**
+ * Connection to the cluster store. One place decides timeouts and retry
+ * policy, so every role fails and recovers the same way.
+ */
+import { Etcd3, isRecoverableError } from 'etcd3';
+import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry, type IBackoff } from 'cockatiel';
+import { InvalidInputError } from '../util/errors.js';
+
+export interface StoreOptions {
+  endpoints: string[];
+  /** Deadline for each unary request. */
+  requestTimeoutMs?: number;
+  dialTimeoutMs?: number;
+}
+
+export function parseEndpoints(value: string, what = 'endpoint'): string[] {
+  const list = value
+    .split(',')
+    .map((s) => s.trim().replace(/^[["\s]+|[\]"\s]+$/g, ''))
+    .filter((s) => s.length > 0);
+  if (list.length === 0) throw new InvalidInputError(`${what} is empty: give one or more etcd URLs, e.g. http://127.0.0.1:2379`);
+  for (const url of list) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new InvalidInputError(`${what} "${url}" is not a URL: use http://HOST:PORT`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new InvalidInputError(`${what} "${url}" has scheme ${parsed.protocol.replace(':', '')}: only http and https etcd URLs are supported`);
+    }
+  }
+  return list;
+}
+
+export function connectStore(opts: StoreOptions): Etcd3 {
+  const requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
+  return new Etcd3({
+    hosts: opts.endpoints,
+    dialTimeout: opts.dialTimeoutMs ?? 3000,
+    // Streams (watches, keepalives) must not carry a deadline; unary calls must,
+    // so a dead member turns into an error we can act on instead of a hang.
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
+    faultHandling: {
+      // Move to another member quickly instead of waiting out a dead one.
+      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(2) }),
+      global: retry(handleWhen(isRecoverableError), { maxAttempts: Math.max(2, opts.endpoints.length) }),
+      // The default backoff grows to 30 s; a watch must come back within a lease TTL.
+      // etcd3 declares an IBackoff but calls .next() on it first: it wants the factory.
+      watchBackoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 }) as unknown as IBackoff<unknown>,
+    },
+  });
+}
