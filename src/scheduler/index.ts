@@ -1,0 +1,3 @@
+export * from './types.js';
+export * from './filters.js';
+export * from './place.js';

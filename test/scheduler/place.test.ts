@@ -1,0 +1,77 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { placeUnits, type Candidate, type PlacementRequest } from '../../src/scheduler/index.js';
+import type { UnitRequirements } from '../../src/unit/index.js';
+
+const plain = (global = false): UnitRequirements => ({ machineOf: [], machineMetadata: {}, conflicts: [], replaces: [], global });
+
+function candidate(machineId: string, load: number, refuse: Record<string, string> = {}, offered: string[] = []): Candidate {
+  const refuses = new Map(Object.entries(refuse));
+  return { machineId, load, accepts: new Set(offered.filter((u) => !refuses.has(u))), refuses };
+}
+
+test('least loaded machine wins, ties broken by machine id', () => {
+  const units = ['a.service', 'b.service', 'c.service'];
+  const reqs: PlacementRequest[] = units.map((unit) => ({ unit, requirements: plain() }));
+  const d = placeUnits(reqs, [candidate('m2', 0, {}, units), candidate('m1', 0, {}, units), candidate('m3', 1, {}, units)], { unitsByMachine: new Map() });
+  assert.deepEqual(d.placements, [
+    { unit: 'a.service', machineId: 'm1' },
+    { unit: 'b.service', machineId: 'm2' },
+    { unit: 'c.service', machineId: 'm1' },
+  ]);
+  assert.deepEqual(d.unplaced, []);
+});
+
+test('a unit every host refused stays unplaced with each host reason', () => {
+  const d = placeUnits(
+    [{ unit: 'kvm.service', requirements: plain() }],
+    [candidate('m1', 0, { 'kvm.service': 'ConditionPathExists=/dev/kvm failed' }, ['kvm.service']), candidate('m2', 0, {}, [])],
+    { unitsByMachine: new Map() },
+  );
+  assert.deepEqual(d.placements, []);
+  assert.deepEqual(d.unplaced, [{ unit: 'kvm.service', reasons: { m1: 'ConditionPathExists=/dev/kvm failed', m2: 'host did not bid for the unit' } }]);
+});
+
+test('a global unit goes to every accepting host that lacks it', () => {
+  const d = placeUnits(
+    [{ unit: 'g.service', requirements: plain(true) }],
+    [candidate('m1', 0, {}, ['g.service']), candidate('m2', 3, {}, ['g.service']), candidate('m3', 0, { 'g.service': 'no' }, ['g.service'])],
+    { unitsByMachine: new Map([['m2', new Set(['g.service'])]]) },
+  );
+  assert.deepEqual(d.placements, [{ unit: 'g.service', machineId: 'm1' }]);
+});
+
+test('property: without constraints the load spread stays within 1 and every unit is placed once', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 80 }), (machines, unitCount) => {
+      const units = Array.from({ length: unitCount }, (_, i) => `u${i}.service`);
+      const cands = Array.from({ length: machines }, (_, i) => candidate(`m${String(i).padStart(2, '0')}`, 0, {}, units));
+      const d = placeUnits(units.map((unit) => ({ unit, requirements: plain() })), cands, { unitsByMachine: new Map() });
+      assert.equal(d.placements.length, unitCount);
+      assert.equal(new Set(d.placements.map((p) => p.unit)).size, unitCount);
+      const counts = cands.map((c) => d.placements.filter((p) => p.machineId === c.machineId).length);
+      assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `spread ${counts.join(',')}`);
+    }),
+  );
+});
+
+test('property: a unit is only ever placed on a host that accepted it', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.record({ load: fc.nat(5), refuseMask: fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }) }), { minLength: 1, maxLength: 6 }),
+      (hosts) => {
+        const units = Array.from({ length: 6 }, (_, i) => `u${i}.service`);
+        const cands = hosts.map((h, i) =>
+          candidate(`m${i}`, h.load, Object.fromEntries(units.filter((_, j) => h.refuseMask[j]).map((u) => [u, 'refused'])), units),
+        );
+        const d = placeUnits(units.map((unit) => ({ unit, requirements: plain() })), cands, { unitsByMachine: new Map() });
+        for (const p of d.placements) {
+          const c = cands.find((x) => x.machineId === p.machineId);
+          assert.ok(c?.accepts.has(p.unit));
+        }
+        for (const u of d.unplaced) assert.ok(cands.every((c) => !c.accepts.has(u.unit)));
+      },
+    ),
+  );
+});
