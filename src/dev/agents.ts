@@ -1,0 +1,79 @@
+/**
+ * Readiness of a dev cluster: every host's agent has registered its machine
+ * key in etcd. Polling etcd is cheap; asking each host's systemd is not
+ * (a systemctl process each), so the unit state is checked only now and then,
+ * to fail fast with the agent's own log when flotillad cannot start at all.
+ */
+import { readFile } from 'node:fs/promises';
+import { Etcd3 } from 'etcd3';
+import { delay } from '../util/deadline.js';
+import { FlotillaError } from '../util/errors.js';
+import { Keys } from '../registry/keys.js';
+
+export interface AgentWaitTarget {
+  name: string;
+  machineId: string;
+  logPath: string;
+  /** ActiveState of flotillad.service on that host ('failed' ends the wait). */
+  unitState: () => Promise<string>;
+}
+
+const STATE_CHECK_EVERY_MS = 1_000;
+
+async function logTail(path: string): Promise<string> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text.trim().split('\n').slice(-3).join(' | ') || '(empty log)';
+}
+
+export async function waitForAgents(
+  endpoints: string[],
+  prefix: string,
+  targets: AgentWaitTarget[],
+  timeoutMs: number,
+  /** Only keys written after this revision count: a rebooted host's old key may outlive its lease for a while. */
+  afterRevision = 0,
+): Promise<void> {
+  const machinesPrefix = new Keys(prefix).machinesPrefix;
+  const client = new Etcd3({ hosts: endpoints });
+  const deadline = Date.now() + timeoutMs;
+  let nextStateCheck = Date.now() + STATE_CHECK_EVERY_MS;
+  let missing = targets;
+  try {
+    for (;;) {
+      try {
+        const res = await client.getAll().prefix(machinesPrefix).exec();
+        const keys = new Set(res.kvs.filter((kv) => Number(kv.mod_revision) > afterRevision).map((kv) => kv.key.toString()));
+        missing = missing.filter((t) => !keys.has(machinesPrefix + t.machineId));
+      } catch {
+        // etcd briefly unavailable (e.g. a member restarting): keep waiting
+      }
+      if (missing.length === 0) return;
+      if (Date.now() >= nextStateCheck) {
+        nextStateCheck = Date.now() + STATE_CHECK_EVERY_MS;
+        for (const t of missing) {
+          if ((await t.unitState()) === 'failed') {
+            throw new FlotillaError(`flotillad on ${t.name} failed to start: ${await logTail(t.logPath)}`);
+          }
+        }
+      }
+      if (Date.now() > deadline) {
+        const names = missing.map((t) => `${t.name} (${t.logPath})`).join(', ');
+        throw new FlotillaError(`agents did not register in etcd within ${timeoutMs} ms: ${names}`);
+      }
+      await delay(50);
+    }
+  } finally {
+    client.close();
+  }
+}
+
+/** The store's current revision, to tell keys written from now on from older ones. */
+export async function currentRevision(endpoints: string[]): Promise<number> {
+  const client = new Etcd3({ hosts: endpoints });
+  try {
+    const res = await client.get('/').exec();
+    return Number(res.header.revision);
+  } finally {
+    client.close();
+  }
+}

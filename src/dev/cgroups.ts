@@ -1,0 +1,136 @@
+/**
+ * Per-host cgroups. Without its own cgroup every `systemd --user` puts units
+ * in the same /app.slice/<unit>, so stopping x.service on one simulated host
+ * kills x.service on all of them. Each host gets a slice directory in every
+ * hierarchy systemd looks at (named=systemd v1 and cgroup2), and teardown
+ * kills whatever is left in it, because SIGKILLed managers orphan their units.
+ */
+import { mkdir, readFile, readdir, rmdir, writeFile, access } from 'node:fs/promises';
+import { join } from 'node:path';
+import { waitFor } from '../util/deadline.js';
+import { FlotillaError } from '../util/errors.js';
+import { killQuietly, procState } from './procs.js';
+
+export interface CgroupMount { path: string; v2: boolean }
+
+let mountsCache: CgroupMount[] | undefined;
+
+/**
+ * The hierarchies that matter for systemd: the cgroup2 mount (unified) and the
+ * v1 name=systemd one if present. Controller hierarchies (memory, cpu…) are
+ * left alone; the sandbox we run in may own them.
+ */
+export async function cgroupMounts(): Promise<CgroupMount[]> {
+  if (mountsCache) return mountsCache;
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  let v2: string | undefined;
+  let named: string | undefined;
+  for (const line of text.split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (!pre || !post) continue;
+    const mountPoint = pre.split(' ')[4];
+    const [fstype, , superOpts = ''] = post.split(' ');
+    if (!mountPoint) continue;
+    if (fstype === 'cgroup2' && !v2) v2 = mountPoint;
+    if (fstype === 'cgroup' && !named && superOpts.split(',').includes('name=systemd')) named = mountPoint;
+  }
+  const mounts: CgroupMount[] = [];
+  if (named) mounts.push({ path: named, v2: false });
+  if (v2) mounts.push({ path: v2, v2: true });
+  if (mounts.length === 0) {
+    throw new FlotillaError('no cgroup2 or name=systemd cgroup hierarchy is mounted; systemd --user cannot run here');
+  }
+  mountsCache = mounts;
+  return mounts;
+}
+
+/** Absolute dirs of `<slice>` in every hierarchy, in mount order. */
+export async function sliceDirs(slice: string): Promise<string[]> {
+  return (await cgroupMounts()).map((m) => join(m.path, slice));
+}
+
+/** Create `<slice>/<leaf>` in every hierarchy; returns the leaf dirs in mount order. */
+export async function makeCgroups(slice: string, leaf: string): Promise<string[]> {
+  const dirs: string[] = [];
+  for (const root of await sliceDirs(slice)) {
+    const dir = join(root, leaf);
+    await mkdir(dir, { recursive: true });
+    dirs.push(dir);
+  }
+  return dirs;
+}
+
+/** Every cgroup dir under `root` (inclusive), children before parents, so rmdir can walk it in order. */
+async function treePostOrder(root: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries) if (e.isDirectory()) out.push(...(await treePostOrder(join(root, e.name))));
+  out.push(root);
+  return out;
+}
+
+async function procsIn(dir: string): Promise<number[]> {
+  try {
+    const text = await readFile(join(dir, 'cgroup.procs'), 'utf8');
+    return text.split('\n').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Live (non-zombie) PIDs anywhere under the given cgroup dirs. */
+export async function livePidsIn(roots: string[]): Promise<number[]> {
+  const pids = new Set<number>();
+  for (const root of roots) {
+    for (const dir of await treePostOrder(root)) for (const pid of await procsIn(dir)) pids.add(pid);
+  }
+  const live: number[] = [];
+  for (const pid of pids) if ((await procState(pid)) === 'running') live.push(pid);
+  return live;
+}
+
+/**
+ * SIGKILL everything under the given cgroup dirs until nothing live is left,
+ * then remove the dirs. cgroup.kill (v2, Linux >= 5.14) is atomic against
+ * forks; the v1 loop covers the rest and races with forking only until the
+ * manager itself is dead.
+ */
+export async function killCgroups(roots: string[], timeoutMs = 10_000): Promise<void> {
+  for (const root of roots) {
+    const killFile = join(root, 'cgroup.kill');
+    try {
+      await access(killFile);
+      await writeFile(killFile, '1');
+    } catch {
+      // no such cgroup, or a v1 hierarchy: the loop below does it
+    }
+  }
+  await waitFor(`processes in ${roots.join(', ')} to die`, async () => {
+    const live = await livePidsIn(roots);
+    for (const pid of live) killQuietly(pid);
+    return live.length === 0 ? true : undefined;
+  }, { timeoutMs, intervalMs: 20 });
+  await removeCgroups(roots, timeoutMs);
+}
+
+/** rmdir fails with EBUSY while an exiting task is still attached; retry until it has gone. */
+async function removeCgroups(roots: string[], timeoutMs: number): Promise<void> {
+  for (const root of roots) {
+    for (const dir of await treePostOrder(root)) {
+      await waitFor(`cgroup ${dir} to be removable`, async () => {
+        try {
+          await rmdir(dir);
+          return true;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+          throw err;
+        }
+      }, { timeoutMs, intervalMs: 20 });
+    }
+  }
+}

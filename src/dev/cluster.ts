@@ -1,0 +1,223 @@
+/**
+ * LocalCluster: etcd plus N simulated systemd hosts, each running flotillad
+ * as a unit of its own systemd, all on this machine. Used by `flotillad dev`,
+ * the integration tests and benchmarks. Everything it starts is recorded in
+ * <dir>/cluster.json so another process can attach and tear it down, and
+ * teardown signals only what it started: recorded etcd members (by data dir)
+ * and the contents of the hosts' own cgroups.
+ */
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DEFAULT_PREFIX, normalizePrefix } from '../registry/keys.js';
+import { InvalidInputError, FlotillaError } from '../util/errors.js';
+import { silentLogger, type Logger } from '../util/log.js';
+import { currentRevision, waitForAgents, type AgentWaitTarget } from './agents.js';
+import { loadState, prepareDir, removeState, saveState, type ClusterHost, type SavedCluster } from './cluster-dir.js';
+import { attachEtcd, startEtcd, type EtcdCluster } from './etcd.js';
+import { hostPaths, killHost, startHost, systemctl, type HostProcess } from './host.js';
+import { writeAgentFiles } from './host-files.js';
+import type { RunResult } from './exec.js';
+
+export type { ClusterHost } from './cluster-dir.js';
+
+export interface ClusterOptions {
+  dir: string;
+  hosts: number;
+  ttlSeconds?: number;
+  etcdMembers?: 1 | 3;
+  /** --heartbeat-interval=20 --election-timeout=200; default: on for 1 member, off for 3. */
+  fastElection?: boolean;
+  prefix?: string;
+  extraConfig?: Record<string, string>;
+  /** Default true: resolve only once every agent has registered in etcd. */
+  waitForAgents?: boolean;
+  log?: Logger;
+}
+
+const MAX_HOSTS = 200;
+const AGENT_TIMEOUT_MS = 30_000;
+
+export class LocalCluster {
+  private constructor(
+    private readonly saved: SavedCluster,
+    readonly etcd: EtcdCluster,
+    private readonly log: Logger,
+  ) {}
+
+  get dir(): string { return this.saved.dir; }
+  get prefix(): string { return this.saved.prefix; }
+  get hosts(): ClusterHost[] { return this.saved.hosts; }
+  get endpoints(): string[] { return this.etcd.endpoints; }
+
+  static async start(opts: ClusterOptions): Promise<LocalCluster> {
+    if (!Number.isInteger(opts.hosts) || opts.hosts < 0 || opts.hosts > MAX_HOSTS) {
+      throw new InvalidInputError(`hosts must be a whole number from 0 to ${MAX_HOSTS}, not ${opts.hosts}`);
+    }
+    const ttl = opts.ttlSeconds ?? 10;
+    if (!(ttl >= 2 && ttl <= 3600)) throw new InvalidInputError(`ttl must be 2 to 3600 seconds (etcd raises shorter leases to 2 s), not ${ttl}`);
+    const dir = resolve(opts.dir);
+    const log = opts.log ?? silentLogger();
+    await prepareDir(dir, (stale) => LocalCluster.fromState(stale, log).down());
+
+    const t0 = Date.now();
+    const members = opts.etcdMembers ?? 1;
+    // A lone member has no peers to lose, so fast election only saves the ~0.8 s first election;
+    // three members keep etcd's defaults unless asked, as a busy 2-core machine would see false elections.
+    const etcd = await startEtcd({ dir: join(dir, 'etcd'), members, fastElection: opts.fastElection ?? members === 1 });
+    log.info({ ms: Date.now() - t0, endpoints: etcd.endpoints.join(',') }, 'etcd ready');
+    const cluster = new LocalCluster({
+      version: 1,
+      dir,
+      prefix: normalizePrefix(opts.prefix ?? DEFAULT_PREFIX),
+      ttlSeconds: ttl,
+      extraConfig: { ...(opts.extraConfig ?? {}) },
+      waitForAgents: opts.waitForAgents ?? true,
+      etcd: etcd.state(),
+      hosts: [],
+    }, etcd, log);
+    try {
+      await cluster.persist();
+      const t1 = Date.now();
+      // allSettled, not all: hosts that did start must be recorded so teardown finds them.
+      const results = await Promise.allSettled(Array.from({ length: opts.hosts }, (_, i) => cluster.bootHost(i)));
+      const added = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      cluster.saved.hosts.push(...added);
+      await cluster.persist();
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      log.info({ ms: Date.now() - t1, hosts: added.length }, 'hosts started');
+      if (cluster.saved.waitForAgents) await cluster.waitAgents(added);
+      log.info({ ms: Date.now() - t0 }, 'cluster ready');
+      return cluster;
+    } catch (err) {
+      await cluster.down().catch((e: unknown) => log.error({ err: String(e) }, 'teardown after failed start'));
+      throw err;
+    }
+  }
+
+  /** Reattach to a cluster started by another process (from <dir>/cluster.json). */
+  static async attach(dir: string): Promise<LocalCluster> {
+    const abs = resolve(dir);
+    const saved = await loadState(abs);
+    if (!saved) throw new FlotillaError(`no dev cluster in ${abs} (no cluster.json)`);
+    return LocalCluster.fromState(saved, silentLogger());
+  }
+
+  private static fromState(saved: SavedCluster, log: Logger): LocalCluster {
+    return new LocalCluster(saved, attachEtcd(saved.etcd), log);
+  }
+
+  flotctlEnv(): Record<string, string> {
+    return { FLOTCTL_ENDPOINT: this.endpoints.join(','), FLOTCTL_ETCD_KEY_PREFIX: this.prefix };
+  }
+
+  /** A host joining later; waits for its agent if the cluster was started that way. */
+  async addHost(): Promise<ClusterHost> {
+    const host = await this.bootHost(this.saved.hosts.length);
+    this.saved.hosts.push(host);
+    await this.persist();
+    if (this.saved.waitForAgents) await this.waitAgents([host]);
+    return host;
+  }
+
+  /** Power loss of host i: its systemd, flotillad, units and dbus-daemon die at once. */
+  async killHost(i: number): Promise<void> {
+    await killHost(this.host(i));
+  }
+
+  /**
+   * Power host i back on after killHost: same dir, machine id and config, new
+   * systemd and dbus-daemon; flotillad starts again. A running host is killed first.
+   */
+  async restartHost(i: number): Promise<ClusterHost> {
+    const old = this.host(i);
+    await killHost(old);
+    const revision = this.saved.waitForAgents ? await currentRevision(this.endpoints) : 0;
+    const host: ClusterHost = { ...old, ...(await this.powerOn(old.name, old.dir)) };
+    this.saved.hosts[i] = host;
+    await this.persist();
+    if (this.saved.waitForAgents) await this.waitAgents([host], revision);
+    return host;
+  }
+
+  /** MainPID of flotillad.service on host i; 0 when it is not running (or the host is down). */
+  async flotilladPid(i: number): Promise<number> {
+    const r = await this.systemctl(i, ['show', '-p', 'MainPID', '--value', 'flotillad.service']);
+    const pid = Number(r.stdout.trim());
+    return r.code === 0 && Number.isInteger(pid) ? pid : 0;
+  }
+
+  systemctl(i: number, args: string[]): Promise<RunResult> {
+    return systemctl(this.host(i), args);
+  }
+
+  /**
+   * Everything gone: hosts (by cgroup) and etcd members (by data dir), the
+   * sockets, etcd data and cluster.json. Configs and logs stay for post-mortems.
+   */
+  async down(): Promise<void> {
+    const errors: unknown[] = [];
+    const settle = async (p: Promise<unknown>): Promise<void> => { await p.catch((e: unknown) => { errors.push(e); }); };
+    await Promise.all(this.saved.hosts.map((h) => settle(killHost(h))));
+    await settle(this.etcd.stop());
+    for (const m of this.etcd.members) await settle(rm(m.dataDir, { recursive: true, force: true }));
+    if (errors.length === 0) await removeState(this.dir);
+    if (errors.length > 0) throw errors[0];
+    this.log.info({ dir: this.dir }, 'cluster down');
+  }
+
+  private host(i: number): ClusterHost {
+    const h = this.saved.hosts[i];
+    if (!h) throw new InvalidInputError(`host index ${i} does not exist (hosts are 0 to ${this.saved.hosts.length - 1})`);
+    return h;
+  }
+
+  private async persist(): Promise<void> {
+    this.saved.etcd = this.etcd.state();
+    await saveState(this.saved);
+  }
+
+  /** Files first, then the host's systemd (which then finds flotillad.service without a reload). */
+  private async bootHost(index: number): Promise<ClusterHost> {
+    const name = `host${index + 1}`;
+    const hostDir = join(this.dir, name);
+    const paths = hostPaths(hostDir);
+    const files = await writeAgentFiles({
+      hostDir,
+      index,
+      name,
+      endpoints: this.endpoints,
+      prefix: this.prefix,
+      ttlSeconds: this.saved.ttlSeconds,
+      busAddress: paths.busAddress,
+      configDir: paths.configDir,
+      extraConfig: this.saved.extraConfig,
+    });
+    const host: ClusterHost = { ...(await this.powerOn(name, hostDir)), index, ...files };
+    this.log.debug({ host: name, machineId: host.machineId }, 'host started');
+    return host;
+  }
+
+  private async powerOn(name: string, hostDir: string): Promise<HostProcess> {
+    const host = await startHost({ dir: hostDir, name });
+    try {
+      const r = await systemctl(host, ['start', 'flotillad.service']);
+      // With Restart=on-failure a missing or crashing daemon is not an error here; the agent wait reports it.
+      if (r.code !== 0) this.log.warn({ host: name, stderr: r.stderr.trim() }, 'flotillad.service did not start');
+      return host;
+    } catch (err) {
+      await killHost(host).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async waitAgents(hosts: ClusterHost[], afterRevision = 0): Promise<void> {
+    const targets: AgentWaitTarget[] = hosts.map((h) => ({
+      name: h.name,
+      machineId: h.machineId,
+      logPath: h.logPath,
+      unitState: async () => (await systemctl(h, ['show', '-p', 'ActiveState', '--value', 'flotillad.service'])).stdout.trim(),
+    }));
+    await waitForAgents(this.endpoints, this.prefix, targets, AGENT_TIMEOUT_MS + this.saved.ttlSeconds * 1000, afterRevision);
+  }
+}

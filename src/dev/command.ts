@@ -1,0 +1,137 @@
+/**
+ * `flotillad dev`: a whole Flotilla cluster on this machine for trying things
+ * out (`npm start`). Foreground by default, so Ctrl-C leaves nothing behind;
+ * --detach hands the cluster over to a later `flotillad dev --down`.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { createLogger } from '../util/log.js';
+import { errorMessage, ExitCode, FlotillaError } from '../util/errors.js';
+import { LocalCluster } from './cluster.js';
+import { loadState } from './cluster-dir.js';
+import { runDemo } from './demo.js';
+
+interface DevOptions {
+  hosts: number;
+  dir: string;
+  ttl: number;
+  detach?: boolean;
+  demo?: boolean;
+  down?: boolean;
+}
+
+const DEFAULT_DIR = '/tmp/flotilla-dev';
+
+function intOption(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`use a whole number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+function print(line = ''): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Values in the printed commands are paths and URLs we made; quote anyway in case --dir holds spaces. */
+function sh(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+function describe(cluster: LocalCluster, ms: number): void {
+  print(`flotilla dev cluster ready in ${(ms / 1000).toFixed(1)} s: ${cluster.hosts.length} hosts, etcd ${cluster.endpoints.join(',')}, dir ${cluster.dir}`);
+  print();
+  print('# flotctl talks to this cluster with:');
+  for (const [k, v] of Object.entries(cluster.flotctlEnv())) print(`export ${k}=${sh(v)}`);
+  print();
+  print("# each host's own systemd:");
+  for (const h of cluster.hosts) {
+    print(`${h.name} ${h.machineId} ${h.publicIP}  DBUS_SESSION_BUS_ADDRESS=${sh(h.busAddress)} XDG_RUNTIME_DIR=${sh(h.runtimeDir)} systemctl --user ...`);
+  }
+  print();
+  print(`# flotillad logs: ${cluster.dir}/host*/flotillad.log`);
+}
+
+async function down(dir: string): Promise<void> {
+  if (!(await loadState(dir))) {
+    print(`no dev cluster running in ${dir}`);
+    return;
+  }
+  const cluster = await LocalCluster.attach(dir);
+  await cluster.down();
+  print(`dev cluster in ${dir} stopped`);
+}
+
+/**
+ * Signals are caught from the very start: a Ctrl-C during start-up must still
+ * tear down what was started (processes run detached and would outlive us).
+ */
+async function up(opts: DevOptions): Promise<void> {
+  // Signal handlers and the detached children do not keep Node's event loop alive.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    await upUntilSignal(opts);
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+async function upUntilSignal(opts: DevOptions): Promise<void> {
+  let stop!: (signal: string) => void;
+  const stopped = new Promise<string>((res) => { stop = res; });
+  const onSignal = (signal: NodeJS.Signals): void => stop(signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const log = createLogger({ name: 'dev', level: 'info' });
+
+  const t0 = Date.now();
+  const starting = LocalCluster.start({ dir: opts.dir, hosts: opts.hosts, ttlSeconds: opts.ttl, log });
+  const first = await Promise.race([starting.then(() => 'ready'), stopped]);
+  const cluster = await starting;
+  if (first !== 'ready') {
+    await cluster.down();
+    return;
+  }
+  describe(cluster, Date.now() - t0);
+
+  if (opts.demo) {
+    print();
+    const demoDone = runDemo(cluster, (line) => print(line)).then(() => 'done');
+    if ((await Promise.race([demoDone, stopped])) !== 'done') {
+      await cluster.down();
+      return;
+    }
+  }
+  if (opts.detach) {
+    print();
+    print(`# left running; stop it with: flotillad dev --down --dir ${sh(cluster.dir)}`);
+    return;
+  }
+  print();
+  print('# Ctrl-C stops the cluster');
+  const signal = await stopped;
+  print(`${signal}: stopping the cluster`);
+  await cluster.down();
+  print('stopped');
+}
+
+export function devCommand(): Command {
+  return new Command('dev')
+    .description('run a local cluster: etcd plus N systemd --user hosts, each running flotillad as a unit')
+    .option('--hosts <n>', 'number of hosts', intOption(0, 200), 3)
+    .option('--dir <dir>', 'directory for state, sockets and logs', DEFAULT_DIR)
+    .option('--ttl <seconds>', 'agent TTL in seconds', intOption(2, 3600), 10)
+    .option('--detach', 'return once the cluster is ready and leave it running')
+    .option('--demo', 'run the demo once the cluster is ready')
+    .option('--down', 'stop the cluster running in --dir')
+    .action(async (opts: DevOptions) => {
+      try {
+        if (opts.down) await down(opts.dir);
+        else await up(opts);
+        process.exit(ExitCode.ok);
+      } catch (err) {
+        process.stderr.write(`flotillad dev: ${errorMessage(err).split('\n')[0]}\n`);
+        process.exit(err instanceof FlotillaError ? err.exitCode : ExitCode.failure);
+      }
+    });
+}

@@ -1,0 +1,106 @@
+/**
+ * What a dev-cluster host carries on disk for flotillad: its config file, its
+ * machine id and the flotillad.service unit its own systemd runs (as
+ * fleet.service ran on a CoreOS host).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { InvalidInputError } from '../util/errors.js';
+
+export interface AgentFiles {
+  machineId: string;
+  publicIP: string;
+  configPath: string;
+  unitsDir: string;
+  logPath: string;
+}
+
+export interface AgentConfig {
+  hostDir: string;
+  index: number;
+  name: string;
+  endpoints: string[];
+  prefix: string;
+  ttlSeconds: number;
+  busAddress: string;
+  configDir: string;
+  extraConfig: Record<string, string>;
+}
+
+/** dist/src/dev/host-files.js -> the repo root, which holds dist/src/daemon/main.js. */
+export function daemonEntry(): string {
+  return fileURLToPath(new URL('../../../dist/src/daemon/main.js', import.meta.url));
+}
+
+/** 127.0.1.1, 127.0.1.2, … 127.0.1.254, 127.0.2.1: distinct per host, all on loopback. */
+export function publicIPFor(index: number): string {
+  return `127.0.${1 + Math.floor(index / 254)}.${1 + (index % 254)}`;
+}
+
+/** Quote one ExecStart argument for systemd: specifiers (%) and variables ($) are doubled. */
+function unitArg(s: string): string {
+  const escaped = s.replaceAll('%', '%%').replaceAll('$', '$$');
+  return /[\s"'\\;]/.test(escaped) ? `"${escaped.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"` : escaped;
+}
+
+/** A path used after `append:`, where quoting is not available. */
+function unitPath(p: string): string {
+  if (/[\s%$"'\\]/.test(p)) throw new InvalidInputError(`path ${p} holds whitespace or special characters; use a plain cluster dir such as /tmp/flotilla-dev`);
+  return p;
+}
+
+export function renderConfig(c: AgentConfig, machineId: string, unitsDir: string): string {
+  const lines: Record<string, string> = {
+    etcd_servers: c.endpoints.join(','),
+    etcd_key_prefix: c.prefix,
+    machine_id: machineId,
+    public_ip: publicIPFor(c.index),
+    metadata: `hostname=${c.name}`,
+    agent_ttl: String(c.ttlSeconds),
+    units_directory: unitsDir,
+    systemd_bus_address: c.busAddress,
+    log_format: 'text',
+  };
+  for (const [k, v] of Object.entries(c.extraConfig)) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(k) || /[\r\n]/.test(v)) throw new InvalidInputError(`extra config ${k}=${v} is not a valid key=value line`);
+    lines[k] = v;
+  }
+  return Object.entries(lines).map(([k, v]) => `${k}=${v}\n`).join('');
+}
+
+export function renderUnit(c: AgentConfig, configPath: string, logPath: string): string {
+  const exec = [process.execPath, daemonEntry(), '--config', configPath].map(unitArg).join(' ');
+  return [
+    '[Unit]',
+    `Description=Flotilla agent and engine (${c.name})`,
+    '',
+    '[Service]',
+    `ExecStart=${exec}`,
+    // A clean exit (0, or SIGTERM) is a deliberate stop; only crashes restart.
+    'Restart=on-failure',
+    'RestartSec=200ms',
+    'TimeoutStopSec=15s',
+    `Environment=${unitArg(`DBUS_SESSION_BUS_ADDRESS=${c.busAddress}`)}`,
+    // No journald runs on these hosts: output would otherwise be dropped.
+    `StandardOutput=append:${unitPath(logPath)}`,
+    `StandardError=append:${unitPath(logPath)}`,
+    '',
+  ].join('\n');
+}
+
+/** Write config, machine-id, units dir and flotillad.service; the unit file is in place before systemd starts. */
+export async function writeAgentFiles(c: AgentConfig): Promise<AgentFiles> {
+  const machineId = randomBytes(16).toString('hex');
+  const configPath = join(c.hostDir, 'flotillad.conf');
+  const unitsDir = join(c.hostDir, 'units');
+  const logPath = join(c.hostDir, 'flotillad.log');
+  const userUnits = join(c.configDir, 'systemd', 'user');
+  await mkdir(unitsDir, { recursive: true });
+  await mkdir(userUnits, { recursive: true });
+  await writeFile(join(c.hostDir, 'machine-id'), `${machineId}\n`);
+  await writeFile(configPath, renderConfig(c, machineId, unitsDir));
+  await writeFile(join(userUnits, 'flotillad.service'), renderUnit(c, configPath, logPath));
+  return { machineId, publicIP: publicIPFor(c.index), configPath, unitsDir, logPath };
+}
