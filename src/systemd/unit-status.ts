@@ -1,0 +1,97 @@
+/**
+ * Reading unit state: per-unit properties with raw Properties.Get messages
+ * (no introspected proxy: that would cost an extra round trip per unit),
+ * and the whole manager with ListUnits.
+ */
+import { BusCallError, type BusConnection } from './bus.js';
+import { unitObjectPath } from './object-path.js';
+import type { UnitPaths } from './unit-watch.js';
+import {
+  MANAGER_IFACE,
+  MANAGER_PATH,
+  PROPERTIES_IFACE,
+  SERVICE_IFACE,
+  SYSTEMD_BUS_NAME,
+  UNIT_IFACE,
+  type UnitStatus,
+} from './types.js';
+
+/** What systemd itself reports for a name it has no unit file for. */
+export function notFoundStatus(name: string): UnitStatus {
+  return { name, load: 'not-found', active: 'inactive', sub: 'dead', mainPid: 0, needDaemonReload: false };
+}
+
+// systemd answers these when it cannot even try to load the name; for a
+// caller that is the same as a unit without a file.
+const NOT_FOUND_ERRORS = new Set(['org.freedesktop.systemd1.NoSuchUnit', 'org.freedesktop.DBus.Error.UnknownObject']);
+
+async function getProperty(bus: BusConnection, path: string, iface: string, prop: string): Promise<unknown> {
+  const [variant] = await bus.call({
+    destination: SYSTEMD_BUS_NAME,
+    path,
+    iface: PROPERTIES_IFACE,
+    member: 'Get',
+    signature: 'ss',
+    body: [iface, prop],
+  });
+  return (variant as { value?: unknown } | undefined)?.value;
+}
+
+/**
+ * Reading a unit's object path makes systemd load the unit if it is not in
+ * memory (LoadUnit semantics), so an unknown name reads as not-found rather
+ * than failing. The calls are pipelined: one round trip in total.
+ */
+export async function readUnitStatus(bus: BusConnection, paths: UnitPaths, name: string): Promise<UnitStatus> {
+  const path = unitObjectPath(name);
+  paths.remember(path, name);
+  const isService = name.endsWith('.service');
+  const mainPid = isService
+    ? getProperty(bus, path, SERVICE_IFACE, 'MainPID').catch((err: unknown) => {
+        // Only a D-Bus error reply means "no such property here"; a lost
+        // connection must still fail the whole read.
+        if (err instanceof BusCallError && err.dbusName.startsWith('org.freedesktop.')) return 0;
+        throw err;
+      })
+    : Promise.resolve(0);
+  try {
+    const [load, active, sub, needReload, pid] = await Promise.all([
+      getProperty(bus, path, UNIT_IFACE, 'LoadState'),
+      getProperty(bus, path, UNIT_IFACE, 'ActiveState'),
+      getProperty(bus, path, UNIT_IFACE, 'SubState'),
+      getProperty(bus, path, UNIT_IFACE, 'NeedDaemonReload'),
+      mainPid,
+    ]);
+    return {
+      name,
+      load: String(load),
+      active: String(active),
+      sub: String(sub),
+      mainPid: typeof pid === 'number' ? pid : 0,
+      needDaemonReload: needReload === true,
+    };
+  } catch (err) {
+    if (err instanceof BusCallError && NOT_FOUND_ERRORS.has(err.dbusName)) return notFoundStatus(name);
+    throw err;
+  }
+}
+
+/** ListUnits: every unit systemd has in memory. mainPid and
+ *  needDaemonReload are not part of ListUnits' answer and read as 0/false. */
+export async function listUnits(bus: BusConnection, paths: UnitPaths): Promise<UnitStatus[]> {
+  const [rows] = await bus.call({
+    destination: SYSTEMD_BUS_NAME,
+    path: MANAGER_PATH,
+    iface: MANAGER_IFACE,
+    member: 'ListUnits',
+  });
+  const out: UnitStatus[] = [];
+  // a(ssssssouso): name, description, load, active, sub, following, path, job id, job type, job path
+  for (const row of (rows ?? []) as unknown[][]) {
+    const [name, , load, active, sub, , path] = row as string[];
+    if (typeof name !== 'string') continue;
+    if (typeof path === 'string') paths.remember(path, name);
+    out.push({ name, load: String(load), active: String(active), sub: String(sub), mainPid: 0, needDaemonReload: false });
+  }
+  return out;
+}
