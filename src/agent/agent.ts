@@ -1,0 +1,125 @@
+/**
+ * The agent role of flotillad: presence, bids, and running what the engine
+ * assigned to this machine. It watches only its own assignment prefix and
+ * the offers; its systemd states flow back through the reporter.
+ */
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import type { Registry } from '../registry/registry.js';
+import { PrefixCache } from '../registry/prefix-cache.js';
+import { decodeAssignment, type AssignmentRecord, type MachineRecord } from '../registry/records.js';
+import type { Logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
+import { Bidder } from './bidder.js';
+import { ContentCache } from './content-cache.js';
+import { Presence } from './presence.js';
+import { Reconciler } from './reconciler.js';
+import { StateReporter } from './reporter.js';
+import { UnitFiles } from './unit-files.js';
+import type { UnitManager } from './unit-manager.js';
+
+export interface AgentOptions {
+  registry: Registry;
+  machine: MachineRecord;
+  ttlSeconds: number;
+  unitsDirectory: string;
+  manager: UnitManager;
+  log: Logger;
+  /** Slow safety-net re-read of unit states; signals do the real work. */
+  resyncIntervalMs?: number;
+}
+
+export interface AgentEvents {
+  lease: [leaseId: string];
+}
+
+export class Agent extends EventEmitter<AgentEvents> {
+  readonly presence: Presence;
+  private readonly files: UnitFiles;
+  private readonly assignments: PrefixCache<AssignmentRecord>;
+  private readonly reporter: StateReporter;
+  private readonly reconciler: Reconciler;
+  private readonly bidder: Bidder;
+  private readonly log: Logger;
+  private unsubscribe: (() => void) | undefined;
+  private resyncTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly opts: AgentOptions) {
+    super();
+    const { registry, machine, log } = opts;
+    const etcd = registry.etcd;
+    const keys = registry.keys;
+    this.log = log;
+    this.files = new UnitFiles(opts.unitsDirectory);
+    this.presence = new Presence(etcd, keys, machine, opts.ttlSeconds, join(opts.unitsDirectory, '.lease'), log);
+    const mine = keys.machineAssignmentsPrefix(machine.id);
+    this.assignments = new PrefixCache(etcd, mine, decodeAssignment, log);
+    this.reporter = new StateReporter(etcd, keys, machine.id, log);
+    const contents = new ContentCache(registry);
+    this.reconciler = new Reconciler(() => this.desired(), this.files, contents, opts.manager, this.reporter, log);
+    this.bidder = new Bidder(etcd, keys, { machineId: machine.id, metadata: machine.metadata }, contents, () => this.reconciler.load, log);
+    this.assignments.onChange(() => void this.reconciler.kick());
+  }
+
+  private desired(): Map<string, AssignmentRecord> {
+    const out = new Map<string, AssignmentRecord>();
+    for (const e of this.assignments.values()) out.set(e.value.unit, e.value);
+    return out;
+  }
+
+  async start(): Promise<void> {
+    await this.files.init();
+    await this.reconciler.adopt();
+    this.unsubscribe = this.opts.manager.onUnitChange((name, status) => {
+      if (this.reconciler.has(name)) this.reporter.update(name, status);
+    });
+    this.presence.on('lease', (id) => {
+      this.reporter.useLease(id);
+      this.bidder.useLease(id);
+      this.emit('lease', id);
+    });
+    const leaseId = await this.presence.start();
+    this.reporter.useLease(leaseId);
+    await this.assignments.start();
+    await this.reconciler.kick();
+    await this.bidder.start(leaseId);
+    this.resyncTimer = setInterval(() => void this.resync(), this.opts.resyncIntervalMs ?? 60_000);
+    this.resyncTimer.unref();
+  }
+
+  private async resync(): Promise<void> {
+    try {
+      for (const unit of this.desired().keys()) {
+        if (!this.reconciler.has(unit) || !this.reporter.get(unit)) continue;
+        const s = await this.opts.manager.unitStatus(unit);
+        this.reporter.update(unit, { load: s.load, active: s.active, sub: s.sub });
+      }
+      await this.reconciler.kick();
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'state resync failed');
+    }
+  }
+
+  /**
+   * Leave the cluster. By default (fleet's behaviour) stop and unload every
+   * unit here, remove its states and revoke the lease so the engine re-places
+   * them at once. With keepUnits (upgrade in place) the units keep running and
+   * the lease is left to expire; a new flotillad started within the TTL
+   * adopts them without a restart.
+   */
+  async stop(opts: { keepUnits: boolean }): Promise<void> {
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    await this.bidder.close();
+    await this.assignments.close();
+    this.unsubscribe?.();
+    if (opts.keepUnits) {
+      await this.reconciler.halt();
+      await this.reporter.flush().catch(() => undefined);
+      this.presence.release();
+      return;
+    }
+    await this.reconciler.unloadAll();
+    await this.reporter.flush().catch(() => undefined);
+    await this.presence.revoke();
+  }
+}

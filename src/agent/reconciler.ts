@@ -1,0 +1,187 @@
+/**
+ * Makes this host run exactly what the engine assigned to it, and nothing
+ * else. One batch at a time: unload what is no longer ours, write and link
+ * what is new or changed, one daemon-reload for the batch, then start and
+ * stop. Changes arriving during a batch fold into one more batch.
+ *
+ * It acts only on assignments read from etcd for this machine (the caller's
+ * cache of its own assignment prefix), never on anything else.
+ */
+import type { AssignmentRecord, AssignedState } from '../registry/records.js';
+import type { Logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
+import type { ContentCache } from './content-cache.js';
+import type { StateReporter } from './reporter.js';
+import type { UnitFiles } from './unit-files.js';
+import type { UnitManager, UnitStatus } from './unit-manager.js';
+
+const RUNNING = new Set(['active', 'activating', 'reloading']);
+
+export class Reconciler {
+  /** unit -> hash of the file on disk */
+  private readonly local = new Map<string, string>();
+  /** unit -> what we last carried out for it (fleet's job-state cache) */
+  private readonly applied = new Map<string, AssignedState>();
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly desired: () => ReadonlyMap<string, AssignmentRecord>,
+    private readonly files: UnitFiles,
+    private readonly contents: ContentCache,
+    private readonly manager: UnitManager,
+    private readonly reporter: StateReporter,
+    private readonly log: Logger,
+  ) {}
+
+  /** Units on this host (assigned or still on disk), for the bid's load. */
+  get load(): number {
+    return this.local.size;
+  }
+
+  has(unit: string): boolean {
+    return this.local.has(unit);
+  }
+
+  /** Read what a previous run left on disk, so running units are adopted, not restarted. */
+  async adopt(): Promise<void> {
+    for (const [unit, hash] of await this.files.scan()) this.local.set(unit, hash);
+  }
+
+  kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.batch();
+        } catch (err) {
+          this.log.warn({ err: errorMessage(err) }, 'reconcile batch failed; retrying');
+          setTimeout(() => void this.kick(), 1000).unref();
+        }
+      } while (this.again && !this.stopped);
+      this.running = undefined;
+    })();
+    return this.running;
+  }
+
+  private async batch(): Promise<void> {
+    const t0 = performance.now();
+    const desired = this.desired();
+    let reloadNeeded = false;
+
+    // 1. Unload units no longer assigned here. No reload needed: systemd drops
+    //    stopped units whose file is gone, and a later file under the same name
+    //    shows up as NeedDaemonReload below.
+    const gone = [...this.local.keys()].filter((u) => !desired.has(u));
+    await Promise.all(gone.map((u) => this.unload(u)));
+
+    // 2. Write and link new or changed files.
+    const toWrite = [...desired.values()].filter((a) => this.local.get(a.unit) !== a.hash);
+    if (toWrite.length > 0) {
+      const texts = await this.contents.fetch(toWrite.map((a) => a.hash));
+      const paths: string[] = [];
+      const written: string[] = [];
+      await Promise.all(
+        toWrite.map(async (a) => {
+          const text = texts.get(a.hash);
+          if (text === undefined) {
+            this.log.warn({ unit: a.unit, hash: a.hash }, 'assigned unit content missing from the store');
+            return;
+          }
+          if (this.local.has(a.unit)) {
+            // New content for a unit we run: stop the old one first, as fleet's unload+load did.
+            await this.manager.stopUnit(a.unit).catch(() => undefined);
+            this.applied.delete(a.unit);
+          }
+          paths.push(await this.files.write(a.unit, text));
+          written.push(a.unit);
+          this.local.set(a.unit, a.hash);
+        }),
+      );
+      if (paths.length > 0) {
+        await this.manager.linkUnitFiles(paths);
+        reloadNeeded = await this.needsReload(written);
+      }
+    }
+    const t1 = performance.now();
+    if (reloadNeeded) await this.manager.reload();
+    const t2 = performance.now();
+
+    // 3. Start and stop.
+    await Promise.all(
+      [...desired.values()].filter((a) => this.local.get(a.unit) === a.hash).map((a) => this.apply(a)),
+    );
+    this.contents.retainOnly(new Set(this.local.values()));
+    const ms = (n: number) => Math.round(n * 10) / 10;
+    this.log.debug({ unloaded: gone.length, written: toWrite.length, reload: reloadNeeded, prepareMs: ms(t1 - t0), reloadMs: ms(t2 - t1), applyMs: ms(performance.now() - t2) }, 'reconcile batch done');
+  }
+
+  /**
+   * A daemon-reload costs 50-100 ms and stalls the whole manager, so do one
+   * only when systemd would otherwise run stale content: a unit it already had
+   * in memory (NeedDaemonReload) or one it cannot load yet. Reading the status
+   * of a brand-new unit makes systemd load it from the fresh file.
+   */
+  private async needsReload(units: string[]): Promise<boolean> {
+    const statuses = await Promise.all(units.map((u) => this.manager.unitStatus(u)));
+    return statuses.some((s) => s.needDaemonReload || s.load !== 'loaded');
+  }
+
+  private async apply(a: AssignmentRecord): Promise<void> {
+    if (this.applied.get(a.unit) === a.desired && this.reporter.get(a.unit)?.hash === a.hash) return;
+    let status = await this.manager.unitStatus(a.unit);
+    if (a.desired === 'launched' && !RUNNING.has(status.active)) {
+      const result = await this.manager.startUnit(a.unit);
+      this.log.info({ unit: a.unit, result }, 'started unit');
+      status = await this.manager.unitStatus(a.unit);
+    } else if (a.desired === 'loaded' && RUNNING.has(status.active)) {
+      const result = await this.manager.stopUnit(a.unit);
+      this.log.info({ unit: a.unit, result }, 'stopped unit');
+      status = await this.manager.unitStatus(a.unit);
+    } else if (a.desired === 'launched') {
+      this.log.info({ unit: a.unit, mainPid: status.mainPid }, 'adopted running unit');
+    }
+    this.applied.set(a.unit, a.desired);
+    this.report(a.unit, a.hash, a.desired, status);
+  }
+
+  private report(unit: string, hash: string, applied: AssignedState, status: UnitStatus): void {
+    this.reporter.set(unit, hash, applied, { load: status.load, active: status.active, sub: status.sub });
+  }
+
+  private async unload(unit: string): Promise<void> {
+    this.applied.delete(unit);
+    try {
+      await this.manager.stopUnit(unit);
+    } catch (err) {
+      // Keep the file: removing it would leave a running unit systemd can no longer stop (fleet #1216).
+      this.log.warn({ unit, err: errorMessage(err) }, 'stopping unit failed; keeping it for the next batch');
+      return;
+    }
+    await this.manager.disableUnitFiles([unit]).catch(() => undefined);
+    await this.manager.resetFailedUnit(unit).catch(() => undefined);
+    await this.files.remove(unit);
+    this.local.delete(unit);
+    this.reporter.remove(unit);
+    this.log.info({ unit }, 'unloaded unit');
+  }
+
+  /** Stop everything (agent shutdown). Waits for a running batch first. */
+  async unloadAll(): Promise<void> {
+    this.stopped = true;
+    while (this.running) await this.running;
+    await Promise.all([...this.local.keys()].map((u) => this.unload(u)));
+    if (this.local.size === 0) await this.manager.reload().catch(() => undefined);
+  }
+
+  async halt(): Promise<void> {
+    this.stopped = true;
+    while (this.running) await this.running;
+  }
+}

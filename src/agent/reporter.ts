@@ -1,0 +1,110 @@
+/**
+ * Publishes the systemd state of the units this agent runs. Driven by
+ * PropertiesChanged signals, de-duplicated against what was last written, and
+ * coalesced so a burst of signals for one unit costs one put. Everything is
+ * written on the presence lease, so a dead host's states vanish with it.
+ */
+import type { Etcd3 } from 'etcd3';
+import type { Keys } from '../registry/keys.js';
+import { encode, type AssignedState, type UnitStateRecord } from '../registry/records.js';
+import type { Logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
+
+export interface ReportedStatus {
+  load: string;
+  active: string;
+  sub: string;
+}
+
+export class StateReporter {
+  private readonly current = new Map<string, UnitStateRecord>();
+  private readonly published = new Map<string, string>();
+  private readonly dirty = new Set<string>();
+  private readonly deleted = new Set<string>();
+  private flushing: Promise<void> | undefined;
+  private leaseId: string | undefined;
+
+  constructor(
+    private readonly etcd: Etcd3,
+    private readonly keys: Keys,
+    private readonly machineId: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** A new lease: everything must be written again on it. */
+  useLease(leaseId: string): void {
+    this.leaseId = leaseId;
+    this.published.clear();
+    for (const unit of this.current.keys()) this.dirty.add(unit);
+    this.schedule();
+  }
+
+  set(unit: string, hash: string, applied: AssignedState, status: ReportedStatus): void {
+    this.deleted.delete(unit);
+    this.current.set(unit, { unit, machineId: this.machineId, hash, load: status.load, active: status.active, sub: status.sub, applied });
+    this.dirty.add(unit);
+    this.schedule();
+  }
+
+  /** Merge a partial systemd status (from a signal) into a unit we report. */
+  update(unit: string, partial: Partial<ReportedStatus>): void {
+    const cur = this.current.get(unit);
+    if (!cur) return;
+    this.set(unit, cur.hash, cur.applied, { load: partial.load ?? cur.load, active: partial.active ?? cur.active, sub: partial.sub ?? cur.sub });
+  }
+
+  get(unit: string): UnitStateRecord | undefined {
+    return this.current.get(unit);
+  }
+
+  remove(unit: string): void {
+    this.current.delete(unit);
+    this.dirty.delete(unit);
+    this.deleted.add(unit);
+    this.schedule();
+  }
+
+  /** Resolves when everything set so far has been written. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.dirty.size > 0 || this.deleted.size > 0) {
+      this.schedule();
+      await this.flushing;
+    }
+  }
+
+  private schedule(): void {
+    if (this.flushing || !this.leaseId) return;
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.writeOut());
+  }
+
+  private async writeOut(): Promise<void> {
+    const leaseId = this.leaseId;
+    try {
+      const writes: Promise<unknown>[] = [];
+      for (const unit of this.deleted) {
+        writes.push(this.etcd.delete().key(this.keys.state(unit, this.machineId)).exec());
+        this.published.delete(unit);
+      }
+      this.deleted.clear();
+      for (const unit of this.dirty) {
+        const rec = this.current.get(unit);
+        if (!rec || !leaseId) continue;
+        const value = encode(rec);
+        if (this.published.get(unit) === value) continue;
+        this.published.set(unit, value);
+        writes.push(this.etcd.put(this.keys.state(unit, this.machineId)).value(value).lease(leaseId).exec());
+      }
+      this.dirty.clear();
+      await Promise.all(writes);
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'publishing unit states failed; will retry');
+      this.published.clear();
+      for (const unit of this.current.keys()) this.dirty.add(unit);
+      setTimeout(() => this.schedule(), 500).unref();
+    } finally {
+      this.flushing = undefined;
+      if (this.dirty.size > 0 || this.deleted.size > 0) this.schedule();
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Wiring of one flotillad: a store connection shared by the agent role and
+ * the engine role. The engine role campaigns on the agent's presence lease,
+ * so a host that dies takes its engine leadership with it in the same TTL.
+ */
+import { connectStore } from '../registry/store.js';
+import { Registry } from '../registry/registry.js';
+import { Agent } from '../agent/agent.js';
+import { Election } from '../engine/election.js';
+import { Engine } from '../engine/engine.js';
+import { SystemdManager } from '../systemd/manager.js';
+import type { Logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
+import type { DaemonConfig } from './config.js';
+
+export const VERSION = '0.1.0';
+
+export class Flotillad {
+  private registry: Registry | undefined;
+  private agent: Agent | undefined;
+  private election: Election | undefined;
+  private engine: Engine | undefined;
+  private manager: SystemdManager | undefined;
+
+  constructor(
+    private readonly config: DaemonConfig,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const c = this.config;
+    if (!c.systemdBusAddress) throw new Error('no systemd bus: set systemd_bus_address in the config or DBUS_SESSION_BUS_ADDRESS');
+    this.manager = await SystemdManager.connect(c.systemdBusAddress, this.log.child({ role: 'systemd' }));
+    const etcd = connectStore({ endpoints: c.etcdServers, requestTimeoutMs: c.etcdRequestTimeoutMs });
+    this.registry = new Registry(etcd, c.etcdKeyPrefix);
+    const machine = { id: c.machineId, publicIP: c.publicIP, metadata: c.metadata, version: VERSION };
+    this.agent = new Agent({
+      registry: this.registry,
+      machine,
+      ttlSeconds: c.agentTtlSeconds,
+      unitsDirectory: c.unitsDirectory,
+      manager: this.manager,
+      log: this.log.child({ role: 'agent' }),
+    });
+    if (!c.disableEngine) {
+      const engineLog = this.log.child({ role: 'engine' });
+      const engine = new Engine({ registry: this.registry, log: engineLog });
+      const election = new Election(etcd, this.registry.keys, c.machineId, engineLog);
+      election.on('elected', (fence) => void engine.lead(fence).catch((err) => engineLog.error({ err: errorMessage(err) }, 'engine failed to start')));
+      election.on('deposed', () => void engine.stepDown());
+      this.agent.on('lease', (id) => void election.campaign(id).catch((err) => engineLog.warn({ err: errorMessage(err) }, 'campaign failed')));
+      this.engine = engine;
+      this.election = election;
+    }
+    await this.agent.start();
+    const leaseId = this.agent.presence.leaseId;
+    if (this.election && leaseId) await this.election.campaign(leaseId);
+    this.log.info({ machine: c.machineId, ip: c.publicIP, engine: !c.disableEngine }, 'flotillad started');
+  }
+
+  async stop(): Promise<void> {
+    const keepUnits = this.config.keepUnitsOnShutdown;
+    this.log.info({ keepUnits }, 'flotillad shutting down');
+    await this.engine?.stepDown();
+    // Resign first so another engine takes over while our units stop.
+    if (!keepUnits) await this.election?.resign();
+    await this.agent?.stop({ keepUnits });
+    this.manager?.close();
+    this.registry?.etcd.close();
+  }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+/**
+ * flotillad: `flotillad [--config FILE]` runs the agent and engine roles on
+ * this host; `flotillad dev ...` runs a local multi-host cluster.
+ */
+import { Command, CommanderError } from 'commander';
+import { loadConfig } from './config.js';
+import { Flotillad, VERSION } from './flotillad.js';
+import { createLogger } from '../util/log.js';
+import { FlotillaError, errorMessage, ExitCode } from '../util/errors.js';
+import { devCommand } from '../dev/command.js';
+
+function fail(err: unknown): never {
+  if (err instanceof FlotillaError) {
+    process.stderr.write(`flotillad: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
+  process.stderr.write(`flotillad: internal error: ${errorMessage(err)}\n`);
+  if (process.env.FLOTILLA_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+  process.exit(ExitCode.failure);
+}
+
+async function runDaemon(opts: { config?: string }): Promise<void> {
+  const config = loadConfig(opts.config);
+  const log = createLogger({ format: config.logFormat, level: config.verbosity > 0 ? 'debug' : 'info', name: 'flotillad' });
+  const daemon = new Flotillad(config, log);
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'signal received');
+    daemon
+      .stop()
+      .then(() => process.exit(0))
+      .catch((err) => {
+        log.error({ err: errorMessage(err) }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  await daemon.start();
+}
+
+const program = new Command('flotillad')
+  .description('Flotilla daemon: agent and engine for one host')
+  .version(`flotillad version ${VERSION}`, '-v, --version')
+  .option('--config <file>', 'configuration file (INI key=value lines)')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s.split('\n')[0] + '\n') })
+  .action(async (opts: { config?: string }, cmd: Command) => {
+    if (cmd.args.length > 0) throw new FlotillaError(`flotillad takes no arguments (got "${cmd.args[0]}"). Did you mean to run flotctl?`, ExitCode.usage);
+    await runDaemon(opts);
+  });
+program.addCommand(devCommand());
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : ExitCode.usage);
+  fail(err);
+});

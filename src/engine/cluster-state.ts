@@ -1,0 +1,125 @@
+/**
+ * The engine's watch-fed picture of the cluster: units, live machines and
+ * assignments, plus parsed requirements per content hash (contents are
+ * immutable, so each hash is fetched and parsed once).
+ */
+import type { Etcd3 } from 'etcd3';
+import { Keys } from '../registry/keys.js';
+import { PrefixCache, type Change } from '../registry/prefix-cache.js';
+import {
+  type AssignmentRecord,
+  type BidRecord,
+  type MachineRecord,
+  type UnitRecord,
+  decodeAssignment,
+  decodeBid,
+  decodeMachine,
+  decodeUnit,
+} from '../registry/records.js';
+import type { Registry } from '../registry/registry.js';
+import { UnitFile, parseRequirements, type UnitRequirements } from '../unit/index.js';
+import type { Logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
+
+export type RequirementsResult = { ok: true; requirements: UnitRequirements } | { ok: false; reason: string };
+
+export class ClusterState {
+  readonly units: PrefixCache<UnitRecord>;
+  readonly machines: PrefixCache<MachineRecord>;
+  readonly assignments: PrefixCache<AssignmentRecord>;
+  readonly bids: PrefixCache<BidRecord>;
+  /** Keyed by name and hash: specifiers (%i, %n) make requirements name-dependent. */
+  private readonly requirements = new Map<string, RequirementsResult>();
+  private readonly files = new Map<string, UnitFile | string>();
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly log: Logger,
+  ) {
+    const etcd: Etcd3 = registry.etcd;
+    const k = registry.keys;
+    this.units = new PrefixCache(etcd, k.unitsPrefix, decodeUnit, log);
+    this.machines = new PrefixCache(etcd, k.machinesPrefix, decodeMachine, log);
+    this.assignments = new PrefixCache(etcd, k.assignmentsPrefix, decodeAssignment, log);
+    this.bids = new PrefixCache(etcd, k.bidsPrefix, decodeBid, log);
+  }
+
+  onChange(listener: (source: 'units' | 'machines' | 'assignments' | 'bids', change: Change<unknown>) => void): void {
+    this.units.onChange((c) => listener('units', c));
+    this.machines.onChange((c) => listener('machines', c));
+    this.assignments.onChange((c) => listener('assignments', c));
+    this.bids.onChange((c) => listener('bids', c));
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.units.start(), this.machines.start(), this.assignments.start(), this.bids.start()]);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.units.close(), this.machines.close(), this.assignments.close(), this.bids.close()]);
+  }
+
+  unit(name: string): UnitRecord | undefined {
+    return this.units.get(this.registry.keys.unit(name))?.value;
+  }
+
+  liveMachineIds(): string[] {
+    return [...this.machines.values()].map((e) => e.value.id).sort();
+  }
+
+  isLive(machineId: string): boolean {
+    return this.machines.get(this.registry.keys.machine(machineId)) !== undefined;
+  }
+
+  /** Every assignment with the machine it is keyed under. */
+  *placedAssignments(): Generator<{ key: string; machineId: string; record: AssignmentRecord }> {
+    for (const e of this.assignments.values()) {
+      const rest = Keys.rest(e.key, this.registry.keys.assignmentsPrefix);
+      if (!rest || rest.length !== 2) continue;
+      yield { key: e.key, machineId: rest[0] as string, record: e.value };
+    }
+  }
+
+  requirementsOf(unit: UnitRecord): RequirementsResult | undefined {
+    return this.requirements.get(`${unit.name}\0${unit.hash}`);
+  }
+
+  /** Fetch and parse the contents of any unit not seen before (contents are immutable per hash). */
+  async loadRequirements(): Promise<void> {
+    const pending: UnitRecord[] = [];
+    for (const e of this.units.values()) {
+      if (!this.requirements.has(`${e.value.name}\0${e.value.hash}`)) pending.push(e.value);
+    }
+    if (pending.length === 0) return;
+    const unfetched = pending.map((u) => u.hash).filter((h) => !this.files.has(h));
+    if (unfetched.length > 0) {
+      const contents = await this.registry.getContents(unfetched);
+      for (const hash of unfetched) {
+        const text = contents.get(hash);
+        if (text === undefined) continue; // not cached: it may appear later
+        try {
+          this.files.set(hash, UnitFile.parse(text));
+        } catch (err) {
+          this.files.set(hash, `stored unit file does not parse: ${errorMessage(err)}`);
+        }
+      }
+    }
+    for (const unit of pending) {
+      const file = this.files.get(unit.hash);
+      const key = `${unit.name}\0${unit.hash}`;
+      if (file === undefined) {
+        this.log.warn({ unit: unit.name, hash: unit.hash }, 'unit content missing from the store');
+        continue;
+      }
+      if (typeof file === 'string') {
+        this.requirements.set(key, { ok: false, reason: file });
+        continue;
+      }
+      try {
+        this.requirements.set(key, { ok: true, requirements: parseRequirements(file, unit.name).requirements });
+      } catch (err) {
+        this.requirements.set(key, { ok: false, reason: errorMessage(err) });
+      }
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Engine election: every flotillad puts a candidate key on its presence
+ * lease; the candidate with the lowest create revision leads. When the leader's
+ * lease expires (its host died) or it resigns, its key disappears and the next
+ * candidate leads at once: failover costs the lease TTL, nothing more.
+ */
+import { EventEmitter } from 'node:events';
+import type { Etcd3 } from 'etcd3';
+import type { Keys } from '../registry/keys.js';
+import { PrefixCache } from '../registry/prefix-cache.js';
+import type { Logger } from '../util/log.js';
+import type { Fence } from './fence.js';
+
+export interface ElectionEvents {
+  elected: [fence: Fence];
+  deposed: [];
+  leader: [machineId: string | undefined];
+}
+
+export class Election extends EventEmitter<ElectionEvents> {
+  private candidates: PrefixCache<string> | undefined;
+  private fence: Fence | undefined;
+  private myKey: string | undefined;
+  private leaderId: string | undefined;
+
+  constructor(
+    private readonly etcd: Etcd3,
+    private readonly keys: Keys,
+    private readonly machineId: string,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  get isLeader(): boolean {
+    return this.fence !== undefined;
+  }
+
+  get leader(): string | undefined {
+    return this.leaderId;
+  }
+
+  /** Join (or re-join, after a lease was replaced) the election on `leaseId`. */
+  async campaign(leaseId: string): Promise<void> {
+    const key = this.keys.candidate(leaseId);
+    if (this.myKey !== key) {
+      this.depose();
+      this.myKey = key;
+    }
+    await this.etcd.put(key).value(this.machineId).lease(leaseId).exec();
+    if (!this.candidates) {
+      const cache = new PrefixCache<string>(this.etcd, this.keys.electionPrefix, (v) => v, this.log);
+      cache.onChange(() => this.evaluate());
+      await cache.start();
+      this.candidates = cache;
+    }
+    this.evaluate();
+  }
+
+  private evaluate(): void {
+    if (!this.candidates) return;
+    let lowest: { key: string; rev: number; value: string; lease: string } | undefined;
+    for (const e of this.candidates.values()) {
+      if (!lowest || e.createRevision < lowest.rev) lowest = { key: e.key, rev: e.createRevision, value: e.value, lease: e.lease };
+    }
+    if (lowest?.value !== this.leaderId) {
+      this.leaderId = lowest?.value;
+      this.emit('leader', this.leaderId);
+    }
+    if (lowest && lowest.key === this.myKey) {
+      if (!this.fence || this.fence.revision !== lowest.rev) {
+        this.fence = { candidateKey: lowest.key, revision: lowest.rev, leaseId: lowest.lease };
+        this.log.info({ revision: lowest.rev }, 'engine leadership acquired');
+        this.emit('elected', this.fence);
+      }
+    } else {
+      this.depose();
+    }
+  }
+
+  private depose(): void {
+    if (!this.fence) return;
+    this.fence = undefined;
+    this.log.info({ leader: this.leaderId }, 'engine leadership lost');
+    this.emit('deposed');
+  }
+
+  /** Step down at once so another engine takes over without waiting for the TTL. */
+  async resign(): Promise<void> {
+    const key = this.myKey;
+    this.depose();
+    this.myKey = undefined;
+    await this.candidates?.close();
+    this.candidates = undefined;
+    if (key) await this.etcd.delete().key(key).exec().catch(() => undefined);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The engine's fencing token: the create revision of its election key. Every
+ * engine write is a transaction conditioned on that key still existing with
+ * that create revision, so a deposed engine (paused, partitioned, or simply
+ * slow) can never overwrite the decisions of its successor.
+ */
+import type { Etcd3, IOperation } from 'etcd3';
+import { FencedWriteError } from '../util/errors.js';
+import { TXN_MAX_OPS } from '../registry/registry.js';
+
+export interface Fence {
+  readonly candidateKey: string;
+  readonly revision: number;
+  /** The lease the election key hangs on; engine-owned ephemeral keys use it too. */
+  readonly leaseId: string;
+}
+
+/**
+ * Apply `ops` under the fence. Large batches are split into transactions of
+ * at most TXN_MAX_OPS; each is atomic and individually fenced. Callers only
+ * batch independent keys (one assignment each), so a partial batch is a valid
+ * state that the next reconcile completes.
+ */
+/** Returns the store revision after the last transaction. */
+export async function fencedWrite(etcd: Etcd3, fence: Fence, ops: readonly IOperation[]): Promise<number> {
+  let revision = 0;
+  for (let i = 0; i < ops.length; i += TXN_MAX_OPS) {
+    const chunk = ops.slice(i, i + TXN_MAX_OPS);
+    const res = await etcd.if(fence.candidateKey, 'Create', '==', fence.revision).then(...chunk).commit();
+    if (!res.succeeded) throw new FencedWriteError(`engine election key ${fence.candidateKey} is no longer at revision ${fence.revision}`);
+    revision = Number(res.header.revision);
+  }
+  return revision;
+}
