@@ -1,0 +1,15 @@
+/** cat: print a unit file as stored in the cluster. */
+import type { Command } from 'commander';
+import { catUnit } from '../../client/operations/index.js';
+import type { Session } from '../session.js';
+
+export function registerCat(program: Command, session: Session): void {
+  program
+    .command('cat')
+    .description('print the contents of a unit in the cluster')
+    .argument('[unit...]', 'unit name')
+    .action(async (units: string[]) => {
+      // Serialized unit files already end in a newline; fleet adds none.
+      session.output.raw(await catUnit(await session.operations(), units));
+    });
+}

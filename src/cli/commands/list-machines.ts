@@ -1,0 +1,34 @@
+/** list-machines: the machines in the cluster (fleet's list_machines.go). */
+import type { Command } from 'commander';
+import { machineIdLegend } from '../../client/legend.js';
+import type { MachineSummary } from '../../client/types.js';
+import { type FieldSet, orDash } from '../fields.js';
+import type { Session } from '../session.js';
+import { listOptions, printList, selectFields, withListOptions } from './list-options.js';
+
+/** "k=v" pairs sorted by key, joined by ","; "-" if there are none. */
+export function formatMetadata(metadata: Readonly<Record<string, string>>): string {
+  const keys = Object.keys(metadata).sort();
+  return keys.length === 0 ? '-' : keys.map((k) => `${k}=${metadata[k]}`).join(',');
+}
+
+const FIELDS: FieldSet<MachineSummary> = {
+  machine: { text: (m, c) => machineIdLegend(m.id, c.full), json: (m) => m.id },
+  ip: { text: (m) => orDash(m.publicIP), json: (m) => m.publicIP || null },
+  metadata: { text: (m) => formatMetadata(m.metadata), json: (m) => m.metadata },
+};
+
+const DEFAULTS = ['machine', 'ip', 'metadata'];
+
+export function registerListMachines(program: Command, session: Session): void {
+  withListOptions(
+    program.command('list-machines').description('list the machines in the cluster'),
+    Object.keys(FIELDS),
+    DEFAULTS,
+  ).action(async (opts: Record<string, unknown>) => {
+    const o = listOptions(opts);
+    const fields = selectFields(FIELDS, DEFAULTS, o);
+    const machines = await (await session.cluster()).listMachines();
+    printList(session, machines, fields, FIELDS, o);
+  });
+}

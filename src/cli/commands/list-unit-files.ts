@@ -1,0 +1,54 @@
+/** list-unit-files: every unit with its desired and current state (fleet's list_unit_files.go). */
+import type { Command } from 'commander';
+import { machineFullLegend } from '../../client/legend.js';
+import type { MachineSummary, UnitSummary } from '../../client/types.js';
+import { shortHash } from '../../unit/index.js';
+import { type FieldSet, orDash } from '../fields.js';
+import type { Session } from '../session.js';
+import { listOptions, printList, selectFields, withListOptions } from './list-options.js';
+
+interface Row {
+  unit: UnitSummary;
+  machine: MachineSummary | undefined;
+}
+
+function target(r: Row, full: boolean): string {
+  if (r.unit.global) return 'global';
+  if (!r.unit.machineId) return '-';
+  return machineFullLegend(r.machine ?? { id: r.unit.machineId }, full);
+}
+
+const targetJson = (r: Row): string | null => (r.unit.global ? 'global' : (r.unit.machineId ?? null));
+
+const FIELDS: FieldSet<Row> = {
+  unit: { text: (r) => r.unit.name, json: (r) => r.unit.name },
+  hash: { text: (r, c) => orDash(c.full ? r.unit.hash : shortHash(r.unit.hash)), json: (r) => r.unit.hash || null },
+  dstate: { text: (r) => orDash(r.unit.desiredState), json: (r) => r.unit.desiredState },
+  state: {
+    text: (r) => (r.unit.global ? '-' : orDash(r.unit.currentState)),
+    json: (r) => (r.unit.global ? null : r.unit.currentState),
+  },
+  target: { text: (r, c) => target(r, c.full), json: targetJson },
+  tmachine: { text: (r, c) => target(r, c.full), json: targetJson },
+  global: { text: (r) => String(r.unit.global), json: (r) => r.unit.global },
+  desc: { text: (r) => orDash(r.unit.description), json: (r) => r.unit.description ?? null },
+};
+
+const DEFAULTS = ['unit', 'hash', 'dstate', 'state', 'target'];
+
+export function registerListUnitFiles(program: Command, session: Session): void {
+  withListOptions(
+    program.command('list-unit-files').description('list the units that exist in the cluster'),
+    Object.keys(FIELDS),
+    DEFAULTS,
+  ).action(async (opts: Record<string, unknown>) => {
+    const o = listOptions(opts);
+    const fields = selectFields(FIELDS, DEFAULTS, o);
+    if (fields.includes('tmachine')) session.output.err('WARNING: The "tmachine" field is deprecated. Use "target" instead');
+    const client = await session.cluster();
+    const [units, machines] = await Promise.all([client.listUnits(), client.listMachines()]);
+    const byId = new Map(machines.map((m) => [m.id, m]));
+    const rows = units.map((unit) => ({ unit, machine: unit.machineId ? byId.get(unit.machineId) : undefined }));
+    printList(session, rows, fields, FIELDS, o);
+  });
+}

@@ -1,0 +1,45 @@
+/** list-units: what systemd reports for each unit on each machine (fleet's list_units.go). */
+import type { Command } from 'commander';
+import { machineFullLegend } from '../../client/legend.js';
+import type { MachineSummary, UnitStateView } from '../../client/types.js';
+import { shortHash } from '../../unit/index.js';
+import { type FieldSet, orDash } from '../fields.js';
+import type { Session } from '../session.js';
+import { listOptions, printList, selectFields, withListOptions } from './list-options.js';
+
+interface Row {
+  state: UnitStateView;
+  machine: MachineSummary | undefined;
+}
+
+const FIELDS: FieldSet<Row> = {
+  unit: { text: (r) => r.state.name, json: (r) => r.state.name },
+  load: { text: (r) => r.state.load, json: (r) => r.state.load },
+  active: { text: (r) => r.state.active, json: (r) => r.state.active },
+  sub: { text: (r) => r.state.sub, json: (r) => r.state.sub },
+  machine: {
+    text: (r, c) => (r.state.machineId ? machineFullLegend(r.machine ?? { id: r.state.machineId }, c.full) : '-'),
+    json: (r) => r.state.machineId || null,
+  },
+  hash: {
+    text: (r, c) => orDash(c.full ? r.state.hash : shortHash(r.state.hash)),
+    json: (r) => r.state.hash || null,
+  },
+};
+
+const DEFAULTS = ['unit', 'machine', 'active', 'sub'];
+
+export function registerListUnits(program: Command, session: Session): void {
+  withListOptions(
+    program.command('list-units').description('list the current state of units in the cluster'),
+    Object.keys(FIELDS),
+    DEFAULTS,
+  ).action(async (opts: Record<string, unknown>) => {
+    const o = listOptions(opts);
+    const fields = selectFields(FIELDS, DEFAULTS, o);
+    const client = await session.cluster();
+    const [states, machines] = await Promise.all([client.listUnitStates(), client.listMachines()]);
+    const byId = new Map(machines.map((m) => [m.id, m]));
+    printList(session, states.map((state) => ({ state, machine: byId.get(state.machineId) })), fields, FIELDS, o);
+  });
+}

@@ -1,0 +1,26 @@
+/** version, and verify (fleet's deprecated signing check, kept for its exit code). */
+import type { Command } from 'commander';
+import { ExitCode, FlotillaError } from '../../util/errors.js';
+import { SIGN_DEPRECATED } from './units.js';
+import type { Session } from '../session.js';
+import { flotillaVersion } from '../version.js';
+
+export function versionLine(): string {
+  return `flotctl version ${flotillaVersion()}`;
+}
+
+export function registerVersion(program: Command, session: Session): void {
+  program
+    .command('version')
+    .description('print the version and exit')
+    .action(() => {
+      session.output.out(versionLine());
+    });
+
+  program
+    .command('verify', { hidden: true })
+    .argument('[unit...]')
+    .action(() => {
+      throw new FlotillaError(SIGN_DEPRECATED, ExitCode.usage);
+    });
+}

@@ -1,0 +1,58 @@
+/**
+ * One flotctl invocation: resolved global options, the output layer, and a
+ * cluster client created only when a command needs one (so help and version
+ * never touch etcd, and never pay for loading the gRPC stack).
+ */
+import type { ClusterClient } from '../client/types.js';
+import { type OperationContext, operationContext } from '../client/operations/context.js';
+import { UsageError, errorMessage } from '../util/errors.js';
+import type { GlobalOptions } from './globals.js';
+import type { Output } from './output.js';
+
+export class Session {
+  private client: ClusterClient | undefined;
+  private resolved: GlobalOptions | undefined;
+
+  constructor(
+    readonly output: Output,
+    private readonly resolveGlobals: () => GlobalOptions,
+  ) {}
+
+  get globals(): GlobalOptions {
+    if (!this.resolved) {
+      this.resolved = this.resolveGlobals();
+      this.output.debugEnabled = this.resolved.debug;
+    }
+    return this.resolved;
+  }
+
+  async cluster(): Promise<ClusterClient> {
+    if (!this.client) {
+      const g = this.globals;
+      // Loaded on demand: the gRPC stack costs ~150 ms that help and version do not need.
+      const [{ EtcdClusterClient }, { parseEndpoints }] = await Promise.all([
+        import('../client/etcd-client.js'),
+        import('../registry/store.js'),
+      ]);
+      let endpoints: string[];
+      try {
+        endpoints = parseEndpoints(g.endpoint, g.endpointSource);
+      } catch (err) {
+        throw new UsageError(errorMessage(err));
+      }
+      this.client = EtcdClusterClient.connect({ endpoints, prefix: g.etcdKeyPrefix, requestTimeoutMs: g.requestTimeoutMs });
+      this.output.debug(`using etcd at ${endpoints.join(',')} with key prefix ${g.etcdKeyPrefix}`);
+    }
+    return this.client;
+  }
+
+  async operations(): Promise<OperationContext> {
+    return operationContext(await this.cluster(), this.output);
+  }
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    if (c) await c.close();
+  }
+}

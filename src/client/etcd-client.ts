@@ -1,0 +1,216 @@
+/**
+ * ClusterClient on the etcd registry. Every call goes through `guard`, so a
+ * store that cannot be reached surfaces as one StoreUnreachableError.
+ *
+ * Reads are shaped for large clusters: list calls are a fixed number of
+ * range reads whatever the unit count (no per-unit reads), and unit contents,
+ * immutable per hash, are parsed once per process.
+ */
+import type { Etcd3, Watcher } from 'etcd3';
+import { Keys } from '../registry/keys.js';
+import { Registry } from '../registry/registry.js';
+import { connectStore } from '../registry/store.js';
+import { UnitFile, parseUnitName } from '../unit/index.js';
+import { InvalidInputError } from '../util/errors.js';
+import { assignmentsByUnit, contentInfo, deriveSummary, statesByUnit, toStateView, type ContentInfo } from './derive.js';
+import { StoreUnreachableError, mapStoreError } from './store-errors.js';
+import type { ClusterClient, DesiredState, MachineSummary, UnitStateView, UnitSummary, Unsubscribe } from './types.js';
+
+export interface EtcdClientOptions {
+  endpoints: string[];
+  /** Key prefix; defaults to the registry's. */
+  prefix?: string;
+  /** Deadline of each request to etcd. */
+  requestTimeoutMs?: number;
+}
+
+export const DEFAULT_REQUEST_TIMEOUT_MS = 3000;
+
+/** Beyond this many unknown contents one range read of all contents beats batched gets. */
+const BULK_CONTENT_THRESHOLD = 200;
+
+export class EtcdClusterClient implements ClusterClient {
+  private readonly registry: Registry;
+  private readonly contents = new Map<string, ContentInfo>();
+  private readonly endpoints: readonly string[];
+  private readonly requestTimeoutMs: number;
+
+  constructor(
+    private readonly etcd: Etcd3,
+    opts: EtcdClientOptions,
+  ) {
+    this.registry = new Registry(etcd, opts.prefix);
+    this.endpoints = opts.endpoints;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  }
+
+  static connect(opts: EtcdClientOptions): EtcdClusterClient {
+    const timeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const etcd = connectStore({ endpoints: opts.endpoints, requestTimeoutMs: timeout, dialTimeoutMs: timeout });
+    return new EtcdClusterClient(etcd, opts);
+  }
+
+  get keys(): Keys {
+    return this.registry.keys;
+  }
+
+  private async guard<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw mapStoreError(err, this.endpoints, this.requestTimeoutMs);
+    }
+  }
+
+  private async infoFor(hash: string, unitName: string): Promise<ContentInfo> {
+    const cached = this.contents.get(hash);
+    if (cached) return cached;
+    const info = contentInfo(await this.registry.getContent(hash), unitName);
+    this.contents.set(hash, info);
+    return info;
+  }
+
+  private async loadContents(wanted: Map<string, string>): Promise<void> {
+    const missing = [...wanted.keys()].filter((h) => !this.contents.has(h));
+    if (missing.length === 0) return;
+    const texts = missing.length > BULK_CONTENT_THRESHOLD
+      ? await this.registry.listContents()
+      : await this.registry.getContents(missing);
+    for (const hash of missing) this.contents.set(hash, contentInfo(texts.get(hash), wanted.get(hash) ?? ''));
+  }
+
+  listUnits(): Promise<UnitSummary[]> {
+    return this.guard(async () => {
+      const [units, assignments, states] = await Promise.all([
+        this.registry.listUnits(),
+        this.registry.listAssignments(),
+        this.registry.listStates(),
+      ]);
+      const hashes = new Map<string, string>();
+      for (const u of units) if (!hashes.has(u.hash)) hashes.set(u.hash, u.name);
+      await this.loadContents(hashes);
+      const placed = assignmentsByUnit(assignments);
+      const byUnit = statesByUnit(states);
+      return units
+        .map((u) => deriveSummary(u, this.contents.get(u.hash) ?? contentInfo(undefined, u.name), placed.get(u.name), byUnit.get(u.name) ?? []))
+        .sort((a, b) => compare(a.name, b.name));
+    });
+  }
+
+  getUnit(name: string): Promise<UnitSummary | undefined> {
+    return this.guard(async () => {
+      const [record, states, machineIds] = await Promise.all([
+        this.registry.getUnit(name),
+        this.registry.listStates(name),
+        this.registry.listMachineIds(),
+      ]);
+      if (!record) return undefined;
+      const info = await this.infoFor(record.hash, name);
+      if (info.global) return deriveSummary(record, info, undefined, states);
+      // A machine that left may still hold the assignment while its states linger on its lease.
+      const assignment = await this.registry.findAssignment(name, [...machineIds, ...states.map((s) => s.machineId)]);
+      return deriveSummary(record, info, assignment, states);
+    });
+  }
+
+  getUnitFile(name: string): Promise<UnitFile | undefined> {
+    return this.guard(async () => {
+      const record = await this.registry.getUnit(name);
+      if (!record) return undefined;
+      return (await this.infoFor(record.hash, name)).file;
+    });
+  }
+
+  createUnit(name: string, file: UnitFile): Promise<void> {
+    return this.guard(async () => {
+      const content = file.serialize();
+      const hash = file.hash();
+      await this.registry.putUnit({ name, hash, desired: 'inactive' }, content);
+      this.contents.set(hash, contentInfo(content, name));
+    });
+  }
+
+  setDesiredState(name: string, state: DesiredState): Promise<boolean> {
+    // fleet's API refuses this on update only; a template never runs anywhere, so refuse it always.
+    if (state !== 'inactive' && name.includes('@') && parseUnitName(name).isTemplate) {
+      return Promise.reject(new InvalidInputError(`cannot activate template ${JSON.stringify(name)}`));
+    }
+    return this.guard(() => this.registry.setDesiredState(name, state));
+  }
+
+  destroyUnit(name: string): Promise<boolean> {
+    return this.guard(() => this.registry.destroyUnit(name));
+  }
+
+  listUnitStates(unit?: string): Promise<UnitStateView[]> {
+    return this.guard(async () =>
+      (await this.registry.listStates(unit)).map(toStateView).sort((a, b) => compare(a.name, b.name) || compare(a.machineId, b.machineId)),
+    );
+  }
+
+  listMachines(): Promise<MachineSummary[]> {
+    return this.guard(async () =>
+      (await this.registry.listMachines()).map((m) => ({ id: m.id, publicIP: m.publicIP, metadata: m.effectiveMetadata })),
+    );
+  }
+
+  /**
+   * Three prefix watches (records, assignments, states) filtered here,
+   * rather than watches per unit: constant cost however many units a command
+   * waits on.
+   */
+  async watchUnits(units: readonly string[], onChange: (unit: string) => void): Promise<Unsubscribe> {
+    const wanted = new Set(units);
+    const k = this.registry.keys;
+    const specs: Array<[prefix: string, unitOf: (rest: string[]) => string | undefined]> = [
+      [k.unitsPrefix, (rest) => rest[0]],
+      [k.statesPrefix, (rest) => rest[0]],
+      [k.assignmentsPrefix, (rest) => rest[1]],
+    ];
+    const watchers: Watcher[] = [];
+    const cancelAll = async (): Promise<void> => {
+      await Promise.all(watchers.map((w) => w.cancel().catch(() => undefined)));
+    };
+    try {
+      for (const [prefix, unitOf] of specs) {
+        const w = await this.withDeadline(this.etcd.watch().prefix(prefix).create());
+        watchers.push(w);
+        const notify = (key: string): void => {
+          const rest = Keys.rest(key, prefix);
+          const unit = rest ? unitOf(rest) : undefined;
+          if (unit !== undefined && wanted.has(unit)) onChange(unit);
+        };
+        w.on('put', (kv) => notify(kv.key.toString()));
+        w.on('delete', (kv) => notify(kv.key.toString()));
+        // Events may have been lost while the stream was down: make everyone re-read.
+        w.on('connected', () => wanted.forEach(onChange));
+        w.on('error', () => wanted.forEach(onChange));
+      }
+    } catch (err) {
+      await cancelAll();
+      throw mapStoreError(err, this.endpoints, this.requestTimeoutMs);
+    }
+    return cancelAll;
+  }
+
+  /** Watch creation has no gRPC deadline (it is a stream), so bound it here. */
+  private withDeadline<T>(p: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new StoreUnreachableError(this.endpoints, `no answer within ${this.requestTimeoutMs / 1000} s (see --request-timeout)`)),
+        this.requestTimeoutMs,
+      );
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  async close(): Promise<void> {
+    this.etcd.close();
+  }
+}
+
+/** Byte order, like etcd's key order, so output is stable across locales. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,13 @@
+export { type OperationContext, type OutputSink, ATTEMPT_MS, MachineDirectory, operationContext } from './context.js';
+export { type LocalFiles, nodeFiles } from './local-files.js';
+export { type CreateCommand, type CreateOptions, lazyCreateUnits } from './create.js';
+export { type ActivateOptions, type BlockOptions, blockAttempts, loadUnits, setTargetStateOfUnits, startUnits } from './activate.js';
+export { stopUnits, unloadUnits } from './deactivate.js';
+export { destroyUnits } from './destroy.js';
+export { restartUnits } from './restart.js';
+export { submitUnits } from './submit.js';
+export { catUnit } from './cat.js';
+export { findUnits } from './find.js';
+export { type UnitArg, unitArg, unitNames } from './unit-args.js';
+export { UnitWaiter, WaitTimeoutError, budgetFor, withWaiter } from './waiter.js';
+export { unitStateLine, waitForStatesGone, waitForSystemdActive, waitForUnitStates } from './waits.js';

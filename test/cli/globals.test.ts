@@ -1,0 +1,88 @@
+/** Global flags: command line, then FLOTCTL_* environment, then defaults. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { GLOBAL_FLAGS, envName, resolveGlobals } from '../../src/cli/globals.js';
+import { expandCommandPrefix } from '../../src/cli/prefix.js';
+import { UsageError } from '../../src/util/errors.js';
+
+const none = (): boolean => false;
+
+describe('resolveGlobals', () => {
+  it('defaults', () => {
+    assert.deepEqual(resolveGlobals({}, none, {}), {
+      endpoint: 'http://127.0.0.1:2379',
+      endpointSource: '--endpoint',
+      etcdKeyPrefix: '/flotilla/',
+      requestTimeoutMs: 3000,
+      debug: false,
+      json: false,
+    });
+  });
+
+  it('every global flag has a FLOTCTL_ variable', () => {
+    assert.deepEqual(GLOBAL_FLAGS.map(envName), [
+      'FLOTCTL_ENDPOINT',
+      'FLOTCTL_ETCD_KEY_PREFIX',
+      'FLOTCTL_REQUEST_TIMEOUT',
+      'FLOTCTL_DEBUG',
+      'FLOTCTL_JSON',
+    ]);
+  });
+
+  it('the environment overrides defaults', () => {
+    const g = resolveGlobals({}, none, {
+      FLOTCTL_ENDPOINT: 'http://10.0.0.1:2379,http://10.0.0.2:2379',
+      FLOTCTL_ETCD_KEY_PREFIX: '/x/',
+      FLOTCTL_REQUEST_TIMEOUT: '0.5',
+      FLOTCTL_DEBUG: 'true',
+      FLOTCTL_JSON: '1',
+    });
+    assert.deepEqual(g, {
+      endpoint: 'http://10.0.0.1:2379,http://10.0.0.2:2379',
+      endpointSource: 'FLOTCTL_ENDPOINT',
+      etcdKeyPrefix: '/x/',
+      requestTimeoutMs: 500,
+      debug: true,
+      json: true,
+    });
+  });
+
+  it('the command line wins over the environment', () => {
+    const cli = { endpoint: 'http://cli:2379', debug: true, requestTimeout: '7' };
+    const fromCli = (k: string): boolean => k in cli;
+    const g = resolveGlobals(cli, fromCli, { FLOTCTL_ENDPOINT: 'http://env:2379', FLOTCTL_DEBUG: 'false', FLOTCTL_REQUEST_TIMEOUT: '1' });
+    assert.equal(g.endpoint, 'http://cli:2379');
+    assert.equal(g.debug, true);
+    assert.equal(g.requestTimeoutMs, 7000);
+  });
+
+  it('false-y boolean variables are false', () => {
+    for (const v of ['false', '0', 'no', 'off', '']) assert.equal(resolveGlobals({}, none, { FLOTCTL_DEBUG: v }).debug, false, v);
+  });
+
+  it('bad values are usage errors naming where they came from', () => {
+    assert.throws(() => resolveGlobals({}, none, { FLOTCTL_DEBUG: 'maybe' }), (e: unknown) => e instanceof UsageError && /FLOTCTL_DEBUG/.test(e.message));
+    assert.throws(() => resolveGlobals({ requestTimeout: '-1' }, () => true, {}), /--request-timeout/);
+  });
+});
+
+describe('command prefixes', () => {
+  const commands = ['list-units', 'list-unit-files', 'list-machines', 'load', 'start', 'stop', 'submit', 'help'];
+  const valueFlags = ['--endpoint', '--etcd-key-prefix', '--request-timeout'];
+
+  it('an unambiguous prefix names its command', () => {
+    assert.deepEqual(expandCommandPrefix(['list-m'], commands, valueFlags), ['list-machines']);
+    assert.deepEqual(expandCommandPrefix(['--endpoint', 'http://x:1', 'sta', 'a'], commands, valueFlags), ['--endpoint', 'http://x:1', 'start', 'a']);
+  });
+
+  it('exact names, ambiguous prefixes and unknown words are left alone', () => {
+    assert.deepEqual(expandCommandPrefix(['list-units'], commands, valueFlags), ['list-units']);
+    assert.deepEqual(expandCommandPrefix(['list-unit'], commands, valueFlags), ['list-unit']);
+    assert.deepEqual(expandCommandPrefix(['st'], commands, valueFlags), ['st']);
+    assert.deepEqual(expandCommandPrefix(['bogus'], commands, valueFlags), ['bogus']);
+  });
+
+  it('only the command word is expanded, not arguments', () => {
+    assert.deepEqual(expandCommandPrefix(['start', 'lo'], commands, valueFlags), ['start', 'lo']);
+  });
+});

@@ -1,0 +1,37 @@
+/** Runs the built flotctl as a child process, the way users and scripts do. */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const FLOTCTL = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function flotctl(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    // A clean environment: a developer's FLOTCTL_* or NO_COLOR must not change what tests see.
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...opts.env };
+    const child = spawn(process.execPath, [FLOTCTL, ...args], {
+      env,
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: opts.timeoutMs ?? 20_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
+  });
+}
+
+/** Lines of a table, each split on runs of whitespace (how fleet's tests read tables). */
+export function cells(stdout: string): string[][] {
+  return stdout.split('\n').filter((l) => l.length > 0).map((l) => l.trim().split(/\s+/));
+}
