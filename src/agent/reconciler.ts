@@ -83,6 +83,7 @@ export class Reconciler {
 
     // 2. Write and link new or changed files.
     const toWrite = [...desired.values()].filter((a) => this.local.get(a.unit) !== a.hash);
+    const known = new Map<string, UnitStatus>();
     if (toWrite.length > 0) {
       const texts = await this.contents.fetch(toWrite.map((a) => a.hash));
       const paths: string[] = [];
@@ -106,7 +107,7 @@ export class Reconciler {
       );
       if (paths.length > 0) {
         await this.manager.linkUnitFiles(paths);
-        reloadNeeded = await this.needsReload(written);
+        reloadNeeded = await this.needsReload(written, known);
       }
     }
     const t1 = performance.now();
@@ -115,7 +116,7 @@ export class Reconciler {
 
     // 3. Start and stop.
     await Promise.all(
-      [...desired.values()].filter((a) => this.local.get(a.unit) === a.hash).map((a) => this.apply(a)),
+      [...desired.values()].filter((a) => this.local.get(a.unit) === a.hash).map((a) => this.apply(a, known.get(a.unit))),
     );
     this.contents.retainOnly(new Set(this.local.values()));
     const ms = (n: number) => Math.round(n * 10) / 10;
@@ -128,27 +129,48 @@ export class Reconciler {
    * in memory (NeedDaemonReload) or one it cannot load yet. Reading the status
    * of a brand-new unit makes systemd load it from the fresh file.
    */
-  private async needsReload(units: string[]): Promise<boolean> {
+  private async needsReload(units: string[], known: Map<string, UnitStatus>): Promise<boolean> {
     const statuses = await Promise.all(units.map((u) => this.manager.unitStatus(u)));
-    return statuses.some((s) => s.needDaemonReload || s.load !== 'loaded');
+    for (const s of statuses) known.set(s.name, s);
+    const stale = statuses.some((s) => s.needDaemonReload || s.load !== 'loaded');
+    if (stale) known.clear();
+    return stale;
   }
 
-  private async apply(a: AssignmentRecord): Promise<void> {
+  private async apply(a: AssignmentRecord, known: UnitStatus | undefined): Promise<void> {
     if (this.applied.get(a.unit) === a.desired && this.reporter.get(a.unit)?.hash === a.hash) return;
-    let status = await this.manager.unitStatus(a.unit);
-    if (a.desired === 'launched' && !RUNNING.has(status.active)) {
+    const before = known ?? (await this.manager.unitStatus(a.unit));
+    // Follow signals from here on: `active` is published the moment systemd says so.
+    this.reporter.track(a.unit, a.hash, a.desired, before);
+    if (a.desired === 'launched' && !RUNNING.has(before.active)) {
       const result = await this.manager.startUnit(a.unit);
       this.log.info({ unit: a.unit, result }, 'started unit');
-      status = await this.manager.unitStatus(a.unit);
-    } else if (a.desired === 'loaded' && RUNNING.has(status.active)) {
+    } else if (a.desired === 'loaded' && RUNNING.has(before.active)) {
       const result = await this.manager.stopUnit(a.unit);
       this.log.info({ unit: a.unit, result }, 'stopped unit');
-      status = await this.manager.unitStatus(a.unit);
     } else if (a.desired === 'launched') {
-      this.log.info({ unit: a.unit, mainPid: status.mainPid }, 'adopted running unit');
+      this.log.info({ unit: a.unit, mainPid: before.mainPid }, 'adopted running unit');
     }
     this.applied.set(a.unit, a.desired);
-    this.report(a.unit, a.hash, a.desired, status);
+    await this.settle(a);
+  }
+
+  /**
+   * Publish a fresh status read, unless a signal arrived while it was in
+   * flight: the signal handler can run before the read's continuation even
+   * when systemd sent the signal after the reply, so the read may be stale.
+   * Read again until no signal overtakes it (signals keep the state right).
+   */
+  private async settle(a: AssignmentRecord): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const v = this.reporter.version(a.unit);
+      const status = await this.manager.unitStatus(a.unit);
+      if (this.reporter.version(a.unit) === v) {
+        this.report(a.unit, a.hash, a.desired, status);
+        return;
+      }
+    }
+    this.reporter.update(a.unit, {});
   }
 
   private report(unit: string, hash: string, applied: AssignedState, status: UnitStatus): void {

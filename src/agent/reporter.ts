@@ -21,6 +21,8 @@ export class StateReporter {
   private readonly published = new Map<string, string>();
   private readonly dirty = new Set<string>();
   private readonly deleted = new Set<string>();
+  /** Bumped by every signal: tells a status read whether a signal overtook it. */
+  private readonly signalVersion = new Map<string, number>();
   private flushing: Promise<void> | undefined;
   private leaseId: string | undefined;
 
@@ -46,10 +48,25 @@ export class StateReporter {
     this.schedule();
   }
 
+  /**
+   * Follow a unit's signals from now on without publishing yet: a start then
+   * publishes `active` the moment systemd signals it, not after our own
+   * status read.
+   */
+  track(unit: string, hash: string, applied: AssignedState, status: ReportedStatus): void {
+    this.deleted.delete(unit);
+    this.current.set(unit, { unit, machineId: this.machineId, hash, load: status.load, active: status.active, sub: status.sub, applied });
+  }
+
+  version(unit: string): number {
+    return this.signalVersion.get(unit) ?? 0;
+  }
+
   /** Merge a partial systemd status (from a signal) into a unit we report. */
   update(unit: string, partial: Partial<ReportedStatus>): void {
     const cur = this.current.get(unit);
     if (!cur) return;
+    this.signalVersion.set(unit, this.version(unit) + 1);
     this.set(unit, cur.hash, cur.applied, { load: partial.load ?? cur.load, active: partial.active ?? cur.active, sub: partial.sub ?? cur.sub });
   }
 
@@ -59,6 +76,7 @@ export class StateReporter {
 
   remove(unit: string): void {
     this.current.delete(unit);
+    this.signalVersion.delete(unit);
     this.dirty.delete(unit);
     this.deleted.add(unit);
     this.schedule();

@@ -25,12 +25,16 @@ export class Flotillad {
   constructor(
     private readonly config: DaemonConfig,
     private readonly log: Logger,
+    private readonly onFatal: (reason: string) => void,
   ) {}
 
   async start(): Promise<void> {
     const c = this.config;
     if (!c.systemdBusAddress) throw new Error('no systemd bus: set systemd_bus_address in the config or DBUS_SESSION_BUS_ADDRESS');
     this.manager = await SystemdManager.connect(c.systemdBusAddress, this.log.child({ role: 'systemd' }));
+    // Without its bus the agent is blind; exit non-zero so the host's systemd
+    // restarts us, and the new process adopts the running units.
+    this.manager.onDisconnect((err) => this.onFatal(`lost the systemd bus: ${errorMessage(err)}`));
     const etcd = connectStore({ endpoints: c.etcdServers, requestTimeoutMs: c.etcdRequestTimeoutMs });
     this.registry = new Registry(etcd, c.etcdKeyPrefix);
     const machine = { id: c.machineId, publicIP: c.publicIP, metadata: c.metadata, version: VERSION };

@@ -23,7 +23,10 @@ function fail(err: unknown): never {
 async function runDaemon(opts: { config?: string }): Promise<void> {
   const config = loadConfig(opts.config);
   const log = createLogger({ format: config.logFormat, level: config.verbosity > 0 ? 'debug' : 'info', name: 'flotillad' });
-  const daemon = new Flotillad(config, log);
+  const daemon = new Flotillad(config, log, (reason) => {
+    log.fatal({ reason }, 'flotillad cannot continue');
+    process.exit(ExitCode.failure);
+  });
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
