@@ -1,0 +1,74 @@
+/** Fencing and election against a real etcd: a deposed engine cannot write. */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import type { Etcd3 } from 'etcd3';
+import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
+import { connectStore } from '../../src/registry/store.js';
+import { Keys } from '../../src/registry/keys.js';
+import { Election } from '../../src/engine/election.js';
+import { fencedWrite, type Fence } from '../../src/engine/fence.js';
+import { FencedWriteError } from '../../src/util/errors.js';
+import { silentLogger } from '../../src/util/log.js';
+import { waitFor } from '../../src/util/deadline.js';
+
+let etcd: EtcdCluster;
+let client: Etcd3;
+const keys = new Keys('/fence-test/');
+
+before(async () => {
+  etcd = await startEtcd({ dir: await mkdtemp('/tmp/fl-fence-'), members: 1 });
+  client = connectStore({ endpoints: etcd.endpoints });
+});
+
+after(async () => {
+  client?.close();
+  await etcd?.stop();
+});
+
+async function campaign(machineId: string): Promise<{ election: Election; lease: ReturnType<Etcd3['lease']>; fences: Fence[] }> {
+  const lease = client.lease(5);
+  const id = await lease.grant();
+  const election = new Election(client, keys, machineId, silentLogger());
+  const fences: Fence[] = [];
+  election.on('elected', (f) => fences.push(f));
+  await election.campaign(id);
+  return { election, lease, fences };
+}
+
+test('the first candidate leads; its successor leads once it resigns; the old fence no longer writes', async () => {
+  const a = await campaign('a'.repeat(32));
+  const b = await campaign('b'.repeat(32));
+  assert.equal(a.election.isLeader, true);
+  assert.equal(b.election.isLeader, false);
+  const oldFence = a.fences[0];
+  assert.ok(oldFence);
+  await fencedWrite(client, oldFence, [client.put('/fence-test/x').value('1')]);
+  assert.equal(await client.get('/fence-test/x').string(), '1');
+
+  await a.election.resign();
+  await waitFor('b elected', () => (b.election.isLeader ? true : undefined), { timeoutMs: 5000 });
+  await assert.rejects(fencedWrite(client, oldFence, [client.put('/fence-test/x').value('2')]), FencedWriteError);
+  assert.equal(await client.get('/fence-test/x').string(), '1', 'a deposed engine changed the store');
+  const newFence = b.fences[0];
+  assert.ok(newFence);
+  await fencedWrite(client, newFence, [client.put('/fence-test/x').value('3')]);
+  assert.equal(await client.get('/fence-test/x').string(), '3');
+  await b.election.resign();
+  await a.lease.revoke();
+  await b.lease.revoke();
+});
+
+test('a leader whose lease is revoked loses the fence; the other candidate takes over', async () => {
+  const a = await campaign('c'.repeat(32));
+  const b = await campaign('d'.repeat(32));
+  const fence = a.fences[0];
+  assert.ok(fence);
+  await a.lease.revoke();
+  await waitFor('b elected', () => (b.election.isLeader ? true : undefined), { timeoutMs: 5000 });
+  await assert.rejects(fencedWrite(client, fence, [client.put('/fence-test/y').value('1')]), FencedWriteError);
+  assert.equal(await client.get('/fence-test/y').string(), null);
+  await a.election.resign();
+  await b.election.resign();
+  await b.lease.revoke();
+});
