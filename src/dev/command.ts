@@ -43,6 +43,11 @@ function describe(cluster: LocalCluster, ms: number): void {
   print();
   print('# flotctl talks to this cluster with:');
   for (const [k, v] of Object.entries(cluster.flotctlEnv())) print(`export ${k}=${sh(v)}`);
+  print('# then, from this directory, for example:');
+  print('npx flotctl list-machines');
+  print('npx flotctl start units/hello.service');
+  print('npx flotctl list-units');
+  print('npx flotctl stop hello.service && npx flotctl destroy hello.service');
   print();
   print("# each host's own systemd:");
   for (const h of cluster.hosts) {
