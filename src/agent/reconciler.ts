@@ -14,6 +14,7 @@ import type { ContentCache } from './content-cache.js';
 import type { StateReporter } from './reporter.js';
 import type { UnitFiles } from './unit-files.js';
 import type { UnitManager, UnitStatus } from './unit-manager.js';
+import { Coalescer } from '../util/coalesce.js';
 
 const RUNNING = new Set(['active', 'activating', 'reloading']);
 
@@ -22,9 +23,16 @@ export class Reconciler {
   private readonly local = new Map<string, string>();
   /** unit -> what we last carried out for it (fleet's job-state cache) */
   private readonly applied = new Map<string, AssignedState>();
-  private running: Promise<void> | undefined;
-  private again = false;
   private stopped = false;
+  private readonly batches = new Coalescer(async () => {
+    if (this.stopped) return;
+    try {
+      await this.batch();
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'reconcile batch failed; retrying');
+      setTimeout(() => void this.kick(), 1000).unref();
+    }
+  });
 
   constructor(
     private readonly desired: () => ReadonlyMap<string, AssignmentRecord>,
@@ -49,25 +57,9 @@ export class Reconciler {
     for (const [unit, hash] of await this.files.scan()) this.local.set(unit, hash);
   }
 
+  /** Run a batch; calls while one runs fold into one more batch. */
   kick(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.batch();
-        } catch (err) {
-          this.log.warn({ err: errorMessage(err) }, 'reconcile batch failed; retrying');
-          setTimeout(() => void this.kick(), 1000).unref();
-        }
-      } while (this.again && !this.stopped);
-      this.running = undefined;
-    })();
-    return this.running;
+    return this.batches.run();
   }
 
   private async batch(): Promise<void> {
@@ -197,13 +189,13 @@ export class Reconciler {
   /** Stop everything (agent shutdown). Waits for a running batch first. */
   async unloadAll(): Promise<void> {
     this.stopped = true;
-    while (this.running) await this.running;
+    await this.batches.idle();
     await Promise.all([...this.local.keys()].map((u) => this.unload(u)));
     if (this.local.size === 0) await this.manager.reload().catch(() => undefined);
   }
 
   async halt(): Promise<void> {
     this.stopped = true;
-    while (this.running) await this.running;
+    await this.batches.idle();
   }
 }

@@ -14,6 +14,7 @@ import { ClusterState } from './cluster-state.js';
 import { fencedWrite, type Fence } from './fence.js';
 import { Round, roundId } from './round.js';
 import { Refusals } from './refusals.js';
+import { Coalescer } from '../util/coalesce.js';
 
 export interface EngineOptions {
   registry: Registry;
@@ -39,8 +40,14 @@ export class Engine {
   private roundTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private seq = 0;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private readonly reconciles = new Coalescer(async () => {
+    if (!this.leading) return;
+    try {
+      await this.reconcile();
+    } catch (err) {
+      this.onWriteError(err, 'reconcile');
+    }
+  });
   private readonly refusals = new Refusals();
   /**
    * Revision of our last assignment write. Until the assignments watch has
@@ -109,21 +116,7 @@ export class Engine {
 
   /** Schedule a reconcile; calls while one runs fold into one more run. */
   kick(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        try {
-          await this.reconcile();
-        } catch (err) {
-          this.onWriteError(err, 'reconcile');
-        }
-      } while (this.again && this.leading);
-      this.running = undefined;
-    })();
+    void this.reconciles.run();
   }
 
   private onWriteError(err: unknown, what: string): void {

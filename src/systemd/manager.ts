@@ -10,7 +10,7 @@
 import { silentLogger, type Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import { BusCallError, BusConnection, DISCONNECTED, type Signal } from './bus.js';
-import { Coalescer } from './coalesce.js';
+import { Coalescer } from '../util/coalesce.js';
 import { JobTracker, type JobResult } from './jobs.js';
 import { listUnits, readUnitStatus } from './unit-status.js';
 import { UnitChangeFeed, UnitPaths } from './unit-watch.js';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { unitNameFromObjectPath, unitObjectPath } from '../../src/systemd/manager.js';
 import { JobTracker, type JobResult } from '../../src/systemd/jobs.js';
-import { Coalescer } from '../../src/systemd/coalesce.js';
+import { Coalescer } from '../../src/util/coalesce.js';
 import { UnitChangeFeed, UnitPaths } from '../../src/systemd/unit-watch.js';
 import type { UnitChange } from '../../src/systemd/types.js';
 import { silentLogger } from '../../src/util/log.js';

@@ -1,6 +1,6 @@
 /**
- * Coalesces calls to an expensive idempotent operation (systemd's Reload
- * costs 50-100 ms and blocks the manager while it runs).
+ * Coalesces calls to an expensive idempotent operation: systemd's Reload
+ * (50-100 ms, blocks the manager), the engine's reconcile, the agent's batch.
  *
  * Callers that arrive while no run is in flight start one. Callers that
  * arrive while a run is in flight cannot share it: it may have read the
@@ -32,6 +32,11 @@ export class Coalescer {
       return this.current;
     });
     return this.next;
+  }
+
+  /** Resolves once no run is in flight or pending. */
+  async idle(): Promise<void> {
+    while (this.current || this.next) await (this.next ?? this.current)?.then(noop, noop);
   }
 
   /** Number of times op has been started: for tests and metrics. */
