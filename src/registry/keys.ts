@@ -10,6 +10,7 @@
  *   P/states/<unit>/<machine>      UnitStateRecord, on the agent's lease       (agent)
  *   P/offers/<round>               OfferRecord: units needing a machine        (engine, fenced, engine lease)
  *   P/bids/<round>/<machine>       BidRecord, on the agent's lease             (agent)
+ *   P/unplaced/<unit>              UnplacedRecord: why no machine takes it     (engine, fenced)
  *   P/engine/candidates/<lease>    engine election: lowest create revision leads (any flotillad)
  *
  * Assignments are keyed by machine first so an agent watches only its own
@@ -58,6 +59,9 @@ export class Keys {
   get bidsPrefix(): string { return `${this.prefix}bids/`; }
   roundBidsPrefix(round: string): string { return `${this.bidsPrefix}${round}/`; }
   bid(round: string, machine: string): string { return `${this.roundBidsPrefix(round)}${machine}`; }
+
+  get unplacedPrefix(): string { return `${this.prefix}unplaced/`; }
+  unplaced(unit: string): string { return `${this.unplacedPrefix}${unit}`; }
 
   get electionPrefix(): string { return `${this.prefix}engine/candidates/`; }
   candidate(leaseId: string): string { return `${this.electionPrefix}${leaseId}`; }

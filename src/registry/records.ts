@@ -76,6 +76,16 @@ export interface BidRecord {
   freeMemoryBytes: number;
 }
 
+/** P/unplaced/<unit>: the last round that could not place the unit, per machine. */
+export interface UnplacedRecord {
+  unit: string;
+  hash: string;
+  /** machineId -> why that machine cannot take it; '*' when no machine was live. */
+  reasons: Record<string, string>;
+  /** ISO time of the round. */
+  at: string;
+}
+
 type Json = Record<string, unknown>;
 
 function obj(text: string): Json | undefined {
@@ -145,4 +155,10 @@ export function decodeBid(text: string): BidRecord | undefined {
     load: o.load,
     freeMemoryBytes: o.freeMemoryBytes,
   };
+}
+
+export function decodeUnplaced(text: string): UnplacedRecord | undefined {
+  const o = obj(text);
+  if (!o || !str(o.unit) || !str(o.hash) || !strRecord(o.reasons) || !str(o.at)) return undefined;
+  return { unit: o.unit, hash: o.hash, reasons: o.reasons, at: o.at };
 }

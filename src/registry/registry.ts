@@ -14,6 +14,8 @@ import {
   type UnitStateRecord,
   decodeAssignment,
   decodeMachine,
+  decodeUnplaced,
+  type UnplacedRecord,
   decodeUnit,
   decodeUnitState,
   encode,
@@ -170,6 +172,28 @@ export class Registry {
       if (rest && rest.length === 1 && rest[0]) out.push(rest[0]);
     }
     return out.sort();
+  }
+
+  /** Dynamic metadata: survives the machine leaving; overrides its config metadata. */
+  async setMachineMetadata(machineId: string, key: string, value: string): Promise<void> {
+    await this.etcd.put(this.keys.machineMetadata(machineId, key)).value(value).exec();
+  }
+
+  /** An empty value is a tombstone: it also hides a key the machine's config sets (fleet's semantics). */
+  async removeMachineMetadata(machineId: string, key: string): Promise<void> {
+    await this.etcd.put(this.keys.machineMetadata(machineId, key)).value('').exec();
+  }
+
+  // --- placement problems ----------------------------------------------------
+
+  async getUnplaced(unit: string): Promise<UnplacedRecord | undefined> {
+    const text = await this.etcd.get(this.keys.unplaced(unit)).string();
+    return text === null ? undefined : decodeUnplaced(text);
+  }
+
+  async listUnplaced(): Promise<UnplacedRecord[]> {
+    const res = await this.etcd.getAll().prefix(this.keys.unplacedPrefix).exec();
+    return decodeAll(res.kvs, decodeUnplaced).sort((a, b) => a.unit.localeCompare(b.unit));
   }
 
   // --- assignments and states ----------------------------------------------
