@@ -85,12 +85,19 @@ export class Bidder {
     if (!leaseId || !offer || this.answered.get(round) === generation) return;
     try {
       const [files, host] = await Promise.all([this.contents.files(offer.units.map((u) => u.hash)), this.host()]);
+      // Units are judged concurrently: path conditions wait on the filesystem.
+      const reasons = await Promise.all(
+        offer.units.map((u) => {
+          const file = files.get(u.hash);
+          if (file === undefined) return 'unit content not found in the store';
+          return typeof file === 'string' ? file : refusalReason(u.name, file, host);
+        }),
+      );
       const refuse: Record<string, string> = {};
-      for (const u of offer.units) {
-        const file = files.get(u.hash);
-        const why = file === undefined ? 'unit content not found in the store' : typeof file === 'string' ? file : await refusalReason(u.name, file, host);
+      offer.units.forEach((u, i) => {
+        const why = reasons[i];
         if (why !== undefined) refuse[u.name] = why;
-      }
+      });
       const bid: BidRecord = { round: offer.round, machineId: this.machineId, refuse, load: this.load(), freeMemoryBytes: freemem() };
       await this.etcd.put(this.keys.bid(offer.round, this.machineId)).value(encode(bid)).lease(leaseId).exec();
       this.answered.set(round, generation);
