@@ -51,7 +51,7 @@ async function listRefusal(list: readonly UnitCondition[], unitName: string, hos
 }
 
 /** One line's result on this host, negation applied. */
-export async function verdict(c: UnitCondition, unitName: string, host: HostFacts): Promise<Verdict> {
+async function verdict(c: UnitCondition, unitName: string, host: HostFacts): Promise<Verdict> {
   const expanded = expandConditionSpecifiers(c.parameter, unitName, host);
   if (expanded.kind !== 'expanded') return expanded.kind;
   let param = expanded.value;

@@ -25,7 +25,9 @@ export interface HostFacts {
   /**
    * Absolute paths in path conditions are looked up under this directory:
    * `/` on a real host; a per-host directory where simulated hosts share
-   * one filesystem.
+   * one filesystem. Under such a root `..` is resolved by name so a path
+   * cannot climb out, but a symlink to an absolute target still points
+   * outside it: it is a test aid, not a chroot.
    */
   root: string;
 }

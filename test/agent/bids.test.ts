@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Etcd3, Lease } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
 import { connectStore } from '../../src/registry/store.js';
 import { Registry } from '../../src/registry/registry.js';
@@ -33,8 +33,8 @@ interface SimHost {
   id: string;
   bidder: Bidder;
   metadata: MachineMetadata;
-  lease: Lease;
-  load: number;
+  /** What the host reports as its load. */
+  state: { load: number };
   stop(): Promise<void>;
 }
 
@@ -65,19 +65,18 @@ async function startHost(id: string, name: string, config: Record<string, string
   });
   const lease = client.lease(10);
   const leaseId = await lease.grant();
-  const host: SimHost = {
-    id, metadata, lease, load: 0,
-    bidder: undefined as unknown as Bidder,
+  const state = { load: 0 };
+  const bidder = new Bidder(client, registry.keys, id, facts, new ContentCache(registry), () => state.load, log);
+  metadata.onChange(() => bidder.reconsider());
+  await bidder.start(leaseId);
+  return {
+    id, bidder, metadata, state,
     async stop() {
-      await host.bidder.close();
+      await bidder.close();
       await metadata.close();
       await lease.revoke();
     },
   };
-  host.bidder = new Bidder(client, registry.keys, id, facts, new ContentCache(registry), () => host.load, log);
-  metadata.onChange(() => host.bidder.reconsider());
-  await host.bidder.start(leaseId);
-  return host;
 }
 
 async function storeUnit(name: string, text: string, global = false): Promise<OfferedUnit> {
@@ -106,7 +105,7 @@ test('each host refuses what it cannot run, with reasons, and accepts the rest',
   const a = await startHost(A, 'a', { hostname: 'a', region: 'us' });
   const b = await startHost(B, 'b', { hostname: 'b', region: 'eu' });
   try {
-    a.load = 3;
+    a.state.load = 3;
     const units = [
       await storeUnit('plain.service', service('')),
       await storeUnit('eu.service', service('', 'MachineMetadata=region=eu')),
