@@ -12,6 +12,8 @@ import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import { Bidder } from './bidder.js';
 import { ContentCache } from './content-cache.js';
+import { localHostFacts } from './host-facts.js';
+import { MachineMetadata } from './metadata.js';
 import { Presence } from './presence.js';
 import { Reconciler } from './reconciler.js';
 import { StateReporter } from './reporter.js';
@@ -27,6 +29,12 @@ export interface AgentOptions {
   log: Logger;
   /** Slow safety-net re-read of unit states; signals do the real work. */
   resyncIntervalMs?: number;
+  /**
+   * Directory under which path conditions (ConditionPathExists=, ...) are
+   * looked up; default `/`. Simulated hosts sharing one filesystem each get
+   * their own (config key `host_root`).
+   */
+  hostRoot?: string;
 }
 
 export interface AgentEvents {
@@ -40,6 +48,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly reporter: StateReporter;
   private readonly reconciler: Reconciler;
   private readonly bidder: Bidder;
+  private readonly metadata: MachineMetadata;
   private readonly log: Logger;
   private unsubscribe: (() => void) | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
@@ -57,8 +66,25 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.reporter = new StateReporter(etcd, keys, machine.id, log);
     const contents = new ContentCache(registry);
     this.reconciler = new Reconciler(() => this.desired(), this.files, contents, opts.manager, this.reporter, log);
-    this.bidder = new Bidder(etcd, keys, { machineId: machine.id, metadata: machine.metadata }, contents, () => this.reconciler.load, log);
+    this.metadata = new MachineMetadata(etcd, keys, machine.id, machine.metadata, log);
+    const facts = localHostFacts({ machineId: machine.id, root: opts.hostRoot ?? '/', metadata: () => this.metadata.current() });
+    this.bidder = new Bidder(etcd, keys, machine.id, facts, contents, () => this.load(), log);
     this.assignments.onChange(() => void this.reconciler.kick());
+    // The engine re-offers what this machine refused once it sees the metadata
+    // change; answering open rounds again covers a round already in flight.
+    // Units assigned here that no longer match are the engine's to move.
+    this.metadata.onChange(() => this.bidder.reconsider());
+  }
+
+  /**
+   * The bid's load: every unit this host runs or has been told to run, global
+   * units included (they are assignments like any other), counted once.
+   * Units on disk but no longer assigned count until they are unloaded.
+   */
+  private load(): number {
+    const units = new Set(this.desired().keys());
+    for (const u of this.reconciler.localUnits()) units.add(u);
+    return units.size;
   }
 
   private desired(): Map<string, AssignmentRecord> {
@@ -82,6 +108,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.reporter.useLease(leaseId);
     await this.assignments.start();
     await this.reconciler.kick();
+    await this.metadata.start();
     await this.bidder.start(leaseId);
     this.resyncTimer = setInterval(() => void this.resync(), this.opts.resyncIntervalMs ?? 60_000);
     this.resyncTimer.unref();
@@ -110,6 +137,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   async stop(opts: { keepUnits: boolean }): Promise<void> {
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     await this.bidder.close();
+    await this.metadata.close();
     await this.assignments.close();
     this.unsubscribe?.();
     if (opts.keepUnits) {

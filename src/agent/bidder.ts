@@ -1,7 +1,12 @@
 /**
  * Answers the engine's offers: one bid per round, on the presence lease,
- * saying which offered units this host refuses and how loaded it is. One
- * watch event per round wakes the agent, however many units the round holds.
+ * saying which offered units this host refuses (and why) and how loaded it
+ * is. One watch event per round wakes the agent, however many units the
+ * round holds.
+ *
+ * When the host changes (its metadata), open rounds are answered again: the
+ * engine keeps the latest bid per machine, so a round still open is decided
+ * on what the host is now, not on what it was when the offer arrived.
  */
 import { freemem } from 'node:os';
 import type { Etcd3 } from 'etcd3';
@@ -10,25 +15,32 @@ import { PrefixCache } from '../registry/prefix-cache.js';
 import { decodeOffer, encode, type BidRecord, type OfferRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
-import { refusalReason, type HostFacts } from './host-checks.js';
+import { refusalReason } from './host-checks.js';
+import type { HostFactsSource } from './host-facts.js';
 import type { ContentCache } from './content-cache.js';
 
 export class Bidder {
   private readonly offers: PrefixCache<OfferRecord>;
-  private readonly answered = new Set<string>();
+  /** round -> the host generation its bid was made for */
+  private readonly answered = new Map<string, number>();
+  /** Bumped when the host changes: bids made before are stale. */
+  private generation = 0;
+  /** Bids are written one at a time, so a re-bid can never be overtaken by the bid it replaces. */
+  private queue: Promise<void> = Promise.resolve();
   private leaseId: string | undefined;
 
   constructor(
     private readonly etcd: Etcd3,
     private readonly keys: Keys,
-    private readonly host: HostFacts,
+    private readonly machineId: string,
+    private readonly host: HostFactsSource,
     private readonly contents: ContentCache,
     private readonly load: () => number,
     private readonly log: Logger,
   ) {
     this.offers = new PrefixCache(etcd, keys.offersPrefix, decodeOffer, log);
     this.offers.onChange((c) => {
-      if (c.type === 'put') void this.answer(c.entry.value);
+      if (c.type === 'put') this.schedule(c.entry.value.round);
       else if (c.type === 'delete') this.answered.delete(c.previous?.value.round ?? '');
       else this.answerAll();
     });
@@ -46,31 +58,57 @@ export class Bidder {
     this.answerAll();
   }
 
-  private answerAll(): void {
-    for (const e of this.offers.values()) void this.answer(e.value);
+  /** The host changed: answer every open round again with what it is now. */
+  reconsider(): void {
+    this.generation++;
+    this.answerAll();
   }
 
-  private async answer(offer: OfferRecord): Promise<void> {
+  /** Resolves once every bid scheduled so far is written (or failed). */
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  private answerAll(): void {
+    for (const e of this.offers.values()) this.schedule(e.value.round);
+  }
+
+  private schedule(round: string): void {
+    this.queue = this.queue.then(() => this.answer(round));
+  }
+
+  private async answer(round: string): Promise<void> {
     const leaseId = this.leaseId;
-    if (!leaseId || this.answered.has(offer.round)) return;
-    this.answered.add(offer.round);
+    const generation = this.generation;
+    // Read the offer now, not when it was scheduled: it may be resolved (gone) or replaced.
+    const offer = this.offers.get(this.keys.offer(round))?.value;
+    if (!leaseId || !offer || this.answered.get(round) === generation) return;
     try {
-      const files = await this.contents.files(offer.units.map((u) => u.hash));
+      const [files, host] = await Promise.all([this.contents.files(offer.units.map((u) => u.hash)), this.host()]);
+      // Units are judged concurrently: path conditions wait on the filesystem.
+      const reasons = await Promise.all(
+        offer.units.map((u) => {
+          const file = files.get(u.hash);
+          if (file === undefined) return 'unit content not found in the store';
+          return typeof file === 'string' ? file : refusalReason(u.name, file, host);
+        }),
+      );
       const refuse: Record<string, string> = {};
-      for (const u of offer.units) {
-        const file = files.get(u.hash);
-        const why = file === undefined ? 'unit content not found in the store' : typeof file === 'string' ? file : refusalReason(u.name, file, this.host);
+      offer.units.forEach((u, i) => {
+        const why = reasons[i];
         if (why !== undefined) refuse[u.name] = why;
-      }
-      const bid: BidRecord = { round: offer.round, machineId: this.host.machineId, refuse, load: this.load(), freeMemoryBytes: freemem() };
-      await this.etcd.put(this.keys.bid(offer.round, this.host.machineId)).value(encode(bid)).lease(leaseId).exec();
+      });
+      const bid: BidRecord = { round: offer.round, machineId: this.machineId, refuse, load: this.load(), freeMemoryBytes: freemem() };
+      await this.etcd.put(this.keys.bid(offer.round, this.machineId)).value(encode(bid)).lease(leaseId).exec();
+      this.answered.set(round, generation);
+      if (Object.keys(refuse).length > 0) this.log.debug({ round, refuse }, 'bid refuses units');
     } catch (err) {
-      this.answered.delete(offer.round);
-      this.log.warn({ round: offer.round, err: errorMessage(err) }, 'bidding failed');
+      this.log.warn({ round, err: errorMessage(err) }, 'bidding failed');
     }
   }
 
   async close(): Promise<void> {
     await this.offers.close();
+    await this.queue;
   }
 }

@@ -43,9 +43,9 @@ export class Reconciler {
     private readonly log: Logger,
   ) {}
 
-  /** Units on this host (assigned or still on disk), for the bid's load. */
-  get load(): number {
-    return this.local.size;
+  /** Units whose files are on this host: running, stopped or still to be unloaded. */
+  localUnits(): IterableIterator<string> {
+    return this.local.keys();
   }
 
   has(unit: string): boolean {

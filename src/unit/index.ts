@@ -23,3 +23,14 @@ export { expandSpecifiers } from './specifiers.js';
 export { globMatch, globIsValid } from './glob.js';
 export { validateUnitFile, validateUnit } from './validate.js';
 export { LINE_MAX } from './lexer.js';
+export {
+  parseConditions,
+  conditionKey,
+  simplifyConditionPath,
+  SYSTEMD_CONDITION_CHECKS,
+  PATH_CONDITION_CHECKS,
+  CONDITION_SECTION,
+  type UnitCondition,
+  type UnitConditions,
+  type ConditionListKind,
+} from './conditions.js';

@@ -1,0 +1,72 @@
+/**
+ * This machine's effective metadata, kept current: its config metadata
+ * overlaid with the dynamic metadata users set in the store under
+ * P/metadata/<machine>/ (an empty value removes a key). The dynamic keys are
+ * not on the agent's lease, so they outlive a restart or a lost lease and
+ * apply again when the machine rejoins.
+ */
+import type { Etcd3 } from 'etcd3';
+import { Keys } from '../registry/keys.js';
+import { PrefixCache } from '../registry/prefix-cache.js';
+import { mergeMetadata } from '../registry/registry.js';
+import type { Logger } from '../util/log.js';
+
+export class MachineMetadata {
+  private readonly dynamic: PrefixCache<string>;
+  private effective: Record<string, string>;
+  private readonly listeners: Array<(metadata: Readonly<Record<string, string>>) => void> = [];
+
+  constructor(
+    etcd: Etcd3,
+    keys: Keys,
+    machineId: string,
+    private readonly config: Readonly<Record<string, string>>,
+    private readonly log: Logger,
+  ) {
+    this.effective = { ...config };
+    this.dynamic = new PrefixCache(etcd, keys.machineMetadataPrefix(machineId), (text) => text, log);
+    this.dynamic.onChange(() => this.recompute());
+  }
+
+  async start(): Promise<void> {
+    await this.dynamic.start();
+    this.effective = this.compute();
+    this.log.info({ metadata: this.effective }, 'machine metadata');
+  }
+
+  current(): Readonly<Record<string, string>> {
+    return this.effective;
+  }
+
+  /** Called with the new effective metadata whenever it changes (not on writes that change nothing). */
+  onChange(listener: (metadata: Readonly<Record<string, string>>) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private recompute(): void {
+    const next = this.compute();
+    if (sameRecord(next, this.effective)) return;
+    this.effective = next;
+    this.log.info({ metadata: next }, 'machine metadata changed');
+    for (const l of this.listeners) l(next);
+  }
+
+  private compute(): Record<string, string> {
+    const overlay: Record<string, string> = {};
+    for (const e of this.dynamic.values()) {
+      const rest = Keys.rest(e.key, this.dynamic.prefix);
+      // Same rule as Registry.listMachines: a key holding '/' is not a metadata key.
+      if (rest?.length === 1 && rest[0]) overlay[rest[0]] = e.value;
+    }
+    return mergeMetadata(this.config, overlay);
+  }
+
+  async close(): Promise<void> {
+    await this.dynamic.close();
+  }
+}
+
+function sameRecord(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}

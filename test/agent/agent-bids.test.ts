@@ -1,0 +1,146 @@
+/**
+ * A whole Agent against a real etcd, with an in-memory service manager in
+ * place of systemd (an agent unit test: no engine runs; the test writes
+ * assignments and offers as the engine would). Checks the wiring the Bidder
+ * test cannot: the host root, the agent's own metadata watch, and the load
+ * it reports for what is assigned to it.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Etcd3 } from 'etcd3';
+import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
+import { connectStore } from '../../src/registry/store.js';
+import { Registry } from '../../src/registry/registry.js';
+import { decodeBid, encode, type BidRecord, type OfferedUnit } from '../../src/registry/records.js';
+import { Agent } from '../../src/agent/agent.js';
+import type { JobResult, UnitManager, UnitStatus } from '../../src/agent/unit-manager.js';
+import { UnitFile } from '../../src/unit/index.js';
+import { silentLogger } from '../../src/util/log.js';
+import { waitFor } from '../../src/util/deadline.js';
+
+const ID = 'c'.repeat(32);
+let dir = '';
+let etcd: EtcdCluster;
+let client: Etcd3;
+let registry: Registry;
+
+/** Just enough of a service manager: units start and stop at once. */
+class MemoryManager implements UnitManager {
+  readonly active = new Set<string>();
+  async linkUnitFiles(): Promise<void> {}
+  async disableUnitFiles(): Promise<void> {}
+  async reload(): Promise<void> {}
+  async resetFailedUnit(): Promise<void> {}
+  async startUnit(name: string): Promise<JobResult> {
+    this.active.add(name);
+    return 'done';
+  }
+  async stopUnit(name: string): Promise<JobResult> {
+    this.active.delete(name);
+    return 'done';
+  }
+  async unitStatus(name: string): Promise<UnitStatus> {
+    const on = this.active.has(name);
+    return { name, load: 'loaded', active: on ? 'active' : 'inactive', sub: on ? 'running' : 'dead', mainPid: 0, needDaemonReload: false };
+  }
+  onUnitChange(): () => void {
+    return () => undefined;
+  }
+  close(): void {}
+}
+
+before(async () => {
+  dir = await mkdtemp('/tmp/fl-agent-bids-');
+  etcd = await startEtcd({ dir: join(dir, 'etcd'), members: 1 });
+  client = connectStore({ endpoints: etcd.endpoints });
+  registry = new Registry(client, '/agent-bids-test/');
+  await mkdir(join(dir, 'root/dev'), { recursive: true });
+});
+
+after(async () => {
+  client?.close();
+  await etcd?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function storeUnit(name: string, text: string, global = false): Promise<OfferedUnit> {
+  const file = UnitFile.parse(text);
+  await registry.putUnit({ name, hash: file.hash(), desired: 'launched' }, file.serialize());
+  return { name, hash: file.hash(), global };
+}
+
+let seq = 0;
+async function offer(units: OfferedUnit[]): Promise<string> {
+  const round = `r-${++seq}`;
+  await client.put(registry.keys.offer(round)).value(encode({ round, units })).exec();
+  return round;
+}
+
+function bid(round: string, accept: (b: BidRecord) => boolean = () => true): Promise<BidRecord> {
+  return waitFor(`bid in ${round}`, async () => {
+    const text = await client.get(registry.keys.bid(round, ID)).string();
+    const b = text === null ? undefined : decodeBid(text);
+    return b && accept(b) ? b : undefined;
+  }, { timeoutMs: 5000 });
+}
+
+async function roundBid(units: OfferedUnit[]): Promise<BidRecord> {
+  return bid(await offer(units));
+}
+
+const service = (unitLines: string, xfleet = '') => `[Unit]\nDescription=t\n${unitLines}\n\n[Service]\nExecStart=/bin/sleep 1000\n\n[X-Fleet]\n${xfleet}\n`;
+
+test('an agent bids with its host root, its live metadata and its load (global units included)', async () => {
+  const manager = new MemoryManager();
+  const agent = new Agent({
+    registry,
+    machine: { id: ID, publicIP: '127.0.0.1', metadata: { hostname: 'h1' }, version: 'test' },
+    ttlSeconds: 5,
+    unitsDirectory: join(dir, 'units'),
+    manager,
+    log: silentLogger(),
+    hostRoot: join(dir, 'root'),
+  });
+  await agent.start();
+  try {
+    // Two units assigned here, one of them global: both count in the load.
+    const worker = await storeUnit('worker.service', service(''));
+    const global = await storeUnit('monitor.service', service('', 'Global=true'), true);
+    for (const u of [worker, global]) {
+      await client.put(registry.keys.assignment(ID, u.name)).value(encode({ unit: u.name, hash: u.hash, desired: 'launched' })).exec();
+    }
+    await waitFor('assigned units started', () => (manager.active.size === 2 ? true : undefined), { timeoutMs: 5000 });
+
+    const kvm = await storeUnit('vm.service', service('ConditionPathExists=/dev/kvm'));
+    const pinned = await storeUnit('pinned.service', service('', 'MachineMetadata=hostname=h1'));
+    const firstRound = await offer([kvm, pinned]);
+    const first = await bid(firstRound);
+    assert.deepEqual(first.refuse, { 'vm.service': 'ConditionPathExists=/dev/kvm failed' });
+    assert.equal(first.load, 2);
+
+    // The path appears under this host's root (not the real /dev): the next round accepts.
+    await writeFile(join(dir, 'root/dev/kvm'), '');
+    assert.deepEqual((await roundBid([kvm])).refuse, {});
+
+    // Dynamic metadata set in the store, as `flotctl` would: the agent answers the
+    // still-open first round again, and later rounds, with what the host is now.
+    await registry.setMachineMetadata(ID, 'hostname', 'h9');
+    const rebid = await bid(firstRound, (b) => b.refuse['pinned.service'] !== undefined);
+    assert.deepEqual(rebid.refuse, {
+      'pinned.service': 'MachineMetadata hostname=h1 not met (host has hostname=h9)',
+    });
+    assert.equal((await roundBid([pinned])).refuse['pinned.service'], 'MachineMetadata hostname=h1 not met (host has hostname=h9)');
+
+    // Unassigning one unit lowers the load once it is unloaded (its state goes last).
+    const workerState = async () => (await registry.listStates('worker.service')).length;
+    await waitFor('worker state published', async () => ((await workerState()) > 0 ? true : undefined), { timeoutMs: 5000 });
+    await client.delete().key(registry.keys.assignment(ID, worker.name)).exec();
+    await waitFor('worker unloaded', async () => ((await workerState()) === 0 ? true : undefined), { timeoutMs: 5000 });
+    assert.equal(manager.active.has('worker.service'), false);
+    assert.equal((await roundBid([kvm])).load, 1);
+  } finally {
+    await agent.stop({ keepUnits: false });
+  }
+});
