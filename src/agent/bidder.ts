@@ -99,7 +99,13 @@ export class Bidder {
         if (why !== undefined) refuse[u.name] = why;
       });
       const bid: BidRecord = { round: offer.round, machineId: this.machineId, refuse, load: this.load(), freeMemoryBytes: freemem() };
-      await this.etcd.put(this.keys.bid(offer.round, this.machineId)).value(encode(bid)).lease(leaseId).exec();
+      // Only while the offer stands: a bid landing after the engine resolved and
+      // cleared the round would otherwise sit on our lease for as long as we live.
+      const offerKey = this.keys.offer(offer.round);
+      await this.etcd
+        .if(offerKey, 'Version', '>', 0)
+        .then(this.etcd.put(this.keys.bid(offer.round, this.machineId)).value(encode(bid)).lease(leaseId))
+        .commit();
       this.answered.set(round, generation);
       if (Object.keys(refuse).length > 0) this.log.debug({ round, refuse }, 'bid refuses units');
     } catch (err) {

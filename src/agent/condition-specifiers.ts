@@ -12,6 +12,11 @@ export interface SpecifierHost {
   hostname: string;
   machineId: string;
   architecture: string;
+  /**
+   * %h: the service manager's home (the agent runs under the same manager,
+   * so its own HOME is systemd's %h for units without User=).
+   */
+  home?: string;
 }
 
 /**
@@ -42,6 +47,7 @@ export function expandConditionSpecifiers(value: string, unitName: string, host:
     l: host.hostname.split('.')[0] ?? host.hostname,
     m: host.machineId,
     a: host.architecture,
+    ...(host.home !== undefined ? { h: host.home } : {}),
   };
   let out = '';
   for (let i = 0; i < value.length; i++) {

@@ -5,7 +5,7 @@
  * agent builds the real one here from the kernel and the store.
  */
 import { readFile } from 'node:fs/promises';
-import { availableParallelism, endianness, hostname, machine, totalmem } from 'node:os';
+import { availableParallelism, endianness, homedir, hostname, machine, totalmem } from 'node:os';
 
 export interface HostFacts {
   /** This machine's id in the cluster (on a real host, /etc/machine-id). */
@@ -30,6 +30,8 @@ export interface HostFacts {
    * outside it: it is a test aid, not a chroot.
    */
   root: string;
+  /** The service manager's home directory, systemd's %h. */
+  home?: string;
 }
 
 export type HostFactsSource = () => Promise<HostFacts>;
@@ -72,6 +74,7 @@ export function localHostFacts(opts: LocalHostOptions): HostFactsSource {
       cpus: availableParallelism(),
       environment,
       root: opts.root ?? '/',
+      home: homedir(),
     };
   };
 }

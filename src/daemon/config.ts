@@ -25,6 +25,8 @@ export interface DaemonConfig {
   disableEngine: boolean;
   /** Leave units running on SIGTERM so a new flotillad can adopt them (upgrade in place). */
   keepUnitsOnShutdown: boolean;
+  /** Root under which the agent evaluates path Conditions (test aid for simulated hosts). */
+  hostRoot: string;
 }
 
 const KEYS = [
@@ -41,6 +43,7 @@ const KEYS = [
   'verbosity',
   'disable_engine',
   'keep_units_on_shutdown',
+  'host_root',
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -88,6 +91,7 @@ function fromRaw(raw: Partial<Record<Key, string>>, env: NodeJS.ProcessEnv): Dae
     verbosity: Math.round(number('verbosity', raw.verbosity ?? '0', 0, 10)),
     disableEngine: bool('disable_engine', raw.disable_engine ?? 'false'),
     keepUnitsOnShutdown: bool('keep_units_on_shutdown', raw.keep_units_on_shutdown ?? 'false'),
+    hostRoot: raw.host_root ?? '/',
   };
 }
 

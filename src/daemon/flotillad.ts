@@ -44,6 +44,7 @@ export class Flotillad {
       ttlSeconds: c.agentTtlSeconds,
       unitsDirectory: c.unitsDirectory,
       manager: this.manager,
+      hostRoot: c.hostRoot,
       log: this.log.child({ role: 'agent' }),
     });
     if (!c.disableEngine) {
