@@ -13,6 +13,7 @@ export interface UnitManager {
   reload(): Promise<void>;
   startUnit(name: string): Promise<JobResult>;
   stopUnit(name: string): Promise<JobResult>;
+  restartUnit(name: string): Promise<JobResult>;
   resetFailedUnit(name: string): Promise<void>;
   unitStatus(name: string): Promise<UnitStatus>;
   onUnitChange(listener: (name: string, status: Partial<Pick<UnitStatus, 'load' | 'active' | 'sub'>>) => void): () => void;

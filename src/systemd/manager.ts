@@ -126,6 +126,11 @@ export class SystemdManager {
     return this.runJob('StartUnit', 'start', name);
   }
 
+  /** RestartUnit: for a timer this re-arms its OnActiveSec countdown. */
+  restartUnit(name: string): Promise<JobResult> {
+    return this.runJob('RestartUnit', 'restart', name);
+  }
+
   /** A unit systemd has not loaded is not running: that stops as 'done'
    *  instead of failing with NoSuchUnit. */
   async stopUnit(name: string): Promise<JobResult> {

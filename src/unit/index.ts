@@ -18,6 +18,7 @@ export {
   KNOWN_REQUIREMENT_KEYS,
   X_FLEET_SECTION,
   type UnitRequirements,
+  type OnDisconnect,
 } from './requirements.js';
 export { expandSpecifiers } from './specifiers.js';
 export { globMatch, globIsValid } from './glob.js';

@@ -24,7 +24,16 @@ export interface UnitRequirements {
   /** Replaces globs (not whitespace-split). */
   replaces: string[];
   global: boolean;
+  /**
+   * What a host cut off from the cluster store does with the unit (Flotilla's
+   * own key): `keep` runs it on (fleet's behaviour; a copy may start
+   * elsewhere), `stop` stops it before a replacement can start (at most once).
+   */
+  onDisconnect: OnDisconnect;
 }
+
+export type OnDisconnect = 'keep' | 'stop';
+const ON_DISCONNECT: readonly OnDisconnect[] = ['keep', 'stop'];
 
 /** Every key fleet understands, including deprecated spellings. */
 export const KNOWN_REQUIREMENT_KEYS: readonly string[] = [
@@ -33,6 +42,7 @@ export const KNOWN_REQUIREMENT_KEYS: readonly string[] = [
   'MachineMetadata', 'X-ConditionMachineMetadata',
   'Conflicts', 'X-Conflicts',
   'Global', 'Replaces',
+  'OnDisconnect',
 ];
 
 /**
@@ -91,12 +101,17 @@ export function parseRequirements(
     .find((id) => id !== undefined);
 
   const globals = get('Global');
+  const onDisconnect = get('OnDisconnect').at(-1)?.trim().toLowerCase() ?? 'keep';
+  if (!(ON_DISCONNECT as readonly string[]).includes(onDisconnect)) {
+    throw new InvalidInputError(`[X-Fleet] OnDisconnect=${onDisconnect} is invalid: use keep (default) or stop`);
+  }
   const requirements: UnitRequirements = {
     machineOf: unique(nonEmpty([...get('MachineOf'), ...get('X-ConditionMachineOf')])),
     machineMetadata: parseMetadata([...get('MachineMetadata'), ...get('X-ConditionMachineMetadata')]),
     conflicts: unique([...get('Conflicts'), ...get('X-Conflicts')].flatMap(goFields)),
     replaces: unique(nonEmpty(get('Replaces'))),
     global: globals.length > 0 && isTruthy(globals[globals.length - 1]!),
+    onDisconnect: onDisconnect as OnDisconnect,
   };
   if (machineId !== undefined) requirements.machineId = machineId;
   return { requirements, warnings };

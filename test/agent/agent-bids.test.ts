@@ -15,41 +15,16 @@ import { connectStore } from '../../src/registry/store.js';
 import { Registry } from '../../src/registry/registry.js';
 import { decodeBid, encode, type BidRecord, type OfferedUnit } from '../../src/registry/records.js';
 import { Agent } from '../../src/agent/agent.js';
-import type { JobResult, UnitManager, UnitStatus } from '../../src/agent/unit-manager.js';
 import { UnitFile } from '../../src/unit/index.js';
 import { silentLogger } from '../../src/util/log.js';
 import { waitFor } from '../../src/util/deadline.js';
+import { MemoryUnitManager } from '../support/memory-unit-manager.js';
 
 const ID = 'c'.repeat(32);
 let dir = '';
 let etcd: EtcdCluster;
 let client: Etcd3;
 let registry: Registry;
-
-/** Just enough of a service manager: units start and stop at once. */
-class MemoryManager implements UnitManager {
-  readonly active = new Set<string>();
-  async linkUnitFiles(): Promise<void> {}
-  async disableUnitFiles(): Promise<void> {}
-  async reload(): Promise<void> {}
-  async resetFailedUnit(): Promise<void> {}
-  async startUnit(name: string): Promise<JobResult> {
-    this.active.add(name);
-    return 'done';
-  }
-  async stopUnit(name: string): Promise<JobResult> {
-    this.active.delete(name);
-    return 'done';
-  }
-  async unitStatus(name: string): Promise<UnitStatus> {
-    const on = this.active.has(name);
-    return { name, load: 'loaded', active: on ? 'active' : 'inactive', sub: on ? 'running' : 'dead', mainPid: 0, needDaemonReload: false };
-  }
-  onUnitChange(): () => void {
-    return () => undefined;
-  }
-  close(): void {}
-}
 
 before(async () => {
   dir = await mkdtemp('/tmp/fl-agent-bids-');
@@ -93,7 +68,7 @@ async function roundBid(units: OfferedUnit[]): Promise<BidRecord> {
 const service = (unitLines: string, xfleet = '') => `[Unit]\nDescription=t\n${unitLines}\n\n[Service]\nExecStart=/bin/sleep 1000\n\n[X-Fleet]\n${xfleet}\n`;
 
 test('an agent bids with its host root, its live metadata and its load (global units included)', async () => {
-  const manager = new MemoryManager();
+  const manager = new MemoryUnitManager();
   const agent = new Agent({
     registry,
     machine: { id: ID, publicIP: '127.0.0.1', metadata: { hostname: 'h1' }, version: 'test' },

@@ -25,7 +25,7 @@ import { UnitFile } from '../../src/unit/index.js';
 import { createLogger, silentLogger } from '../../src/util/log.js';
 import { waitFor } from '../../src/util/deadline.js';
 import { encode } from '../../src/registry/records.js';
-import { MemoryUnitManager } from './support/memory-unit-manager.js';
+import { MemoryUnitManager } from '../support/memory-unit-manager.js';
 import { readCounters } from './support/etcd-metrics.js';
 
 const { values } = parseArgs({ options: { agents: { type: 'string', default: '100' }, units: { type: 'string', default: '1000' } } });

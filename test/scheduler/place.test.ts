@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { placeUnits, type Candidate, type PlacementRequest } from '../../src/scheduler/index.js';
 import type { UnitRequirements } from '../../src/unit/index.js';
 
-const plain = (global = false): UnitRequirements => ({ machineOf: [], machineMetadata: {}, conflicts: [], replaces: [], global });
+const plain = (global = false): UnitRequirements => ({ machineOf: [], machineMetadata: {}, conflicts: [], replaces: [], global, onDisconnect: 'keep' });
 
 function candidate(machineId: string, load: number, refuse: Record<string, string> = {}, offered: string[] = []): Candidate {
   const refuses = new Map(Object.entries(refuse));

@@ -15,7 +15,7 @@ function req(xfleet: string, name = 'test.service'): { requirements: UnitRequire
 }
 
 function base(over: Partial<UnitRequirements> = {}): UnitRequirements {
-  return { machineOf: [], machineMetadata: {}, conflicts: [], replaces: [], global: false, ...over };
+  return { machineOf: [], machineMetadata: {}, conflicts: [], replaces: [], global: false, onDisconnect: 'keep', ...over };
 }
 
 test('no [X-Fleet] section: empty requirements, no machineId key, no warnings', () => {
@@ -128,6 +128,7 @@ test('specifiers %n %N %p %i expand in [X-Fleet] values only', () => {
     conflicts: ['web@8080-*', 'web@8080.service'],
     replaces: ['old-web@8080.service'],
     global: false,
+    onDisconnect: 'keep',
   });
   assert.deepEqual(unit.values('Service', 'ExecStart'), ['/bin/echo %i %n']);
 });
@@ -221,4 +222,11 @@ test('validateUnit: name, round trip and requirements in one call', () => {
     requirements: base({ conflicts: ['web@*'] }),
     warnings: ['Unit web@1.service: unrecognized requirement in [X-Fleet] section: "Weight"'],
   });
+});
+
+test('OnDisconnect: keep by default, stop when asked, anything else refused naming the value', () => {
+  assert.equal(req('').requirements.onDisconnect, 'keep');
+  assert.equal(req('OnDisconnect=stop').requirements.onDisconnect, 'stop');
+  assert.equal(req('OnDisconnect=stop\nOnDisconnect=keep').requirements.onDisconnect, 'keep');
+  assert.throws(() => req('OnDisconnect=maybe'), (err: unknown) => err instanceof InvalidInputError && /OnDisconnect=maybe is invalid/.test(err.message));
 });

@@ -1,16 +1,16 @@
 /**
- * STAND-IN for systemd, used only by the scale benchmark so a thousand real
- * agents fit in one process. Units start and stop instantly and signal their
- * state changes like systemd's PropertiesChanged would. Nothing else in the
- * project may use it: every other test runs real systemd.
+ * STAND-IN for systemd: units start and stop instantly and signal their state
+ * changes like systemd's PropertiesChanged would. Used by the scale benchmark
+ * (a thousand real agents in one process) and by agent unit tests of bidding
+ * logic. Every test of cluster behaviour runs real systemd instead.
  */
-import type { JobResult, UnitManager, UnitStatus } from '../../../src/agent/unit-manager.js';
+import type { JobResult, UnitManager, UnitStatus } from '../../src/agent/unit-manager.js';
 
 type Listener = (name: string, status: Partial<Pick<UnitStatus, 'load' | 'active' | 'sub'>>) => void;
 
 export class MemoryUnitManager implements UnitManager {
   private readonly linked = new Set<string>();
-  private readonly active = new Set<string>();
+  readonly active = new Set<string>();
   private readonly listeners = new Set<Listener>();
   starts = 0;
 
@@ -34,6 +34,10 @@ export class MemoryUnitManager implements UnitManager {
   async stopUnit(name: string): Promise<JobResult> {
     if (this.active.delete(name)) queueMicrotask(() => this.emit(name, { active: 'inactive', sub: 'dead' }));
     return 'done';
+  }
+
+  async restartUnit(name: string): Promise<JobResult> {
+    return this.startUnit(name);
   }
 
   async resetFailedUnit(): Promise<void> {}
