@@ -36,7 +36,7 @@ export const GLOBAL_FLAGS: readonly GlobalFlag[] = [
   { key: 'etcdKeyPrefix', flags: '--etcd-key-prefix <prefix>', description: 'keyspace of the cluster in etcd', default: DEFAULT_PREFIX, boolean: false },
   { key: 'requestTimeout', flags: '--request-timeout <seconds>', description: 'deadline of each request to etcd', default: DEFAULT_REQUEST_TIMEOUT, boolean: false },
   { key: 'debug', flags: '--debug', description: 'print debug information and stack traces to stderr', boolean: true },
-  { key: 'json', flags: '--json', description: 'list commands print a JSON array instead of a table', boolean: true },
+  { key: 'json', flags: '--json', description: 'list commands print a JSON array instead of a table, why a JSON object', boolean: true },
 ];
 
 /** "--etcd-key-prefix <prefix>" -> "FLOTCTL_ETCD_KEY_PREFIX" */

@@ -12,8 +12,10 @@ import { registerCat } from './commands/cat.js';
 import { registerListMachines } from './commands/list-machines.js';
 import { registerListUnitFiles } from './commands/list-unit-files.js';
 import { registerListUnits } from './commands/list-units.js';
+import { registerSetMetadata } from './commands/set-metadata.js';
 import { registerUnitCommands } from './commands/units.js';
 import { registerVersion, versionLine } from './commands/version.js';
+import { registerWhy } from './commands/why.js';
 import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, envName, resolveGlobals } from './globals.js';
 import type { Output } from './output.js';
 import { commandIndex, expandCommandPrefix } from './prefix.js';
@@ -55,6 +57,8 @@ export function buildProgram(output: Output, env: Env): { program: Command; sess
   registerListUnits(program, session);
   registerListUnitFiles(program, session);
   registerListMachines(program, session);
+  registerWhy(program, session);
+  registerSetMetadata(program, session);
   registerVersion(program, session);
   return { program, session, current: () => current };
 }

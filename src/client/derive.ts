@@ -4,7 +4,7 @@
  * so list and single-unit reads cannot disagree and tests need no store.
  */
 import type { PlacedAssignment } from '../registry/registry.js';
-import type { UnitRecord, UnitStateRecord } from '../registry/records.js';
+import type { UnitRecord, UnitStateRecord, UnplacedRecord } from '../registry/records.js';
 import { UnitFile, parseRequirements } from '../unit/index.js';
 import type { UnitSummary, UnitStateView } from './types.js';
 
@@ -40,6 +40,7 @@ export function deriveSummary(
   info: ContentInfo,
   assignment: PlacedAssignment | undefined,
   states: readonly UnitStateRecord[],
+  unplaced?: UnplacedRecord,
 ): UnitSummary {
   const summary: UnitSummary = {
     name: record.name,
@@ -49,6 +50,8 @@ export function deriveSummary(
     global: info.global,
   };
   if (info.description !== undefined) summary.description = info.description;
+  const placed = info.global ? states.length > 0 : assignment !== undefined;
+  if (unplaced && isCurrentProblem(record, unplaced, placed)) summary.unplaced = { reasons: { ...unplaced.reasons }, at: unplaced.at };
   if (info.global) {
     summary.currentState = record.desired;
     return summary;
@@ -58,6 +61,15 @@ export function deriveSummary(
   const state = states.find((s) => s.machineId === assignment.machineId && s.unit === record.name);
   if (state && (state.hash === '' || state.hash === assignment.hash)) summary.currentState = state.applied;
   return summary;
+}
+
+/**
+ * The engine deletes a record once the unit is placed, but the client may
+ * read in between, and a record for older content says nothing about a
+ * replaced unit: only a report for this content, while nothing runs it, counts.
+ */
+function isCurrentProblem(record: UnitRecord, unplaced: UnplacedRecord, placed: boolean): boolean {
+  return record.desired !== 'inactive' && !placed && unplaced.hash === record.hash && unplaced.unit === record.name;
 }
 
 export function toStateView(s: UnitStateRecord): UnitStateView {

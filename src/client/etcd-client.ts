@@ -13,8 +13,18 @@ import { connectStore } from '../registry/store.js';
 import { UnitFile, parseUnitName } from '../unit/index.js';
 import { InvalidInputError } from '../util/errors.js';
 import { assignmentsByUnit, contentInfo, deriveSummary, statesByUnit, toStateView, type ContentInfo } from './derive.js';
+import { resolveMachine, validateMetadataChange } from './metadata.js';
 import { StoreUnreachableError, mapStoreError } from './store-errors.js';
-import type { ClusterClient, DesiredState, MachineSummary, UnitStateView, UnitSummary, Unsubscribe } from './types.js';
+import type {
+  ClusterClient,
+  DesiredState,
+  MachineSummary,
+  MetadataChange,
+  MetadataResult,
+  UnitStateView,
+  UnitSummary,
+  Unsubscribe,
+} from './types.js';
 
 export interface EtcdClientOptions {
   endpoints: string[];
@@ -70,6 +80,12 @@ export class EtcdClusterClient implements ClusterClient {
     return info;
   }
 
+  private async loadContentsOf(units: ReadonlyArray<{ name: string; hash: string }>): Promise<void> {
+    const hashes = new Map<string, string>();
+    for (const u of units) if (!hashes.has(u.hash)) hashes.set(u.hash, u.name);
+    await this.loadContents(hashes);
+  }
+
   private async loadContents(wanted: Map<string, string>): Promise<void> {
     const missing = [...wanted.keys()].filter((h) => !this.contents.has(h));
     if (missing.length === 0) return;
@@ -81,35 +97,52 @@ export class EtcdClusterClient implements ClusterClient {
 
   listUnits(): Promise<UnitSummary[]> {
     return this.guard(async () => {
-      const [units, assignments, states] = await Promise.all([
+      // Unplaced records exist only for units no machine takes: a small range read.
+      const [units, assignments, states, unplaced] = await Promise.all([
         this.registry.listUnits(),
         this.registry.listAssignments(),
         this.registry.listStates(),
+        this.registry.listUnplaced(),
       ]);
-      const hashes = new Map<string, string>();
-      for (const u of units) if (!hashes.has(u.hash)) hashes.set(u.hash, u.name);
-      await this.loadContents(hashes);
+      await this.loadContentsOf(units);
       const placed = assignmentsByUnit(assignments);
       const byUnit = statesByUnit(states);
+      const problems = new Map(unplaced.map((r) => [r.unit, r]));
       return units
-        .map((u) => deriveSummary(u, this.contents.get(u.hash) ?? contentInfo(undefined, u.name), placed.get(u.name), byUnit.get(u.name) ?? []))
+        .map((u) =>
+          deriveSummary(u, this.contents.get(u.hash) ?? contentInfo(undefined, u.name), placed.get(u.name), byUnit.get(u.name) ?? [], problems.get(u.name)),
+        )
         .sort((a, b) => compare(a.name, b.name));
     });
   }
 
   getUnit(name: string): Promise<UnitSummary | undefined> {
     return this.guard(async () => {
-      const [record, states, machineIds] = await Promise.all([
+      const [record, states, machineIds, unplaced] = await Promise.all([
         this.registry.getUnit(name),
         this.registry.listStates(name),
         this.registry.listMachineIds(),
+        this.registry.getUnplaced(name),
       ]);
       if (!record) return undefined;
       const info = await this.infoFor(record.hash, name);
-      if (info.global) return deriveSummary(record, info, undefined, states);
+      if (info.global) return deriveSummary(record, info, undefined, states, unplaced);
       // A machine that left may still hold the assignment while its states linger on its lease.
       const assignment = await this.registry.findAssignment(name, [...machineIds, ...states.map((s) => s.machineId)]);
-      return deriveSummary(record, info, assignment, states);
+      return deriveSummary(record, info, assignment, states, unplaced);
+    });
+  }
+
+  listUnitFiles(): Promise<Array<{ name: string; file: UnitFile }>> {
+    return this.guard(async () => {
+      const units = await this.registry.listUnits();
+      await this.loadContentsOf(units);
+      const out: Array<{ name: string; file: UnitFile }> = [];
+      for (const u of units) {
+        const file = this.contents.get(u.hash)?.file;
+        if (file) out.push({ name: u.name, file });
+      }
+      return out.sort((a, b) => compare(a.name, b.name));
     });
   }
 
@@ -154,8 +187,26 @@ export class EtcdClusterClient implements ClusterClient {
     );
   }
 
+  updateMachineMetadata(machine: string, change: MetadataChange): Promise<MetadataResult> {
+    return this.guard(async () => {
+      // Checked before the store is asked anything, so bad input fails the same with etcd down.
+      const valid = validateMetadataChange(change);
+      const resolved = resolveMachine(machine, await this.registry.listMachineIds());
+      await this.registry.updateMachineMetadata(resolved.machineId, valid.set, valid.remove);
+      return resolved;
+    });
+  }
+
+  setMachineMetadata(machine: string, key: string, value: string): Promise<MetadataResult> {
+    return this.updateMachineMetadata(machine, { set: { [key]: value } });
+  }
+
+  removeMachineMetadata(machine: string, key: string): Promise<MetadataResult> {
+    return this.updateMachineMetadata(machine, { remove: [key] });
+  }
+
   /**
-   * Three prefix watches (records, assignments, states) filtered here,
+   * Four prefix watches (records, assignments, states, unplaced) filtered here,
    * rather than watches per unit: constant cost however many units a command
    * waits on.
    */
@@ -166,6 +217,8 @@ export class EtcdClusterClient implements ClusterClient {
       [k.unitsPrefix, (rest) => rest[0]],
       [k.statesPrefix, (rest) => rest[0]],
       [k.assignmentsPrefix, (rest) => rest[1]],
+      // So a blocked start can tell the user why as soon as the engine knows.
+      [k.unplacedPrefix, (rest) => rest[0]],
     ];
     const watchers: Watcher[] = [];
     const cancelAll = async (): Promise<void> => {

@@ -17,7 +17,24 @@ export interface UnitSummary {
   machineId?: string;
   global: boolean;
   description?: string;
+  /**
+   * Why no machine took the unit, as the engine last reported it. Set only
+   * while it matters: desired state not inactive, no machine assigned (for a
+   * global unit: none at all), and the report is for the unit's current content.
+   */
+  unplaced?: Unplaced;
 }
+
+/** The engine's last failed placement round for a unit. */
+export interface Unplaced {
+  /** machine id -> why that machine cannot take the unit; NO_LIVE_MACHINE when none was live. */
+  reasons: Record<string, string>;
+  /** ISO time of the round. */
+  at: string;
+}
+
+/** Key of `Unplaced.reasons` used when no machine was live to ask. */
+export const NO_LIVE_MACHINE = '*';
 
 /** What systemd on one machine reports for one unit. */
 export interface UnitStateView {
@@ -34,6 +51,19 @@ export interface MachineSummary {
   publicIP: string;
   /** Effective metadata: config metadata overlaid with dynamic metadata. */
   metadata: Record<string, string>;
+}
+
+/** Dynamic metadata changes for one machine, applied together or not at all. */
+export interface MetadataChange {
+  set?: Readonly<Record<string, string>>;
+  remove?: readonly string[];
+}
+
+export interface MetadataResult {
+  /** The full machine id the argument resolved to. */
+  machineId: string;
+  /** False when the id was given in full but no such machine is registered now (the change still applies when it joins). */
+  registered: boolean;
 }
 
 /** Stops a subscription; resolves once no more callbacks will run. */
@@ -54,6 +84,17 @@ export interface ClusterClient {
   listUnitStates(unit?: string): Promise<UnitStateView[]>;
   /** Sorted by id. */
   listMachines(): Promise<MachineSummary[]>;
+  /** Every unit's stored file, sorted by name (units whose content is missing are left out). */
+  listUnitFiles(): Promise<Array<{ name: string; file: UnitFile }>>;
+  /**
+   * Dynamic metadata. `machine` is a full machine id or a unique prefix of a
+   * registered one; keys are [A-Za-z0-9_.-]+ and values non-empty. Everything
+   * is validated before anything is written (InvalidInputError otherwise).
+   * A set value overrides the machine's config metadata; a removal hides it too.
+   */
+  updateMachineMetadata(machine: string, change: MetadataChange): Promise<MetadataResult>;
+  setMachineMetadata(machine: string, key: string, value: string): Promise<MetadataResult>;
+  removeMachineMetadata(machine: string, key: string): Promise<MetadataResult>;
   /**
    * Calls `onChange(unit)` soon after anything that can change the summary or
    * the systemd states of one of `units` changes. Resolves once the

@@ -184,6 +184,20 @@ export class Registry {
     await this.etcd.put(this.keys.machineMetadata(machineId, key)).value('').exec();
   }
 
+  /**
+   * Several keys of one machine in one transaction, so a command that sets
+   * some and removes others never leaves half of them applied. Removal writes
+   * the tombstone, as removeMachineMetadata does. At most TXN_MAX_OPS keys.
+   */
+  async updateMachineMetadata(machineId: string, set: Readonly<Record<string, string>>, remove: readonly string[]): Promise<void> {
+    const put = (k: string, v: string) => ({
+      request_put: { key: Buffer.from(this.keys.machineMetadata(machineId, k)), value: Buffer.from(v) },
+    });
+    const ops = [...Object.entries(set).map(([k, v]) => put(k, v)), ...remove.map((k) => put(k, ''))];
+    if (ops.length > TXN_MAX_OPS) throw new RangeError(`at most ${TXN_MAX_OPS} metadata keys per update`);
+    if (ops.length > 0) await this.etcd.kv.txn({ compare: [], success: ops, failure: [] });
+  }
+
   // --- placement problems ----------------------------------------------------
 
   async getUnplaced(unit: string): Promise<UnplacedRecord | undefined> {

@@ -130,7 +130,7 @@ describe('flotctl against etcd', () => {
     );
     const template = await run(['start', '--no-block', 'web@.service']);
     assert.equal(template.code, 1);
-    assert.equal(template.stderr, 'Error starting units: cannot activate template "web@.service"\n');
+    assert.equal(template.stderr, 'Error starting units: cannot activate template "web@.service": start an instance of it instead, e.g. web@1.service\n');
   });
 
   it('a malformed unit file fails with its name and line, and nothing is written', async () => {

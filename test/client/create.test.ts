@@ -104,7 +104,7 @@ describe('lazyCreateUnits', () => {
     await create(ctx, ['web@1.service']);
     assert.deepEqual(client.writes, ['create web@1.service']);
     assert.deepEqual(sink.errLines, [
-      'WARNING: Unit web@.service in registry differs from local template unit file web@1.service. Add --replace to override.',
+      'WARNING: Unit web@.service in registry differs from local template unit file web@.service. Add --replace to override.',
     ]);
   });
 

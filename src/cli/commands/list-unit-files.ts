@@ -1,6 +1,7 @@
 /** list-unit-files: every unit with its desired and current state (fleet's list_unit_files.go). */
 import type { Command } from 'commander';
 import { machineFullLegend } from '../../client/legend.js';
+import { reasonLines, summarizeReasons } from '../../client/reasons.js';
 import type { MachineSummary, UnitSummary } from '../../client/types.js';
 import { shortHash } from '../../unit/index.js';
 import { type FieldSet, orDash } from '../fields.js';
@@ -9,13 +10,18 @@ import { listOptions, printList, selectFields, withListOptions } from './list-op
 
 interface Row {
   unit: UnitSummary;
-  machine: MachineSummary | undefined;
+  machines: ReadonlyMap<string, MachineSummary>;
 }
 
 function target(r: Row, full: boolean): string {
   if (r.unit.global) return 'global';
   if (!r.unit.machineId) return '-';
-  return machineFullLegend(r.machine ?? { id: r.unit.machineId }, full);
+  return machineFullLegend(r.machines.get(r.unit.machineId) ?? { id: r.unit.machineId }, full);
+}
+
+/** Why no machine takes the unit, one line for all machines; `flotctl why` has one line per machine. */
+function reason(r: Row, full: boolean): string {
+  return r.unit.unplaced ? summarizeReasons(reasonLines(r.unit.unplaced, r.machines, full)) : '-';
 }
 
 const targetJson = (r: Row): string | null => (r.unit.global ? 'global' : (r.unit.machineId ?? null));
@@ -32,6 +38,8 @@ const FIELDS: FieldSet<Row> = {
   tmachine: { text: (r, c) => target(r, c.full), json: targetJson },
   global: { text: (r) => String(r.unit.global), json: (r) => r.unit.global },
   desc: { text: (r) => orDash(r.unit.description), json: (r) => r.unit.description ?? null },
+  // Not a fleet column, so not a default: scripts splitting fleet's columns keep working.
+  reason: { text: (r, c) => reason(r, c.full), json: (r) => r.unit.unplaced?.reasons ?? null },
 };
 
 const DEFAULTS = ['unit', 'hash', 'dstate', 'state', 'target'];
@@ -48,7 +56,7 @@ export function registerListUnitFiles(program: Command, session: Session): void 
     const client = await session.cluster();
     const [units, machines] = await Promise.all([client.listUnits(), client.listMachines()]);
     const byId = new Map(machines.map((m) => [m.id, m]));
-    const rows = units.map((unit) => ({ unit, machine: unit.machineId ? byId.get(unit.machineId) : undefined }));
+    const rows = units.map((unit) => ({ unit, machines: byId }));
     printList(session, rows, fields, FIELDS, o);
   });
 }

@@ -2,6 +2,7 @@
  * load and start: create units as needed, raise their desired state, and
  * (unless --no-block) wait for the cluster to follow.
  */
+import { parseUnitName } from '../../unit/index.js';
 import type { DesiredState, UnitSummary } from '../types.js';
 import { mapLimit } from './concurrency.js';
 import type { OperationContext } from './context.js';
@@ -47,6 +48,10 @@ export async function setTargetStateOfUnits(ctx: OperationContext, names: readon
   return triggered;
 }
 
+function isTemplate(name: string): boolean {
+  return name.includes('@') && name.includes('.') && parseUnitName(name).isTemplate;
+}
+
 async function activate(
   ctx: OperationContext,
   args: readonly string[],
@@ -58,6 +63,13 @@ async function activate(
     return;
   }
   const attempts = blockAttempts(opts);
+  const failed = command === 'load' ? 'Error loading units: ' : 'Error starting units: ';
+  // Checked before anything is submitted: `start foo@.service` must not leave a template behind.
+  const template = unitNames(args).find(isTemplate);
+  if (template !== undefined) {
+    const example = template.replace('@.', '@1.');
+    throw fail(`${failed}cannot activate template ${JSON.stringify(template)}: ${command} an instance of it instead, e.g. ${example}`);
+  }
   try {
     await lazyCreateUnits(ctx, args, { command, replace: opts.replace ?? false, blockAttempts: opts.blockAttempts ?? 0 });
   } catch (err) {
@@ -68,7 +80,7 @@ async function activate(
   try {
     triggered = await setTargetStateOfUnits(ctx, unitNames(args), goal);
   } catch (err) {
-    throw wrapError(command === 'load' ? 'Error loading units: ' : 'Error starting units: ', err);
+    throw wrapError(failed, err);
   }
   const waiting: string[] = [];
   for (const u of triggered) {

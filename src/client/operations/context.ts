@@ -57,6 +57,16 @@ export class MachineDirectory {
     return this.byId?.get(id);
   }
 
+  /** The known machines among `ids` (one refresh at most, as with get). */
+  async some(ids: Iterable<string>): Promise<Map<string, MachineSummary>> {
+    const out = new Map<string, MachineSummary>();
+    for (const id of ids) {
+      const m = await this.get(id);
+      if (m) out.set(id, m);
+    }
+    return out;
+  }
+
   private async load(): Promise<void> {
     this.byId = new Map((await this.client.listMachines()).map((m) => [m.id, m]));
   }

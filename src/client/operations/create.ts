@@ -13,6 +13,7 @@ import type { DesiredState } from '../types.js';
 import { mapLimit } from './concurrency.js';
 import type { OperationContext } from './context.js';
 import { fail } from './errors.js';
+import { checkReplaceCycles } from './replaces.js';
 import { type UnitArg, uniqueUnitArgs } from './unit-args.js';
 import { waitForUnitStates } from './waits.js';
 
@@ -94,7 +95,7 @@ async function compareLocal(
   if ('file' in tmpl) {
     const different = tmpl.file.hash() !== registryHash;
     if (different && !replace) {
-      lines.push(['err', `WARNING: Unit ${registryName} in registry differs from local template unit file ${u.path}. Add --replace to override.`]);
+      lines.push(['err', `WARNING: Unit ${registryName} in registry differs from local template unit file ${tpath}. Add --replace to override.`]);
     }
     return { different };
   }
@@ -172,6 +173,7 @@ export async function lazyCreateUnits(ctx: OperationContext, args: readonly stri
     for (const [stream, line] of s.plan.lines) ctx.sink[stream](line);
     if (s.plan.create) creates.push(s.plan.create);
   }
+  await checkReplaceCycles(ctx, creates);
   for (const c of creates) {
     try {
       await ctx.client.createUnit(c.name, c.file);

@@ -10,4 +10,6 @@ export { catUnit } from './cat.js';
 export { findUnits } from './find.js';
 export { type UnitArg, unitArg, unitNames } from './unit-args.js';
 export { UnitWaiter, WaitTimeoutError, budgetFor, withWaiter } from './waiter.js';
-export { unitStateLine, waitForStatesGone, waitForSystemdActive, waitForUnitStates } from './waits.js';
+export { problemSummary, unitStateLine, waitForStatesGone, waitForSystemdActive, waitForUnitStates } from './waits.js';
+export { type Explanation, type MachineRef, explainUnit, explanationLines } from './why.js';
+export { checkReplaceCycles, findReplaceCycle, replaceCycleMessage, type ReplacesNode } from './replaces.js';

@@ -5,7 +5,8 @@
  */
 import { FlotillaError } from '../../util/errors.js';
 import { machineFullLegend, machineIdLegend } from '../legend.js';
-import type { DesiredState, UnitSummary } from '../types.js';
+import { problemMachineIds, reasonLines, summarizeReasons } from '../reasons.js';
+import type { DesiredState, Unplaced, UnitSummary } from '../types.js';
 import type { OperationContext } from './context.js';
 import { fail } from './errors.js';
 import { type UnitWaiter, budgetFor, withWaiter } from './waiter.js';
@@ -82,10 +83,19 @@ async function mustGetUnit(ctx: OperationContext, name: string, what: string): P
   return u;
 }
 
+/** "113f16a7.../10.0.0.1: conflicts with b.service; 2b9e0c41...: ..." */
+export async function problemSummary(ctx: OperationContext, problem: Unplaced): Promise<string> {
+  return summarizeReasons(reasonLines(problem, await ctx.machines.some(problemMachineIds(problem)), false));
+}
+
 /**
  * fleet's tryWaitForUnitStates: negative attempts print "Triggered unit <n>
  * <verb>" instead of waiting; otherwise each unit's current state (desired
  * state for global units) must reach `goal`, printing "Unit <n> <state>".
+ *
+ * A unit the engine cannot place would make fleet wait in silence; here the
+ * reason is printed once when waiting without limit, and is part of the
+ * timeout message with --block-attempts.
  */
 export async function waitForUnitStates(
   ctx: OperationContext,
@@ -100,14 +110,25 @@ export async function waitForUnitStates(
   }
   const budget = budgetFor(attempts, ctx.attemptMs);
   await eachUnit(ctx, names, async (w, name) => {
+    let problem: string | undefined;
+    let told = false;
     const u = await w.until(
       name,
       async () => {
         const u = await mustGetUnit(ctx, name, `report state ${goal}`);
-        return (u.global ? u.desiredState : u.currentState) === goal ? u : undefined;
+        if ((u.global ? u.desiredState : u.currentState) === goal) return u;
+        problem = u.unplaced ? await problemSummary(ctx, u.unplaced) : undefined;
+        if (problem !== undefined && budget === undefined && !told) {
+          told = true;
+          ctx.sink.err(`Unit ${name} cannot be placed yet (${problem}); still waiting, see flotctl why ${name}`);
+        }
+        return undefined;
       },
       budget,
-      () => `timed out waiting for unit ${name} to report state ${goal}`,
+      () => {
+        const why = problem === undefined ? '' : `: no machine can take it (${problem})`;
+        return `timed out waiting for unit ${name} to report state ${goal}${why}`;
+      },
     );
     const line = await unitStateLine(ctx, u);
     return () => ctx.sink.out(line);

@@ -35,3 +35,30 @@ export function flotctl(args: readonly string[], opts: { env?: Record<string, st
 export function cells(stdout: string): string[][] {
   return stdout.split('\n').filter((l) => l.length > 0).map((l) => l.trim().split(/\s+/));
 }
+
+/** A flotctl still running: its output so far, and its end. */
+export interface Running {
+  stdout(): string;
+  stderr(): string;
+  done: Promise<RunResult>;
+}
+
+/** Like flotctl, for commands a test must watch while they run (blocking waits). */
+export function spawnFlotctl(args: readonly string[], opts: { cwd?: string; timeoutMs?: number } = {}): Running {
+  const started = Date.now();
+  const child = spawn(process.execPath, [FLOTCTL, ...args], {
+    env: { PATH: process.env.PATH ?? '' },
+    cwd: opts.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: opts.timeoutMs ?? 20_000,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<RunResult>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
+  });
+  return { stdout: () => stdout, stderr: () => stderr, done };
+}

@@ -5,9 +5,19 @@
  * for the engine and agents (only to exercise the wait logic).
  */
 import { assignmentsByUnit, contentInfo, deriveSummary } from '../../../src/client/derive.js';
-import type { ClusterClient, DesiredState, MachineSummary, UnitStateView, UnitSummary, Unsubscribe } from '../../../src/client/types.js';
+import { resolveMachine, validateMetadataChange } from '../../../src/client/metadata.js';
+import type {
+  ClusterClient,
+  DesiredState,
+  MachineSummary,
+  MetadataChange,
+  MetadataResult,
+  UnitStateView,
+  UnitSummary,
+  Unsubscribe,
+} from '../../../src/client/types.js';
 import type { PlacedAssignment } from '../../../src/registry/registry.js';
-import type { AssignedState, UnitStateRecord } from '../../../src/registry/records.js';
+import type { AssignedState, UnitStateRecord, UnplacedRecord } from '../../../src/registry/records.js';
 import { UnitFile } from '../../../src/unit/index.js';
 
 interface StoredUnit {
@@ -21,6 +31,10 @@ export class MemoryClient implements ClusterClient {
   readonly units = new Map<string, StoredUnit>();
   readonly assignments = new Map<string, PlacedAssignment>();
   readonly states = new Map<string, UnitStateRecord>();
+  /** What the engine would write under P/unplaced/. */
+  readonly unplaced = new Map<string, UnplacedRecord>();
+  /** Dynamic metadata writes, machine id -> key -> value ('' = tombstone). */
+  readonly metadata = new Map<string, Map<string, string>>();
   machines: MachineSummary[] = [];
   /** Every mutation, for asserting what an operation wrote. */
   readonly writes: string[] = [];
@@ -65,6 +79,12 @@ export class MemoryClient implements ClusterClient {
     this.notify(unit);
   }
 
+  /** Stands in for the engine reporting that no machine takes `unit` (current content). */
+  reportUnplaced(unit: string, reasons: Record<string, string>, at = '2024-01-01T00:00:00.000Z'): void {
+    this.unplaced.set(unit, { unit, hash: this.units.get(unit)?.hash ?? '', reasons, at });
+    this.notify(unit);
+  }
+
   unpublish(unit: string): void {
     for (const k of [...this.states.keys()]) if (k.startsWith(`${unit}/`)) this.states.delete(k);
     this.notify(unit);
@@ -74,7 +94,7 @@ export class MemoryClient implements ClusterClient {
     const info = contentInfo(u.file.serialize(), u.name);
     const placed = assignmentsByUnit([...this.assignments.values()]).get(u.name);
     const states = [...this.states.values()].filter((s) => s.unit === u.name);
-    return deriveSummary({ name: u.name, hash: u.hash, desired: u.desired }, info, placed, states);
+    return deriveSummary({ name: u.name, hash: u.hash, desired: u.desired }, info, placed, states, this.unplaced.get(u.name));
   }
 
   async listUnits(): Promise<UnitSummary[]> {
@@ -122,6 +142,29 @@ export class MemoryClient implements ClusterClient {
 
   async listMachines(): Promise<MachineSummary[]> {
     return [...this.machines].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async listUnitFiles(): Promise<Array<{ name: string; file: UnitFile }>> {
+    return [...this.units.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((u) => ({ name: u.name, file: u.file }));
+  }
+
+  async updateMachineMetadata(machine: string, change: MetadataChange): Promise<MetadataResult> {
+    const valid = validateMetadataChange(change);
+    const resolved = resolveMachine(machine, this.machines.map((m) => m.id));
+    const m = this.metadata.get(resolved.machineId) ?? new Map<string, string>();
+    for (const [k, v] of Object.entries(valid.set)) m.set(k, v);
+    for (const k of valid.remove) m.set(k, '');
+    this.metadata.set(resolved.machineId, m);
+    this.writes.push(`metadata ${resolved.machineId}`);
+    return resolved;
+  }
+
+  setMachineMetadata(machine: string, key: string, value: string): Promise<MetadataResult> {
+    return this.updateMachineMetadata(machine, { set: { [key]: value } });
+  }
+
+  removeMachineMetadata(machine: string, key: string): Promise<MetadataResult> {
+    return this.updateMachineMetadata(machine, { remove: [key] });
   }
 
   async watchUnits(units: readonly string[], onChange: (unit: string) => void): Promise<Unsubscribe> {
