@@ -18,6 +18,7 @@ import { Presence } from './presence.js';
 import { Reconciler } from './reconciler.js';
 import { StateReporter } from './reporter.js';
 import { UnitFiles } from './unit-files.js';
+import { FENCE_DEADLINE_FRACTION, HostFence } from './fence.js';
 import type { UnitManager } from './unit-manager.js';
 
 export interface AgentOptions {
@@ -44,6 +45,7 @@ export interface AgentEvents {
 export class Agent extends EventEmitter<AgentEvents> {
   readonly presence: Presence;
   private readonly files: UnitFiles;
+  private readonly fence: HostFence;
   private readonly assignments: PrefixCache<AssignmentRecord>;
   private readonly reporter: StateReporter;
   private readonly reconciler: Reconciler;
@@ -60,6 +62,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     const keys = registry.keys;
     this.log = log;
     this.files = new UnitFiles(opts.unitsDirectory);
+    this.fence = new HostFence(opts.manager, join(opts.unitsDirectory, 'fence'), opts.ttlSeconds * 1000 * FENCE_DEADLINE_FRACTION, log);
     this.presence = new Presence(etcd, keys, machine, opts.ttlSeconds, join(opts.unitsDirectory, '.lease'), log);
     const mine = keys.machineAssignmentsPrefix(machine.id);
     this.assignments = new PrefixCache(etcd, mine, decodeAssignment, log);
@@ -93,18 +96,35 @@ export class Agent extends EventEmitter<AgentEvents> {
     return out;
   }
 
+  /** A renewal re-arms the switch; if it had fired, the bound units start again. */
+  private async rearm(): Promise<void> {
+    try {
+      if (await this.fence.arm()) {
+        this.log.warn('lease dead man\'s switch had fired: restarting OnDisconnect=stop units');
+        this.reconciler.fenceFired();
+        await this.reconciler.kick();
+      }
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'arming the lease dead man\'s switch failed');
+    }
+  }
+
   async start(): Promise<void> {
     await this.files.init();
+    await this.fence.install();
     await this.reconciler.adopt();
     this.unsubscribe = this.opts.manager.onUnitChange((name, status) => {
       if (this.reconciler.has(name)) this.reporter.update(name, status);
     });
+    this.presence.on('renewed', () => void this.rearm());
     this.presence.on('lease', (id) => {
+      void this.rearm();
       this.reporter.useLease(id);
       this.bidder.useLease(id);
       this.emit('lease', id);
     });
     const leaseId = await this.presence.start();
+    await this.rearm();
     this.reporter.useLease(leaseId);
     await this.assignments.start();
     await this.reconciler.kick();
@@ -147,6 +167,7 @@ export class Agent extends EventEmitter<AgentEvents> {
       return;
     }
     await this.reconciler.unloadAll();
+    await this.fence.disarm();
     await this.reporter.flush().catch(() => undefined);
     await this.presence.revoke();
   }

@@ -21,6 +21,8 @@ import { errorMessage } from '../util/errors.js';
 export interface PresenceEvents {
   /** A (new) lease is in force and the machine key is on it. */
   lease: [leaseId: string];
+  /** etcd acknowledged a keepalive of the current lease. */
+  renewed: [];
 }
 
 export class Presence extends EventEmitter<PresenceEvents> {
@@ -82,6 +84,9 @@ export class Presence extends EventEmitter<PresenceEvents> {
     }
     await writeFile(this.leaseFile, id).catch((err) => this.log.warn({ err: errorMessage(err) }, 'cannot remember lease id'));
     lease.on('lost', (err) => this.onLost(lease, err));
+    lease.on('keepaliveSucceeded', () => {
+      if (this.lease === lease) this.emit('renewed');
+    });
     this.lease = lease;
     this.currentId = id;
     this.log.info({ machine: this.machine.id, lease: id, ttl: this.ttlSeconds }, 'machine registered');

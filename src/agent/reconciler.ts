@@ -15,14 +15,26 @@ import type { StateReporter } from './reporter.js';
 import type { UnitFiles } from './unit-files.js';
 import type { UnitManager, UnitStatus } from './unit-manager.js';
 import { Coalescer } from '../util/coalesce.js';
+import { UnitFile, parseRequirements } from '../unit/index.js';
 
 const RUNNING = new Set(['active', 'activating', 'reloading']);
+
+/** Unparseable content is treated as keep: the agent cannot run it anyway. */
+function stopsOnDisconnect(unit: string, text: string): boolean {
+  try {
+    return parseRequirements(UnitFile.parse(text), unit).requirements.onDisconnect === 'stop';
+  } catch {
+    return false;
+  }
+}
 
 export class Reconciler {
   /** unit -> hash of the file on disk */
   private readonly local = new Map<string, string>();
   /** unit -> what we last carried out for it (fleet's job-state cache) */
   private readonly applied = new Map<string, AssignedState>();
+  /** OnDisconnect=stop units here: bound to the lease target (see fence.ts). */
+  private readonly bound = new Set<string>();
   private stopped = false;
   private readonly batches = new Coalescer(async () => {
     if (this.stopped) return;
@@ -43,6 +55,14 @@ export class Reconciler {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * The lease dead man's switch fired and systemd stopped the bound units:
+   * forget that we started them, so the next batch starts them again.
+   */
+  fenceFired(): void {
+    for (const unit of this.bound) this.applied.delete(unit);
+  }
+
   /** Units whose files are on this host: running, stopped or still to be unloaded. */
   localUnits(): IterableIterator<string> {
     return this.local.keys();
@@ -54,7 +74,10 @@ export class Reconciler {
 
   /** Read what a previous run left on disk, so running units are adopted, not restarted. */
   async adopt(): Promise<void> {
-    for (const [unit, hash] of await this.files.scan()) this.local.set(unit, hash);
+    for (const [unit, { hash, bound }] of await this.files.scan()) {
+      this.local.set(unit, hash);
+      if (bound) this.bound.add(unit);
+    }
   }
 
   /** Run a batch; calls while one runs fold into one more batch. */
@@ -92,7 +115,10 @@ export class Reconciler {
             await this.manager.stopUnit(a.unit).catch(() => undefined);
             this.applied.delete(a.unit);
           }
-          paths.push(await this.files.write(a.unit, text));
+          const bind = stopsOnDisconnect(a.unit, text);
+          paths.push(await this.files.write(a.unit, text, bind));
+          if (bind) this.bound.add(a.unit);
+          else this.bound.delete(a.unit);
           written.push(a.unit);
           this.local.set(a.unit, a.hash);
         }),
@@ -182,6 +208,7 @@ export class Reconciler {
     await this.manager.resetFailedUnit(unit).catch(() => undefined);
     await this.files.remove(unit);
     this.local.delete(unit);
+    this.bound.delete(unit);
     this.reporter.remove(unit);
     this.log.info({ unit }, 'unloaded unit');
   }

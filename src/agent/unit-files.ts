@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BIND_TO_LEASE } from './fence.js';
 
 const UNIT_SUFFIX = /\.(service|socket|timer|path|device|mount|automount|target|swap|slice|scope)$/;
 
@@ -25,13 +26,15 @@ export class UnitFiles {
     await mkdir(this.dir, { recursive: true, mode: 0o755 });
   }
 
-  /** unit name -> hash of what is on disk. */
-  async scan(): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
+  /** unit name -> hash of the stored content it was written from, and whether it is bound to the lease. */
+  async scan(): Promise<Map<string, { hash: string; bound: boolean }>> {
+    const out = new Map<string, { hash: string; bound: boolean }>();
     for (const name of await readdir(this.dir)) {
       if (name.startsWith('.') || !UNIT_SUFFIX.test(name)) continue;
       try {
-        out.set(name, contentHash(await readFile(this.pathOf(name), 'utf8')));
+        const text = await readFile(this.pathOf(name), 'utf8');
+        const bound = text.endsWith(BIND_TO_LEASE);
+        out.set(name, { hash: contentHash(bound ? text.slice(0, -BIND_TO_LEASE.length) : text), bound });
       } catch {
         // vanished between readdir and read: not ours any more
       }
@@ -39,11 +42,15 @@ export class UnitFiles {
     return out;
   }
 
-  /** Write atomically so systemd never reads half a file. */
-  async write(unit: string, content: string): Promise<string> {
+  /**
+   * Write atomically so systemd never reads half a file. A unit that must
+   * stop when the agent loses its lease gets the binding appended; scan()
+   * strips it again, so the hash still names the stored content.
+   */
+  async write(unit: string, content: string, bindToLease = false): Promise<string> {
     const path = this.pathOf(unit);
     const tmp = join(this.dir, `.${unit}.tmp`);
-    await writeFile(tmp, content, { mode: 0o644 });
+    await writeFile(tmp, bindToLease ? content + BIND_TO_LEASE : content, { mode: 0o644 });
     await rename(tmp, path);
     return path;
   }

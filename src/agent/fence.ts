@@ -1,0 +1,117 @@
+/**
+ * At-most-once for `OnDisconnect=stop` units: a dead man's switch kept inside
+ * the host's own systemd, so it fires however the agent fails to renew its
+ * lease: partitioned from etcd, frozen (SIGSTOP), or dead (SIGKILL).
+ *
+ *   flotilla-lease.target   active while the agent renews its lease
+ *   flotilla-fence.timer    OnActiveSec=<deadline>; re-armed on every renewal
+ *   flotilla-fence.target   what the timer starts; Conflicts= the lease target
+ *
+ * Every stop unit is written with `BindsTo=` + `After=flotilla-lease.target`,
+ * so when the timer fires systemd stops the lease target and with it every
+ * stop unit, with no help from the agent. The engine re-places such units
+ * only after the lease expired plus a grace period; the deadline is shorter
+ * than that, so the old copy is gone before a new one can start.
+ *
+ * This rests on one assumption: the host's and the engine's clocks run at
+ * about the same rate (drift well under the margins, see README), not that
+ * they agree on the time.
+ */
+import { mkdir, writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
+import type { UnitManager } from './unit-manager.js';
+
+export const LEASE_TARGET = 'flotilla-lease.target';
+const FENCE_TARGET = 'flotilla-fence.target';
+const FENCE_TIMER = 'flotilla-fence.timer';
+
+/** Appended to a stop unit's file on disk (systemd merges repeated [Unit] sections). */
+export const BIND_TO_LEASE = `\n# Flotilla: OnDisconnect=stop, stopped by systemd if the agent loses its lease\n[Unit]\nBindsTo=${LEASE_TARGET}\nAfter=${LEASE_TARGET}\n`;
+
+/** Fraction of the lease TTL after the last renewal at which the switch fires. */
+export const FENCE_DEADLINE_FRACTION = 0.6;
+
+export class HostFence {
+  private arming: Promise<void> | undefined;
+  private rearm = false;
+  /** The first arm of a process brings the target up; only later ones can find it fired. */
+  private armed = false;
+
+  constructor(
+    private readonly manager: UnitManager,
+    private readonly dir: string,
+    private readonly deadlineMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Write and link the three units (idempotent). */
+  async install(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const files: Record<string, string> = {
+      [LEASE_TARGET]: `[Unit]\nDescription=Flotilla holds its cluster lease\nConflicts=${FENCE_TARGET}\n`,
+      [FENCE_TARGET]: `[Unit]\nDescription=Flotilla lost its cluster lease: OnDisconnect=stop units are stopped\nConflicts=${LEASE_TARGET}\n`,
+      [FENCE_TIMER]: `[Unit]\nDescription=Flotilla lease dead man's switch\n\n[Timer]\nOnActiveSec=${Math.max(1, Math.round(this.deadlineMs))}ms\nAccuracySec=10ms\nUnit=${FENCE_TARGET}\nRemainAfterElapse=no\n`,
+    };
+    const paths: string[] = [];
+    let changed = false;
+    for (const [name, text] of Object.entries(files)) {
+      const path = join(this.dir, name);
+      paths.push(path);
+      const old = await readFile(path, 'utf8').catch(() => undefined);
+      if (old !== text) {
+        await writeFile(path, text);
+        if (old !== undefined) changed = true;
+      }
+    }
+    await this.manager.linkUnitFiles(paths);
+    const stale = await Promise.all(Object.keys(files).map((n) => this.manager.unitStatus(n)));
+    if (changed || stale.some((s) => s.needDaemonReload || s.load !== 'loaded')) await this.manager.reload();
+  }
+
+  /**
+   * Called on every lease renewal. Returns true if the switch had fired
+   * (stop units were stopped and must be started again).
+   */
+  async arm(): Promise<boolean> {
+    const lease = await this.manager.unitStatus(LEASE_TARGET);
+    const down = lease.active !== 'active';
+    if (down) await this.manager.startUnit(LEASE_TARGET);
+    this.kickTimer();
+    const fired = down && this.armed;
+    this.armed = true;
+    return fired;
+  }
+
+  /** Restart the timer, never more than one call in flight (renewals can bunch up). */
+  private kickTimer(): void {
+    if (this.arming) {
+      this.rearm = true;
+      return;
+    }
+    this.arming = this.manager
+      .restartUnit(FENCE_TIMER)
+      .then(
+        () => undefined,
+        (err: unknown) => this.log.warn({ err: errorMessage(err) }, 'cannot re-arm the lease dead man\'s switch'),
+      )
+      .finally(() => {
+        this.arming = undefined;
+        if (this.rearm) {
+          this.rearm = false;
+          this.kickTimer();
+        }
+      });
+  }
+
+  /** Leaving the cluster on purpose: nothing must fire after we are gone. */
+  async disarm(): Promise<void> {
+    await this.arming;
+    await this.manager.stopUnit(FENCE_TIMER).catch(() => undefined);
+  }
+
+  async fired(): Promise<boolean> {
+    return (await this.manager.unitStatus(LEASE_TARGET)).active !== 'active';
+  }
+}
