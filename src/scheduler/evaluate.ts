@@ -11,7 +11,7 @@
  * the assignments returned; the next round places the units again.
  */
 import type { UnitRequirements } from '../unit/requirements.js';
-import { conflictBetween } from './filters/conflicts.js';
+import { ConflictObjectors, firstConflict } from './filters/conflicts.js';
 import { machineIdMismatch } from './filters/machine-id.js';
 import { metadataMismatch } from './filters/metadata.js';
 import { reasons } from './reasons.js';
@@ -43,6 +43,7 @@ export function evaluatePlacements(input: EvaluationInput): Violation[] {
   const aged = [...input.assigned].sort((a, b) => a.since - b.since || (a.unit < b.unit ? -1 : a.unit > b.unit ? 1 : 0) || (a.machineId < b.machineId ? -1 : 1));
   const out: Violation[] = [];
   const kept = new Map<string, Set<string>>(); // machine -> units still there
+  const objectors = new Map<string, ConflictObjectors>(); // machine -> kept units that declare Conflicts
   const remaining: Assigned[] = [];
   const leaving = new Set<string>(); // `${machine}\0${unit}` evicted during this evaluation
   const evict = (a: Assigned, reason: string): void => {
@@ -64,13 +65,16 @@ export function evaluatePlacements(input: EvaluationInput): Violation[] {
     }
     let here = kept.get(a.machineId);
     if (!here) kept.set(a.machineId, (here = new Set()));
-    const rival = [...here].find((e) => conflictBetween(a.unit, reqs, e, requirements.get(e)));
+    let objecting = objectors.get(a.machineId);
+    if (!objecting) objectors.set(a.machineId, (objecting = new ConflictObjectors()));
+    const rival = firstConflict(a.unit, reqs, here, objecting);
     if (rival !== undefined) {
       out.push({ unit: a.unit, machineId: a.machineId, reason: reasons.conflicts(rival) });
       leaving.add(`${a.machineId}\0${a.unit}`);
       continue;
     }
     here.add(a.unit);
+    objecting.add(a.unit, reqs?.conflicts ?? []);
     remaining.push(a);
   }
 

@@ -10,9 +10,9 @@
  * units are placed as if they did not replace each other. The CLI refuses to
  * submit such a set, so this only guards against what is already stored.
  */
-import { globMatch } from '../unit/glob.js';
 import type { UnitRequirements } from '../unit/requirements.js';
 import { cyclicComponents } from './graph.js';
+import { matcher } from './patterns.js';
 
 const NONE: ReadonlySet<string> = new Set();
 
@@ -40,20 +40,26 @@ export class ReplaceGraph {
    * O(units with Replaces x all units): nothing when nobody uses Replaces.
    */
   static build(units: Iterable<readonly [string, UnitRequirements]>): ReplaceGraph {
-    const all: string[] = [];
+    const all = new Set<string>();
     const declaring: Array<[string, readonly string[]]> = [];
     for (const [name, reqs] of units) {
-      all.push(name);
+      all.add(name);
       if (reqs.replaces.length > 0) declaring.push([name, reqs.replaces]);
     }
     if (declaring.length === 0) return ReplaceGraph.empty;
     const targets = new Map<string, Set<string>>();
     for (const [j, patterns] of declaring) {
       const hit = new Set<string>();
-      for (const r of all) {
-        // A unit never replaces itself, whatever its globs say.
-        if (r !== j && patterns.some((p) => globMatch(p, r))) hit.add(r);
+      for (const p of patterns) {
+        const m = matcher(p);
+        if (m.literal !== undefined) {
+          if (all.has(m.literal)) hit.add(m.literal);
+        } else {
+          for (const r of all) if (m.test(r)) hit.add(r);
+        }
       }
+      // A unit never replaces itself, whatever its globs say.
+      hit.delete(j);
       if (hit.size > 0) targets.set(j, hit);
     }
     const nodes = [...targets.keys()].sort();

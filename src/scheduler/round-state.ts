@@ -4,6 +4,7 @@
  * only, so a round over a large cluster costs what it changes.
  */
 import type { UnitRequirements } from '../unit/requirements.js';
+import { ConflictObjectors } from './filters/conflicts.js';
 import type { ReplaceGraph } from './replace-graph.js';
 import type { Candidate, ClusterView, RoundState } from './types.js';
 
@@ -11,7 +12,7 @@ const NONE: ReadonlySet<string> = new Set();
 
 export class MutableRoundState implements RoundState {
   private readonly units = new Map<string, Set<string>>();
-  private readonly declarers = new Map<string, Set<string>>();
+  private readonly objectors = new Map<string, ConflictObjectors>();
   private readonly load = new Map<string, number>();
 
   constructor(
@@ -31,13 +32,14 @@ export class MutableRoundState implements RoundState {
     return this.units.get(machineId) ?? this.view.unitsByMachine.get(machineId) ?? NONE;
   }
 
-  conflictDeclarersOn(machineId: string): ReadonlySet<string> {
-    let s = this.declarers.get(machineId);
-    if (!s) {
-      s = new Set([...this.unitsOn(machineId)].filter((u) => (this.requirementsOf(u)?.conflicts.length ?? 0) > 0));
-      this.declarers.set(machineId, s);
+  conflictObjectorsOn(machineId: string): ConflictObjectors {
+    let o = this.objectors.get(machineId);
+    if (!o) {
+      o = new ConflictObjectors();
+      for (const u of this.unitsOn(machineId)) o.add(u, this.requirementsOf(u)?.conflicts ?? []);
+      this.objectors.set(machineId, o);
     }
-    return s;
+    return o;
   }
 
   /** The round's own requirements win: they are the content being placed now. */
@@ -47,14 +49,14 @@ export class MutableRoundState implements RoundState {
 
   place(unit: string, machineId: string): void {
     this.writable(machineId).add(unit);
-    if ((this.requirementsOf(unit)?.conflicts.length ?? 0) > 0) this.declarers.get(machineId)?.add(unit);
+    this.objectors.get(machineId)?.add(unit, this.requirementsOf(unit)?.conflicts ?? []);
     this.load.set(machineId, this.loadOf(machineId) + 1);
   }
 
   remove(unit: string, machineId: string): void {
     if (!this.unitsOn(machineId).has(unit)) return;
     this.writable(machineId).delete(unit);
-    this.declarers.get(machineId)?.delete(unit);
+    this.objectors.get(machineId)?.remove(unit, this.requirementsOf(unit)?.conflicts ?? []);
     this.load.set(machineId, this.loadOf(machineId) - 1);
   }
 

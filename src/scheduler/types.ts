@@ -3,6 +3,7 @@
  * so it can be exercised exhaustively by an in-memory harness.
  */
 import type { UnitRequirements } from '../unit/requirements.js';
+import type { ConflictObjectors } from './filters/conflicts.js';
 import type { ReplaceGraph } from './replace-graph.js';
 
 /** A machine that answered the round's offer. */
@@ -73,8 +74,8 @@ export type Filter = (req: PlacementRequest, candidate: Candidate, state: RoundS
 export interface RoundState {
   loadOf(machineId: string): number;
   unitsOn(machineId: string): ReadonlySet<string>;
-  /** Units on the machine that declare Conflicts (so a check need not scan every unit there). */
-  conflictDeclarersOn(machineId: string): ReadonlySet<string>;
+  /** Units on the machine that declare Conflicts, indexed by what they name. */
+  conflictObjectorsOn(machineId: string): ConflictObjectors;
   requirementsOf(unit: string): UnitRequirements | undefined;
   readonly replaces: ReplaceGraph;
 }

@@ -12,7 +12,7 @@ import { metadataFilter } from './metadata.js';
 import { peersFilter } from './peers.js';
 import { replacedFilter } from './replaces.js';
 
-export { conflictBetween, conflictsFilter } from './conflicts.js';
+export { conflictBetween, conflictsFilter, ConflictObjectors, firstConflict } from './conflicts.js';
 export { hostAccepted, notAlreadyThere } from './host.js';
 export { machineIdFilter, machineIdMismatch, matchesMachineId } from './machine-id.js';
 export { metadataFilter, metadataMismatch } from './metadata.js';
