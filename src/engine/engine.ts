@@ -305,6 +305,6 @@ export class Engine {
       ms: Date.now() - round.openedAt,
     };
     this.stats.addRound(stats);
-    this.log.debug(stats, 'round resolved');
+    this.log.debug({ ...stats, totals: this.stats.totals() }, 'round resolved');
   }
 }

@@ -32,6 +32,21 @@ export function machinesOfUnits(kept: Iterable<PlacedEntry>): Map<string, Set<st
   return out;
 }
 
+/**
+ * Placed units that the chosen units replace, with their followers: the real
+ * round may put a replacer on another machine than the dry run did, and the
+ * unit it displaces there can move at once only if its new host has bid on it.
+ */
+function displaceable(chosen: readonly string[], snap: Snapshot, machinesOf: ReadonlyMap<string, ReadonlySet<string>>): string[] {
+  const out: string[] = [];
+  for (const j of chosen) for (const r of snap.replaces.replacedBy(j)) if (machinesOf.has(r)) out.push(r);
+  if (out.length === 0) return out;
+  const followers = new Map<string, string[]>();
+  for (const [u, reqs] of snap.requirements) for (const p of reqs.machineOf) followers.set(p, [...(followers.get(p) ?? []), u]);
+  for (let i = 0; i < out.length; i++) for (const f of followers.get(out[i]!) ?? []) if (machinesOf.has(f) && !out.includes(f)) out.push(f);
+  return out;
+}
+
 export function planOffer(state: ClusterState, snap: Snapshot, kept: readonly PlacedEntry[], refusals: Refusals, cap: number): OfferPlan {
   const machinesOf = machinesOfUnits(kept);
   const unplaced: OfferPlan['unplaced'] = new Map();
@@ -65,7 +80,8 @@ export function planOffer(state: ClusterState, snap: Snapshot, kept: readonly Pl
 
   const offer: OfferedUnit[] = [];
   const named = new Set<string>();
-  for (const name of [...dry.placements.map((p) => p.unit), ...dry.moves.map((m) => m.unit)]) {
+  const chosen = [...dry.placements.map((p) => p.unit), ...dry.moves.map((m) => m.unit)];
+  for (const name of [...chosen, ...displaceable(chosen, snap, machinesOf)]) {
     if (named.has(name) || offer.length >= cap) continue;
     const record: UnitRecord | undefined = state.unit(name);
     if (!record) continue;

@@ -151,6 +151,25 @@ test('Replaces: the replacer lands on the replaced unit, which moves to a machin
   }
 });
 
+test('Replaces: when a host refusal sends the replacer onto the replaced unit, that unit moves in the same round', async () => {
+  const h = await harness();
+  try {
+    await h.join(M1);
+    await h.submit('old.service');
+    await h.placed('old.service', [M1]);
+    const a2 = await h.join(M2);
+    // The engine would pick the emptier M2 for new.service; its host refuses, so it lands on M1.
+    a2.refuse.set('new.service', 'no GPU here');
+    await h.submit('new.service', ['Replaces=old.service']);
+    await h.placed('new.service', [M1]);
+    await h.placed('old.service', [M2]);
+    const moved = h.logs.find((l) => l.msg === 'moving unit');
+    assert.equal(moved?.to, M2, 'the replaced unit was unplaced instead of moved');
+  } finally {
+    await h.stop();
+  }
+});
+
 test('circular Replaces already in the store does not flap', async () => {
   const h = await harness();
   try {
