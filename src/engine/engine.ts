@@ -26,7 +26,7 @@ import { forgetStaleAnswers, Refusals } from './refusals.js';
 import { resolveBids } from './resolve.js';
 import { Round, roundId } from './round.js';
 import { takeSnapshot, type Snapshot } from './snapshot.js';
-import { EngineStats } from './stats.js';
+import { EngineStats, roundStats } from './stats.js';
 import { UnplacedBook } from './unplaced-book.js';
 
 export interface EngineOptions {
@@ -293,17 +293,7 @@ export class Engine {
     writeDecision({ batch, keys: this.registry.keys, book: this.book, state, snap, log: this.log, round, now: new Date() }, res, kept);
     recordAnswers(this.refusals, round, res, state);
     await this.write(batch, round);
-    const { decision } = res;
-    const stats = {
-      round: round.id,
-      offered: round.units.length,
-      bids: res.bids.length,
-      placed: decision.placements.length,
-      moved: decision.moves.filter((m) => m.to !== undefined).length,
-      unplaced: decision.unplaced.length,
-      engineRequests: round.requests,
-      ms: Date.now() - round.openedAt,
-    };
+    const stats = roundStats(round, res.decision, res.bids.length);
     this.stats.addRound(stats);
     this.log.debug({ ...stats, totals: this.stats.totals() }, 'round resolved');
   }

@@ -3,6 +3,9 @@
  * etcd requests and what they achieved. Logged per round at debug level and
  * readable as totals.
  */
+import type { Decision } from '../scheduler/index.js';
+import type { Round } from './round.js';
+
 export interface RoundStats {
   round: string;
   offered: number;
@@ -41,4 +44,17 @@ export class EngineStats {
     const { rounds, etcdRequests, unitsOffered, unitsPlaced, unitsMoved, unitsUnplaced, unitsUnscheduled, bids } = this;
     return { rounds, etcdRequests, unitsOffered, unitsPlaced, unitsMoved, unitsUnplaced, unitsUnscheduled, bids };
   }
+}
+
+export function roundStats(round: Round, decision: Decision, bids: number): RoundStats {
+  return {
+    round: round.id,
+    offered: round.units.length,
+    bids,
+    placed: decision.placements.length,
+    moved: decision.moves.filter((m) => m.to !== undefined).length,
+    unplaced: decision.unplaced.length,
+    engineRequests: round.requests,
+    ms: Date.now() - round.openedAt,
+  };
 }
