@@ -45,6 +45,8 @@ export class ClusterState {
   /** Keyed by name and hash: specifiers (%i, %n) make requirements name-dependent. */
   private readonly requirements = new Map<string, RequirementsResult>();
   private readonly files = new Map<string, UnitFile | string>();
+  /** Units (name and hash) whose content was looked for and not found; retried every load. */
+  private readonly missing = new Set<string>();
 
   constructor(
     private readonly registry: Registry,
@@ -126,6 +128,15 @@ export class ClusterState {
     return this.requirements.get(`${unit.name}\0${unit.hash}`);
   }
 
+  /**
+   * True if the last load looked for this unit's content and did not find
+   * it. A unit with no requirements yet and not missing simply arrived after
+   * the last load: it is not known yet, not broken.
+   */
+  contentMissing(unit: UnitRecord): boolean {
+    return this.missing.has(`${unit.name}\0${unit.hash}`);
+  }
+
   /** Fetch and parse the contents of any unit not seen before (contents are immutable per hash). */
   async loadRequirements(): Promise<void> {
     const pending: UnitRecord[] = [];
@@ -151,9 +162,11 @@ export class ClusterState {
       const file = this.files.get(unit.hash);
       const key = `${unit.name}\0${unit.hash}`;
       if (file === undefined) {
-        this.log.warn({ unit: unit.name, hash: unit.hash }, 'unit content missing from the store');
+        if (!this.missing.has(key)) this.log.warn({ unit: unit.name, hash: unit.hash }, 'unit content missing from the store');
+        this.missing.add(key);
         continue;
       }
+      this.missing.delete(key);
       if (typeof file === 'string') {
         this.requirements.set(key, { ok: false, reason: file });
         continue;

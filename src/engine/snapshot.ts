@@ -28,8 +28,10 @@ export function takeSnapshot(state: ClusterState): Snapshot {
   const broken = new Map<string, string>();
   for (const e of state.units.values()) {
     const r = state.requirementsOf(e.value);
-    if (!r) broken.set(e.value.name, CONTENT_MISSING);
-    else if (!r.ok) broken.set(e.value.name, r.reason);
+    // Not loaded yet (it arrived during this step): the next reconcile, already kicked, will know it.
+    if (!r) {
+      if (state.contentMissing(e.value)) broken.set(e.value.name, CONTENT_MISSING);
+    } else if (!r.ok) broken.set(e.value.name, r.reason);
     else requirements.set(e.value.name, r.requirements);
   }
   const active = [...requirements].filter(([name]) => state.unit(name)?.desired !== 'inactive');

@@ -69,6 +69,20 @@ test("no live machine: reason '*'; a machine joining places the unit and removes
   }
 });
 
+test('a unit whose content is missing from the store is reported and never offered', async () => {
+  const h = await harness();
+  try {
+    const a1 = await h.join(M1);
+    await client.put(h.registry.keys.unit('ghost.service')).value(JSON.stringify({ name: 'ghost.service', hash: 'f'.repeat(40), desired: 'launched' })).exec();
+    const r = await h.unplaced('ghost.service');
+    assert.deepEqual(r.reasons, { '*': 'unit content not found in the store' });
+    assert.equal(await h.settled(), true);
+    assert.equal(a1.offeredTimes('ghost.service'), 0);
+  } finally {
+    await h.stop();
+  }
+});
+
 test('machine metadata changes so MachineMetadata no longer matches: the unit moves, its follower with it', async () => {
   const h = await harness();
   try {
