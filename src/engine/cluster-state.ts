@@ -1,7 +1,7 @@
 /**
- * The engine's watch-fed picture of the cluster: units, live machines and
- * assignments, plus parsed requirements per content hash (contents are
- * immutable, so each hash is fetched and parsed once).
+ * The engine's watch-fed picture of the cluster: units, live machines, their
+ * dynamic metadata and assignments, plus parsed requirements per content
+ * hash (contents are immutable, so each hash is fetched and parsed once).
  */
 import type { Etcd3 } from 'etcd3';
 import { Keys } from '../registry/keys.js';
@@ -16,10 +16,20 @@ import {
   decodeMachine,
   decodeUnit,
 } from '../registry/records.js';
-import type { Registry } from '../registry/registry.js';
+import { mergeMetadata, TXN_MAX_OPS, type Registry } from '../registry/registry.js';
 import { UnitFile, parseRequirements, type UnitRequirements } from '../unit/index.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
+
+export type Source = 'units' | 'machines' | 'metadata' | 'assignments' | 'bids';
+
+export interface PlacedEntry {
+  key: string;
+  machineId: string;
+  record: AssignmentRecord;
+  /** Create revision of the assignment key: orders assignments by age. */
+  since: number;
+}
 
 export type RequirementsResult = { ok: true; requirements: UnitRequirements } | { ok: false; reason: string };
 
@@ -28,9 +38,15 @@ export class ClusterState {
   readonly machines: PrefixCache<MachineRecord>;
   readonly assignments: PrefixCache<AssignmentRecord>;
   readonly bids: PrefixCache<BidRecord>;
+  /** P/metadata/<machine>/<key>: raw values; '' is a tombstone hiding a config key. */
+  readonly metadata: PrefixCache<string>;
+  /** Range reads of unit contents made so far (an etcd request count for the engine's stats). */
+  contentReads = 0;
   /** Keyed by name and hash: specifiers (%i, %n) make requirements name-dependent. */
   private readonly requirements = new Map<string, RequirementsResult>();
   private readonly files = new Map<string, UnitFile | string>();
+  /** Units (name and hash) whose content was looked for and not found; retried every load. */
+  private readonly missing = new Set<string>();
 
   constructor(
     private readonly registry: Registry,
@@ -42,21 +58,49 @@ export class ClusterState {
     this.machines = new PrefixCache(etcd, k.machinesPrefix, decodeMachine, log);
     this.assignments = new PrefixCache(etcd, k.assignmentsPrefix, decodeAssignment, log);
     this.bids = new PrefixCache(etcd, k.bidsPrefix, decodeBid, log);
+    this.metadata = new PrefixCache(etcd, k.metadataPrefix, (v) => v, log);
   }
 
-  onChange(listener: (source: 'units' | 'machines' | 'assignments' | 'bids', change: Change<unknown>) => void): void {
+  private get caches(): Array<{ start(): Promise<void>; close(): Promise<void> }> {
+    return [this.units, this.machines, this.metadata, this.assignments, this.bids];
+  }
+
+  onChange(listener: (source: Source, change: Change<unknown>) => void): void {
     this.units.onChange((c) => listener('units', c));
     this.machines.onChange((c) => listener('machines', c));
+    this.metadata.onChange((c) => listener('metadata', c));
     this.assignments.onChange((c) => listener('assignments', c));
     this.bids.onChange((c) => listener('bids', c));
   }
 
   async start(): Promise<void> {
-    await Promise.all([this.units.start(), this.machines.start(), this.assignments.start(), this.bids.start()]);
+    await Promise.all(this.caches.map((c) => c.start()));
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.units.close(), this.machines.close(), this.assignments.close(), this.bids.close()]);
+    await Promise.all(this.caches.map((c) => c.close()));
+  }
+
+  /** The machine a P/metadata/<machine>/<key> key belongs to. */
+  metadataMachine(key: string): string | undefined {
+    const rest = Keys.rest(key, this.registry.keys.metadataPrefix);
+    return rest && rest.length === 2 ? rest[0] : undefined;
+  }
+
+  /** Effective metadata of every live machine: config overlaid by dynamic keys (fleet's semantics). */
+  effectiveMetadata(): Map<string, Record<string, string>> {
+    const dynamic = new Map<string, Record<string, string>>();
+    for (const e of this.metadata.values()) {
+      const rest = Keys.rest(e.key, this.registry.keys.metadataPrefix);
+      if (!rest || rest.length !== 2) continue;
+      const [id, k] = rest as [string, string];
+      let m = dynamic.get(id);
+      if (!m) dynamic.set(id, (m = {}));
+      m[k] = e.value;
+    }
+    const out = new Map<string, Record<string, string>>();
+    for (const e of this.machines.values()) out.set(e.value.id, mergeMetadata(e.value.metadata, dynamic.get(e.value.id)));
+    return out;
   }
 
   unit(name: string): UnitRecord | undefined {
@@ -72,16 +116,25 @@ export class ClusterState {
   }
 
   /** Every assignment with the machine it is keyed under. */
-  *placedAssignments(): Generator<{ key: string; machineId: string; record: AssignmentRecord }> {
+  *placedAssignments(): Generator<PlacedEntry> {
     for (const e of this.assignments.values()) {
       const rest = Keys.rest(e.key, this.registry.keys.assignmentsPrefix);
       if (!rest || rest.length !== 2) continue;
-      yield { key: e.key, machineId: rest[0] as string, record: e.value };
+      yield { key: e.key, machineId: rest[0] as string, record: e.value, since: e.createRevision };
     }
   }
 
   requirementsOf(unit: UnitRecord): RequirementsResult | undefined {
     return this.requirements.get(`${unit.name}\0${unit.hash}`);
+  }
+
+  /**
+   * True if the last load looked for this unit's content and did not find
+   * it. A unit with no requirements yet and not missing simply arrived after
+   * the last load: it is not known yet, not broken.
+   */
+  contentMissing(unit: UnitRecord): boolean {
+    return this.missing.has(`${unit.name}\0${unit.hash}`);
   }
 
   /** Fetch and parse the contents of any unit not seen before (contents are immutable per hash). */
@@ -93,6 +146,7 @@ export class ClusterState {
     if (pending.length === 0) return;
     const unfetched = pending.map((u) => u.hash).filter((h) => !this.files.has(h));
     if (unfetched.length > 0) {
+      this.contentReads += Math.ceil(unfetched.length / TXN_MAX_OPS);
       const contents = await this.registry.getContents(unfetched);
       for (const hash of unfetched) {
         const text = contents.get(hash);
@@ -108,9 +162,11 @@ export class ClusterState {
       const file = this.files.get(unit.hash);
       const key = `${unit.name}\0${unit.hash}`;
       if (file === undefined) {
-        this.log.warn({ unit: unit.name, hash: unit.hash }, 'unit content missing from the store');
+        if (!this.missing.has(key)) this.log.warn({ unit: unit.name, hash: unit.hash }, 'unit content missing from the store');
+        this.missing.add(key);
         continue;
       }
+      this.missing.delete(key);
       if (typeof file === 'string') {
         this.requirements.set(key, { ok: false, reason: file });
         continue;

@@ -3,18 +3,31 @@
  * assignments. It reacts to watch events (coalesced into one reconcile at a
  * time) and re-runs on a slow timer as a safety net. Every write is fenced by
  * the election revision, so a deposed engine cannot write at all.
+ *
+ * One reconcile: check existing assignments (housekeeping and placement
+ * rules, see assignments.ts) and unschedule what no longer holds; once the
+ * cache shows that, plan an offer (offer-plan.ts) and keep P/unplaced
+ * current. A round then collects bids and resolves (resolve.ts).
  */
-import type { IOperation } from 'etcd3';
+import type { Change } from '../registry/prefix-cache.js';
 import type { Registry } from '../registry/registry.js';
-import { encode, type AssignmentRecord, type OfferedUnit, type UnitRecord } from '../registry/records.js';
-import { placeUnits, type Candidate, type PlacementRequest } from '../scheduler/index.js';
+import { TXN_MAX_OPS } from '../registry/registry.js';
+import { encode, type OfferedUnit } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage, FencedWriteError } from '../util/errors.js';
-import { ClusterState } from './cluster-state.js';
-import { fencedWrite, type Fence } from './fence.js';
-import { Round, roundId } from './round.js';
-import { Refusals } from './refusals.js';
 import { Coalescer } from '../util/coalesce.js';
+import { checkAssignments } from './assignments.js';
+import { Batch } from './batch.js';
+import { ClusterState, type Source } from './cluster-state.js';
+import { fencedWrite, type Fence } from './fence.js';
+import { recordAnswers, writeDecision } from './decision-writes.js';
+import { planOffer } from './offer-plan.js';
+import { forgetStaleAnswers, Refusals } from './refusals.js';
+import { resolveBids } from './resolve.js';
+import { Round, roundId } from './round.js';
+import { takeSnapshot, type Snapshot } from './snapshot.js';
+import { EngineStats, roundStats } from './stats.js';
+import { UnplacedBook } from './unplaced-book.js';
 
 export interface EngineOptions {
   registry: Registry;
@@ -49,6 +62,14 @@ export class Engine {
     }
   });
   private readonly refusals = new Refusals();
+  private readonly book: UnplacedBook;
+  /** Keys to delete with the next write: bids that arrived after their round resolved, offers of failed resolutions. */
+  private readonly leftovers = new Batch();
+  /** A round's decision is being written; a reconcile now would see the cache without it. */
+  private resolving = false;
+  private reportedCycles = '';
+  private contentReadsCounted = 0;
+  readonly stats = new EngineStats();
   /**
    * Revision of our last assignment write. Until the assignments watch has
    * caught up with it, the cache does not show our own decisions, and a
@@ -62,6 +83,7 @@ export class Engine {
     this.roundWindowMs = opts.roundWindowMs ?? 300;
     this.resyncIntervalMs = opts.resyncIntervalMs ?? 30_000;
     this.maxUnitsPerRound = opts.maxUnitsPerRound ?? 2000;
+    this.book = new UnplacedBook(opts.registry);
   }
 
   get leading(): boolean {
@@ -72,30 +94,21 @@ export class Engine {
     await this.stepDown();
     this.fence = fence;
     const state = new ClusterState(this.registry, this.log);
-    state.onChange((source, change) => {
-      if (source === 'bids' && change.type === 'put') {
-        const bid = state.bids.get(change.entry.key)?.value;
-        if (bid && this.round) {
-          this.round.addBid(bid);
-          if (this.round.complete((m) => state.isLive(m))) void this.resolveRound();
-        }
-        return;
-      }
-      if (source === 'bids') return;
-      if (source === 'machines' && change.type === 'put' && !change.previous) {
-        const joined = state.machines.get(change.entry.key)?.value.id;
-        if (joined) this.refusals.clearMachine(joined);
-      }
-      this.kick();
-    });
+    state.onChange((source, change) => this.onChange(state, source, change));
     await state.start();
     if (this.fence !== fence) {
       await state.close();
       return;
     }
     this.state = state;
+    this.contentReadsCounted = 0;
+    this.book.invalidate();
+    this.refusals.clear();
     // Offers and bids of earlier engines are stale: their rounds will never resolve.
-    await this.write([this.registry.etcd.delete().prefix(this.registry.keys.offersPrefix), this.registry.etcd.delete().prefix(this.registry.keys.bidsPrefix)]);
+    const batch = new Batch();
+    batch.deletePrefix(this.registry.keys.offersPrefix);
+    batch.deletePrefix(this.registry.keys.bidsPrefix);
+    await this.write(batch);
     this.resyncTimer = setInterval(() => {
       this.refusals.clear();
       this.kick();
@@ -119,97 +132,129 @@ export class Engine {
     void this.reconciles.run();
   }
 
+  /** A reconcile that starts after this call, finished (tests use it to see that nothing more happens). */
+  reconcileNow(): Promise<void> {
+    return this.reconciles.run();
+  }
+
+  /** A round is open or being written, or the caches do not show our last write yet. */
+  get busy(): boolean {
+    const behind = this.state !== undefined && this.state.assignments.revision < this.assignmentsWrittenAt;
+    return this.round !== undefined || this.resolving || behind;
+  }
+
+  private onChange(state: ClusterState, source: Source, change: Change<unknown>): void {
+    if (source === 'bids') {
+      if (change.type !== 'put') return;
+      const bid = state.bids.get(change.entry.key)?.value;
+      if (!bid) return;
+      if (this.round && bid.round === this.round.id) {
+        this.round.addBid(bid);
+        if (this.round.complete((m) => state.isLive(m))) void this.resolveRound();
+        return;
+      }
+      // A late bid: its machine is alive after all, so its silence is forgiven.
+      this.leftovers.delete(change.entry.key);
+      this.refusals.heardFrom(bid.machineId);
+    } else {
+      forgetStaleAnswers(this.refusals, source, change, (key) => state.metadataMachine(key));
+    }
+    this.kick();
+  }
+
   private onWriteError(err: unknown, what: string): void {
     if (err instanceof FencedWriteError) {
       this.log.warn({ what }, 'engine write fenced off: no longer leader');
       void this.stepDown();
       return;
     }
+    this.book.invalidate();
     this.log.warn({ what, err: errorMessage(err) }, 'engine step failed; will retry');
     setTimeout(() => this.kick(), 200).unref();
   }
 
-  private async write(ops: IOperation[], touchesAssignments = false): Promise<void> {
+  private async write(batch: Batch, round?: Round): Promise<void> {
     const fence = this.fence;
-    if (!fence || ops.length === 0) return;
-    const revision = await fencedWrite(this.registry.etcd, fence, ops);
-    if (touchesAssignments) this.assignmentsWrittenAt = revision;
+    if (!fence) return;
+    const leftovers = this.leftovers.takeInto(batch);
+    if (batch.size === 0) return;
+    const ops = batch.ops(this.registry.etcd);
+    const requests = Math.ceil(ops.length / TXN_MAX_OPS);
+    this.stats.etcdRequests += requests;
+    if (round) round.requests += requests;
+    try {
+      const revision = await fencedWrite(this.registry.etcd, fence, ops);
+      if (batch.touchesAssignments) this.assignmentsWrittenAt = revision;
+    } catch (err) {
+      leftovers.takeInto(this.leftovers);
+      throw err;
+    }
   }
 
   private async reconcile(): Promise<void> {
     const state = this.state;
-    if (!state || !this.fence) return;
+    if (!state || !this.fence || this.resolving) return;
     // Our own last write has not reached the cache yet; its watch event will kick us again.
     if (state.assignments.revision < this.assignmentsWrittenAt) return;
     await state.loadRequirements();
-    const etcd = this.registry.etcd;
-    const ops: IOperation[] = [];
-    const placed = new Map<string, Set<string>>(); // unit -> machines after this pass
+    this.stats.etcdRequests += state.contentReads - this.contentReadsCounted + (await this.book.load());
+    this.contentReadsCounted = state.contentReads;
+    if (this.state !== state) return;
+    const snap = takeSnapshot(state);
+    this.reportCycles(snap);
 
-    for (const { key, machineId, record } of state.placedAssignments()) {
-      const unit = state.unit(record.unit);
-      const why = !unit
-        ? 'unit destroyed'
-        : unit.desired === 'inactive'
-          ? 'desired state inactive'
-          : !state.isLive(machineId)
-            ? `machine ${machineId} went away`
-            : undefined;
-      if (why || !unit) {
-        this.log.info({ unit: record.unit, machine: machineId, reason: why }, 'unscheduling unit');
-        ops.push(etcd.delete().key(key));
-        continue;
-      }
-      const reqs = state.requirementsOf(unit);
-      const machines = placed.get(unit.name) ?? new Set<string>();
-      if (reqs?.ok && !reqs.requirements.global && machines.size > 0) {
-        // Never two copies of a non-global unit: keep the first, drop the rest.
-        ops.push(etcd.delete().key(key));
-        continue;
-      }
-      machines.add(machineId);
-      placed.set(unit.name, machines);
-      if (record.hash !== unit.hash || record.desired !== unit.desired) {
-        ops.push(etcd.put(key).value(encode(assignmentFor(unit))));
-      }
+    const batch = new Batch();
+    const changes = checkAssignments(state, snap);
+    for (const { entry, reason, rule } of changes.deletes) {
+      this.log.info({ unit: entry.record.unit, machine: entry.machineId, reason }, 'unscheduling unit');
+      batch.delete(entry.key);
+      batch.touchesAssignments = true;
+      if (rule) this.stats.unitsUnscheduled++;
     }
-    if (ops.length > 0) {
-      await this.write(ops, true);
-      return; // continue once the cache shows the result
+    for (const { entry, record } of changes.updates) {
+      batch.put(entry.key, encode(record));
+      batch.touchesAssignments = true;
+    }
+    if (batch.touchesAssignments || this.round) {
+      // Place nothing until the cache shows these changes; one round at a time.
+      await this.write(batch);
+      return;
     }
 
-    if (this.round) return; // one round at a time; resolution kicks again
-    const live = state.liveMachineIds();
-    const offered: OfferedUnit[] = [];
-    for (const e of state.units.values()) {
-      const unit = e.value;
-      if (unit.desired === 'inactive') continue;
-      const reqs = state.requirementsOf(unit);
-      if (!reqs) continue;
-      if (!reqs.ok) {
-        this.refusals.recordEverywhere(unit, live, reqs.reason);
-        continue;
-      }
-      const here = placed.get(unit.name) ?? new Set<string>();
-      const global = reqs.requirements.global;
-      if (!global && here.size > 0) continue;
-      const open = live.filter((m) => !here.has(m) && !this.refusals.refused(unit, m));
-      if (open.length === 0) continue;
-      offered.push({ name: unit.name, hash: unit.hash, global });
-      if (offered.length >= this.maxUnitsPerRound) break;
+    const plan = planOffer(state, snap, changes.kept, this.refusals, this.maxUnitsPerRound);
+    const now = new Date();
+    for (const [unit, { hash, reasons }] of plan.unplaced) this.book.set(batch, unit, hash, reasons, now);
+    const placed = new Set(changes.kept.map((a) => a.record.unit));
+    for (const unit of [...this.book.units()]) {
+      const record = state.unit(unit);
+      if (!record || record.desired === 'inactive' || placed.has(unit)) this.book.clear(batch, unit);
     }
-    if (offered.length === 0 || live.length === 0) return;
-    await this.openRound(offered, live);
+    if (plan.offer.length > 0) await this.openRound(plan.offer, snap.live, batch);
+    else await this.write(batch);
   }
 
-  private async openRound(units: OfferedUnit[], live: string[]): Promise<void> {
+  private reportCycles(snap: Snapshot): void {
+    const cycles = snap.replaces.ignoredCycles.map((c) => c.join(' ')).join('; ');
+    if (cycles === this.reportedCycles) return;
+    this.reportedCycles = cycles;
+    if (cycles) this.log.warn({ cycles }, 'these units replace each other in a cycle: their Replaces are ignored');
+  }
+
+  private async openRound(units: OfferedUnit[], live: string[], batch: Batch): Promise<void> {
     const fence = this.fence;
     if (!fence) return;
     const id = roundId(fence.revision, ++this.seq);
     const round = new Round(id, units, new Set(live));
     this.round = round;
-    const etcd = this.registry.etcd;
-    await this.write([etcd.put(this.registry.keys.offer(id)).value(encode({ round: id, units })).lease(fence.leaseId)]);
+    batch.put(this.registry.keys.offer(id), encode({ round: id, units }), fence.leaseId);
+    try {
+      await this.write(batch, round);
+    } catch (err) {
+      // Without its offer the round can never resolve; do not let it block the next one.
+      if (this.round === round) this.round = undefined;
+      throw err;
+    }
+    if (this.round !== round) return;
     this.log.debug({ round: id, units: units.length, machines: live.length }, 'offer published');
     this.roundTimer = setTimeout(() => void this.resolveRound(), this.roundWindowMs);
     this.roundTimer.unref();
@@ -221,72 +266,35 @@ export class Engine {
   private async resolveRound(): Promise<void> {
     const round = this.round;
     const state = this.state;
-    if (!round || !state) return;
+    if (!round || !state || this.resolving) return;
     this.round = undefined;
     if (this.roundTimer) clearTimeout(this.roundTimer);
-
-    const load = new Map<string, number>();
-    const unitsByMachine = new Map<string, Set<string>>();
-    const placedUnits = new Set<string>();
-    for (const { machineId, record } of state.placedAssignments()) {
-      placedUnits.add(record.unit);
-      load.set(machineId, (load.get(machineId) ?? 0) + 1);
-      let s = unitsByMachine.get(machineId);
-      if (!s) unitsByMachine.set(machineId, (s = new Set()));
-      s.add(record.unit);
-    }
-    const offeredNames = round.units.map((u) => u.name);
-    const candidates: Candidate[] = round
-      .received()
-      .filter((b) => state.isLive(b.machineId))
-      .map((b) => {
-        const refuses = new Map(Object.entries(b.refuse));
-        return {
-          machineId: b.machineId,
-          // The engine's own count is newer than the bid's: it includes assignments written since.
-          load: load.get(b.machineId) ?? 0,
-          accepts: new Set(offeredNames.filter((n) => !refuses.has(n))),
-          refuses,
-        };
-      });
-
-    const requests: PlacementRequest[] = [];
-    for (const offered of round.units) {
-      const unit = state.unit(offered.name);
-      if (!unit || unit.desired === 'inactive' || unit.hash !== offered.hash) continue;
-      const reqs = state.requirementsOf(unit);
-      if (!reqs?.ok) continue;
-      if (!reqs.requirements.global && placedUnits.has(unit.name)) continue;
-      requests.push({ unit: unit.name, requirements: reqs.requirements });
-    }
-
-    const decision = placeUnits(requests, candidates, { unitsByMachine });
-    const etcd = this.registry.etcd;
-    const keys = this.registry.keys;
-    const ops: IOperation[] = [];
-    for (const p of decision.placements) {
-      const unit = state.unit(p.unit);
-      if (!unit) continue;
-      ops.push(etcd.put(keys.assignment(p.machineId, p.unit)).value(encode(assignmentFor(unit))));
-      this.log.info({ unit: p.unit, machine: p.machineId, round: round.id }, 'scheduled unit');
-    }
-    for (const u of decision.unplaced) {
-      const unit = state.unit(u.unit);
-      if (unit) this.refusals.record(unit, u.reasons);
-      this.log.info({ unit: u.unit, reasons: u.reasons }, 'no machine can run unit now');
-    }
-    ops.push(etcd.delete().key(keys.offer(round.id)), etcd.delete().prefix(keys.roundBidsPrefix(round.id)));
+    this.resolving = true;
     try {
-      await this.write(ops, decision.placements.length > 0);
+      await this.resolve(round, state);
     } catch (err) {
+      // The offer and its bids would linger on the engine's lease.
+      this.leftovers.delete(this.registry.keys.offer(round.id));
+      this.leftovers.deletePrefix(this.registry.keys.roundBidsPrefix(round.id));
       this.onWriteError(err, 'resolve round');
-      return;
+    } finally {
+      this.resolving = false;
     }
     this.kick();
   }
-}
 
-function assignmentFor(unit: UnitRecord): AssignmentRecord {
-  if (unit.desired === 'inactive') throw new Error(`unit ${unit.name} is inactive: nothing to assign`);
-  return { unit: unit.name, hash: unit.hash, desired: unit.desired };
+  private async resolve(round: Round, state: ClusterState): Promise<void> {
+    // Content replaced since the offer must be judged by its new requirements.
+    await state.loadRequirements();
+    const snap = takeSnapshot(state);
+    const kept = checkAssignments(state, snap).kept;
+    const res = resolveBids(round, state, snap, kept);
+    const batch = new Batch();
+    writeDecision({ batch, keys: this.registry.keys, book: this.book, state, snap, log: this.log, round, now: new Date() }, res, kept);
+    recordAnswers(this.refusals, round, res, state);
+    await this.write(batch, round);
+    const stats = roundStats(round, res.decision, res.bids.length);
+    this.stats.addRound(stats);
+    this.log.debug({ ...stats, totals: this.stats.totals() }, 'round resolved');
+  }
 }

@@ -10,6 +10,8 @@ import type { BidRecord, OfferedUnit } from '../registry/records.js';
 export class Round {
   private readonly bids = new Map<string, BidRecord>();
   readonly openedAt = Date.now();
+  /** etcd requests the engine made for this round (the offer, the resolution). */
+  requests = 0;
 
   constructor(
     readonly id: string,

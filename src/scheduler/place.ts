@@ -1,42 +1,25 @@
 /**
- * Placement of one round: for each unit (in name order, so results are
- * deterministic), keep the candidates every filter allows, then take the least
- * loaded, ties broken by machine id. Global units go to every allowed
- * candidate. Each placement updates the round state, so later units see the
- * load and neighbours that earlier ones created.
+ * Placement of one round. Requests are taken peers first, then by name (see
+ * order.ts). For each, keep the candidates every filter allows, then take
+ * the least loaded, ties broken by machine id; a global unit goes to every
+ * allowed candidate. Each placement updates the round state, so later units
+ * see the load and neighbours earlier ones created.
+ *
+ * Replaces: when a unit J lands on a machine hosting units it replaces,
+ * those units are moved: taken off the machine (their MachineOf followers
+ * with them) and queued again, to be placed by the same filters, which keep
+ * them off J's machine. A unit is displaced at most once per round; a
+ * second displacement leaves it unplaced until the next round, so a round
+ * always terminates.
  */
-import { defaultFilters } from './filters.js';
-import type { Candidate, ClusterView, Decision, Filter, PlacementRequest, RoundState } from './types.js';
-
-class MutableRoundState implements RoundState {
-  private readonly added = new Map<string, Set<string>>();
-  private readonly load = new Map<string, number>();
-
-  constructor(
-    readonly view: ClusterView,
-    candidates: readonly Candidate[],
-  ) {
-    for (const c of candidates) this.load.set(c.machineId, c.load);
-  }
-
-  loadOf(machineId: string): number {
-    return this.load.get(machineId) ?? 0;
-  }
-
-  unitsOn(machineId: string): ReadonlySet<string> {
-    const base = this.view.unitsByMachine.get(machineId);
-    const extra = this.added.get(machineId);
-    if (!extra) return base ?? new Set();
-    return new Set([...(base ?? []), ...extra]);
-  }
-
-  place(unit: string, machineId: string): void {
-    let s = this.added.get(machineId);
-    if (!s) this.added.set(machineId, (s = new Set()));
-    s.add(unit);
-    this.load.set(machineId, this.loadOf(machineId) + 1);
-  }
-}
+import { noRequirements } from './no-requirements.js';
+import { defaultFilters } from './filters/index.js';
+import { orderByPeers } from './order.js';
+import { reasons as why } from './reasons.js';
+import { ReplaceGraph } from './replace-graph.js';
+import { MutableRoundState } from './round-state.js';
+import type { Candidate, ClusterView, Decision, Filter, Move, Placement, PlacementRequest } from './types.js';
+import type { UnitRequirements } from '../unit/requirements.js';
 
 export function placeUnits(
   requests: readonly PlacementRequest[],
@@ -44,46 +27,102 @@ export function placeUnits(
   view: ClusterView,
   filters: readonly Filter[] = defaultFilters,
 ): Decision {
-  const state = new MutableRoundState(view, candidates);
-  const decision: Decision = { placements: [], unplaced: [] };
-  const ordered = [...requests].sort((a, b) => (a.unit < b.unit ? -1 : a.unit > b.unit ? 1 : 0));
+  const requested = new Map(requests.map((r) => [r.unit, r.requirements] as const));
+  const graph = view.replaces ?? ReplaceGraph.build(knownRequirements(view, requested));
+  const state = new MutableRoundState(view, candidates, requested, graph);
+  const sorted = [...candidates].sort((a, b) => (a.machineId < b.machineId ? -1 : a.machineId > b.machineId ? 1 : 0));
+  const { ordered, cyclic } = orderByPeers(requests);
 
-  for (const req of ordered) {
+  const queue: PlacementRequest[] = [...ordered];
+  const placements: Placement[] = [];
+  const moves = new Map<string, Move>(); // keyed by unit and source machine
+  const unplaced = new Map<string, Record<string, string>>();
+  const displaced = new Set<string>();
+
+  const retract = (unit: string, machineId: string): boolean => {
+    const i = placements.findIndex((p) => p.unit === unit && p.machineId === machineId);
+    if (i >= 0) placements.splice(i, 1);
+    return i >= 0;
+  };
+
+  const displace = (unit: string, machineId: string, reason: string): void => {
+    if (!state.unitsOn(machineId).has(unit)) return;
+    state.remove(unit, machineId);
+    const reqs = state.requirementsOf(unit) ?? noRequirements;
+    const fresh = retract(unit, machineId);
+    if (reqs.global) {
+      // A global unit is not moved anywhere: it simply no longer runs here.
+      if (!fresh) moves.set(`${unit}\0${machineId}`, { unit, from: machineId, reason });
+    } else if (displaced.has(unit)) {
+      for (const m of moves.values()) if (m.unit === unit) delete m.to;
+      unplaced.set(unit, { [machineId]: why.displacedTwice(reason) });
+    } else {
+      displaced.add(unit);
+      if (!fresh) moves.set(`${unit}\0${machineId}`, { unit, from: machineId, reason });
+      queue.push({ unit, requirements: reqs });
+    }
+    // Followers go with their peer; they are queued after it, so they can find it again.
+    const followers = [...state.unitsOn(machineId)].filter((f) => state.requirementsOf(f)?.machineOf.includes(unit)).sort();
+    for (const f of followers) displace(f, machineId, why.peerLeaving(unit));
+  };
+
+  const put = (unit: string, machineId: string): void => {
+    state.place(unit, machineId);
+    const move = [...moves.values()].find((m) => m.unit === unit && m.to === undefined && !state.requirementsOf(unit)?.global);
+    if (move && displaced.has(unit)) move.to = machineId;
+    else placements.push({ unit, machineId });
+    const victims = [...graph.replacedBy(unit)].filter((r) => state.unitsOn(machineId).has(r)).sort();
+    for (const r of victims) displace(r, machineId, why.replacedBy(unit));
+  };
+
+  for (let i = 0; i < queue.length; i++) {
+    const req = queue[i]!;
     const reasons: Record<string, string> = {};
+    const cycle = cyclic.get(req.unit);
+    if (cycle !== undefined) {
+      for (const c of sorted) reasons[c.machineId] = cycle;
+      unplaced.set(req.unit, reasons);
+      continue;
+    }
     const feasible: Candidate[] = [];
-    for (const c of candidates) {
-      const why = firstRefusal(filters, req, c, state);
-      if (why === undefined) feasible.push(c);
-      else reasons[c.machineId] = why;
+    for (const c of sorted) {
+      const no = firstRefusal(filters, req, c, state);
+      if (no === undefined) feasible.push(c);
+      else reasons[c.machineId] = no;
     }
     if (req.requirements.global) {
-      for (const c of feasible) {
-        state.place(req.unit, c.machineId);
-        decision.placements.push({ unit: req.unit, machineId: c.machineId });
-      }
-      if (feasible.length === 0) decision.unplaced.push({ unit: req.unit, reasons });
+      for (const c of feasible) put(req.unit, c.machineId);
+      if (feasible.length === 0) unplaced.set(req.unit, reasons);
       continue;
     }
     const best = leastLoaded(feasible, state);
-    if (!best) {
-      decision.unplaced.push({ unit: req.unit, reasons });
-      continue;
-    }
-    state.place(req.unit, best.machineId);
-    decision.placements.push({ unit: req.unit, machineId: best.machineId });
+    if (best) put(req.unit, best.machineId);
+    else unplaced.set(req.unit, reasons);
   }
-  return decision;
+
+  return {
+    placements,
+    moves: [...moves.values()],
+    unplaced: [...unplaced].map(([unit, reasons]) => ({ unit, reasons })),
+  };
 }
 
-function firstRefusal(filters: readonly Filter[], req: PlacementRequest, c: Candidate, state: RoundState): string | undefined {
+function knownRequirements(view: ClusterView, requested: ReadonlyMap<string, UnitRequirements>): Map<string, UnitRequirements> {
+  const all = new Map(view.requirements ?? []);
+  for (const units of view.unitsByMachine.values()) for (const u of units) if (!all.has(u)) all.set(u, noRequirements);
+  for (const [u, r] of requested) all.set(u, r);
+  return all;
+}
+
+function firstRefusal(filters: readonly Filter[], req: PlacementRequest, c: Candidate, state: MutableRoundState): string | undefined {
   for (const f of filters) {
-    const why = f(req, c, state);
-    if (why !== undefined) return why;
+    const no = f(req, c, state);
+    if (no !== undefined) return no;
   }
   return undefined;
 }
 
-function leastLoaded(feasible: readonly Candidate[], state: RoundState): Candidate | undefined {
+function leastLoaded(feasible: readonly Candidate[], state: MutableRoundState): Candidate | undefined {
   let best: Candidate | undefined;
   for (const c of feasible) {
     if (!best) {

@@ -1,0 +1,69 @@
+/**
+ * Which existing assignments stand. Housekeeping first (unit destroyed or
+ * set inactive, machine gone, a second copy of a non-global unit, content or
+ * desired state changed), then re-evaluation of the placement rules the
+ * engine can judge (src/scheduler/evaluate.ts): whatever no longer holds is
+ * unscheduled, and the next round places it again, followers with their peer.
+ */
+import type { AssignmentRecord, UnitRecord } from '../registry/records.js';
+import { evaluatePlacements } from '../scheduler/index.js';
+import type { ClusterState, PlacedEntry } from './cluster-state.js';
+import type { Snapshot } from './snapshot.js';
+
+export interface AssignmentChanges {
+  /** Assignments that stay, oldest first. */
+  kept: PlacedEntry[];
+  deletes: Array<{ entry: PlacedEntry; reason: string; /** a placement rule broke (not housekeeping) */ rule: boolean }>;
+  updates: Array<{ entry: PlacedEntry; record: AssignmentRecord }>;
+}
+
+export function checkAssignments(state: ClusterState, snap: Snapshot): AssignmentChanges {
+  const entries = [...state.placedAssignments()].sort((a, b) => a.since - b.since || (a.key < b.key ? -1 : 1));
+  const out: AssignmentChanges = { kept: [], deletes: [], updates: [] };
+  const seen = new Set<string>();
+  for (const entry of entries) {
+    const unit = state.unit(entry.record.unit);
+    const gone = !unit
+      ? 'unit destroyed'
+      : unit.desired === 'inactive'
+        ? 'desired state inactive'
+        : !snap.liveSet.has(entry.machineId)
+          ? `machine ${entry.machineId} went away`
+          : undefined;
+    if (gone !== undefined || !unit) {
+      out.deletes.push({ entry, reason: gone ?? 'unit destroyed', rule: false });
+      continue;
+    }
+    const reqs = snap.requirements.get(unit.name);
+    if (reqs && !reqs.global && seen.has(unit.name)) {
+      // Never two copies of a non-global unit: the oldest stays.
+      out.deletes.push({ entry, reason: 'second copy of a non-global unit', rule: false });
+      continue;
+    }
+    seen.add(unit.name);
+    out.kept.push(entry);
+    if (entry.record.hash !== unit.hash || entry.record.desired !== unit.desired) out.updates.push({ entry, record: assignmentFor(unit) });
+  }
+
+  const violations = evaluatePlacements({
+    assigned: out.kept.map((e) => ({ unit: e.record.unit, machineId: e.machineId, since: e.since })),
+    metadata: snap.metadata,
+    requirements: snap.requirements,
+    replaces: snap.replaces,
+  });
+  if (violations.length === 0) return out;
+  const broken = new Map(violations.map((v) => [`${v.machineId}\0${v.unit}`, v.reason] as const));
+  const at = (e: PlacedEntry): string | undefined => broken.get(`${e.machineId}\0${e.record.unit}`);
+  for (const entry of out.kept) {
+    const reason = at(entry);
+    if (reason !== undefined) out.deletes.push({ entry, reason, rule: true });
+  }
+  out.kept = out.kept.filter((e) => at(e) === undefined);
+  out.updates = out.updates.filter((u) => at(u.entry) === undefined);
+  return out;
+}
+
+export function assignmentFor(unit: UnitRecord): AssignmentRecord {
+  if (unit.desired === 'inactive') throw new Error(`unit ${unit.name} is inactive: nothing to assign`);
+  return { unit: unit.name, hash: unit.hash, desired: unit.desired };
+}

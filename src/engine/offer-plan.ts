@@ -1,0 +1,96 @@
+/**
+ * What to offer next. A dry run of the scheduler over every live machine,
+ * trusting each host to accept what it has not refused before, tells which
+ * units some machine could take now: those are offered (with any placed unit
+ * a newcomer would displace, so its new host can bid on it too). Units the
+ * dry run cannot place are not offered at all; their reasons are what users
+ * see until something changes. Because cluster rules are evaluated afresh
+ * each time, a conflicting unit going away or a peer arriving is noticed on
+ * the next reconcile, without bookkeeping.
+ */
+import type { OfferedUnit, UnitRecord } from '../registry/records.js';
+import { placeUnits, type Candidate, type PlacementRequest } from '../scheduler/index.js';
+import type { ClusterState, PlacedEntry } from './cluster-state.js';
+import type { Refusals } from './refusals.js';
+import { needsPlacement, viewOf, type Snapshot } from './snapshot.js';
+
+export const NO_MACHINE = 'no machine is live';
+
+export interface OfferPlan {
+  offer: OfferedUnit[];
+  /** Units that need a machine and that none can take now: reasons per machine, '*' when it is not about machines. */
+  unplaced: Map<string, { hash: string; reasons: Record<string, string> }>;
+}
+
+export function machinesOfUnits(kept: Iterable<PlacedEntry>): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const a of kept) {
+    let s = out.get(a.record.unit);
+    if (!s) out.set(a.record.unit, (s = new Set()));
+    s.add(a.machineId);
+  }
+  return out;
+}
+
+/**
+ * Placed units that the chosen units replace, with their followers: the real
+ * round may put a replacer on another machine than the dry run did, and the
+ * unit it displaces there can move at once only if its new host has bid on it.
+ */
+function displaceable(chosen: readonly string[], snap: Snapshot, machinesOf: ReadonlyMap<string, ReadonlySet<string>>): string[] {
+  const out: string[] = [];
+  for (const j of chosen) for (const r of snap.replaces.replacedBy(j)) if (machinesOf.has(r)) out.push(r);
+  if (out.length === 0) return out;
+  const followers = new Map<string, string[]>();
+  for (const [u, reqs] of snap.requirements) for (const p of reqs.machineOf) followers.set(p, [...(followers.get(p) ?? []), u]);
+  for (let i = 0; i < out.length; i++) for (const f of followers.get(out[i]!) ?? []) if (machinesOf.has(f) && !out.includes(f)) out.push(f);
+  return out;
+}
+
+export function planOffer(state: ClusterState, snap: Snapshot, kept: readonly PlacedEntry[], refusals: Refusals, cap: number): OfferPlan {
+  const machinesOf = machinesOfUnits(kept);
+  const unplaced: OfferPlan['unplaced'] = new Map();
+  const requests: PlacementRequest[] = [];
+  for (const { value: unit } of state.units.values()) {
+    if (unit.desired === 'inactive') continue;
+    const broken = snap.broken.get(unit.name);
+    if (broken !== undefined) {
+      if (!machinesOf.has(unit.name)) unplaced.set(unit.name, { hash: unit.hash, reasons: { '*': broken } });
+      continue;
+    }
+    if (needsPlacement(unit, snap, machinesOf)) requests.push({ unit: unit.name, requirements: snap.requirements.get(unit.name)! });
+  }
+  if (snap.live.length === 0) {
+    for (const r of requests) if (!machinesOf.has(r.unit)) unplaced.set(r.unit, { hash: state.unit(r.unit)!.hash, reasons: { '*': NO_MACHINE } });
+    return { offer: [], unplaced };
+  }
+
+  const { view, load } = viewOf(kept, snap);
+  const said = (u: string, m: string): string | undefined => {
+    const record = state.unit(u);
+    return record ? refusals.refused(record, m) : undefined;
+  };
+  const candidates: Candidate[] = snap.live.map((m) => {
+    const c: Candidate = { machineId: m, load: load.get(m) ?? 0, accepts: { has: (u) => said(u, m) === undefined }, refuses: { get: (u) => said(u, m) } };
+    const md = snap.metadata.get(m);
+    if (md) c.metadata = md;
+    return c;
+  });
+  const dry = placeUnits(requests, candidates, view);
+
+  const offer: OfferedUnit[] = [];
+  const named = new Set<string>();
+  const chosen = [...dry.placements.map((p) => p.unit), ...dry.moves.map((m) => m.unit)];
+  for (const name of [...chosen, ...displaceable(chosen, snap, machinesOf)]) {
+    if (named.has(name) || offer.length >= cap) continue;
+    const record: UnitRecord | undefined = state.unit(name);
+    if (!record) continue;
+    named.add(name);
+    offer.push({ name, hash: record.hash, global: snap.requirements.get(name)?.global ?? false });
+  }
+  for (const u of dry.unplaced) {
+    const record = state.unit(u.unit);
+    if (record && !machinesOf.has(u.unit)) unplaced.set(u.unit, { hash: record.hash, reasons: u.reasons });
+  }
+  return { offer, unplaced };
+}

@@ -1,0 +1,38 @@
+/** Cycle detection shared by MachineOf ordering and the Replaces relation. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { orderByPeers, ReplaceGraph } from '../../src/scheduler/index.js';
+import { reqs, request } from './support/fixtures.js';
+
+test('Replaces direction: only the declaring unit replaces; self and cycles are ignored', () => {
+  const g = ReplaceGraph.build(
+    new Map([
+      ['j.service', reqs({ replaces: ['r*', 'j.service'] })],
+      ['r.service', reqs()],
+      ['a.service', reqs({ replaces: ['b.service'] })],
+      ['b.service', reqs({ replaces: ['c.service'] })],
+      ['c.service', reqs({ replaces: ['a.service'] })],
+    ]),
+  );
+  assert.equal(g.replaces('j.service', 'r.service'), true);
+  assert.equal(g.replaces('r.service', 'j.service'), false);
+  assert.equal(g.replaces('j.service', 'j.service'), false);
+  assert.equal(g.replaces('a.service', 'b.service'), false);
+  assert.deepEqual(g.ignoredCycles, [['a.service', 'b.service', 'c.service']]);
+  assert.deepEqual([...g.replacersOf('r.service')], ['j.service']);
+});
+
+test('MachineOf order: peers first, then by name; cycles set apart; long chains do not overflow the stack', () => {
+  const { ordered, cyclic } = orderByPeers([request('a.service', { machineOf: ['c.service'] }), request('b.service'), request('c.service', { machineOf: ['d.service'] }), request('d.service')]);
+  assert.deepEqual(ordered.map((r) => r.unit), ['d.service', 'c.service', 'a.service', 'b.service']);
+  assert.equal(cyclic.size, 0);
+
+  const n = 20_000;
+  const chain = Array.from({ length: n }, (_, i) => request(`u${i}.service`, i + 1 < n ? { machineOf: [`u${i + 1}.service`] } : {}));
+  const long = orderByPeers(chain);
+  assert.equal(long.ordered[0]?.unit, `u${n - 1}.service`);
+  assert.equal(long.ordered[n - 1]?.unit, 'u0.service');
+
+  const ring = Array.from({ length: n }, (_, i) => request(`u${i}.service`, { machineOf: [`u${(i + 1) % n}.service`] }));
+  assert.equal(orderByPeers(ring).cyclic.size, n);
+});
