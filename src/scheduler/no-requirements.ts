@@ -7,4 +7,5 @@ export const noRequirements: UnitRequirements = Object.freeze({
   conflicts: [],
   replaces: [],
   global: false,
+  onDisconnect: 'keep',
 });

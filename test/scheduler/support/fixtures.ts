@@ -3,7 +3,7 @@ import type { Candidate, ClusterView, Decision, PlacementRequest } from '../../.
 import type { UnitRequirements } from '../../../src/unit/index.js';
 
 export function reqs(over: Partial<UnitRequirements> = {}): UnitRequirements {
-  return { machineOf: [], machineMetadata: {}, conflicts: [], replaces: [], global: false, ...over };
+  return { machineOf: [], machineMetadata: {}, conflicts: [], replaces: [], global: false, onDisconnect: 'keep', ...over };
 }
 
 export function request(unit: string, over: Partial<UnitRequirements> = {}): PlacementRequest {
