@@ -63,7 +63,8 @@ export class Presence extends EventEmitter<PresenceEvents> {
     const lease = this.etcd.lease(this.ttlSeconds, { autoKeepAlive: true });
     const id = await lease.grant();
     const key = this.keys.machine(this.machine.id);
-    const put = () => this.etcd.put(key).value(encode(this.machine)).lease(id);
+    const record: MachineRecord = { ...this.machine, ttlSeconds: this.ttlSeconds };
+    const put = () => this.etcd.put(key).value(encode(record)).lease(id);
     // Register only if the key is free, or held by our own previous life.
     let txn = this.etcd.if(key, 'Create', '==', 0);
     const res = await txn.then(put()).commit();

@@ -15,14 +15,30 @@ export interface AssignmentChanges {
   kept: PlacedEntry[];
   deletes: Array<{ entry: PlacedEntry; reason: string; /** a placement rule broke (not housekeeping) */ rule: boolean }>;
   updates: Array<{ entry: PlacedEntry; record: AssignmentRecord }>;
+  /** Earliest time a held-back OnDisconnect=stop unit may be placed again. */
+  wakeAt?: number;
 }
 
 export function checkAssignments(state: ClusterState, snap: Snapshot): AssignmentChanges {
   const entries = [...state.placedAssignments()].sort((a, b) => a.since - b.since || (a.key < b.key ? -1 : 1));
   const out: AssignmentChanges = { kept: [], deletes: [], updates: [] };
   const seen = new Set<string>();
+  const held: PlacedEntry[] = [];
+  const now = Date.now();
   for (const entry of entries) {
     const unit = state.unit(entry.record.unit);
+    const stops = unit !== undefined && snap.requirements.get(unit.name)?.onDisconnect === 'stop';
+    if (stops && unit.desired !== 'inactive' && !snap.liveSet.has(entry.machineId)) {
+      // At most once: the gone host may still run it until its own switch has
+      // fired; keep it counted as placed there until the grace has passed.
+      const until = state.fencedUntil(entry.machineId);
+      if (now < until) {
+        held.push(entry);
+        seen.add(unit.name);
+        out.wakeAt = Math.min(out.wakeAt ?? Infinity, until);
+        continue;
+      }
+    }
     const gone = !unit
       ? 'unit destroyed'
       : unit.desired === 'inactive'
@@ -51,7 +67,10 @@ export function checkAssignments(state: ClusterState, snap: Snapshot): Assignmen
     requirements: snap.requirements,
     replaces: snap.replaces,
   });
-  if (violations.length === 0) return out;
+  if (violations.length === 0) {
+    out.kept.push(...held);
+    return out;
+  }
   const broken = new Map(violations.map((v) => [`${v.machineId}\0${v.unit}`, v.reason] as const));
   const at = (e: PlacedEntry): string | undefined => broken.get(`${e.machineId}\0${e.record.unit}`);
   for (const entry of out.kept) {
@@ -60,6 +79,7 @@ export function checkAssignments(state: ClusterState, snap: Snapshot): Assignmen
   }
   out.kept = out.kept.filter((e) => at(e) === undefined);
   out.updates = out.updates.filter((u) => at(u.entry) === undefined);
+  out.kept.push(...held);
   return out;
 }
 

@@ -33,6 +33,17 @@ export interface PlacedEntry {
 
 export type RequirementsResult = { ok: true; requirements: UnitRequirements } | { ok: false; reason: string };
 
+/** Assumed for machines that did not say (older agents). */
+const DEFAULT_TTL_SECONDS = 10;
+/**
+ * Grace after a lease expiry before an OnDisconnect=stop unit is placed
+ * again, as a fraction of the host's TTL. The host's own switch fires at
+ * FENCE_DEADLINE_FRACTION (0.6) x TTL after its last renewal, i.e. at least
+ * 0.4 x TTL before the lease can expire; with this grace the old copy has
+ * 1.0 x TTL to be stopped before a new one is started.
+ */
+export const GRACE_FRACTION = 0.6;
+
 export class ClusterState {
   readonly units: PrefixCache<UnitRecord>;
   readonly machines: PrefixCache<MachineRecord>;
@@ -45,6 +56,8 @@ export class ClusterState {
   /** Keyed by name and hash: specifiers (%i, %n) make requirements name-dependent. */
   private readonly requirements = new Map<string, RequirementsResult>();
   private readonly files = new Map<string, UnitFile | string>();
+  /** machine -> when this engine saw it go, and its lease TTL (for OnDisconnect=stop grace). */
+  private readonly gone = new Map<string, { at: number; ttlMs: number }>();
   /** Units (name and hash) whose content was looked for and not found; retried every load. */
   private readonly missing = new Set<string>();
 
@@ -59,6 +72,25 @@ export class ClusterState {
     this.assignments = new PrefixCache(etcd, k.assignmentsPrefix, decodeAssignment, log);
     this.bids = new PrefixCache(etcd, k.bidsPrefix, decodeBid, log);
     this.metadata = new PrefixCache(etcd, k.metadataPrefix, (v) => v, log);
+    this.machines.onChange((c) => {
+      if (c.type === 'delete' && c.previous) {
+        this.gone.set(c.previous.value.id, { at: Date.now(), ttlMs: (c.previous.value.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000 });
+      } else if (c.type === 'put') {
+        this.gone.delete(c.entry.value.id);
+      }
+    });
+  }
+
+  /**
+   * When a machine whose lease is gone may be taken as really stopped: this
+   * engine's sighting of the expiry plus a grace of GRACE_FRACTION x its TTL.
+   * A machine this engine never saw leave (it took over later) counts as
+   * leaving now: the safe side.
+   */
+  fencedUntil(machineId: string): number {
+    let g = this.gone.get(machineId);
+    if (!g) this.gone.set(machineId, (g = { at: Date.now(), ttlMs: DEFAULT_TTL_SECONDS * 1000 }));
+    return g.at + g.ttlMs * GRACE_FRACTION;
   }
 
   private get caches(): Array<{ start(): Promise<void>; close(): Promise<void> }> {

@@ -61,6 +61,8 @@ export class Engine {
       this.onWriteError(err, 'reconcile');
     }
   });
+  private wakeTimer: NodeJS.Timeout | undefined;
+  private wakeTimerAt = 0;
   private readonly refusals = new Refusals();
   private readonly book: UnplacedBook;
   /** Keys to delete with the next write: bids that arrived after their round resolved, offers of failed resolutions. */
@@ -122,6 +124,8 @@ export class Engine {
     this.round = undefined;
     if (this.roundTimer) clearTimeout(this.roundTimer);
     if (this.resyncTimer) clearInterval(this.resyncTimer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
     const state = this.state;
     this.state = undefined;
     await state?.close();
@@ -205,6 +209,7 @@ export class Engine {
 
     const batch = new Batch();
     const changes = checkAssignments(state, snap);
+    if (changes.wakeAt !== undefined) this.wakeAt(changes.wakeAt);
     for (const { entry, reason, rule } of changes.deletes) {
       this.log.info({ unit: entry.record.unit, machine: entry.machineId, reason }, 'unscheduling unit');
       batch.delete(entry.key);
@@ -231,6 +236,18 @@ export class Engine {
     }
     if (plan.offer.length > 0) await this.openRound(plan.offer, snap.live, batch);
     else await this.write(batch);
+  }
+
+  /** Reconcile again at `at` (held-back OnDisconnect=stop units); the earliest request wins. */
+  private wakeAt(at: number): void {
+    if (this.wakeTimer && this.wakeTimerAt <= at) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeTimerAt = at;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.kick();
+    }, Math.max(0, at - Date.now()) + 5);
+    this.wakeTimer.unref();
   }
 
   private reportCycles(snap: Snapshot): void {

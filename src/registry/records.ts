@@ -28,6 +28,8 @@ export interface MachineRecord {
   /** Metadata from the machine's config; dynamic metadata lives in its own keys. */
   metadata: Record<string, string>;
   version: string;
+  /** The agent's lease TTL: how long after its last renewal the machine may still be running units. */
+  ttlSeconds?: number;
 }
 
 /** P/assignments/<machine>/<unit> */
@@ -115,7 +117,9 @@ export function decodeUnit(text: string): UnitRecord | undefined {
 export function decodeMachine(text: string): MachineRecord | undefined {
   const o = obj(text);
   if (!o || !str(o.id) || !str(o.publicIP) || !strRecord(o.metadata)) return undefined;
-  return { id: o.id, publicIP: o.publicIP, metadata: o.metadata, version: str(o.version) ? o.version : '' };
+  const m: MachineRecord = { id: o.id, publicIP: o.publicIP, metadata: o.metadata, version: str(o.version) ? o.version : '' };
+  if (typeof o.ttlSeconds === 'number' && o.ttlSeconds > 0) m.ttlSeconds = o.ttlSeconds;
+  return m;
 }
 
 export function decodeAssignment(text: string): AssignmentRecord | undefined {

@@ -271,3 +271,24 @@ async function waitTogether(h: EngineHarness, a: string, b: string): Promise<voi
     return x !== undefined && x === p.get(b)?.join() ? true : undefined;
   }, { timeoutMs: 5000 });
 }
+
+test('OnDisconnect=stop: a unit of a machine whose lease is gone is placed again only after the grace', async () => {
+  const h = await harness();
+  try {
+    const a1 = await h.join(M1);
+    await h.submit('single.service', ['OnDisconnect=stop']);
+    await h.submit('plain.service');
+    await h.placed('single.service', [M1]);
+    await h.placed('plain.service', [M1]);
+    await h.join(M2);
+    const left = Date.now();
+    await a1.leave();
+    // The keep unit moves at once; the stop unit waits out 0.6 x the machine's TTL (10 s here).
+    await h.placed('plain.service', [M2]);
+    assert.deepEqual((await h.placement()).get('single.service'), [M1], 'stop unit re-placed before the grace');
+    await h.placed('single.service', [M2], 15_000);
+    assert.ok(Date.now() - left >= 6000 - 100, `re-placed after ${Date.now() - left} ms, before the 6 s grace`);
+  } finally {
+    await h.stop();
+  }
+});
