@@ -40,6 +40,9 @@ export interface EngineOptions {
   maxUnitsPerRound?: number;
 }
 
+/** A round waits at most this many windows for half of the machines to bid. */
+const ROUND_LIMIT_WINDOWS = 20;
+
 export class Engine {
   private readonly registry: Registry;
   private readonly log: Logger;
@@ -273,11 +276,22 @@ export class Engine {
     }
     if (this.round !== round) return;
     this.log.debug({ round: id, units: units.length, machines: live.length }, 'offer published');
-    this.roundTimer = setTimeout(() => void this.resolveRound(), this.roundWindowMs);
-    this.roundTimer.unref();
+    this.armRoundWindow(round);
     // Bids may have arrived before we stored the round.
     for (const e of this.state?.bids.values() ?? []) round.addBid(e.value);
     if (round.complete((m) => this.state?.isLive(m) ?? false)) void this.resolveRound();
+  }
+
+  /** See Round: resolve at the window with half the bids, else wait on, at most ROUND_LIMIT_WINDOWS windows. */
+  private armRoundWindow(round: Round): void {
+    this.roundTimer = setTimeout(() => {
+      if (this.round !== round) return;
+      const live = (m: string) => this.state?.isLive(m) ?? false;
+      const waited = Date.now() - round.openedAt;
+      if (round.quorate(live) || waited >= this.roundWindowMs * ROUND_LIMIT_WINDOWS) void this.resolveRound();
+      else this.armRoundWindow(round);
+    }, this.roundWindowMs);
+    this.roundTimer.unref();
   }
 
   private async resolveRound(): Promise<void> {

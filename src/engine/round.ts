@@ -2,8 +2,10 @@
  * One offer/bid round. The engine offers a batch of units; each live agent
  * answers with one bid (what it refuses, its load). The round resolves as
  * soon as every machine expected at opening that is still alive has bid, or
- * when the window closes: a dead agent whose lease has not expired yet costs
- * one window, never a stall.
+ * when the window closes with at least half of them heard from: a dead agent
+ * whose lease has not expired yet costs one window, never a stall. Fewer than
+ * half means the cluster is slow, not dead (dead machines leave the live set
+ * when their leases expire), so the round waits on, up to a hard limit.
  */
 import type { BidRecord, OfferedUnit } from '../registry/records.js';
 
@@ -29,6 +31,18 @@ export class Round {
       if (!this.bids.has(m) && isLive(m)) return false;
     }
     return true;
+  }
+
+  /** At least half of the live expected machines have bid. */
+  quorate(isLive: (machineId: string) => boolean): boolean {
+    let live = 0;
+    let heard = 0;
+    for (const m of this.expected) {
+      if (!isLive(m)) continue;
+      live++;
+      if (this.bids.has(m)) heard++;
+    }
+    return heard * 2 >= live;
   }
 
   received(): BidRecord[] {
