@@ -5,9 +5,10 @@
  * host's own systemd reports is signalled, and only while that PID still
  * lives in the host's cgroup: a remembered PID may have been reused.
  */
+import { waitFor } from '../util/deadline.js';
 import { InvalidInputError } from '../util/errors.js';
 import { ownedBy, systemctl, type HostProcess } from './host.js';
-import { killQuietly } from './procs.js';
+import { isStopped, killQuietly } from './procs.js';
 
 /** MainPID of flotillad.service on the host; 0 when it is not running (or the host is down). */
 export async function flotilladPid(host: HostProcess): Promise<number> {
@@ -20,11 +21,12 @@ export class AgentFaults {
   /** host name -> the PID we stopped there. */
   private readonly stopped = new Map<string, number>();
 
-  /** SIGSTOP flotillad; returns its PID. */
+  /** SIGSTOP flotillad; resolves with its PID once the kernel has actually stopped it. */
   async pause(host: HostProcess): Promise<number> {
     const pid = await this.runningPid(host);
     killQuietly(pid, 'SIGSTOP');
     this.stopped.set(host.name, pid);
+    await waitFor(`flotillad ${pid} on ${host.name} to stop`, async () => ((await isStopped(pid)) ? true : undefined), { timeoutMs: 5_000, intervalMs: 5 });
     return pid;
   }
 

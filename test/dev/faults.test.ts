@@ -32,6 +32,11 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+async function logTail(i: number): Promise<string> {
+  const text = await readFile(cluster.hosts[i]?.logPath ?? '', 'utf8').catch(() => '');
+  return text.trim().split('\n').slice(-15).join('\n');
+}
+
 async function registered(i: number): Promise<boolean> {
   return (await registry.listMachineIds()).includes(cluster.hosts[i]?.machineId ?? '?');
 }
@@ -57,7 +62,8 @@ for (const mode of ['blackhole', 'reset'] as const) {
     cluster.partition(1, mode);
     assert.equal(cluster.partitioned(1), mode);
     await waitGone(1);
-    assert.equal(await cluster.flotilladPid(1), pid, 'flotillad should run on through a partition');
+    const now = await cluster.flotilladPid(1);
+    if (now !== pid) assert.fail(`flotillad restarted during the partition (${pid} -> ${now}); its log ends:\n${await logTail(1)}`);
     assert.ok(await registered(0), 'the other host lost its lease too');
     cluster.heal(1);
     assert.equal(cluster.partitioned(1), undefined);
@@ -90,7 +96,7 @@ test('an etcd member killed and restarted: the agents stay registered throughout
   const url = cluster.endpoints[0] as string;
   const refused = connect(Number(new URL(url).port), '127.0.0.1');
   const [err] = (await once(refused, 'error')) as [NodeJS.ErrnoException];
-  assert.equal(err.code, 'ECONNREFUSED');
+  assert.match(err.code ?? '', /^(ECONNREFUSED|ECONNRESET)$/);
   // Two of three members keep quorum; leases keep being renewed through the other proxies.
   const until = Date.now() + (TTL + 1) * 1000;
   while (Date.now() < until) {
