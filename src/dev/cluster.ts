@@ -173,6 +173,11 @@ export class LocalCluster {
     return this.agents.resume(this.host(i));
   }
 
+  /** Whether pauseAgent(i) stopped host i's flotillad and nothing has resumed or killed it since. */
+  agentPaused(i: number): boolean {
+    return this.agents.isPaused(this.host(i));
+  }
+
   /** SIGKILL host i's flotillad (paused or not); its systemd restarts it. Returns the killed PID. */
   killAgent(i: number): Promise<number> {
     return this.agents.kill(this.host(i));

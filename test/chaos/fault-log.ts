@@ -3,7 +3,8 @@
  * so every violation can name the faults that were active, or had just
  * ended, when it was seen.
  */
-export const FAULT_KINDS = ['agent-kill', 'agent-stop', 'engine-kill', 'etcd-kill', 'partition'] as const;
+/** engine-stop: SIGSTOP of the engine leader's flotillad past its TTL, then SIGCONT (a deposed engine wakes up). */
+export const FAULT_KINDS = ['agent-kill', 'agent-stop', 'engine-kill', 'engine-stop', 'etcd-kill', 'partition'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRecord {

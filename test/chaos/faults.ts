@@ -54,8 +54,18 @@ async function runFault(ctx: InjectContext, plan: FaultPlan): Promise<FaultRecor
       }
       return killAgent(ctx, plan.kind, host);
     }
+    case 'engine-stop': {
+      const host = await ctx.cluster.engineHost().catch(() => undefined);
+      // An engine already cut off or stopped by another fault of the burst is no longer the engine to test.
+      if (host === undefined || ctx.cluster.partitioned(host) !== undefined || ctx.cluster.agentPaused(host)) {
+        const r = ctx.log.begin('engine-stop', 'none', 'no reachable engine');
+        ctx.log.end(r, 'skipped: no engine leader found, or it is partitioned or stopped already');
+        return r;
+      }
+      return stopAgent(ctx, plan.kind, host, plan.durationMs);
+    }
     case 'agent-stop':
-      return stopAgent(ctx, plan.host ?? 0, plan.durationMs);
+      return stopAgent(ctx, plan.kind, plan.host ?? 0, plan.durationMs);
     case 'etcd-kill':
       return killMember(ctx, plan.member ?? 0, plan.durationMs);
     case 'partition':
@@ -94,8 +104,12 @@ async function killAgent(ctx: InjectContext, kind: 'agent-kill' | 'engine-kill',
   return r;
 }
 
-async function stopAgent(ctx: InjectContext, host: number, ms: number): Promise<FaultRecord> {
-  const r = started(ctx, ctx.log.begin('agent-stop', hostName(ctx, host), `SIGSTOP ${(ms / 1000).toFixed(1)}s`));
+async function stopAgent(ctx: InjectContext, kind: 'agent-stop' | 'engine-stop', host: number, ms: number): Promise<FaultRecord> {
+  const r = started(ctx, ctx.log.begin(kind, hostName(ctx, host), `SIGSTOP ${(ms / 1000).toFixed(1)}s`));
+  if (ctx.cluster.agentPaused(host)) {
+    ctx.log.end(r, 'skipped: stopped already by another fault');
+    return r;
+  }
   try {
     await ctx.cluster.pauseAgent(host);
   } catch (err) {

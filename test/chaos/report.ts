@@ -54,6 +54,27 @@ function disruptionLines(r: ChaosReport): string[] {
   return lines;
 }
 
+/** Faults that cut an agent off past its lease: the ones OnDisconnect=stop exists for. */
+function cutsOff(f: FaultRecord, r: ChaosReport): boolean {
+  if (f.kind === 'agent-stop' || f.kind === 'engine-stop') return true;
+  return f.kind === 'partition' && f.end !== undefined && f.end - f.start > r.ttlSeconds * 1000;
+}
+
+/** Which lease-losing faults were in force when each duplicate began, and the longest duplicate. */
+function duplicateLine(r: ChaosReport): string | undefined {
+  const dups = r.violations.filter((v) => v.kind === 'duplicate-stop');
+  if (dups.length === 0) return undefined;
+  const causes = new Map<string, number>();
+  for (const v of dups) {
+    const ids = v.active.length > 0 ? v.active : v.recent;
+    const kinds = new Set(ids.flatMap((id) => r.faults.filter((f) => f.id === id && cutsOff(f, r)).map((f) => f.kind)));
+    const key = [...kinds].sort().join('+') || 'no lease-losing fault';
+    causes.set(key, (causes.get(key) ?? 0) + 1);
+  }
+  const longest = Math.max(...dups.map((v) => v.last - v.first));
+  return `duplicate-stop by fault in force (partitions > TTL, SIGSTOPs): ${[...causes].map(([k, n]) => `${k} ${n}`).join(', ')}; longest seen ${secs(longest)}`;
+}
+
 function violationLines(r: ChaosReport, v: Violation, n: number): string[] {
   const faults = (ids: number[]) => ids.flatMap((id) => r.faults.filter((f) => f.id === id).map(describeFault)).join('; ');
   const span = v.first === v.last ? `+${secs(v.first)}` : `+${secs(v.first)}..+${secs(v.last)}`;
@@ -78,6 +99,8 @@ export function formatReport(r: ChaosReport, maxViolations = 60): string[] {
     ...r.agentCrashes.flatMap((c) => [`  burst ${c.burst} ${c.host}: ${c.restarts} restart(s), ${c.killed} injected`, ...c.log.map((l) => `    ${l}`)]),
     `violations: ${r.violations.length} (${byKind})`,
   ];
+  const dup = duplicateLine(r);
+  if (dup) lines.push(`  ${dup}`);
   r.violations.slice(0, maxViolations).forEach((v, i) => lines.push(...violationLines(r, v, i + 1)));
   if (r.violations.length > maxViolations) lines.push(`  … ${r.violations.length - maxViolations} more`);
   return lines;

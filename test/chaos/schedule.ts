@@ -10,7 +10,7 @@ import type { Random } from './random.js';
 
 export interface FaultPlan {
   kind: FaultKind;
-  /** Host index for agent-kill, agent-stop and partition; engine-kill finds its host when it strikes. */
+  /** Host index for agent-kill, agent-stop and partition; engine-kill and engine-stop find their host when they strike. */
   host?: number;
   /** etcd member index for etcd-kill. */
   member?: number;
@@ -34,6 +34,7 @@ const DEFAULT_WEIGHTS: Record<FaultKind, number> = {
   'agent-stop': 2,
   'agent-kill': 2,
   'engine-kill': 2,
+  'engine-stop': 1,
   'etcd-kill': 2,
 };
 
@@ -65,6 +66,10 @@ export function planBurst(rng: Random, opts: ScheduleOptions): FaultPlan[] {
     hostFaults++;
     if (kind === 'engine-kill') {
       plans.push({ kind, offsetMs, durationMs: 0 });
+      continue;
+    }
+    if (kind === 'engine-stop') {
+      plans.push({ kind, offsetMs, durationMs: rng.int(ttlMs + 500, 2 * ttlMs + 1000) });
       continue;
     }
     if (freeHosts.length === 0) continue;
