@@ -88,7 +88,7 @@ export function formatReport(r: ChaosReport, maxViolations = 60): string[] {
   const count = (p: 'keep' | 'stop') => r.units.filter((u) => !u.global && u.policy === p).length;
   const byKind = KINDS.map((k) => `${k} ${r.violations.filter((v) => v.kind === k).length}`).join(', ');
   const lines = [
-    `chaos run: seed ${r.seed}, ${r.hosts} hosts, TTL ${r.ttlSeconds} s, 3 etcd members; faults for ${secs(r.ranMs)} after initial placement (${secs(r.initialPlacementMs)})`,
+    `chaos run: seed ${r.seed}, ${r.hosts} hosts, TTL ${r.ttlSeconds} s, 3 etcd members; faults for ${secs(r.ranMs)} after initial placement (${secs(r.initialPlacementMs)})${r.interrupted ? ', INTERRUPTED' : ''}`,
     `units: ${count('keep')} OnDisconnect=keep, ${count('stop')} OnDisconnect=stop, ${r.units.filter((u) => u.global).length} global`,
     faultLine(r),
     `samples: ${r.samples} (every ${r.sampleEveryMs} ms, all ${r.hosts} hosts each; host read errors ${r.hostErrors}; worst spread across hosts ${r.maxSampleSpanMs} ms)`,

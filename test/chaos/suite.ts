@@ -52,6 +52,8 @@ export interface ChaosReport {
   ttlSeconds: number;
   units: UnitPolicy[];
   ranMs: number;
+  /** Stopped early by the caller's signal (Ctrl-C). */
+  interrupted: boolean;
   initialPlacementMs: number;
   faults: FaultRecord[];
   faultCounts: Record<FaultKind, number>;
@@ -149,6 +151,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       ttlSeconds: opts.ttlSeconds,
       units,
       ranMs,
+      interrupted: signal.aborted,
       initialPlacementMs: first.recoveredAt,
       faults: faults.records,
       faultCounts: faults.countByKind(),
