@@ -9,6 +9,7 @@ import { Etcd3 } from 'etcd3';
 import { delay } from '../util/deadline.js';
 import { FlotillaError } from '../util/errors.js';
 import { Keys } from '../registry/keys.js';
+import { connectStore } from '../registry/store.js';
 
 export interface AgentWaitTarget {
   name: string;
@@ -73,6 +74,23 @@ export async function currentRevision(endpoints: string[]): Promise<number> {
   try {
     const res = await client.get('/').exec();
     return Number(res.header.revision);
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * Machine id of the elected engine: the value of the candidate key with the
+ * lowest create revision (the election rule in src/engine/election.ts), or
+ * undefined when there is no candidate.
+ */
+export async function engineMachine(endpoints: string[], prefix: string): Promise<string | undefined> {
+  // The store's client, not a bare one: it moves past a dead member instead of failing on it.
+  const client = connectStore({ endpoints });
+  try {
+    const res = await client.getAll().prefix(new Keys(prefix).electionPrefix).exec();
+    const sorted = [...res.kvs].sort((a, b) => Number(a.create_revision) - Number(b.create_revision));
+    return sorted[0]?.value.toString();
   } finally {
     client.close();
   }

@@ -29,6 +29,8 @@ export interface SavedCluster {
   ttlSeconds: number;
   extraConfig: Record<string, string>;
   waitForAgents: boolean;
+  /** Hosts whose flotillad reaches etcd through proxies (true: every host, also added ones). */
+  etcdProxy?: boolean | number[];
   etcd: EtcdState;
   hosts: ClusterHost[];
 }

@@ -11,14 +11,18 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_PREFIX, normalizePrefix } from '../registry/keys.js';
 import { InvalidInputError, FlotillaError } from '../util/errors.js';
 import { silentLogger, type Logger } from '../util/log.js';
-import { currentRevision, waitForAgents, type AgentWaitTarget } from './agents.js';
+import { AgentFaults, flotilladPid } from './agent-faults.js';
+import { currentRevision, engineMachine, waitForAgents, type AgentWaitTarget } from './agents.js';
 import { loadState, prepareDir, removeState, saveState, type ClusterHost, type SavedCluster } from './cluster-dir.js';
 import { attachEtcd, startEtcd, type EtcdCluster } from './etcd.js';
+import { EtcdProxies } from './etcd-proxies.js';
 import { hostPaths, killHost, startHost, systemctl, type HostProcess } from './host.js';
 import { writeAgentFiles } from './host-files.js';
 import type { RunResult } from './exec.js';
+import type { PartitionMode } from './proxy.js';
 
 export type { ClusterHost } from './cluster-dir.js';
+export type { PartitionMode } from './proxy.js';
 
 export interface ClusterOptions {
   dir: string;
@@ -31,6 +35,12 @@ export interface ClusterOptions {
   extraConfig?: Record<string, string>;
   /** Default true: resolve only once every agent has registered in etcd. */
   waitForAgents?: boolean;
+  /**
+   * Route these hosts' flotillad (true: every host's, also added ones) to
+   * etcd through pausable proxies, so partition(i) can cut them off. The
+   * proxies live in this process: other processes may attach only to tear down.
+   */
+  etcdProxy?: boolean | number[];
   log?: Logger;
 }
 
@@ -38,11 +48,16 @@ const MAX_HOSTS = 200;
 const AGENT_TIMEOUT_MS = 30_000;
 
 export class LocalCluster {
+  private readonly proxies: EtcdProxies;
+  private readonly agents = new AgentFaults();
+
   private constructor(
     private readonly saved: SavedCluster,
     readonly etcd: EtcdCluster,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.proxies = new EtcdProxies(() => this.endpoints);
+  }
 
   get dir(): string { return this.saved.dir; }
   get prefix(): string { return this.saved.prefix; }
@@ -72,6 +87,7 @@ export class LocalCluster {
       ttlSeconds: ttl,
       extraConfig: { ...(opts.extraConfig ?? {}) },
       waitForAgents: opts.waitForAgents ?? true,
+      ...(opts.etcdProxy ? { etcdProxy: opts.etcdProxy } : {}),
       etcd: etcd.state(),
       hosts: [],
     }, etcd, log);
@@ -122,6 +138,7 @@ export class LocalCluster {
 
   /** Power loss of host i: its systemd, flotillad, units and dbus-daemon die at once. */
   async killHost(i: number): Promise<void> {
+    this.agents.forget(this.host(i));
     await killHost(this.host(i));
   }
 
@@ -131,6 +148,7 @@ export class LocalCluster {
    */
   async restartHost(i: number): Promise<ClusterHost> {
     const old = this.host(i);
+    this.agents.forget(old);
     await killHost(old);
     const revision = this.saved.waitForAgents ? await currentRevision(this.endpoints) : 0;
     const host: ClusterHost = { ...old, ...(await this.powerOn(old.name, old.dir)) };
@@ -141,10 +159,63 @@ export class LocalCluster {
   }
 
   /** MainPID of flotillad.service on host i; 0 when it is not running (or the host is down). */
-  async flotilladPid(i: number): Promise<number> {
-    const r = await this.systemctl(i, ['show', '-p', 'MainPID', '--value', 'flotillad.service']);
-    const pid = Number(r.stdout.trim());
-    return r.code === 0 && Number.isInteger(pid) ? pid : 0;
+  flotilladPid(i: number): Promise<number> {
+    return flotilladPid(this.host(i));
+  }
+
+  /** SIGSTOP host i's flotillad: it holds its units but renews nothing. Returns its PID. */
+  pauseAgent(i: number): Promise<number> {
+    return this.agents.pause(this.host(i));
+  }
+
+  /** SIGCONT what pauseAgent stopped; false if that process has gone meanwhile. */
+  resumeAgent(i: number): Promise<boolean> {
+    return this.agents.resume(this.host(i));
+  }
+
+  /** Whether pauseAgent(i) stopped host i's flotillad and nothing has resumed or killed it since. */
+  agentPaused(i: number): boolean {
+    return this.agents.isPaused(this.host(i));
+  }
+
+  /** SIGKILL host i's flotillad (paused or not); its systemd restarts it. Returns the killed PID. */
+  killAgent(i: number): Promise<number> {
+    return this.agents.kill(this.host(i));
+  }
+
+  /** SIGKILL etcd member k (a crash); the others keep quorum if there are three. */
+  async killEtcdMember(k: number): Promise<void> {
+    await this.etcd.killMember(k);
+  }
+
+  /** Start etcd member k again on its data dir; resolves once it reports healthy. */
+  async restartEtcdMember(k: number): Promise<void> {
+    await this.etcd.restartMember(k);
+    await this.persist();
+  }
+
+  /** Index of the host whose flotillad is the elected engine, or undefined if none is. */
+  async engineHost(): Promise<number | undefined> {
+    const machine = await engineMachine(this.endpoints, this.prefix);
+    const i = this.saved.hosts.findIndex((h) => h.machineId === machine);
+    return i >= 0 ? i : undefined;
+  }
+
+  /**
+   * Cut host i's flotillad off from etcd (see TcpProxy for the modes). Only
+   * etcd is cut: the host's systemd, and the tests' view of it, keep working.
+   */
+  partition(i: number, mode: PartitionMode = 'blackhole'): void {
+    this.proxies.partition(this.host(i).name, mode);
+  }
+
+  heal(i: number): void {
+    this.proxies.heal(this.host(i).name);
+  }
+
+  /** How host i is cut off from etcd, or undefined while it is not. */
+  partitioned(i: number): PartitionMode | undefined {
+    return this.proxies.partitioned(this.host(i).name);
   }
 
   systemctl(i: number, args: string[]): Promise<RunResult> {
@@ -159,6 +230,7 @@ export class LocalCluster {
     const errors: unknown[] = [];
     const settle = async (p: Promise<unknown>): Promise<void> => { await p.catch((e: unknown) => { errors.push(e); }); };
     await Promise.all(this.saved.hosts.map((h) => settle(killHost(h))));
+    await settle(this.proxies.closeAll());
     await settle(this.etcd.stop());
     for (const m of this.etcd.members) await settle(rm(m.dataDir, { recursive: true, force: true }));
     if (errors.length === 0) await removeState(this.dir);
@@ -182,11 +254,13 @@ export class LocalCluster {
     const name = `host${index + 1}`;
     const hostDir = join(this.dir, name);
     const paths = hostPaths(hostDir);
+    const proxy = this.saved.etcdProxy;
+    const proxied = proxy === true || (Array.isArray(proxy) && proxy.includes(index));
     const files = await writeAgentFiles({
       hostDir,
       index,
       name,
-      endpoints: this.endpoints,
+      endpoints: proxied ? await this.proxies.endpointsFor(name) : this.endpoints,
       prefix: this.prefix,
       ttlSeconds: this.saved.ttlSeconds,
       busAddress: paths.busAddress,

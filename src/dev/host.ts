@@ -248,7 +248,7 @@ export async function startHost(spec: HostSpec): Promise<HostProcess> {
 }
 
 /** Signal a recorded PID only while it still lives in this host's slice: a PID may have been reused. */
-async function ownedBy(host: HostProcess, pid: number): Promise<boolean> {
+export async function ownedBy(host: HostProcess, pid: number): Promise<boolean> {
   if (pid <= 0) return false;
   const slice = host.cgroupPaths[0]?.split('/').pop();
   return slice !== undefined && (await procCgroups(pid)).some((p) => p.split('/').includes(slice));

@@ -29,6 +29,12 @@ export async function procState(pid: number): Promise<ProcState> {
   return f[0] === 'Z' || f[0] === 'X' ? 'zombie' : 'running';
 }
 
+/** Stopped by a signal (state T): what SIGSTOP leads to, a moment after it is sent. */
+export async function isStopped(pid: number): Promise<boolean> {
+  const f = await statFields(pid);
+  return f?.[0] === 'T';
+}
+
 export async function isRunning(pid: number): Promise<boolean> {
   return (await procState(pid)) === 'running';
 }
