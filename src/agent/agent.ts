@@ -10,6 +10,7 @@ import { PrefixCache } from '../registry/prefix-cache.js';
 import { decodeAssignment, type AssignmentRecord, type MachineRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
+import { delay } from '../util/deadline.js';
 import { Bidder } from './bidder.js';
 import { ContentCache } from './content-cache.js';
 import { localHostFacts } from './host-facts.js';
@@ -46,6 +47,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   readonly presence: Presence;
   private readonly files: UnitFiles;
   private readonly fence: HostFence;
+  private started = false;
   private readonly assignments: PrefixCache<AssignmentRecord>;
   private readonly reporter: StateReporter;
   private readonly reconciler: Reconciler;
@@ -109,6 +111,28 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
   }
 
+  /**
+   * A lease after a lost one: while we were gone the engine may have given our
+   * units to other machines. Read our assignments afresh (the store's answer
+   * now postdates our re-registration, after which the engine can no longer
+   * take them away) before running anything again.
+   */
+  private async afterNewLease(): Promise<void> {
+    if (!this.started) return;
+    for (;;) {
+      try {
+        await this.assignments.refresh();
+        break;
+      } catch (err) {
+        this.log.warn({ err: errorMessage(err) }, 're-reading assignments after a new lease failed; keeping still, retrying');
+        await delay(1000);
+      }
+    }
+    this.reconciler.release();
+    await this.rearm();
+    await this.reconciler.kick();
+  }
+
   async start(): Promise<void> {
     await this.files.init();
     await this.fence.install();
@@ -117,8 +141,9 @@ export class Agent extends EventEmitter<AgentEvents> {
       if (this.reconciler.has(name)) this.reporter.update(name, status);
     });
     this.presence.on('renewed', () => void this.rearm());
+    this.presence.on('lost', () => this.reconciler.hold());
     this.presence.on('lease', (id) => {
-      void this.rearm();
+      void this.afterNewLease();
       this.reporter.useLease(id);
       this.bidder.useLease(id);
       this.emit('lease', id);
@@ -130,6 +155,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     await this.reconciler.kick();
     await this.metadata.start();
     await this.bidder.start(leaseId);
+    this.started = true;
     this.resyncTimer = setInterval(() => void this.resync(), this.opts.resyncIntervalMs ?? 60_000);
     this.resyncTimer.unref();
   }

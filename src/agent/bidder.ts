@@ -16,8 +16,21 @@ import { decodeOffer, encode, type BidRecord, type OfferRecord } from '../regist
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import { refusalReason } from './host-checks.js';
+import { X_FLEET_SECTION, type UnitFile } from '../unit/index.js';
 import type { HostFactsSource } from './host-facts.js';
 import type { ContentCache } from './content-cache.js';
+
+const nameDependence = new WeakMap<UnitFile, boolean>();
+
+/** Whether a verdict on this content can differ by unit name: a specifier in [X-Fleet] or a Condition/Assert line. */
+function dependsOnName(file: UnitFile): boolean {
+  let v = nameDependence.get(file);
+  if (v === undefined) {
+    v = file.options.some((o) => o.value.includes('%') && (o.section === X_FLEET_SECTION || /^(Condition|Assert)/.test(o.name)));
+    nameDependence.set(file, v);
+  }
+  return v;
+}
 
 export class Bidder {
   private readonly offers: PrefixCache<OfferRecord>;
@@ -86,11 +99,18 @@ export class Bidder {
     try {
       const [files, host] = await Promise.all([this.contents.files(offer.units.map((u) => u.hash)), this.host()]);
       // Units are judged concurrently: path conditions wait on the filesystem.
+      // Content without specifiers gets one verdict for all its names: a round
+      // of 2,000 instances of one template costs one evaluation, not 2,000.
+      const verdicts = new Map<string, Promise<string | undefined>>();
       const reasons = await Promise.all(
         offer.units.map((u) => {
           const file = files.get(u.hash);
           if (file === undefined) return 'unit content not found in the store';
-          return typeof file === 'string' ? file : refusalReason(u.name, file, host);
+          if (typeof file === 'string') return file;
+          const key = dependsOnName(file) ? `${u.hash}\0${u.name}` : u.hash;
+          let verdict = verdicts.get(key);
+          if (!verdict) verdicts.set(key, (verdict = refusalReason(u.name, file, host)));
+          return verdict;
         }),
       );
       const refuse: Record<string, string> = {};

@@ -31,7 +31,7 @@ const FENCE_TIMER = 'flotilla-fence.timer';
 export const BIND_TO_LEASE = `\n# Flotilla: OnDisconnect=stop, stopped by systemd if the agent loses its lease\n[Unit]\nBindsTo=${LEASE_TARGET}\nAfter=${LEASE_TARGET}\n`;
 
 /** Fraction of the lease TTL after the last renewal at which the switch fires. */
-export const FENCE_DEADLINE_FRACTION = 0.6;
+export const FENCE_DEADLINE_FRACTION = 0.75;
 
 export class HostFence {
   private arming: Promise<void> | undefined;

@@ -23,6 +23,8 @@ export interface PresenceEvents {
   lease: [leaseId: string];
   /** etcd acknowledged a keepalive of the current lease. */
   renewed: [];
+  /** The lease expired or was revoked behind our back; a new one is being sought. */
+  lost: [];
 }
 
 export class Presence extends EventEmitter<PresenceEvents> {
@@ -100,6 +102,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
     this.log.warn({ err: errorMessage(err) }, 'presence lease lost; re-registering');
     this.lease = undefined;
     this.currentId = undefined;
+    this.emit('lost');
     void this.start().catch(() => undefined);
   }
 

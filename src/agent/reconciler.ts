@@ -36,6 +36,8 @@ export class Reconciler {
   /** OnDisconnect=stop units here: bound to the lease target (see fence.ts). */
   private readonly bound = new Set<string>();
   private stopped = false;
+  /** Lease lost: the assignments we hold may already be someone else's. Change nothing. */
+  private held = false;
   private readonly batches = new Coalescer(async () => {
     if (this.stopped) return;
     try {
@@ -63,6 +65,14 @@ export class Reconciler {
     for (const unit of this.bound) this.applied.delete(unit);
   }
 
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+  }
+
   /** Units whose files are on this host: running, stopped or still to be unloaded. */
   localUnits(): IterableIterator<string> {
     return this.local.keys();
@@ -86,6 +96,7 @@ export class Reconciler {
   }
 
   private async batch(): Promise<void> {
+    if (this.held) return;
     const t0 = performance.now();
     const desired = this.desired();
     let reloadNeeded = false;

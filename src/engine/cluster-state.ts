@@ -38,9 +38,9 @@ const DEFAULT_TTL_SECONDS = 10;
 /**
  * Grace after a lease expiry before an OnDisconnect=stop unit is placed
  * again, as a fraction of the host's TTL. The host's own switch fires at
- * FENCE_DEADLINE_FRACTION (0.6) x TTL after its last renewal, i.e. at least
- * 0.4 x TTL before the lease can expire; with this grace the old copy has
- * 1.0 x TTL to be stopped before a new one is started.
+ * FENCE_DEADLINE_FRACTION (0.75) x TTL after its last renewal, i.e. at least
+ * 0.25 x TTL before the lease can expire; with this grace the old copy has
+ * 0.85 x TTL to be stopped before a new one is started.
  */
 export const GRACE_FRACTION = 0.6;
 

@@ -19,7 +19,7 @@ import { Coalescer } from '../util/coalesce.js';
 import { checkAssignments } from './assignments.js';
 import { Batch } from './batch.js';
 import { ClusterState, type Source } from './cluster-state.js';
-import { fencedWrite, type Fence } from './fence.js';
+import { fencedWrite, PreconditionFailed, type Fence } from './fence.js';
 import { recordAnswers, writeDecision } from './decision-writes.js';
 import { planOffer } from './offer-plan.js';
 import { forgetStaleAnswers, Refusals } from './refusals.js';
@@ -213,12 +213,18 @@ export class Engine {
     const batch = new Batch();
     const changes = checkAssignments(state, snap);
     if (changes.wakeAt !== undefined) this.wakeAt(changes.wakeAt);
+    const goneMachines = new Map<string, string[]>();
     for (const { entry, reason, rule } of changes.deletes) {
       this.log.info({ unit: entry.record.unit, machine: entry.machineId, reason }, 'unscheduling unit');
+      if (!snap.liveSet.has(entry.machineId)) {
+        goneMachines.set(entry.machineId, [...(goneMachines.get(entry.machineId) ?? []), entry.key]);
+        continue;
+      }
       batch.delete(entry.key);
       batch.touchesAssignments = true;
       if (rule) this.stats.unitsUnscheduled++;
     }
+    if (goneMachines.size > 0 && (await this.releaseGoneMachines(goneMachines))) return;
     for (const { entry, record } of changes.updates) {
       batch.put(entry.key, encode(record));
       batch.touchesAssignments = true;
@@ -239,6 +245,31 @@ export class Engine {
     }
     if (plan.offer.length > 0) await this.openRound(plan.offer, snap.live, batch);
     else await this.write(batch);
+  }
+
+  /**
+   * Delete the assignments of machines whose lease is gone, each machine in
+   * its own transaction that also requires its machine key to be absent: a
+   * host that re-registered meanwhile keeps its units, and an agent that read
+   * its assignments after re-registering can trust them.
+   */
+  private async releaseGoneMachines(gone: Map<string, string[]>): Promise<boolean> {
+    const fence = this.fence;
+    if (!fence) return true;
+    const etcd = this.registry.etcd;
+    // Any outcome ends this step: what was written must reach the cache, and a
+    // machine that came back must be seen as live before anything is placed.
+    for (const [machineId, keys] of gone) {
+      try {
+        this.stats.etcdRequests++;
+        const revision = await fencedWrite(etcd, fence, keys.map((k) => etcd.delete().key(k)), [this.registry.keys.machine(machineId)]);
+        this.assignmentsWrittenAt = Math.max(this.assignmentsWrittenAt, revision);
+      } catch (err) {
+        if (!(err instanceof PreconditionFailed)) throw err;
+        this.log.info({ machine: machineId }, 'machine came back before its units were released; they stay');
+      }
+    }
+    return true;
   }
 
   /** Reconcile again at `at` (held-back OnDisconnect=stop units); the earliest request wins. */

@@ -21,13 +21,28 @@ export interface Fence {
  * batch independent keys (one assignment each), so a partial batch is a valid
  * state that the next reconcile completes.
  */
-/** Returns the store revision after the last transaction. */
-export async function fencedWrite(etcd: Etcd3, fence: Fence, ops: readonly IOperation[]): Promise<number> {
+/** A write's own precondition (not the fence) did not hold: nothing was written. */
+export class PreconditionFailed extends Error {}
+
+/**
+ * Returns the store revision after the last transaction. `absentKeys` must
+ * not exist for the write to apply (e.g. a machine key: a host that came
+ * back keeps its units); if one exists, PreconditionFailed is thrown.
+ */
+export async function fencedWrite(etcd: Etcd3, fence: Fence, ops: readonly IOperation[], absentKeys: readonly string[] = []): Promise<number> {
   let revision = 0;
   for (let i = 0; i < ops.length; i += TXN_MAX_OPS) {
     const chunk = ops.slice(i, i + TXN_MAX_OPS);
-    const res = await etcd.if(fence.candidateKey, 'Create', '==', fence.revision).then(...chunk).commit();
-    if (!res.succeeded) throw new FencedWriteError(`engine election key ${fence.candidateKey} is no longer at revision ${fence.revision}`);
+    let txn = etcd.if(fence.candidateKey, 'Create', '==', fence.revision);
+    for (const key of absentKeys) txn = txn.and(key, 'Create', '==', 0);
+    const res = await txn.then(...chunk).commit();
+    if (!res.succeeded) {
+      if (absentKeys.length > 0) {
+        const held = await etcd.get(fence.candidateKey).exec();
+        if (Number(held.kvs[0]?.create_revision ?? 0) === fence.revision) throw new PreconditionFailed(`${absentKeys.join(', ')} exists`);
+      }
+      throw new FencedWriteError(`engine election key ${fence.candidateKey} is no longer at revision ${fence.revision}`);
+    }
     revision = Number(res.header.revision);
   }
   return revision;

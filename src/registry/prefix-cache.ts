@@ -89,6 +89,15 @@ export class PrefixCache<T> {
     });
   }
 
+  /** Re-read the prefix now (a fresh snapshot at a revision after this call), then watch on. */
+  async refresh(): Promise<void> {
+    const w = this.watcher;
+    this.watcher = undefined;
+    if (w) await w.cancel().catch(() => undefined);
+    await this.load();
+    this.emit({ type: 'resync' });
+  }
+
   private async resync(): Promise<void> {
     for (let attempt = 0; !this.closed; attempt++) {
       try {

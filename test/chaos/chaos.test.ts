@@ -45,15 +45,7 @@ test('the run injected faults and sampled every host several times a second', ()
   assert.ok(report.hostErrors <= report.samples * 0.01, `${report.hostErrors} host reads failed in ${report.samples} samples`);
 });
 
-test('an OnDisconnect=stop unit never runs on two hosts in any sample', {
-  // Needs the OnDisconnect=stop policy of issue 4 (the agent stops such units once it cannot renew
-  // its lease for a safe part of the TTL; the engine re-places them only after expiry plus a grace
-  // period; systemd's watchdog covers a stopped or killed agent). Until it lands the agent ignores
-  // the key, and partitions or SIGSTOPs past the TTL run these units twice. Remove `todo` when it lands.
-  // Its stop deadline must stay above the longest "short" partition (shortPartitionMaxMs, TTL/2),
-  // or those transient partitions start counting as disruptions.
-  todo: 'OnDisconnect=stop policy (agent self-fencing, engine grace period, flotillad watchdog) not implemented yet',
-}, () => {
+test('an OnDisconnect=stop unit never runs on two hosts in any sample', () => {
   const dups = only('duplicate-stop');
   assert.equal(dups.length, 0, brief(dups));
 });
