@@ -197,13 +197,6 @@ export class EtcdClusterClient implements ClusterClient {
     });
   }
 
-  setMachineMetadata(machine: string, key: string, value: string): Promise<MetadataResult> {
-    return this.updateMachineMetadata(machine, { set: { [key]: value } });
-  }
-
-  removeMachineMetadata(machine: string, key: string): Promise<MetadataResult> {
-    return this.updateMachineMetadata(machine, { remove: [key] });
-  }
 
   /**
    * Four prefix watches (records, assignments, states, unplaced) filtered here,

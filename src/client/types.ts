@@ -93,8 +93,6 @@ export interface ClusterClient {
    * A set value overrides the machine's config metadata; a removal hides it too.
    */
   updateMachineMetadata(machine: string, change: MetadataChange): Promise<MetadataResult>;
-  setMachineMetadata(machine: string, key: string, value: string): Promise<MetadataResult>;
-  removeMachineMetadata(machine: string, key: string): Promise<MetadataResult>;
   /**
    * Calls `onChange(unit)` soon after anything that can change the summary or
    * the systemd states of one of `units` changes. Resolves once the

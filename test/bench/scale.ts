@@ -44,6 +44,10 @@ async function main(): Promise<void> {
   const clients = Array.from({ length: Math.min(8, AGENTS) }, () => connectStore({ endpoints: etcd.endpoints }));
   const log = silentLogger();
   const agents: Agent[] = [];
+  // A benchmark stopped from outside must not leave its etcd behind.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => void etcd.stop().finally(() => process.exit(130)));
+  }
   try {
     const t0 = performance.now();
     for (let i = 0; i < AGENTS; i += 50) {

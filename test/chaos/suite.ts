@@ -87,6 +87,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const unitDir = await mkdtemp('/tmp/fl-chaos-units-');
   let cluster: LocalCluster | undefined;
   let checker: Checker | undefined;
+  let violations: Violations | undefined;
   let etcdCheck: EtcdCheck | undefined;
   try {
     say(`seed ${opts.seed}: ${opts.hosts} hosts, 3 etcd members (fast election), TTL ${opts.ttlSeconds} s, dir ${dir}`);
@@ -95,7 +96,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     });
     const units = await writeWorkload(unitDir, opts.units ?? DEFAULT_UNITS);
     const faults = new FaultLog();
-    const violations = new Violations(faults);
+    violations = new Violations(faults);
     const launched = await flotctl(cluster.flotctlEnv(), ['start', '--no-block', ...units.map((u) => u.name)], { cwd: unitDir });
     if (launched.code !== 0) throw new Error(`flotctl start failed (${launched.code}): ${launched.stderr.trim()}`);
     await adoptStoredHashes(cluster, units, say);
@@ -171,7 +172,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await etcdCheck?.stop().catch(() => undefined);
     await cluster?.down().catch((err: unknown) => say(`teardown failed: ${String(err)}`));
     await rm(unitDir, { recursive: true, force: true });
-    if (cluster) await rm(dir, { recursive: true, force: true });
+    // Keep the hosts' flotillad logs when something went wrong: they are the evidence.
+    if (violations && violations.list.length > 0) say(`violations: flotillad logs kept in ${dir}/host*/flotillad.log`);
+    else if (cluster) await rm(dir, { recursive: true, force: true });
   }
 }
 

@@ -13,7 +13,7 @@ import type { DesiredState, UnitSummary } from '../types.js';
 import { type BlockOptions, blockAttempts } from './activate.js';
 import type { OperationContext } from './context.js';
 import { fail } from './errors.js';
-import { findUnits } from './find.js';
+import { unitsToChange } from './find.js';
 import { goList } from './unit-args.js';
 import { waitForUnitStates } from './waits.js';
 
@@ -29,15 +29,8 @@ const settled = (u: UnitSummary, goal: DesiredState): boolean =>
   u.desiredState === goal && (u.global || u.currentState === goal);
 
 async function deactivate(ctx: OperationContext, args: readonly string[], opts: BlockOptions, d: Deactivation): Promise<void> {
-  if (args.length === 0) {
-    ctx.sink.err('No units given');
-    return;
-  }
-  const units = await findUnits(ctx, args);
-  if (units.length === 0) {
-    ctx.sink.err('Units not found in registry');
-    return;
-  }
+  const units = await unitsToChange(ctx, args);
+  if (!units) return;
   for (const u of units) {
     const reason = d.refuse(u);
     if (reason) throw fail(reason);

@@ -8,19 +8,12 @@ import { StoreUnavailableError, errorMessage } from '../../util/errors.js';
 import { type BlockOptions, blockAttempts } from './activate.js';
 import type { OperationContext } from './context.js';
 import { fail, wrapError } from './errors.js';
-import { findUnits } from './find.js';
+import { unitsToChange } from './find.js';
 import { waitForStatesGone } from './waits.js';
 
 export async function destroyUnits(ctx: OperationContext, args: readonly string[], opts: BlockOptions = {}): Promise<void> {
-  if (args.length === 0) {
-    ctx.sink.err('No units given');
-    return;
-  }
-  const units = await findUnits(ctx, args);
-  if (units.length === 0) {
-    ctx.sink.err('Units not found in registry');
-    return;
-  }
+  const units = await unitsToChange(ctx, args);
+  if (!units) return;
   const problems: string[] = [];
   const destroyed: string[] = [];
   for (const u of units) {

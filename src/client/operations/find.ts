@@ -8,3 +8,20 @@ export async function findUnits(ctx: OperationContext, args: readonly string[]):
   const found = await mapLimit(unitNames(args), 16, (name) => ctx.client.getUnit(name));
   return found.filter((u): u is UnitSummary => u !== undefined);
 }
+
+/**
+ * The prelude of stop, unload and destroy: fleet's two notices (`No units
+ * given`, `Units not found in registry`, both exit 0) or the units found.
+ */
+export async function unitsToChange(ctx: OperationContext, args: readonly string[]): Promise<UnitSummary[] | undefined> {
+  if (args.length === 0) {
+    ctx.sink.err('No units given');
+    return undefined;
+  }
+  const units = await findUnits(ctx, args);
+  if (units.length === 0) {
+    ctx.sink.err('Units not found in registry');
+    return undefined;
+  }
+  return units;
+}

@@ -159,13 +159,6 @@ export class MemoryClient implements ClusterClient {
     return resolved;
   }
 
-  setMachineMetadata(machine: string, key: string, value: string): Promise<MetadataResult> {
-    return this.updateMachineMetadata(machine, { set: { [key]: value } });
-  }
-
-  removeMachineMetadata(machine: string, key: string): Promise<MetadataResult> {
-    return this.updateMachineMetadata(machine, { remove: [key] });
-  }
 
   async watchUnits(units: readonly string[], onChange: (unit: string) => void): Promise<Unsubscribe> {
     const w = { units: new Set(units), fn: onChange };
