@@ -18,6 +18,7 @@ import { orderByPeers } from './order.js';
 import { reasons as why } from './reasons.js';
 import { ReplaceGraph } from './replace-graph.js';
 import { MutableRoundState } from './round-state.js';
+import { LoadQueue } from './load-queue.js';
 import type { Candidate, ClusterView, Decision, Filter, Move, Placement, PlacementRequest } from './types.js';
 import type { UnitRequirements } from '../unit/requirements.js';
 
@@ -31,6 +32,12 @@ export function placeUnits(
   const graph = view.replaces ?? ReplaceGraph.build(knownRequirements(view, requested));
   const state = new MutableRoundState(view, candidates, requested, graph);
   const sorted = [...candidates].sort((a, b) => (a.machineId < b.machineId ? -1 : a.machineId > b.machineId ? 1 : 0));
+  const byId = new Map(candidates.map((c) => [c.machineId, c] as const));
+  const loads = new LoadQueue(sorted, (m) => state.loadOf(m));
+  const loadChanged = (machineId: string): void => {
+    const c = byId.get(machineId);
+    if (c) loads.push(c);
+  };
   const { ordered, cyclic } = orderByPeers(requests);
 
   const queue: PlacementRequest[] = [...ordered];
@@ -48,6 +55,7 @@ export function placeUnits(
   const displace = (unit: string, machineId: string, reason: string): void => {
     if (!state.unitsOn(machineId).has(unit)) return;
     state.remove(unit, machineId);
+    loadChanged(machineId);
     const reqs = state.requirementsOf(unit) ?? noRequirements;
     const fresh = retract(unit, machineId);
     if (reqs.global) {
@@ -68,6 +76,7 @@ export function placeUnits(
 
   const put = (unit: string, machineId: string): void => {
     state.place(unit, machineId);
+    loadChanged(machineId);
     const move = [...moves.values()].find((m) => m.unit === unit && m.to === undefined && !state.requirementsOf(unit)?.global);
     if (move && displaced.has(unit)) move.to = machineId;
     else placements.push({ unit, machineId });
@@ -84,18 +93,33 @@ export function placeUnits(
       unplaced.set(req.unit, reasons);
       continue;
     }
-    const feasible: Candidate[] = [];
-    for (const c of sorted) {
-      const no = firstRefusal(filters, req, c, state);
-      if (no === undefined) feasible.push(c);
-      else reasons[c.machineId] = no;
-    }
     if (req.requirements.global) {
+      const feasible: Candidate[] = [];
+      for (const c of sorted) {
+        const no = firstRefusal(filters, req, c, state);
+        if (no === undefined) feasible.push(c);
+        else reasons[c.machineId] = no;
+      }
       for (const c of feasible) put(req.unit, c.machineId);
       if (feasible.length === 0) unplaced.set(req.unit, reasons);
       continue;
     }
-    const best = leastLoaded(feasible, state);
+    // Least loaded first: the first candidate every filter allows is the answer.
+    const tried: Candidate[] = [];
+    const seen = new Set<string>();
+    let best: Candidate | undefined;
+    for (let c = loads.pop(); c; c = loads.pop()) {
+      if (seen.has(c.machineId)) continue;
+      seen.add(c.machineId);
+      tried.push(c);
+      const no = firstRefusal(filters, req, c, state);
+      if (no === undefined) {
+        best = c;
+        break;
+      }
+      reasons[c.machineId] = no;
+    }
+    for (const c of tried) loads.push(c);
     if (best) put(req.unit, best.machineId);
     else unplaced.set(req.unit, reasons);
   }
@@ -120,17 +144,4 @@ function firstRefusal(filters: readonly Filter[], req: PlacementRequest, c: Cand
     if (no !== undefined) return no;
   }
   return undefined;
-}
-
-function leastLoaded(feasible: readonly Candidate[], state: MutableRoundState): Candidate | undefined {
-  let best: Candidate | undefined;
-  for (const c of feasible) {
-    if (!best) {
-      best = c;
-      continue;
-    }
-    const d = state.loadOf(c.machineId) - state.loadOf(best.machineId);
-    if (d < 0 || (d === 0 && c.machineId < best.machineId)) best = c;
-  }
-  return best;
 }
