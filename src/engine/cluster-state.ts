@@ -64,6 +64,8 @@ export class ClusterState {
   constructor(
     private readonly registry: Registry,
     private readonly log: Logger,
+    /** The TTL of the agent this engine runs beside, if any. */
+    private readonly ownTtlSeconds?: number,
   ) {
     const etcd: Etcd3 = registry.etcd;
     const k = registry.keys;
@@ -82,6 +84,17 @@ export class ClusterState {
   }
 
   /**
+   * A machine that left before this engine saw it: its record (and TTL) is
+   * gone. Assume the longest TTL in sight, this engine's own host included
+   * (hosts of one cluster normally share one).
+   */
+  private unknownTtlSeconds(): number {
+    let ttl = this.ownTtlSeconds ?? DEFAULT_TTL_SECONDS;
+    for (const e of this.machines.values()) ttl = Math.max(ttl, e.value.ttlSeconds ?? 0);
+    return ttl;
+  }
+
+  /**
    * When a machine whose lease is gone may be taken as really stopped: this
    * engine's sighting of the expiry plus a grace of GRACE_FRACTION x its TTL.
    * A machine this engine never saw leave (it took over later) counts as
@@ -89,7 +102,7 @@ export class ClusterState {
    */
   fencedUntil(machineId: string): number {
     let g = this.gone.get(machineId);
-    if (!g) this.gone.set(machineId, (g = { at: Date.now(), ttlMs: DEFAULT_TTL_SECONDS * 1000 }));
+    if (!g) this.gone.set(machineId, (g = { at: Date.now(), ttlMs: this.unknownTtlSeconds() * 1000 }));
     return g.at + g.ttlMs * GRACE_FRACTION;
   }
 

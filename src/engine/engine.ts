@@ -32,6 +32,8 @@ import { UnplacedBook } from './unplaced-book.js';
 export interface EngineOptions {
   registry: Registry;
   log: Logger;
+  /** Lease TTL of the agent beside this engine: the grace basis for machines it never saw leave. */
+  ownTtlSeconds?: number;
   /** How long a round waits for bids from machines that have not answered. */
   roundWindowMs?: number;
   /** Safety-net reconcile period. */
@@ -47,6 +49,7 @@ export class Engine {
   private readonly registry: Registry;
   private readonly log: Logger;
   private readonly roundWindowMs: number;
+  private readonly ownTtlSeconds: number | undefined;
   private readonly resyncIntervalMs: number;
   private readonly maxUnitsPerRound: number;
 
@@ -84,6 +87,7 @@ export class Engine {
 
   constructor(opts: EngineOptions) {
     this.registry = opts.registry;
+    this.ownTtlSeconds = opts.ownTtlSeconds;
     this.log = opts.log;
     this.roundWindowMs = opts.roundWindowMs ?? 300;
     this.resyncIntervalMs = opts.resyncIntervalMs ?? 30_000;
@@ -98,7 +102,7 @@ export class Engine {
   async lead(fence: Fence): Promise<void> {
     await this.stepDown();
     this.fence = fence;
-    const state = new ClusterState(this.registry, this.log);
+    const state = new ClusterState(this.registry, this.log, this.ownTtlSeconds);
     state.onChange((source, change) => this.onChange(state, source, change));
     await state.start();
     if (this.fence !== fence) {
