@@ -50,9 +50,12 @@ export class HostFence {
   async install(): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const files: Record<string, string> = {
-      [LEASE_TARGET]: `[Unit]\nDescription=Flotilla holds its cluster lease\nConflicts=${FENCE_TARGET}\n`,
-      [FENCE_TARGET]: `[Unit]\nDescription=Flotilla lost its cluster lease: OnDisconnect=stop units are stopped\nConflicts=${LEASE_TARGET}\n`,
-      [FENCE_TIMER]: `[Unit]\nDescription=Flotilla lease dead man's switch\n\n[Timer]\nOnActiveSec=${Math.max(1, Math.round(this.deadlineMs))}ms\nAccuracySec=10ms\nUnit=${FENCE_TARGET}\nRemainAfterElapse=no\n`,
+      // StartLimitIntervalSec=0: the timer is restarted on every renewal (about
+      // every TTL/3), far past systemd's default start rate limit, which would
+      // leave it failed and the switch disarmed.
+      [LEASE_TARGET]: `[Unit]\nDescription=Flotilla holds its cluster lease\nConflicts=${FENCE_TARGET}\nStartLimitIntervalSec=0\n`,
+      [FENCE_TARGET]: `[Unit]\nDescription=Flotilla lost its cluster lease: OnDisconnect=stop units are stopped\nConflicts=${LEASE_TARGET}\nStartLimitIntervalSec=0\n`,
+      [FENCE_TIMER]: `[Unit]\nDescription=Flotilla lease dead man's switch\nStartLimitIntervalSec=0\n\n[Timer]\nOnActiveSec=${Math.max(1, Math.round(this.deadlineMs))}ms\nAccuracySec=10ms\nUnit=${FENCE_TARGET}\nRemainAfterElapse=no\n`,
     };
     const paths: string[] = [];
     let changed = false;
@@ -90,12 +93,8 @@ export class HostFence {
       this.rearm = true;
       return;
     }
-    this.arming = this.manager
-      .restartUnit(FENCE_TIMER)
-      .then(
-        () => undefined,
-        (err: unknown) => this.log.warn({ err: errorMessage(err) }, 'cannot re-arm the lease dead man\'s switch'),
-      )
+    this.arming = this.restartTimer()
+      .catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'cannot re-arm the lease dead man\'s switch'))
       .finally(() => {
         this.arming = undefined;
         if (this.rearm) {
@@ -103,6 +102,16 @@ export class HostFence {
           this.kickTimer();
         }
       });
+  }
+
+  /** A restart job can end without error yet not 'done' (e.g. a failed unit): clear and try once more. */
+  private async restartTimer(): Promise<void> {
+    const result = await this.manager.restartUnit(FENCE_TIMER);
+    if (result === 'done') return;
+    this.log.warn({ result }, 're-arming the lease dead man\'s switch did not complete; resetting it');
+    await this.manager.resetFailedUnit(FENCE_TIMER);
+    const again = await this.manager.restartUnit(FENCE_TIMER);
+    if (again !== 'done') throw new Error(`restart of ${FENCE_TIMER} ended ${again}`);
   }
 
   /** Leaving the cluster on purpose: nothing must fire after we are gone. */

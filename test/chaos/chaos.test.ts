@@ -45,15 +45,7 @@ test('the run injected faults and sampled every host several times a second', ()
   assert.ok(report.hostErrors <= report.samples * 0.01, `${report.hostErrors} host reads failed in ${report.samples} samples`);
 });
 
-test('an OnDisconnect=stop unit never runs on two hosts in any sample', {
-  // The policy is in (host dead man's switch, engine grace, conditional release; see README) and
-  // test/cluster/at-most-once.test.ts proves it for a frozen agent. Under the chaos schedule a rare
-  // case remains (2 duplicates in a 3-minute soak, seed 4242; 72 in 10 minutes before the policy):
-  // after a partition or freeze the host's fence timer did not fire and the old copy ran until the
-  // agent itself unloaded it. The suite keeps the hosts' logs when this happens. Remove `todo` once
-  // fixed: see the issue note.
-  todo: 'rare duplicate of a stop unit under chaos: the host fence timer sometimes does not fire',
-}, () => {
+test('an OnDisconnect=stop unit never runs on two hosts in any sample', () => {
   const dups = only('duplicate-stop');
   assert.equal(dups.length, 0, brief(dups));
 });
