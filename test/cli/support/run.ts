@@ -12,23 +12,7 @@ export interface RunResult {
 }
 
 export function flotctl(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    // A clean environment: a developer's FLOTCTL_* or NO_COLOR must not change what tests see.
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '', ...opts.env };
-    const child = spawn(process.execPath, [FLOTCTL, ...args], {
-      env,
-      cwd: opts.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: opts.timeoutMs ?? 20_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
+  return spawnFlotctl(args, opts).done;
 }
 
 /** Lines of a table, each split on runs of whitespace (how fleet's tests read tables). */
@@ -44,10 +28,11 @@ export interface Running {
 }
 
 /** Like flotctl, for commands a test must watch while they run (blocking waits). */
-export function spawnFlotctl(args: readonly string[], opts: { cwd?: string; timeoutMs?: number } = {}): Running {
+export function spawnFlotctl(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Running {
   const started = Date.now();
   const child = spawn(process.execPath, [FLOTCTL, ...args], {
-    env: { PATH: process.env.PATH ?? '' },
+    // A clean environment: a developer's FLOTCTL_* or NO_COLOR must not change what tests see.
+    env: { PATH: process.env.PATH ?? '', ...opts.env },
     cwd: opts.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
     timeout: opts.timeoutMs ?? 20_000,
