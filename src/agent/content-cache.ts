@@ -25,9 +25,6 @@ export class ContentCache {
     return out;
   }
 
-  async text(hash: string): Promise<string | undefined> {
-    return (await this.fetch([hash])).get(hash);
-  }
 
   /** Parsed files; a string in place of a file is why it could not be parsed. */
   async files(hashes: Iterable<string>): Promise<Map<string, UnitFile | string>> {

@@ -74,6 +74,14 @@ export class ClusterState {
     this.assignments = new PrefixCache(etcd, k.assignmentsPrefix, decodeAssignment, log);
     this.bids = new PrefixCache(etcd, k.bidsPrefix, decodeBid, log);
     this.metadata = new PrefixCache(etcd, k.metadataPrefix, (v) => v, log);
+    // Forget what was parsed for a unit's old content once it is destroyed or
+    // replaced, so a long-lived engine does not grow with every unit ever seen.
+    this.units.onChange((c) => {
+      const prev = c.type === 'resync' ? undefined : c.previous?.value;
+      if (!prev || (c.type === 'put' && c.entry.value.hash === prev.hash)) return;
+      this.requirements.delete(`${prev.name}\0${prev.hash}`);
+      this.missing.delete(`${prev.name}\0${prev.hash}`);
+    });
     this.machines.onChange((c) => {
       if (c.type === 'delete' && c.previous) {
         this.gone.set(c.previous.value.id, { at: Date.now(), ttlMs: (c.previous.value.ttlSeconds ?? DEFAULT_TTL_SECONDS) * 1000 });

@@ -14,7 +14,6 @@ import type { Fence } from './fence.js';
 export interface ElectionEvents {
   elected: [fence: Fence];
   deposed: [];
-  leader: [machineId: string | undefined];
 }
 
 export class Election extends EventEmitter<ElectionEvents> {
@@ -63,10 +62,7 @@ export class Election extends EventEmitter<ElectionEvents> {
     for (const e of this.candidates.values()) {
       if (!lowest || e.createRevision < lowest.rev) lowest = { key: e.key, rev: e.createRevision, value: e.value, lease: e.lease };
     }
-    if (lowest?.value !== this.leaderId) {
-      this.leaderId = lowest?.value;
-      this.emit('leader', this.leaderId);
-    }
+    this.leaderId = lowest?.value;
     if (lowest && lowest.key === this.myKey) {
       if (!this.fence || this.fence.revision !== lowest.rev) {
         this.fence = { candidateKey: lowest.key, revision: lowest.rev, leaseId: lowest.lease };

@@ -1,8 +1,8 @@
-/** Runs the built flotctl as a child process, as a user would. */
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/**
+ * flotctl as a user runs it, for the cluster tests: the one child-process
+ * runner of test/cli/support/run.ts, with the cluster's environment first.
+ */
+import { cells, flotctl as run } from '../cli/support/run.js';
 
 export interface Run {
   code: number;
@@ -10,25 +10,11 @@ export interface Run {
   stderr: string;
 }
 
-export function flotctl(env: Record<string, string>, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...env, NO_COLOR: '1' }, cwd: opts.cwd, timeout: opts.timeoutMs ?? 60_000 },
-      (err, stdout, stderr) => {
-        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
-  });
+export async function flotctl(env: Record<string, string>, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
+  const r = await run(args, { env: { ...env, NO_COLOR: '1' }, cwd: opts.cwd, timeoutMs: opts.timeoutMs ?? 60_000 });
+  // A child killed by its timeout has no exit code: that is a failure.
+  return { code: r.code ?? 1, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Rows of a table printed with --no-legend, split on whitespace. */
-export function rows(stdout: string): string[][] {
-  return stdout
-    .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l.length > 0)
-    .map((l) => l.split(/\s+/));
-}
+export const rows = cells;
