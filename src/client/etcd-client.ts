@@ -183,7 +183,13 @@ export class EtcdClusterClient implements ClusterClient {
 
   listMachines(): Promise<MachineSummary[]> {
     return this.guard(async () =>
-      (await this.registry.listMachines()).map((m) => ({ id: m.id, publicIP: m.publicIP, metadata: m.effectiveMetadata })),
+      (await this.registry.listMachines()).map((m) => ({
+        id: m.id,
+        publicIP: m.publicIP,
+        metadata: m.effectiveMetadata,
+        sshPort: m.sshPort ?? 22,
+        systemdScope: m.systemdScope ?? 'system',
+      })),
     );
   }
 

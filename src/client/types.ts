@@ -51,6 +51,10 @@ export interface MachineSummary {
   publicIP: string;
   /** Effective metadata: config metadata overlaid with dynamic metadata. */
   metadata: Record<string, string>;
+  /** The port the machine's sshd listens on, as its agent advertises it (22 when it says nothing). */
+  sshPort: number;
+  /** Whether the agent drives the system manager or a user manager (`systemctl --user`). */
+  systemdScope: 'system' | 'user';
 }
 
 /** Dynamic metadata changes for one machine, applied together or not at all. */

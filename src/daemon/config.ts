@@ -27,6 +27,10 @@ export interface DaemonConfig {
   keepUnitsOnShutdown: boolean;
   /** Root under which the agent evaluates path Conditions (test aid for simulated hosts). */
   hostRoot: string;
+  /** Advertised for flotctl status/journal/ssh. */
+  sshPort: number;
+  /** `user` when the bus is a user manager's: remote commands then need `systemctl --user`. */
+  systemdScope: 'system' | 'user';
 }
 
 const KEYS = [
@@ -44,6 +48,8 @@ const KEYS = [
   'disable_engine',
   'keep_units_on_shutdown',
   'host_root',
+  'ssh_port',
+  'systemd_scope',
 ] as const;
 type Key = (typeof KEYS)[number];
 
@@ -92,7 +98,21 @@ function fromRaw(raw: Partial<Record<Key, string>>, env: NodeJS.ProcessEnv): Dae
     disableEngine: bool('disable_engine', raw.disable_engine ?? 'false'),
     keepUnitsOnShutdown: bool('keep_units_on_shutdown', raw.keep_units_on_shutdown ?? 'false'),
     hostRoot: raw.host_root ?? '/',
+    sshPort: port('ssh_port', raw.ssh_port ?? '22'),
+    systemdScope: scope(raw.systemd_scope ?? 'system'),
   };
+}
+
+function port(key: string, text: string): number {
+  const n = Number(text.trim());
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidInputError(`${key} "${text}" is invalid: use a TCP port from 1 to 65535`);
+  return n;
+}
+
+function scope(text: string): 'system' | 'user' {
+  const t = text.trim().toLowerCase();
+  if (t === 'system' || t === 'user') return t;
+  throw new InvalidInputError(`systemd_scope "${text}" is invalid: use system (PID 1's manager) or user (a systemd --user manager)`);
 }
 
 function readMachineId(): string {

@@ -37,7 +37,7 @@ export class Flotillad {
     this.manager.onDisconnect((err) => this.onFatal(`lost the systemd bus: ${errorMessage(err)}`));
     const etcd = connectStore({ endpoints: c.etcdServers, requestTimeoutMs: c.etcdRequestTimeoutMs });
     this.registry = new Registry(etcd, c.etcdKeyPrefix);
-    const machine = { id: c.machineId, publicIP: c.publicIP, metadata: c.metadata, version: VERSION };
+    const machine = { id: c.machineId, publicIP: c.publicIP, metadata: c.metadata, version: VERSION, sshPort: c.sshPort, systemdScope: c.systemdScope };
     this.agent = new Agent({
       registry: this.registry,
       machine,

@@ -30,7 +30,13 @@ export interface MachineRecord {
   version: string;
   /** The agent's lease TTL: how long after its last renewal the machine may still be running units. */
   ttlSeconds?: number;
+  /** Where the host's sshd listens, for flotctl status/journal/ssh; absent means 22. */
+  sshPort?: number;
+  /** Which systemd the agent drives: `systemctl --user` is needed to reach a user manager remotely. */
+  systemdScope?: SystemdScope;
 }
+
+export type SystemdScope = 'system' | 'user';
 
 /** P/assignments/<machine>/<unit> */
 export interface AssignmentRecord {
@@ -119,6 +125,8 @@ export function decodeMachine(text: string): MachineRecord | undefined {
   if (!o || !str(o.id) || !str(o.publicIP) || !strRecord(o.metadata)) return undefined;
   const m: MachineRecord = { id: o.id, publicIP: o.publicIP, metadata: o.metadata, version: str(o.version) ? o.version : '' };
   if (typeof o.ttlSeconds === 'number' && o.ttlSeconds > 0) m.ttlSeconds = o.ttlSeconds;
+  if (Number.isInteger(o.sshPort) && (o.sshPort as number) > 0 && (o.sshPort as number) < 65536) m.sshPort = o.sshPort as number;
+  if (o.systemdScope === 'system' || o.systemdScope === 'user') m.systemdScope = o.systemdScope;
   return m;
 }
 

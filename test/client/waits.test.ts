@@ -59,7 +59,7 @@ class FakeCluster {
 
 function setup(opts: { attemptMs?: number; recheckMs?: number; files?: Record<string, string> } = {}) {
   const client = new MemoryClient();
-  client.machines = [{ id: MACHINE, publicIP: '10.0.0.1', metadata: {} }];
+  client.machines = [{ id: MACHINE, publicIP: '10.0.0.1', metadata: {}, sshPort: 22, systemdScope: 'system' }];
   const sink = new MemorySink();
   const ctx = operationContext(client, sink, {
     files: memoryFiles(opts.files ?? {}),

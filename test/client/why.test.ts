@@ -22,8 +22,8 @@ const AT = '2024-05-01T10:00:00.000Z';
 function setup(attemptMs = 2000) {
   const client = new MemoryClient();
   client.machines = [
-    { id: M1, publicIP: '10.0.0.1', metadata: {} },
-    { id: M2, publicIP: '', metadata: {} },
+    { id: M1, publicIP: '10.0.0.1', metadata: {}, sshPort: 22, systemdScope: 'system' },
+    { id: M2, publicIP: '', metadata: {}, sshPort: 22, systemdScope: 'system' },
   ];
   const sink = new MemorySink();
   const ctx = operationContext(client, sink, { attemptMs, recheckMs: 10_000 });
@@ -56,7 +56,7 @@ describe('which unplaced reports count', () => {
 
 describe('reasons', () => {
   it('one line per machine with its legend; the no-machine entry first', () => {
-    const machines = new Map([[M1, { id: M1, publicIP: '10.0.0.1', metadata: {} }]]);
+    const machines = new Map([[M1, { id: M1, publicIP: '10.0.0.1', metadata: {}, sshPort: 22, systemdScope: 'system' as const }]]);
     const lines = reasonLines({ reasons: { [M2]: 'b', [M1]: 'a', '*': '' }, at: AT }, machines, false);
     assert.deepEqual(lines, [
       { reason: 'no machine is live' },

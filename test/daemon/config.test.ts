@@ -24,6 +24,11 @@ test('config file values, defaults, and FLOTILLA_ environment overrides', () => 
   assert.deepEqual(c.metadata, { region: 'eu', role: 'web' });
   assert.equal(c.etcdKeyPrefix, '/flotilla/');
   assert.equal(c.keepUnitsOnShutdown, false);
+  assert.equal(c.sshPort, 22);
+  assert.equal(c.systemdScope, 'system');
+  const user = loadConfig(file(`machine_id=${MID}\nssh_port=2222\nsystemd_scope=user\n`), {});
+  assert.equal(user.sshPort, 2222);
+  assert.equal(user.systemdScope, 'user');
 });
 
 test('bad values are refused with a one-line message naming the key', () => {
@@ -35,6 +40,8 @@ test('bad values are refused with a one-line message naming the key', () => {
     [`machine_id=${MID}\nfrobnicate=1\n`, /unknown key "frobnicate"/],
     [`machine_id=${MID}\ndisable_engine=maybe\n`, /disable_engine "maybe"/],
     [`machine_id=${MID}\nlog_format=xml\n`, /log_format "xml"/],
+    [`machine_id=${MID}\nssh_port=22.5\n`, /ssh_port "22.5".*TCP port/],
+    [`machine_id=${MID}\nsystemd_scope=session\n`, /systemd_scope "session".*use system .* or user/],
   ];
   for (const [text, pattern] of cases) {
     assert.throws(() => loadConfig(file(text), {}), (err: unknown) => err instanceof InvalidInputError && pattern.test(err.message) && !err.message.includes('\n'));
