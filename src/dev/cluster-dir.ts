@@ -20,6 +20,10 @@ export interface ClusterHost extends HostProcess {
   unitsDir: string;
   /** flotillad's stdout and stderr (no journald on these hosts). */
   logPath: string;
+  /** The host's sshd (absent when sshd is not installed). */
+  sshPort?: number;
+  /** Its public host key, as written to the cluster's known_hosts. */
+  sshHostKey?: string;
 }
 
 export interface SavedCluster {

@@ -7,6 +7,7 @@
  * and the contents of the hosts' own cgroups.
  */
 import { rm } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_PREFIX, normalizePrefix } from '../registry/keys.js';
 import { InvalidInputError, FlotillaError } from '../util/errors.js';
@@ -16,9 +17,10 @@ import { currentRevision, engineMachine, waitForAgents, type AgentWaitTarget } f
 import { loadState, prepareDir, removeState, saveState, type ClusterHost, type SavedCluster } from './cluster-dir.js';
 import { attachEtcd, startEtcd, type EtcdCluster } from './etcd.js';
 import { EtcdProxies } from './etcd-proxies.js';
-import { hostPaths, killHost, startHost, systemctl, type HostProcess } from './host.js';
-import { writeAgentFiles } from './host-files.js';
-import type { RunResult } from './exec.js';
+import { hostEnv, hostPaths, killHost, startHost, systemctl, type HostProcess } from './host.js';
+import { publicIPFor, writeAgentFiles } from './host-files.js';
+import { findExecutable, type RunResult } from './exec.js';
+import { SSHD_UNIT, type ClientKey, ensureClientKey, freeSshPort, writeKnownHosts, writeSshdFiles } from './ssh.js';
 import type { PartitionMode } from './proxy.js';
 
 export type { ClusterHost } from './cluster-dir.js';
@@ -50,6 +52,7 @@ const AGENT_TIMEOUT_MS = 30_000;
 export class LocalCluster {
   private readonly proxies: EtcdProxies;
   private readonly agents = new AgentFaults();
+  private clientKey: Promise<ClientKey> | undefined;
 
   private constructor(
     private readonly saved: SavedCluster,
@@ -124,7 +127,15 @@ export class LocalCluster {
   }
 
   flotctlEnv(): Record<string, string> {
-    return { FLOTCTL_ENDPOINT: this.endpoints.join(','), FLOTCTL_ETCD_KEY_PREFIX: this.prefix };
+    const ssh = join(this.dir, 'ssh');
+    return {
+      FLOTCTL_ENDPOINT: this.endpoints.join(','),
+      FLOTCTL_ETCD_KEY_PREFIX: this.prefix,
+      // The hosts' sshd let in the user who started the cluster, with the cluster's own key.
+      FLOTCTL_SSH_USERNAME: userInfo().username,
+      FLOTCTL_SSH_IDENTITY: join(ssh, 'id_ed25519'),
+      FLOTCTL_KNOWN_HOSTS_FILE: join(ssh, 'known_hosts'),
+    };
   }
 
   /** A host joining later; waits for its agent if the cluster was started that way. */
@@ -247,6 +258,33 @@ export class LocalCluster {
   private async persist(): Promise<void> {
     this.saved.etcd = this.etcd.state();
     await saveState(this.saved);
+    await writeKnownHosts(join(this.dir, 'ssh', 'known_hosts'), this.saved.hosts);
+  }
+
+  /** Host key, config and unit for the host's sshd; undefined (with a warning) when sshd is not installed. */
+  private async prepareSshd(index: number, hostDir: string, userUnitsDir: string): Promise<{ sshPort: number; sshHostKey: string } | undefined> {
+    let sshdPath: string;
+    try {
+      sshdPath = await findExecutable('sshd', ['/usr/sbin/sshd']);
+    } catch (err) {
+      this.log.warn({ err: String(err) }, 'no sshd: flotctl status, journal and ssh will not reach the dev hosts');
+      return undefined;
+    }
+    const address = publicIPFor(index);
+    // Hosts boot in parallel: one promise, so they all authorize the same key.
+    this.clientKey ??= ensureClientKey(this.dir);
+    const client = await this.clientKey;
+    const sshPort = await freeSshPort(address);
+    const sshHostKey = await writeSshdFiles({
+      hostDir,
+      address,
+      port: sshPort,
+      userUnitsDir,
+      sessionEnv: hostEnv(hostDir),
+      authorizedKey: client.publicKey,
+      sshdPath,
+    });
+    return { sshPort, sshHostKey };
   }
 
   /** Files first, then the host's systemd (which then finds flotillad.service without a reload). */
@@ -256,6 +294,7 @@ export class LocalCluster {
     const paths = hostPaths(hostDir);
     const proxy = this.saved.etcdProxy;
     const proxied = proxy === true || (Array.isArray(proxy) && proxy.includes(index));
+    const sshd = await this.prepareSshd(index, resolve(hostDir), join(paths.configDir, 'systemd', 'user'));
     const files = await writeAgentFiles({
       hostDir,
       index,
@@ -266,8 +305,9 @@ export class LocalCluster {
       busAddress: paths.busAddress,
       configDir: paths.configDir,
       extraConfig: this.saved.extraConfig,
+      ...(sshd ? { sshPort: sshd.sshPort } : {}),
     });
-    const host: ClusterHost = { ...(await this.powerOn(name, hostDir)), index, ...files };
+    const host: ClusterHost = { ...(await this.powerOn(name, hostDir)), index, ...files, ...sshd };
     this.log.debug({ host: name, machineId: host.machineId }, 'host started');
     return host;
   }
@@ -275,6 +315,9 @@ export class LocalCluster {
   private async powerOn(name: string, hostDir: string): Promise<HostProcess> {
     const host = await startHost({ dir: hostDir, name });
     try {
+      // --no-block for sshd: a host without it (no sshd installed) must still boot.
+      const ssh = await systemctl(host, ['start', '--no-block', SSHD_UNIT]);
+      if (ssh.code !== 0 && !/not found/.test(ssh.stderr)) this.log.warn({ host: name, stderr: ssh.stderr.trim() }, 'sshd did not start');
       const r = await systemctl(host, ['start', 'flotillad.service']);
       // With Restart=on-failure a missing or crashing daemon is not an error here; the agent wait reports it.
       if (r.code !== 0) this.log.warn({ host: name, stderr: r.stderr.trim() }, 'flotillad.service did not start');

@@ -47,6 +47,7 @@ function describe(cluster: LocalCluster, ms: number): void {
   print('npx flotctl list-machines');
   print('npx flotctl start units/hello.service');
   print('npx flotctl list-units');
+  print('npx flotctl status hello.service    # over SSH, on the host running it');
   print('npx flotctl stop hello.service && npx flotctl destroy hello.service');
   print();
   print("# each host's own systemd:");

@@ -27,6 +27,8 @@ export interface AgentConfig {
   busAddress: string;
   configDir: string;
   extraConfig: Record<string, string>;
+  /** Advertised in the machine record for flotctl status/journal/ssh. */
+  sshPort?: number;
 }
 
 /** dist/src/dev/host-files.js -> the repo root, which holds dist/src/daemon/main.js. */
@@ -62,6 +64,9 @@ export function renderConfig(c: AgentConfig, machineId: string, unitsDir: string
     units_directory: unitsDir,
     systemd_bus_address: c.busAddress,
     log_format: 'text',
+    // Remote commands must say `systemctl --user` to reach this host's manager.
+    systemd_scope: 'user',
+    ...(c.sshPort ? { ssh_port: String(c.sshPort) } : {}),
   };
   for (const [k, v] of Object.entries(c.extraConfig)) {
     if (!/^[a-z_][a-z0-9_]*$/.test(k) || /[\r\n]/.test(v)) throw new InvalidInputError(`extra config ${k}=${v} is not a valid key=value line`);

@@ -48,7 +48,7 @@ function sliceName(name: string, dir: string): string {
  * XDG_RUNTIME_DIR must not be the bus socket's directory: the manager's own
  * dbus.socket unit listens on $XDG_RUNTIME_DIR/bus and would replace our socket.
  */
-function hostEnv(dir: string): Record<string, string> {
+export function hostEnv(dir: string): Record<string, string> {
   const runtimeDir = join(dir, 'rt');
   return {
     HOME: join(dir, 'home'),

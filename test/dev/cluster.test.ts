@@ -2,6 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import { LocalCluster, type ClusterHost } from '../../src/dev/cluster.js';
 import { daemonEntry } from '../../src/dev/host-files.js';
 import { isRunning } from '../../src/dev/procs.js';
@@ -44,7 +45,13 @@ test('start brings up N hosts whose systemd has flotillad.service; down leaves n
   assert.deepEqual(c.hosts.map((h) => h.name), ['host1', 'host2', 'host3']);
   assert.deepEqual(c.hosts.map((h) => h.publicIP), ['127.0.1.1', '127.0.1.2', '127.0.1.3']);
   assert.equal(new Set(c.hosts.map((h) => h.machineId)).size, 3);
-  assert.deepEqual(c.flotctlEnv(), { FLOTCTL_ENDPOINT: c.endpoints.join(','), FLOTCTL_ETCD_KEY_PREFIX: '/flotilla/' });
+  assert.deepEqual(c.flotctlEnv(), {
+    FLOTCTL_ENDPOINT: c.endpoints.join(','),
+    FLOTCTL_ETCD_KEY_PREFIX: '/flotilla/',
+    FLOTCTL_SSH_USERNAME: userInfo().username,
+    FLOTCTL_SSH_IDENTITY: join(c.dir, 'ssh', 'id_ed25519'),
+    FLOTCTL_KNOWN_HOSTS_FILE: join(c.dir, 'ssh', 'known_hosts'),
+  });
 
   for (const h of c.hosts) {
     assert.match(h.machineId, /^[0-9a-f]{32}$/);
@@ -60,6 +67,8 @@ test('start brings up N hosts whose systemd has flotillad.service; down leaves n
       `units_directory=${h.unitsDir}`,
       `systemd_bus_address=${h.busAddress}`,
       'log_format=text',
+      'systemd_scope=user',
+      `ssh_port=${h.sshPort}`,
       'verbosity=1',
       '',
     ].join('\n'));
