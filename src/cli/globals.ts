@@ -4,6 +4,7 @@
  * Resolved here rather than by commander's env support so booleans read
  * "false"/"0" as false and a bad value names the variable it came from.
  */
+import { homedir } from 'node:os';
 import { DEFAULT_PREFIX } from '../registry/keys.js';
 import { UsageError } from '../util/errors.js';
 
@@ -16,11 +17,25 @@ export interface GlobalOptions {
   requestTimeoutMs: number;
   debug: boolean;
   json: boolean;
+  ssh: SshGlobals;
+}
+
+/** How status, journal and ssh reach machines (fleetctl's SSH flags, plus --ssh-identity). */
+export interface SshGlobals {
+  /** host:port of a bastion; port 22 when not given. */
+  tunnel?: { address: string; port: number };
+  username: string;
+  identityFile?: string;
+  knownHostsFile: string;
+  strictHostKeyChecking: boolean;
+  timeoutMs: number;
+  /** SSH_AUTH_SOCK, when an agent runs. */
+  agentSocket?: string;
 }
 
 export interface GlobalFlag {
   /** commander attribute name */
-  key: 'endpoint' | 'etcdKeyPrefix' | 'requestTimeout' | 'debug' | 'json';
+  key: 'endpoint' | 'etcdKeyPrefix' | 'requestTimeout' | 'debug' | 'json' | 'tunnel' | 'sshUsername' | 'sshIdentity' | 'knownHostsFile' | 'strictHostKeyChecking' | 'sshTimeout';
   flags: string;
   description: string;
   /** Shown in help; applied only when neither the command line nor the environment sets it. */
@@ -30,6 +45,7 @@ export interface GlobalFlag {
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379';
 export const DEFAULT_REQUEST_TIMEOUT = '3';
+export const DEFAULT_KNOWN_HOSTS = '~/.flotctl/known_hosts';
 
 export const GLOBAL_FLAGS: readonly GlobalFlag[] = [
   { key: 'endpoint', flags: '--endpoint <urls>', description: 'comma-separated etcd URLs', default: DEFAULT_ENDPOINT, boolean: false },
@@ -37,6 +53,12 @@ export const GLOBAL_FLAGS: readonly GlobalFlag[] = [
   { key: 'requestTimeout', flags: '--request-timeout <seconds>', description: 'deadline of each request to etcd', default: DEFAULT_REQUEST_TIMEOUT, boolean: false },
   { key: 'debug', flags: '--debug', description: 'print debug information and stack traces to stderr', boolean: true },
   { key: 'json', flags: '--json', description: 'list commands print a JSON array instead of a table, why a JSON object', boolean: true },
+  { key: 'tunnel', flags: '--tunnel <host[:port]>', description: 'reach machines for status, journal and ssh through this SSH bastion', boolean: false },
+  { key: 'sshUsername', flags: '--ssh-username <user>', description: 'user for SSH connections', default: 'core', boolean: false },
+  { key: 'sshIdentity', flags: '--ssh-identity <file>', description: 'private key file for SSH (ssh-agent via SSH_AUTH_SOCK is used too)', boolean: false },
+  { key: 'knownHostsFile', flags: '--known-hosts-file <file>', description: 'known_hosts file for SSH host keys', default: DEFAULT_KNOWN_HOSTS, boolean: false },
+  { key: 'strictHostKeyChecking', flags: '--strict-host-key-checking <bool>', description: 'verify SSH host keys against the known_hosts file', default: 'true', boolean: false },
+  { key: 'sshTimeout', flags: '--ssh-timeout <seconds>', description: 'deadline of each SSH connection', default: '10', boolean: false },
 ];
 
 /** "--etcd-key-prefix <prefix>" -> "FLOTCTL_ETCD_KEY_PREFIX" */
@@ -66,6 +88,20 @@ function parseSeconds(value: string, from: string): number {
     throw new UsageError(`invalid ${from} ${JSON.stringify(value)}: give seconds greater than 0, e.g. 3 or 0.5`);
   }
   return Math.round(n * 1000);
+}
+
+/** `~/x` -> `$HOME/x` (fleet's pkg/filepath; `~user` forms are left as they are). */
+function expandHome(path: string, env: Readonly<Record<string, string | undefined>>): string {
+  if (path !== '~' && !path.startsWith('~/')) return path;
+  return `${env.HOME ?? homedir()}${path.slice(1)}`;
+}
+
+/** fleetctl --tunnel: `host` or `host:port`, port 22 by default. */
+function parseHostPort(value: string, from: string): { address: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:\s]+)(?::(\d+))?$/.exec(value.trim());
+  const port = m?.[2] === undefined ? 22 : Number(m[2]);
+  if (!m || port < 1 || port > 65535) throw new UsageError(`invalid ${from} ${JSON.stringify(value)}: give host or host:port, e.g. bastion.example.com:22`);
+  return { address: (m[1] as string).replace(/^\[|\]$/g, ''), port };
 }
 
 /**
@@ -101,6 +137,20 @@ export function resolveGlobals(
   const endpoint = str('endpoint');
   const timeout = str('requestTimeout');
   const prefix = str('etcdKeyPrefix');
+  const tunnel = str('tunnel');
+  const identity = str('sshIdentity');
+  const known = str('knownHostsFile');
+  const strict = str('strictHostKeyChecking');
+  const sshTimeout = str('sshTimeout');
+  const ssh: SshGlobals = {
+    username: str('sshUsername').value,
+    knownHostsFile: expandHome(known.value, env),
+    strictHostKeyChecking: parseBool(strict.value, strict.from),
+    timeoutMs: parseSeconds(sshTimeout.value, sshTimeout.from),
+  };
+  if (tunnel.value !== '') ssh.tunnel = parseHostPort(tunnel.value, tunnel.from);
+  if (identity.value !== '') ssh.identityFile = expandHome(identity.value, env);
+  if (env.SSH_AUTH_SOCK) ssh.agentSocket = env.SSH_AUTH_SOCK;
   return {
     endpoint: endpoint.value,
     endpointSource: endpoint.from,
@@ -108,5 +158,6 @@ export function resolveGlobals(
     requestTimeoutMs: parseSeconds(timeout.value, timeout.from),
     debug: bool('debug'),
     json: bool('json'),
+    ssh,
   };
 }

@@ -16,6 +16,7 @@ import { registerSetMetadata } from './commands/set-metadata.js';
 import { registerUnitCommands } from './commands/units.js';
 import { registerVersion, versionLine } from './commands/version.js';
 import { registerWhy } from './commands/why.js';
+import { registerRemoteCommands } from './commands/remote.js';
 import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, envName, resolveGlobals } from './globals.js';
 import type { Output } from './output.js';
 import { commandIndex, expandCommandPrefix } from './prefix.js';
@@ -58,6 +59,7 @@ export function buildProgram(output: Output, env: Env): { program: Command; sess
   registerListUnitFiles(program, session);
   registerListMachines(program, session);
   registerWhy(program, session);
+  registerRemoteCommands(program, session);
   registerSetMetadata(program, session);
   registerVersion(program, session);
   return { program, session, current: () => current };
@@ -78,6 +80,8 @@ export function usageLine(err: CommanderError, command: string | undefined): str
   const suggestion = /\(Did you mean (.+)\?\)/.exec(rest.join(' '));
   if (suggestion) msg += ` (did you mean ${suggestion[1]}?)`;
   if (err.code === 'commander.unknownOption' && command) msg += ` for command '${command}'`;
+  // `flotctl ssh m ls -l`: the remote command's options are not flotctl's.
+  if (err.code === 'commander.unknownOption' && command === 'ssh') msg += ` (put -- before a remote command that has options)`;
   return `flotctl: ${msg}; ${usageHint(err.code === 'commander.unknownCommand' ? undefined : command)}`;
 }
 
@@ -121,7 +125,7 @@ export async function runCli(argv: readonly string[], env: Env, output: Output):
       return ExitCode.ok;
     }
     await program.parseAsync([...args], { from: 'user' });
-    return ExitCode.ok;
+    return session.exitCode ?? ExitCode.ok;
   } catch (err) {
     let debug = debugRequested(argv, env);
     try {

@@ -8,10 +8,16 @@ import { type OperationContext, operationContext } from '../client/operations/co
 import { UsageError, errorMessage } from '../util/errors.js';
 import type { GlobalOptions } from './globals.js';
 import type { Output } from './output.js';
+import type { RemoteRunner } from '../client/remote/runner.js';
+import { Terminal } from './terminal.js';
 
 export class Session {
   private client: ClusterClient | undefined;
   private resolved: GlobalOptions | undefined;
+  private runner: RemoteRunner | undefined;
+  /** Set by commands whose status is not success-or-error (a remote command's exit status). */
+  exitCode: number | undefined;
+  readonly terminal = new Terminal();
 
   constructor(
     readonly output: Output,
@@ -50,7 +56,34 @@ export class Session {
     return operationContext(await this.cluster(), this.output);
   }
 
+  /** Runs commands on machines over SSH, configured by the global SSH flags. */
+  async remoteRunner(opts: { sshPort?: number; forwardAgent: boolean }): Promise<RemoteRunner> {
+    const g = this.globals.ssh;
+    const { RemoteRunner: Runner, localMachineId } = await import('../client/remote/runner.js');
+    const confirmHost = this.terminal.hostConfirmer();
+    this.runner?.close();
+    this.runner = new Runner({
+      ssh: {
+        username: g.username,
+        knownHostsFile: g.knownHostsFile,
+        strictHostKeyChecking: g.strictHostKeyChecking,
+        timeoutMs: g.timeoutMs,
+        forwardAgent: opts.forwardAgent,
+        notice: (line) => this.output.err(line),
+        ...(g.identityFile ? { identityFile: g.identityFile } : {}),
+        ...(g.agentSocket ? { agentSocket: g.agentSocket } : {}),
+        ...(g.tunnel ? { tunnel: g.tunnel } : {}),
+        ...(confirmHost ? { confirmHost } : {}),
+      },
+      ...(opts.sshPort !== undefined ? { sshPort: opts.sshPort } : {}),
+      ...(await localMachineId().then((id) => (id ? { localMachineId: id } : {}))),
+    });
+    return this.runner;
+  }
+
   async close(): Promise<void> {
+    this.runner?.close();
+    this.runner = undefined;
     const c = this.client;
     this.client = undefined;
     if (c) await c.close();

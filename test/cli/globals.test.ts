@@ -1,5 +1,6 @@
 /** Global flags: command line, then FLOTCTL_* environment, then defaults. */
 import assert from 'node:assert/strict';
+import { homedir } from 'node:os';
 import { describe, it } from 'node:test';
 import { GLOBAL_FLAGS, envName, resolveGlobals } from '../../src/cli/globals.js';
 import { expandCommandPrefix } from '../../src/cli/prefix.js';
@@ -16,7 +17,34 @@ describe('resolveGlobals', () => {
       requestTimeoutMs: 3000,
       debug: false,
       json: false,
+      ssh: { username: 'core', knownHostsFile: `${homedir()}/.flotctl/known_hosts`, strictHostKeyChecking: true, timeoutMs: 10_000 },
     });
+  });
+
+  it("SSH settings: fleetctl's flags, ~ expanded, tunnel port 22 unless given, SSH_AUTH_SOCK picked up", () => {
+    const g = resolveGlobals({}, none, {
+      HOME: '/home/u',
+      SSH_AUTH_SOCK: '/run/agent.sock',
+      FLOTCTL_TUNNEL: 'bastion.example',
+      FLOTCTL_SSH_USERNAME: 'root',
+      FLOTCTL_SSH_IDENTITY: '~/.ssh/id_ed25519',
+      FLOTCTL_KNOWN_HOSTS_FILE: '~/kh',
+      FLOTCTL_STRICT_HOST_KEY_CHECKING: 'false',
+      FLOTCTL_SSH_TIMEOUT: '2.5',
+    });
+    assert.deepEqual(g.ssh, {
+      username: 'root',
+      identityFile: '/home/u/.ssh/id_ed25519',
+      knownHostsFile: '/home/u/kh',
+      strictHostKeyChecking: false,
+      timeoutMs: 2500,
+      tunnel: { address: 'bastion.example', port: 22 },
+      agentSocket: '/run/agent.sock',
+    });
+    assert.deepEqual(resolveGlobals({}, none, { FLOTCTL_TUNNEL: '[::1]:2200' }).ssh.tunnel, { address: '::1', port: 2200 });
+    for (const [k, v] of [['FLOTCTL_TUNNEL', 'a:b:c'], ['FLOTCTL_TUNNEL', 'h:70000'], ['FLOTCTL_SSH_TIMEOUT', '0'], ['FLOTCTL_STRICT_HOST_KEY_CHECKING', 'sometimes']] as const) {
+      assert.throws(() => resolveGlobals({}, none, { [k]: v }), (e: unknown) => e instanceof UsageError && e.message.includes(k), `${k}=${v}`);
+    }
   });
 
   it('every global flag has a FLOTCTL_ variable', () => {
@@ -26,6 +54,12 @@ describe('resolveGlobals', () => {
       'FLOTCTL_REQUEST_TIMEOUT',
       'FLOTCTL_DEBUG',
       'FLOTCTL_JSON',
+      'FLOTCTL_TUNNEL',
+      'FLOTCTL_SSH_USERNAME',
+      'FLOTCTL_SSH_IDENTITY',
+      'FLOTCTL_KNOWN_HOSTS_FILE',
+      'FLOTCTL_STRICT_HOST_KEY_CHECKING',
+      'FLOTCTL_SSH_TIMEOUT',
     ]);
   });
 
@@ -44,6 +78,7 @@ describe('resolveGlobals', () => {
       requestTimeoutMs: 500,
       debug: true,
       json: true,
+      ssh: { username: 'core', knownHostsFile: `${homedir()}/.flotctl/known_hosts`, strictHostKeyChecking: true, timeoutMs: 10_000 },
     });
   });
 

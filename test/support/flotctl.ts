@@ -10,8 +10,8 @@ export interface Run {
   stderr: string;
 }
 
-export async function flotctl(env: Record<string, string>, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<Run> {
-  const r = await run(args, { env: { ...env, NO_COLOR: '1' }, cwd: opts.cwd, timeoutMs: opts.timeoutMs ?? 60_000 });
+export async function flotctl(env: Record<string, string>, args: string[], opts: { cwd?: string; timeoutMs?: number; input?: string } = {}): Promise<Run> {
+  const r = await run(args, { env: { ...env, NO_COLOR: '1' }, cwd: opts.cwd, timeoutMs: opts.timeoutMs ?? 60_000, ...(opts.input !== undefined ? { input: opts.input } : {}) });
   // A child killed by its timeout has no exit code: that is a failure.
   return { code: r.code ?? 1, stdout: r.stdout, stderr: r.stderr };
 }

@@ -11,7 +11,15 @@ export interface RunResult {
   ms: number;
 }
 
-export function flotctl(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export interface RunOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  timeoutMs?: number;
+  /** Fed to stdin, which is then closed; without it stdin is /dev/null. */
+  input?: string;
+}
+
+export function flotctl(args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
   return spawnFlotctl(args, opts).done;
 }
 
@@ -28,19 +36,20 @@ export interface Running {
 }
 
 /** Like flotctl, for commands a test must watch while they run (blocking waits). */
-export function spawnFlotctl(args: readonly string[], opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}): Running {
+export function spawnFlotctl(args: readonly string[], opts: RunOptions = {}): Running {
   const started = Date.now();
   const child = spawn(process.execPath, [FLOTCTL, ...args], {
     // A clean environment: a developer's FLOTCTL_* or NO_COLOR must not change what tests see.
     env: { PATH: process.env.PATH ?? '', ...opts.env },
     cwd: opts.cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     timeout: opts.timeoutMs ?? 20_000,
   });
+  child.stdin?.end(opts.input);
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const done = new Promise<RunResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));

@@ -1,0 +1,101 @@
+/**
+ * OpenSSH known_hosts, as far as flotctl needs it to decide whether a host
+ * key is trusted: plain and hashed (`|1|salt|hash`) host lists, `[host]:port`
+ * for ports other than 22, `*`/`?` wildcards and `!` negation. Marker lines
+ * (`@cert-authority`, `@revoked`) are not trust anchors here and are skipped.
+ * fleet ignored hashed entries; OpenSSH writes them by default on many systems.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export interface KnownHostEntry {
+  /** 1-based, for messages that tell the user which line to remove. */
+  line: number;
+  hosts: string;
+  keyType: string;
+  key: Buffer;
+}
+
+export type HostKeyVerdict =
+  | { kind: 'known' }
+  | { kind: 'unknown' }
+  /** The host is listed, but with other keys: possibly a man in the middle. */
+  | { kind: 'changed'; line: number };
+
+/** How the host appears in known_hosts: `[addr]:port` unless the port is 22. */
+export function hostPattern(address: string, port: number): string {
+  return port === 22 ? address : `[${address}]:${port}`;
+}
+
+export function parseKnownHosts(text: string): KnownHostEntry[] {
+  const entries: KnownHostEntry[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith('@')) return;
+    const [hosts, keyType, blob] = line.split(/\s+/);
+    if (!hosts || !keyType || !blob) return;
+    const key = Buffer.from(blob, 'base64');
+    if (key.length === 0) return;
+    entries.push({ line: i + 1, hosts, keyType, key });
+  });
+  return entries;
+}
+
+function wildcard(pattern: string): RegExp {
+  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`, 'i');
+}
+
+function hashedMatch(item: string, host: string): boolean {
+  const [, magic, salt, hash] = item.split('|');
+  if (magic !== '1' || !salt || !hash) return false;
+  return createHmac('sha1', Buffer.from(salt, 'base64')).update(host).digest('base64') === hash;
+}
+
+/** One entry's host list against `host` (as hostPattern renders it); a matching `!pattern` excludes. */
+export function entryMatches(hosts: string, host: string): boolean {
+  if (hosts.startsWith('|')) return hashedMatch(hosts, host);
+  let matched = false;
+  for (const item of hosts.split(',')) {
+    const negated = item.startsWith('!');
+    const pattern = negated ? item.slice(1) : item;
+    if (!wildcard(pattern).test(host)) continue;
+    if (negated) return false;
+    matched = true;
+  }
+  return matched;
+}
+
+export function checkHostKey(entries: readonly KnownHostEntry[], host: string, key: Buffer): HostKeyVerdict {
+  const listed = entries.filter((e) => entryMatches(e.hosts, host));
+  if (listed.some((e) => e.key.equals(key))) return { kind: 'known' };
+  const first = listed[0];
+  return first ? { kind: 'changed', line: first.line } : { kind: 'unknown' };
+}
+
+/** The algorithm name stored at the start of an SSH public key blob. */
+export function keyTypeOf(key: Buffer): string {
+  if (key.length < 4) return 'unknown';
+  const len = key.readUInt32BE(0);
+  return key.subarray(4, 4 + len).toString('latin1') || 'unknown';
+}
+
+/** OpenSSH's `SHA256:…` fingerprint. */
+export function fingerprint(key: Buffer): string {
+  return `SHA256:${createHash('sha256').update(key).digest('base64').replace(/=+$/, '')}`;
+}
+
+export async function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
+  try {
+    return parseKnownHosts(await readFile(path, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+export async function addKnownHost(path: string, host: string, key: Buffer): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await appendFile(path, `${host} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o644 });
+}
