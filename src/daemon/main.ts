@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 /**
  * flotillad: `flotillad [--config FILE]` runs the agent and engine roles on
  * this host; `flotillad dev ...` runs a local multi-host cluster.

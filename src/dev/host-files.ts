@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidInputError } from '../util/errors.js';
+import { DAEMON_NODE_FLAGS } from '../daemon/node-flags.js';
 
 export interface AgentFiles {
   machineId: string;
@@ -76,7 +77,7 @@ export function renderConfig(c: AgentConfig, machineId: string, unitsDir: string
 }
 
 export function renderUnit(c: AgentConfig, configPath: string, logPath: string): string {
-  const exec = [process.execPath, daemonEntry(), '--config', configPath].map(unitArg).join(' ');
+  const exec = [process.execPath, ...DAEMON_NODE_FLAGS, daemonEntry(), '--config', configPath].map(unitArg).join(' ');
   return [
     '[Unit]',
     `Description=Flotilla agent and engine (${c.name})`,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { LocalCluster, type ClusterHost } from '../../src/dev/cluster.js';
 import { daemonEntry } from '../../src/dev/host-files.js';
+import { DAEMON_NODE_FLAGS } from '../../src/daemon/node-flags.js';
 import { isRunning } from '../../src/dev/procs.js';
 import { waitFor } from '../../src/util/deadline.js';
 import { existing, liveProcsMentioning } from './leftovers.js';
@@ -78,7 +79,7 @@ test('start brings up N hosts whose systemd has flotillad.service; down leaves n
     assert.equal(props.FragmentPath, join(h.configDir, 'systemd', 'user', 'flotillad.service'));
     assert.equal(props.Restart, 'on-failure');
     const unit = await readFile(props.FragmentPath as string, 'utf8');
-    assert.ok(unit.includes(`ExecStart=${process.execPath} ${daemonEntry()} --config ${h.configPath}`), unit);
+    assert.ok(unit.includes(`ExecStart=${process.execPath} ${DAEMON_NODE_FLAGS.join(' ')} ${daemonEntry()} --config ${h.configPath}`), unit);
   }
 
   const attached = await LocalCluster.attach(dir);

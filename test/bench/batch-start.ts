@@ -1,0 +1,123 @@
+/**
+ * Benchmark: 100 units started at once on a real 3-host cluster, against the
+ * floor of starting the same 100 units directly on the hosts' systemd (33 or
+ * 34 per host, all hosts at once: write files, link, StartUnit each, wait for
+ * active). Target: Flotilla <= 1.5x the direct time (fleet: 3.4-4.4 s).
+ *
+ *   npm run bench:batch-start            (ROUNDS=5 UNITS=100 by default)
+ *
+ * The Flotilla clock starts when the first desired state is written (the
+ * units were submitted beforehand, as `flotctl submit` then `start` does) and
+ * stops when every unit's host has reported it active.
+ */
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { LocalCluster } from '../../src/dev/cluster.js';
+import { connectStore } from '../../src/registry/store.js';
+import { Registry } from '../../src/registry/registry.js';
+import { decodeUnitState } from '../../src/registry/records.js';
+import { SystemdManager } from '../../src/systemd/manager.js';
+import { UnitFile } from '../../src/unit/index.js';
+import { waitFor } from '../../src/util/deadline.js';
+import { percentile } from './stats.js';
+
+const ROUNDS = Number(process.env.ROUNDS ?? 5);
+const UNITS = Number(process.env.UNITS ?? 100);
+const CONTENT = '[Service]\nExecStart=/bin/sleep infinity\n';
+
+function names(prefix: string): string[] {
+  return Array.from({ length: UNITS }, (_, i) => `${prefix}-${i}.service`);
+}
+
+async function flotillaBatch(registry: Registry, units: string[]): Promise<number> {
+  const file = UnitFile.parse(CONTENT);
+  await Promise.all(units.map((name) => registry.putUnit({ name, hash: file.hash(), desired: 'inactive' }, file.serialize())));
+  const pending = new Set(units);
+  const watcher = await registry.etcd.watch().prefix(registry.keys.statesPrefix).create();
+  try {
+    const allActive = new Promise<number>((resolve) => {
+      watcher.on('put', (kv) => {
+        const s = decodeUnitState(kv.value.toString());
+        if (s?.active === 'active' && s.applied === 'launched' && pending.delete(s.unit) && pending.size === 0) resolve(performance.now());
+      });
+    });
+    const t0 = performance.now();
+    await Promise.all(units.map((name) => registry.setDesiredState(name, 'launched')));
+    return (await allActive) - t0;
+  } finally {
+    await watcher.cancel();
+  }
+}
+
+async function removeAll(registry: Registry, units: string[]): Promise<void> {
+  await Promise.all(units.map((n) => registry.destroyUnit(n)));
+  await waitFor('destroyed units to leave their hosts', async () => ((await registry.listStates()).length === 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 100 });
+}
+
+/** One host's share, started directly: files, one LinkUnitFiles, every StartUnit at once, until all active. */
+async function directShare(manager: SystemdManager, dir: string, units: string[]): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await Promise.all(units.map((u) => writeFile(join(dir, u), CONTENT)));
+  const pending = new Set(units);
+  const allActive = new Promise<void>((resolve) => {
+    const off = manager.onUnitChange((unit, s) => {
+      if (s.active === 'active' && pending.delete(unit) && pending.size === 0) {
+        off();
+        resolve();
+      }
+    });
+  });
+  await manager.linkUnitFiles(units.map((u) => join(dir, u)));
+  const results = await Promise.all(units.map((u) => manager.startUnit(u)));
+  const failed = results.findIndex((r) => r !== 'done');
+  if (failed >= 0) throw new Error(`direct start of ${units[failed]}: ${results[failed]}`);
+  for (const u of units) if ((await manager.unitStatus(u)).active === 'active') pending.delete(u);
+  if (pending.size > 0) await allActive;
+}
+
+async function directBatch(managers: SystemdManager[], dir: string, units: string[]): Promise<number> {
+  const shares = managers.map((_, h) => units.filter((_, i) => i % managers.length === h));
+  const t0 = performance.now();
+  await Promise.all(managers.map((m, h) => directShare(m, join(dir, `h${h}`), shares[h] as string[])));
+  return performance.now() - t0;
+}
+
+async function stopDirect(managers: SystemdManager[], units: string[]): Promise<void> {
+  await Promise.all(managers.map((m, h) => Promise.all(units.filter((_, i) => i % managers.length === h).map((u) => m.stopUnit(u)))));
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp('/tmp/fl-batch-');
+  const cluster = await LocalCluster.start({ dir, hosts: 3 });
+  const etcd = connectStore({ endpoints: cluster.endpoints });
+  const registry = new Registry(etcd, cluster.prefix);
+  const managers = await Promise.all(cluster.hosts.map((h) => SystemdManager.connect(h.busAddress)));
+  try {
+    const flotilla: number[] = [];
+    const direct: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const units = names(`batch${r}`);
+      flotilla.push(await flotillaBatch(registry, units));
+      await removeAll(registry, units);
+      const own = names(`direct${r}`);
+      direct.push(await directBatch(managers, join(dir, 'direct', String(r)), own));
+      await stopDirect(managers, own);
+    }
+    const f = percentile(flotilla, 50);
+    const d = percentile(direct, 50);
+    const ms = (xs: number[]): string => xs.map((x) => x.toFixed(0)).join(', ');
+    console.log(`${UNITS} units at once on 3 hosts, ${ROUNDS} rounds (target: flotilla <= 1.5x systemd directly; fleet 3.4-4.4 s)`);
+    console.log(`flotilla: desired written -> all active reported   median ${f.toFixed(0)} ms  [${ms(flotilla)}]`);
+    console.log(`systemd directly, all hosts at once               median ${d.toFixed(0)} ms  [${ms(direct)}]`);
+    console.log(`ratio ${(f / d).toFixed(2)}x`);
+  } finally {
+    for (const m of managers) m.close();
+    etcd.close();
+    await cluster.down();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});
