@@ -61,6 +61,7 @@ export class Session {
     const g = this.globals.ssh;
     const { RemoteRunner: Runner, localMachineId } = await import('../client/remote/runner.js');
     const confirmHost = this.terminal.hostConfirmer();
+    if (opts.forwardAgent && !g.agentSocket) this.output.err('Warning: --forward-agent needs a running ssh-agent (SSH_AUTH_SOCK is not set); not forwarding');
     this.runner?.close();
     this.runner = new Runner({
       ssh: {

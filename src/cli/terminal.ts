@@ -8,8 +8,12 @@ import { createInterface } from 'node:readline/promises';
 import type { RemoteIO } from '../client/remote/ssh.js';
 
 type TtyIn = NodeJS.ReadStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
+type Writers = Pick<RemoteIO, 'stdout' | 'stderr'>;
 
 export class Terminal {
+  /** One question at a time: a global unit's machines are dialled in parallel. */
+  private asking: Promise<unknown> = Promise.resolve();
+
   constructor(
     private readonly stdin: TtyIn = process.stdin,
     private readonly stdout: NodeJS.WriteStream = process.stdout,
@@ -20,39 +24,60 @@ export class Terminal {
     return this.stdin.isTTY === true && this.stderr.isTTY === true;
   }
 
-  /** OpenSSH's question for an unknown host; only on a terminal (undefined otherwise: refuse). */
+  /** OpenSSH's question for an unknown host; only on a terminal (undefined otherwise: refuse). Ctrl-C answers no. */
   hostConfirmer(): ((host: string, keyType: string, fp: string) => Promise<boolean>) | undefined {
     if (!this.interactive) return undefined;
-    return async (host, keyType, fp) => {
-      const rl = createInterface({ input: this.stdin, output: this.stderr });
-      try {
-        const answer = await rl.question(
-          `The authenticity of host '${host}' can't be established.\n${keyType} key fingerprint is ${fp}.\nAre you sure you want to continue connecting (yes/no)? `,
-        );
-        return /^(y|yes)$/i.test(answer.trim());
-      } finally {
-        rl.close();
-      }
+    return (host, keyType, fp) => {
+      const turn = this.asking.then(() => this.ask(
+        `The authenticity of host '${host}' can't be established.\n${keyType} key fingerprint is ${fp}.\nAre you sure you want to continue connecting (yes/no)? `,
+      ));
+      this.asking = turn.catch(() => undefined);
+      return turn;
     };
+  }
+
+  private async ask(question: string): Promise<boolean> {
+    const rl = createInterface({ input: this.stdin, output: this.stderr });
+    const abort = new AbortController();
+    rl.on('SIGINT', () => abort.abort());
+    try {
+      const answer = await rl.question(question, { signal: abort.signal });
+      return /^(y|yes)$/i.test(answer.trim());
+    } catch {
+      this.stderr.write('\n');
+      return false;
+    } finally {
+      rl.close();
+    }
   }
 
   /**
    * IO for a remote command. With `shell` on a terminal: a PTY of the local
-   * window's size and raw local input until `release` is called.
+   * window's size, and raw local input from the moment the remote shell runs
+   * (not before: Ctrl-C must still stop a slow connect) until `release`.
    */
-  remoteIO(write: { stdout: (t: string) => void; stderr: (t: string) => void }, opts: { stdin: boolean; shell: boolean }): { io: RemoteIO; release: () => void } {
+  remoteIO(write: Writers, opts: { stdin: boolean; shell: boolean }): { io: RemoteIO; release: () => void } {
     const io: RemoteIO = { ...write };
     if (!opts.stdin) return { io, release: () => undefined };
     io.stdin = this.stdin;
     if (!(opts.shell && this.stdin.isTTY === true && this.stdout.isTTY === true)) {
       return { io, release: () => this.stdin.pause() };
     }
+    let raw = false;
     io.pty = { term: process.env.TERM ?? 'xterm-256color', rows: this.stdout.rows, cols: this.stdout.columns };
-    this.stdin.setRawMode?.(true);
+    io.onOpen = () => {
+      raw = true;
+      this.stdin.setRawMode?.(true);
+    };
+    io.watchResize = (listener) => {
+      const onResize = (): void => listener(this.stdout.rows, this.stdout.columns);
+      this.stdout.on('resize', onResize);
+      return () => this.stdout.off('resize', onResize);
+    };
     return {
       io,
       release: () => {
-        this.stdin.setRawMode?.(false);
+        if (raw) this.stdin.setRawMode?.(false);
         this.stdin.pause();
       },
     };

@@ -20,7 +20,8 @@ import { EtcdProxies } from './etcd-proxies.js';
 import { hostEnv, hostPaths, killHost, startHost, systemctl, type HostProcess } from './host.js';
 import { publicIPFor, writeAgentFiles } from './host-files.js';
 import { findExecutable, type RunResult } from './exec.js';
-import { SSHD_UNIT, type ClientKey, ensureClientKey, freeSshPort, writeKnownHosts, writeSshdFiles } from './ssh.js';
+import { SSHD_UNIT, type ClientKey, accepts, ensureClientKey, freeSshPort, writeKnownHosts, writeSshdFiles } from './ssh.js';
+import { waitFor } from '../util/deadline.js';
 import type { PartitionMode } from './proxy.js';
 
 export type { ClusterHost } from './cluster-dir.js';
@@ -162,7 +163,7 @@ export class LocalCluster {
     this.agents.forget(old);
     await killHost(old);
     const revision = this.saved.waitForAgents ? await currentRevision(this.endpoints) : 0;
-    const host: ClusterHost = { ...old, ...(await this.powerOn(old.name, old.dir)) };
+    const host: ClusterHost = { ...old, ...(await this.powerOn(old.name, old.dir, old.sshPort ? { address: old.publicIP, port: old.sshPort } : undefined)) };
     this.saved.hosts[i] = host;
     await this.persist();
     if (this.saved.waitForAgents) await this.waitAgents([host], revision);
@@ -307,17 +308,20 @@ export class LocalCluster {
       extraConfig: this.saved.extraConfig,
       ...(sshd ? { sshPort: sshd.sshPort } : {}),
     });
-    const host: ClusterHost = { ...(await this.powerOn(name, hostDir)), index, ...files, ...sshd };
+    const host: ClusterHost = { ...(await this.powerOn(name, hostDir, sshd ? { address: files.publicIP, port: sshd.sshPort } : undefined)), index, ...files, ...sshd };
     this.log.debug({ host: name, machineId: host.machineId }, 'host started');
     return host;
   }
 
-  private async powerOn(name: string, hostDir: string): Promise<HostProcess> {
+  private async powerOn(name: string, hostDir: string, sshd: { address: string; port: number } | undefined): Promise<HostProcess> {
     const host = await startHost({ dir: hostDir, name });
     try {
-      // --no-block for sshd: a host without it (no sshd installed) must still boot.
-      const ssh = await systemctl(host, ['start', '--no-block', SSHD_UNIT]);
-      if (ssh.code !== 0 && !/not found/.test(ssh.stderr)) this.log.warn({ host: name, stderr: ssh.stderr.trim() }, 'sshd did not start');
+      if (sshd) {
+        const ssh = await systemctl(host, ['start', SSHD_UNIT]);
+        if (ssh.code !== 0) throw new FlotillaError(`${name}: sshd did not start (${ssh.stderr.trim()}): see ${join(hostDir, 'sshd', 'sshd.log')}`);
+        // Type=simple returns before sshd listens; the first flotctl ssh must not race it.
+        await waitFor(`${name}'s sshd on ${sshd.address}:${sshd.port}`, async () => ((await accepts(sshd.address, sshd.port)) ? true : undefined), { timeoutMs: 10_000, intervalMs: 20 });
+      }
       const r = await systemctl(host, ['start', 'flotillad.service']);
       // With Restart=on-failure a missing or crashing daemon is not an error here; the agent wait reports it.
       if (r.code !== 0) this.log.warn({ host: name, stderr: r.stderr.trim() }, 'flotillad.service did not start');

@@ -7,6 +7,7 @@
  * host. One client key per cluster; known_hosts lists every host's key.
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import ssh2 from 'ssh2';
 import { FlotillaError, errorMessage } from '../util/errors.js';
@@ -139,6 +140,18 @@ export async function writeSshdFiles(s: SshdSpec): Promise<string> {
   await mkdir(s.userUnitsDir, { recursive: true });
   await writeFile(join(s.userUnitsDir, SSHD_UNIT), renderSshdUnit(s, configPath));
   return hostKey.publicKey;
+}
+
+/** Whether something accepts TCP connections on address:port. */
+export function accepts(address: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: address, port });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
 }
 
 /** known_hosts in OpenSSH's format: `[addr]:port` unless the port is 22. */

@@ -6,8 +6,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import ssh2 from 'ssh2';
+import { shellQuote } from '../../src/client/remote/commands.js';
+import { FLOTCTL } from '../cli/support/run.js';
 import { LocalCluster } from '../../src/dev/cluster.js';
 import { waitFor } from '../../src/util/deadline.js';
 import { flotctl } from '../support/flotctl.js';
@@ -30,6 +34,7 @@ before(async () => {
 
 after(async () => {
   await cluster?.down();
+  if (work) await rm(work, { recursive: true, force: true });
 });
 
 function line(stderr: string): void {
@@ -85,7 +90,8 @@ test("fleet's messages for units status and journal cannot act on", async () => 
 
 test('journal runs journalctl for the unit on its host', async () => {
   // No journald runs on the dev hosts (test-cluster-notes), so journalctl finds no entries;
-  // it exits 0 only if flotctl gave it a valid command line for a user unit.
+  // this shows the remote journalctl accepted what flotctl sent. The exact command line
+  // (--user-unit on these hosts) is checked in test/client/remote.
   const r = await flotctl(env, ['journal', '--lines', '5', 'solo.service']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /No entries/);
@@ -111,6 +117,20 @@ test('ssh without a command runs a shell fed from stdin', async () => {
   const r = await flotctl(env, ['ssh', '--machine', h.machineId, '--forward-agent'], { input: 'echo shell-on $HOME\nexit 4\n' });
   assert.equal(r.code, 4, r.stderr);
   assert.match(r.stdout, new RegExp(`shell-on ${h.env.HOME}`));
+  assert.match(r.stderr, /^Warning: --forward-agent needs a running ssh-agent/, 'no agent runs here: say so rather than ignore -A');
+});
+
+test('ssh on a terminal gets a remote PTY and raw local input (run under script(1))', async () => {
+  const h = cluster.hosts[1];
+  assert.ok(h);
+  const command = [process.execPath, FLOTCTL, 'ssh', '-m', h.machineId].map(shellQuote).join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { env: { PATH: process.env.PATH ?? '', ...env, TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stdin.end('tty\nexit 5\n');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 5, out);
+  assert.match(out, /\/dev\/pts\/\d+/, 'the remote shell has a terminal');
 });
 
 test('ssh target lookup errors are one line', async () => {
@@ -130,17 +150,16 @@ test('ssh target lookup errors are one line', async () => {
 test('every refused SSH connection is one line naming the fix, exit 255', async () => {
   const known = await readFile(env.FLOTCTL_KNOWN_HOSTS_FILE as string, 'utf8');
   const tampered = join(work, 'known_hosts.tampered');
-  // Every host listed with host1's key: the others' keys "changed".
-  const host1Key = known.split('\n')[0]?.split(' ').slice(1).join(' ');
-  await writeFile(tampered, known.split('\n').filter(Boolean).map((l) => `${l.split(' ')[0]} ${host1Key}`).join('\n'));
-  const [host] = await hostsRunning(cluster, 'everywhere.service');
-  assert.ok(host !== undefined);
+  // Every host listed with some other ed25519 key: each host's real key has "changed".
+  const impostor = ssh2.utils.generateKeyPairSync('ed25519').public.split(' ').slice(0, 2).join(' ');
+  await writeFile(tampered, known.split('\n').filter(Boolean).map((l) => `${l.split(' ')[0]} ${impostor}\n`).join(''));
   const cases: Array<[Record<string, string>, string[], RegExp]> = [
     [{ FLOTCTL_KNOWN_HOSTS_FILE: join(work, 'none') }, ['status', 'solo.service'], /is not in .*none; add its key/],
-    [{ FLOTCTL_KNOWN_HOSTS_FILE: tampered }, ['status', 'everywhere.service'], /host key verification failed: the key of .* differs from line \d+/],
+    [{ FLOTCTL_KNOWN_HOSTS_FILE: tampered }, ['status', 'solo.service'], /host key verification failed: the key of .* differs from line \d+/],
     [{ FLOTCTL_SSH_IDENTITY: '' }, ['status', 'solo.service'], /^no SSH credentials: start ssh-agent/],
     [{ FLOTCTL_SSH_IDENTITY: join(work, 'solo.service') }, ['status', 'solo.service'], /SSH identity .* cannot be used/],
     [{}, ['status', '--ssh-port', '1', 'solo.service'], /connection to 127\.[0-9.]+:1 refused/],
+    // sshd refuses "nobody" the key: the hosts' AuthorizedKeysFile is root's (0600), not nobody's.
     [{ FLOTCTL_SSH_USERNAME: 'nobody' }, ['status', 'solo.service'], /refused the key for user nobody/],
   ];
   for (const [extra, args, want] of cases) {
@@ -149,6 +168,16 @@ test('every refused SSH connection is one line naming the fix, exit 255', async 
     assert.match(r.stderr, want);
     line(r.stderr);
   }
+  // A global unit's status: a machine that refuses gets its line, the others still answer.
+  const [firstLine, ...rest] = known.split('\n').filter(Boolean);
+  const oneBad = join(work, 'known_hosts.one-bad');
+  await writeFile(oneBad, [`${firstLine?.split(' ')[0]} ${impostor}`, ...rest].map((l) => `${l}\n`).join(''));
+  const partial = await flotctl({ ...env, FLOTCTL_KNOWN_HOSTS_FILE: oneBad }, ['status', 'everywhere.service']);
+  assert.equal(partial.code, 255);
+  assert.equal(partial.stdout.split(/^Machine /m).length - 1, 3);
+  assert.equal((partial.stdout.match(/Main PID: \d+/g) ?? []).length, 2, partial.stdout);
+  line(partial.stderr);
+
   const bad = await flotctl({ ...env, FLOTCTL_SSH_TIMEOUT: 'soon' }, ['status', 'solo.service']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /invalid FLOTCTL_SSH_TIMEOUT "soon"/);

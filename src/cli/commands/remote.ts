@@ -1,5 +1,5 @@
 /** status, journal and ssh: commands that run on the machine of a unit (fleetctl's, over SSH). */
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { journalUnit, sshTo, statusUnits } from '../../client/operations/remote.js';
 import type { Session } from '../session.js';
 
@@ -41,6 +41,8 @@ export function registerRemoteCommands(program: Command, session: Session): void
     .argument('[unit...]', 'unit name')
     .option('-n, --lines <n>', 'number of recent lines to print', parseLines, 10)
     .option('-f, --follow', 'keep printing new lines as they arrive')
+    // fleetctl only understood the long form "--f"; keep it working.
+    .addOption(new Option('--f').hideHelp())
     .option('--output <mode>', "journalctl's output mode (short, json, cat, ...)", 'short')
     .option('--sudo', 'run journalctl with sudo')
     .option('--ssh-port <port>', portHelp, parsePort)
@@ -48,7 +50,7 @@ export function registerRemoteCommands(program: Command, session: Session): void
       const runner = await session.remoteRunner({ ...sshPort(opts), forwardAgent: false });
       session.exitCode = await journalUnit(await session.operations(), runner, { ...writers(session) }, unit, {
         lines: typeof opts.lines === 'number' ? opts.lines : 10,
-        follow: opts.follow === true,
+        follow: opts.follow === true || opts.f === true,
         output: typeof opts.output === 'string' ? opts.output : 'short',
         sudo: opts.sudo === true,
       });
@@ -62,9 +64,10 @@ export function registerRemoteCommands(program: Command, session: Session): void
     .option('-m, --machine', 'the target is a machine id')
     .option('-u, --unit', 'the target is a unit')
     .option('-A, --forward-agent', 'forward the local ssh-agent to the machine')
+    .addOption(new Option('--A').hideHelp())
     .option('--ssh-port <port>', portHelp, parsePort)
     .action(async (target: string | undefined, command: string[], opts: Record<string, unknown>) => {
-      const runner = await session.remoteRunner({ ...sshPort(opts), forwardAgent: opts.forwardAgent === true });
+      const runner = await session.remoteRunner({ ...sshPort(opts), forwardAgent: opts.forwardAgent === true || opts.A === true });
       const args = target === undefined ? [] : [target, ...command];
       const { io, release } = session.terminal.remoteIO(writers(session), { stdin: true, shell: command.length === 0 });
       try {

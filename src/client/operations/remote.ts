@@ -5,12 +5,12 @@
  * runs on every machine running it (fleet did nothing and succeeded).
  */
 import { mangleUnitName } from '../../unit/index.js';
-import { FlotillaError, UsageError } from '../../util/errors.js';
+import { ExitCode, FlotillaError, UsageError, errorMessage } from '../../util/errors.js';
 import { machineFullLegend } from '../legend.js';
 import { type JournalOptions, journalctlCommand, systemctlCommand } from '../remote/commands.js';
 import type { RemoteIO } from '../remote/ssh.js';
 import type { MachineSummary, UnitSummary } from '../types.js';
-import { mapLimit } from './concurrency.js';
+import { settleLimit } from './concurrency.js';
 import type { OperationContext } from './context.js';
 import { unitNames } from './unit-args.js';
 
@@ -34,7 +34,7 @@ async function machineOf(ctx: OperationContext, unit: UnitSummary, notRunning: s
   }
   const machine = await ctx.machines.get(unit.machineId);
   if (!machine) throw new FlotillaError(`Machine ${unit.machineId} of unit ${unit.name} is not registered: it may be leaving the cluster; try again shortly`);
-  if (!machine.publicIP) throw new FlotillaError(`Could not determine address of machine ${machine.id}: set public_ip in its flotillad config`);
+  if (!machine.publicIP) throw new FlotillaError(noAddress(machine));
   return machine;
 }
 
@@ -44,27 +44,42 @@ async function machinesRunning(ctx: OperationContext, unit: UnitSummary): Promis
   const found: MachineSummary[] = [];
   for (const id of ids) {
     const m = await ctx.machines.get(id);
-    if (m?.publicIP) found.push(m);
+    if (m) found.push(m);
   }
   if (found.length === 0) throw new FlotillaError(`Global unit ${unit.name} does not run on any machine: run 'flotctl why ${unit.name}' to see why`);
   return found;
 }
 
-/** Run on every machine at once, print each machine's output as one block, in order. */
+/**
+ * Run on every machine at once, print each machine's output as one block, in
+ * order. A machine that cannot be reached gets its one-line error in its
+ * block; the others still answer. Returns the first non-zero status.
+ */
 async function onEvery(runner: CommandRunner, machines: readonly MachineSummary[], command: (m: MachineSummary) => string, io: RemoteIO): Promise<number> {
-  const results = await mapLimit(machines, GLOBAL_FAN_OUT, async (m) => {
+  const results = await settleLimit(machines, GLOBAL_FAN_OUT, async (m) => {
     const out: string[] = [];
     const err: string[] = [];
+    if (!m.publicIP) throw new FlotillaError(noAddress(m));
     const code = await runner.run(m, command(m), { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
-    return { m, code, out: out.join(''), err: err.join('') };
+    return { code, out: out.join(''), err: err.join('') };
   });
   let first = 0;
   results.forEach((r, i) => {
-    io.stdout(`${i > 0 ? '\n' : ''}Machine ${machineFullLegend(r.m, false)}:\n${r.out}`);
-    if (r.err) io.stderr(r.err);
-    if (first === 0) first = r.code;
+    const m = machines[i] as MachineSummary;
+    const done = r.status === 'fulfilled' ? r.value : { code: exitCodeOf(r.reason), out: '', err: `${errorMessage(r.reason)}\n` };
+    io.stdout(`${i > 0 ? '\n' : ''}Machine ${machineFullLegend(m, false)}:\n${done.out}`);
+    if (done.err) io.stderr(done.err);
+    if (first === 0) first = done.code;
   });
   return first;
+}
+
+function exitCodeOf(err: unknown): number {
+  return err instanceof FlotillaError ? err.exitCode : ExitCode.failure;
+}
+
+function noAddress(m: MachineSummary): string {
+  return `Could not determine address of machine ${m.id}: set public_ip in its flotillad config`;
 }
 
 /** `systemctl status -l` for each unit; stops at the first non-zero status, which it returns. */
@@ -74,7 +89,8 @@ export async function statusUnits(ctx: OperationContext, runner: CommandRunner, 
   for (const [i, name] of names.entries()) {
     const unit = await existing(ctx, name);
     if (i > 0) io.stdout('\n');
-    const status = (m: MachineSummary): string => systemctlCommand(m.systemdScope, ['status', '-l', name]);
+    // `--`: unit names may start with '-', which systemctl would read as an option.
+    const status = (m: MachineSummary): string => systemctlCommand(m.systemdScope, ['status', '-l', '--', name]);
     let code: number;
     if (unit.global) {
       code = await onEvery(runner, await machinesRunning(ctx, unit), status, io);
@@ -94,7 +110,10 @@ export async function journalUnit(ctx: OperationContext, runner: CommandRunner, 
   const name = mangleUnitName(args[0] as string);
   const unit = await existing(ctx, name);
   if (unit.global) {
-    throw new FlotillaError(`Unable to retrieve journal of global unit ${name}: run 'flotctl ssh MACHINE journalctl -u ${name}' on one of its machines (flotctl list-units shows them).`);
+    throw new FlotillaError(
+      `Unable to retrieve journal of global unit ${name}: run 'flotctl ssh MACHINE -- journalctl --unit ${name}' ` +
+        `(--user-unit where flotillad drives a user manager) for one of its machines (flotctl list-units shows them).`,
+    );
   }
   if (unit.currentState === 'inactive' && !unit.unplaced) throw new FlotillaError(`Unit ${name} does not appear to be running.`);
   const machine = await machineOf(ctx, unit, `Unit ${name} does not appear to be running.`);
@@ -123,7 +142,7 @@ export async function sshTarget(ctx: OperationContext, target: string, opts: Ssh
     throw proceed(`ambiguous argument, both machine and unit found for \`${target}\`; use -m (--machine) or -u (--unit) to say which`);
   }
   if (machine) {
-    if (!machine.publicIP) throw new FlotillaError(`Could not determine address of machine ${machine.id}: set public_ip in its flotillad config`);
+    if (!machine.publicIP) throw new FlotillaError(noAddress(machine));
     return machine;
   }
   if (!unit) throw proceed(`could not find a matching ${opts.machine ? 'machine' : opts.unit ? 'unit' : 'unit or machine'} for ${target}`);

@@ -1,8 +1,8 @@
 /**
  * OpenSSH known_hosts, as far as flotctl needs it to decide whether a host
  * key is trusted: plain and hashed (`|1|salt|hash`) host lists, `[host]:port`
- * for ports other than 22, `*`/`?` wildcards and `!` negation. Marker lines
- * (`@cert-authority`, `@revoked`) are not trust anchors here and are skipped.
+ * for ports other than 22, `*`/`?` wildcards and `!` negation. `@revoked`
+ * keys are refused; `@cert-authority` lines are skipped (no certificates here).
  * fleet ignored hashed entries; OpenSSH writes them by default on many systems.
  */
 import { createHash, createHmac } from 'node:crypto';
@@ -15,13 +15,15 @@ export interface KnownHostEntry {
   hosts: string;
   keyType: string;
   key: Buffer;
+  revoked: boolean;
 }
 
 export type HostKeyVerdict =
   | { kind: 'known' }
   | { kind: 'unknown' }
-  /** The host is listed, but with other keys: possibly a man in the middle. */
-  | { kind: 'changed'; line: number };
+  /** The host is listed with another key of the same type: possibly a man in the middle. */
+  | { kind: 'changed'; line: number }
+  | { kind: 'revoked'; line: number };
 
 /** How the host appears in known_hosts: `[addr]:port` unless the port is 22. */
 export function hostPattern(address: string, port: number): string {
@@ -32,12 +34,15 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
   const entries: KnownHostEntry[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith('@')) return;
-    const [hosts, keyType, blob] = line.split(/\s+/);
+    if (line === '' || line.startsWith('#')) return;
+    const fields = line.split(/\s+/);
+    const marker = fields[0]?.startsWith('@') ? fields.shift() : undefined;
+    if (marker !== undefined && marker !== '@revoked') return;
+    const [hosts, keyType, blob] = fields;
     if (!hosts || !keyType || !blob) return;
     const key = Buffer.from(blob, 'base64');
     if (key.length === 0) return;
-    entries.push({ line: i + 1, hosts, keyType, key });
+    entries.push({ line: i + 1, hosts, keyType, key, revoked: marker === '@revoked' });
   });
   return entries;
 }
@@ -68,10 +73,17 @@ export function entryMatches(hosts: string, host: string): boolean {
 }
 
 export function checkHostKey(entries: readonly KnownHostEntry[], host: string, key: Buffer): HostKeyVerdict {
-  const listed = entries.filter((e) => entryMatches(e.hosts, host));
+  const revoked = entries.find((e) => e.revoked && e.key.equals(key));
+  if (revoked) return { kind: 'revoked', line: revoked.line };
+  const listed = entries.filter((e) => !e.revoked && entryMatches(e.hosts, host));
   if (listed.some((e) => e.key.equals(key))) return { kind: 'known' };
-  const first = listed[0];
-  return first ? { kind: 'changed', line: first.line } : { kind: 'unknown' };
+  const sameType = listed.find((e) => e.keyType === keyTypeOf(key));
+  return sameType ? { kind: 'changed', line: sameType.line } : { kind: 'unknown' };
+}
+
+/** Key types known_hosts holds for `host`, in file order. */
+export function knownKeyTypes(entries: readonly KnownHostEntry[], host: string): string[] {
+  return [...new Set(entries.filter((e) => !e.revoked && entryMatches(e.hosts, host)).map((e) => e.keyType))];
 }
 
 /** The algorithm name stored at the start of an SSH public key blob. */
@@ -97,5 +109,8 @@ export async function readKnownHosts(path: string): Promise<KnownHostEntry[]> {
 
 export async function addKnownHost(path: string, host: string, key: Buffer): Promise<void> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await appendFile(path, `${host} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o644 });
+  // A file whose last line has no newline would otherwise swallow the new entry.
+  const existing = await readFile(path, 'utf8').catch(() => '');
+  const sep = existing === '' || existing.endsWith('\n') ? '' : '\n';
+  await appendFile(path, `${sep}${host} ${keyTypeOf(key)} ${key.toString('base64')}\n`, { mode: 0o644 });
 }

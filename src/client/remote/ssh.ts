@@ -8,9 +8,9 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import ssh2 from 'ssh2';
-import type { ClientChannel, ConnectConfig } from 'ssh2';
+import type { ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
 import { ExitCode, FlotillaError, errorMessage } from '../../util/errors.js';
-import { addKnownHost, checkHostKey, fingerprint, hostPattern, keyTypeOf, readKnownHosts } from './known-hosts.js';
+import { addKnownHost, checkHostKey, fingerprint, hostPattern, keyTypeOf, knownKeyTypes, readKnownHosts } from './known-hosts.js';
 
 export interface SshEndpoint {
   address: string;
@@ -41,6 +41,10 @@ export interface RemoteIO {
   stdin?: Readable;
   /** Ask for a terminal (interactive shell on a TTY). */
   pty?: { term: string; rows: number; cols: number };
+  /** Called once the remote side runs the command: the moment to put a local terminal in raw mode. */
+  onOpen?: () => void;
+  /** Subscribes to local window size changes, forwarded to the remote terminal. */
+  watchResize?: (listener: (rows: number, cols: number) => void) => () => void;
 }
 
 /** SSH itself failed (not the remote command): exit 255, as OpenSSH and fleetctl. */
@@ -83,7 +87,6 @@ function explain(err: Error & { code?: string; level?: string }, to: SshEndpoint
   const where = `${to.address}:${to.port}`;
   if (err.code === 'ECONNREFUSED') return `connection to ${where} refused: is sshd running there? (set the port with --ssh-port)`;
   if (err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH') return `${where} is unreachable: check the machine's public IP (flotctl list-machines)`;
-  if (/timed out/i.test(err.message)) return `no answer from ${where} within ${s.timeoutMs / 1000} s: check the address, or raise --ssh-timeout`;
   if (err.level === 'client-authentication') {
     return `${where} refused the key for user ${s.username}: authorize it there, or change --ssh-username / --ssh-identity`;
   }
@@ -91,10 +94,18 @@ function explain(err: Error & { code?: string; level?: string }, to: SshEndpoint
 }
 
 export class SshSession {
+  /** A transport error after the connection was up; reported when a command ends without a status. */
+  private lost: string | undefined;
+
   private constructor(
     private readonly client: ssh2.Client,
     private readonly hops: ssh2.Client[],
-  ) {}
+    private readonly where: string,
+  ) {
+    client.on('error', (err: Error) => {
+      this.lost = err.message;
+    });
+  }
 
   /** Connect (through the tunnel if set) and authenticate. */
   static async open(to: SshEndpoint, s: SshSettings): Promise<SshSession> {
@@ -107,7 +118,7 @@ export class SshSession {
         hops.push(bastion);
         sock = await forward(bastion, to, s);
       }
-      return new SshSession(await connect(to, s, creds, sock), hops);
+      return new SshSession(await connect(to, s, creds, sock), hops, `${to.address}:${to.port}`);
     } catch (err) {
       for (const h of hops) h.end();
       throw err;
@@ -115,24 +126,22 @@ export class SshSession {
   }
 
   /** Runs `command` (or a login shell when undefined); resolves with its exit status. */
-  run(command: string | undefined, io: RemoteIO): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      const started = (err: Error | undefined, channel: ClientChannel): void => {
-        if (err) {
-          reject(new SshError(`the remote side refused to run the command: ${err.message}`));
-          return;
-        }
-        resolve(pump(channel, io));
+  async run(command: string | undefined, io: RemoteIO): Promise<number> {
+    const end = await new Promise<ChannelEnd>((resolve, reject) => {
+      // pump must attach in this callback: ssh2 may deliver output, exit status and close
+      // in the same packet as the open confirmation, before any promise continuation runs.
+      const started = (err: Error | undefined, ch: ClientChannel): void => {
+        if (err) reject(new SshError(`${this.where} refused to run the command: ${err.message}`));
+        else resolve(pump(ch, io));
       };
-      if (command === undefined) {
-        if (io.pty) this.client.shell({ term: io.pty.term, rows: io.pty.rows, cols: io.pty.cols }, started);
-        else this.client.shell(false, started);
-      } else if (io.pty) {
-        this.client.exec(command, { pty: { term: io.pty.term, rows: io.pty.rows, cols: io.pty.cols } }, started);
-      } else {
-        this.client.exec(command, started);
-      }
+      if (command !== undefined) this.client.exec(command, started);
+      else if (io.pty) this.client.shell({ term: io.pty.term, rows: io.pty.rows, cols: io.pty.cols }, started);
+      else this.client.shell(false, started);
     });
+    if (end.code !== undefined) return end.code;
+    // Killed by a signal there: 255 like ssh(1), with nothing to add.
+    if (end.signal !== undefined) return ExitCode.remote;
+    throw new SshError(`connection to ${this.where} lost before the command finished${this.lost ? `: ${this.lost}` : ''}`);
   }
 
   close(): void {
@@ -141,41 +150,91 @@ export class SshSession {
   }
 }
 
-/** Copy the channel to `io` until it closes; the exit status, or 255 if the remote side gave none. */
-function pump(channel: ClientChannel, io: RemoteIO): Promise<number> {
-  return new Promise<number>((resolve) => {
+interface ChannelEnd {
+  code?: number;
+  signal?: string;
+}
+
+/** Copy the channel to `io` until it closes; how the remote command ended, if the remote side said. */
+function pump(channel: ClientChannel, io: RemoteIO): Promise<ChannelEnd> {
+  return new Promise<ChannelEnd>((resolve) => {
     const out = new StringDecoder('utf8');
     const err = new StringDecoder('utf8');
-    let status: number = ExitCode.remote;
+    const end: ChannelEnd = {};
     channel.on('data', (d: Buffer) => io.stdout(out.write(d)));
     channel.stderr.on('data', (d: Buffer) => io.stderr(err.write(d)));
-    channel.on('exit', (code: number | null) => {
-      if (typeof code === 'number') status = code;
+    channel.on('exit', (code: number | null, signal?: string) => {
+      if (typeof code === 'number') end.code = code;
+      else if (signal) end.signal = signal;
     });
+    const unwatch = io.watchResize?.((rows, cols) => channel.setWindow(rows, cols, 0, 0));
+    io.onOpen?.();
     if (io.stdin) io.stdin.pipe(channel);
     else channel.end();
     channel.on('close', () => {
+      unwatch?.();
       if (io.stdin) io.stdin.unpipe(channel);
       io.stdout(out.end());
       io.stderr(err.end());
-      resolve(status);
+      resolve(end);
     });
   });
 }
 
-function connect(to: SshEndpoint, s: SshSettings, creds: Credentials, sock: Readable | undefined): Promise<ssh2.Client> {
+const HOST_KEY_ALGORITHMS: ServerHostKeyAlgorithm[] = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
+/** ssh2's algorithm names for a key type as known_hosts writes it (none for types ssh2 lacks). */
+function hostKeyAlgorithms(keyType: string): ServerHostKeyAlgorithm[] {
+  const names = keyType === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [keyType];
+  return HOST_KEY_ALGORITHMS.filter((a) => names.includes(a));
+}
+
+const KEEPALIVE_MS = 5_000;
+
+async function connect(to: SshEndpoint, s: SshSettings, creds: Credentials, sock: Readable | undefined): Promise<ssh2.Client> {
   const host = hostPattern(to.address, to.port);
+  // Ask for a key type known_hosts already holds for this host, as OpenSSH does, so a host
+  // listed only with (say) its ECDSA key is not reported as changed when it offers ed25519.
+  const known = s.strictHostKeyChecking ? knownKeyTypes(await readKnownHosts(s.knownHostsFile), host).flatMap(hostKeyAlgorithms) : [];
   let refusal: string | undefined;
   return new Promise<ssh2.Client>((resolve, reject) => {
     const client = new ssh2.Client();
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const fail = (why: string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      client.end();
+      reject(new SshError(`unable to SSH: ${why}`));
+    };
+    // Our own dial deadline, paused while a person answers the host-key question
+    // (ssh2's readyTimeout would count their thinking time).
+    const arm = (): void => {
+      clearTimeout(timer);
+      timer = setTimeout(() => fail(`no answer from ${to.address}:${to.port} within ${s.timeoutMs / 1000} s: check the address, or raise --ssh-timeout`), s.timeoutMs);
+    };
+    const asking: SshSettings = s.confirmHost === undefined ? s : {
+      ...s,
+      confirmHost: async (h, type, fp) => {
+        clearTimeout(timer);
+        try {
+          return await (s.confirmHost as NonNullable<SshSettings['confirmHost']>)(h, type, fp);
+        } finally {
+          arm();
+        }
+      },
+    };
     const config: ConnectConfig = {
       host: to.address,
       port: to.port,
       username: s.username,
-      readyTimeout: s.timeoutMs,
+      readyTimeout: 0,
+      keepaliveInterval: KEEPALIVE_MS,
+      keepaliveCountMax: 3,
       agentForward: s.forwardAgent && creds.agent !== undefined,
       hostVerifier: (key: Buffer, verify: (ok: boolean) => void) => {
-        verifyHost(host, key, s).then(
+        verifyHost(host, key, asking).then(
           (why) => {
             refusal = why;
             verify(why === undefined);
@@ -186,21 +245,21 @@ function connect(to: SshEndpoint, s: SshSettings, creds: Credentials, sock: Read
           },
         );
       },
+      ...(known.length > 0 ? { algorithms: { serverHostKey: [...known, ...HOST_KEY_ALGORITHMS.filter((a) => !known.includes(a))] } } : {}),
       ...(creds.privateKey ? { privateKey: creds.privateKey } : {}),
       ...(creds.agent ? { agent: creds.agent } : {}),
       ...(sock ? { sock } : {}),
     };
     client.once('ready', () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       client.setNoDelay(true);
       client.removeAllListeners('error');
-      // A later transport error surfaces through the channel closing; keep it from crashing the process.
-      client.on('error', () => undefined);
       resolve(client);
     });
-    client.once('error', (err: Error & { code?: string; level?: string }) => {
-      client.end();
-      reject(new SshError(`unable to SSH: ${refusal ?? explain(err, to, s)}`));
-    });
+    client.on('error', (err: Error & { code?: string; level?: string }) => fail(refusal ?? explain(err, to, s)));
+    arm();
     client.connect(config);
   });
 }
@@ -219,6 +278,9 @@ async function verifyHost(host: string, key: Buffer, s: SshSettings): Promise<st
   if (!s.strictHostKeyChecking) return undefined;
   const verdict = checkHostKey(await readKnownHosts(s.knownHostsFile), host, key);
   if (verdict.kind === 'known') return undefined;
+  if (verdict.kind === 'revoked') {
+    return `host key verification failed: the key of ${host} (${fingerprint(key)}) is marked @revoked on line ${verdict.line} of ${s.knownHostsFile}`;
+  }
   if (verdict.kind === 'changed') {
     return `host key verification failed: the key of ${host} (${fingerprint(key)}) differs from line ${verdict.line} of ${s.knownHostsFile}; ` +
       'if the host was reinstalled, remove that line, otherwise someone may be intercepting the connection';

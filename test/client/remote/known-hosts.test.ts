@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import {
@@ -11,6 +11,7 @@ import {
   fingerprint,
   hostPattern,
   keyTypeOf,
+  knownKeyTypes,
   parseKnownHosts,
   readKnownHosts,
 } from '../../../src/client/remote/known-hosts.js';
@@ -59,10 +60,23 @@ describe('known_hosts', () => {
     const entries = parseKnownHosts(
       `# comment\n\n@cert-authority * ssh-ed25519 ${B.toString('base64')}\nother ssh-ed25519 ${B.toString('base64')}\n10.0.0.1 ssh-ed25519 ${A.toString('base64')}\n`,
     );
-    assert.equal(entries.length, 2, 'comments, blank and marker lines are skipped');
+    assert.equal(entries.length, 2, 'comments, blank and @cert-authority lines are skipped');
     assert.deepEqual(checkHostKey(entries, '10.0.0.1', A), { kind: 'known' });
     assert.deepEqual(checkHostKey(entries, '10.0.0.2', A), { kind: 'unknown' });
     assert.deepEqual(checkHostKey(entries, '10.0.0.1', B), { kind: 'changed', line: 5 });
+  });
+
+  it('a key of another type is not a changed key; knownKeyTypes lists the types held for a host', () => {
+    const ecdsa = Buffer.concat([Buffer.from([0, 0, 0, 19]), Buffer.from('ecdsa-sha2-nistp256'), Buffer.alloc(8, 7)]);
+    const entries = parseKnownHosts(`h ecdsa-sha2-nistp256 ${ecdsa.toString('base64')}\n`);
+    assert.deepEqual(checkHostKey(entries, 'h', A), { kind: 'unknown' });
+    assert.deepEqual(knownKeyTypes(entries, 'h'), ['ecdsa-sha2-nistp256']);
+    assert.deepEqual(knownKeyTypes(entries, 'other'), []);
+  });
+
+  it('a @revoked key is refused even where another line lists it', () => {
+    const entries = parseKnownHosts(`h ssh-ed25519 ${A.toString('base64')}\n@revoked * ssh-ed25519 ${A.toString('base64')}\n`);
+    assert.deepEqual(checkHostKey(entries, 'h', A), { kind: 'revoked', line: 2 });
   });
 
   it('a host listed with several keys is known by any of them', () => {
@@ -81,5 +95,13 @@ describe('known_hosts', () => {
     await addKnownHost(path, '[10.0.0.1]:2222', A);
     assert.match(await readFile(path, 'utf8'), /^\[10\.0\.0\.1\]:2222 ssh-ed25519 \S+\n$/);
     assert.deepEqual(checkHostKey(await readKnownHosts(path), '[10.0.0.1]:2222', A), { kind: 'known' });
+  });
+
+  it('appending to a file whose last line has no newline keeps both entries', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'fl-kh-')), 'known_hosts');
+    await writeFile(path, `a ssh-ed25519 ${B.toString('base64')}`);
+    await addKnownHost(path, 'b', A);
+    const entries = await readKnownHosts(path);
+    assert.deepEqual(entries.map((e) => e.hosts), ['a', 'b']);
   });
 });

@@ -46,7 +46,7 @@ describe('status', () => {
     client.publish('a.service', M2, { applied: 'launched', active: 'active' });
     const runner = new RecordingRunner(() => ({ code: 0, out: 'ok\n' }));
     assert.equal(await statusUnits(ctx, runner, io, ['a']), 0);
-    assert.deepEqual(runner.calls, [{ machine: M2, command: 'systemctl --user status -l a.service' }]);
+    assert.deepEqual(runner.calls, [{ machine: M2, command: 'systemctl --user status -l -- a.service' }]);
   });
 
   it('a global unit: every machine reporting it, blocks in machine order whatever order they answer in', async () => {
