@@ -10,15 +10,14 @@
  * units were submitted beforehand, as `flotctl submit` then `start` does) and
  * stops when every unit's host has reported it active.
  */
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LocalCluster } from '../../src/dev/cluster.js';
-import { connectStore } from '../../src/registry/store.js';
-import { Registry } from '../../src/registry/registry.js';
+import type { Registry } from '../../src/registry/registry.js';
 import { decodeUnitState } from '../../src/registry/records.js';
 import { SystemdManager } from '../../src/systemd/manager.js';
 import { UnitFile } from '../../src/unit/index.js';
 import { waitFor } from '../../src/util/deadline.js';
+import { runClusterBenchmark } from './support/cluster-bench.js';
 import { percentile } from './stats.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -86,11 +85,7 @@ async function stopDirect(managers: SystemdManager[], units: string[]): Promise<
   await Promise.all(managers.map((m, h) => Promise.all(units.filter((_, i) => i % managers.length === h).map((u) => m.stopUnit(u)))));
 }
 
-async function main(): Promise<void> {
-  const dir = await mkdtemp('/tmp/fl-batch-');
-  const cluster = await LocalCluster.start({ dir, hosts: 3 });
-  const etcd = connectStore({ endpoints: cluster.endpoints });
-  const registry = new Registry(etcd, cluster.prefix);
+runClusterBenchmark('batch', { hosts: 3 }, async (cluster, registry) => {
   const managers = await Promise.all(cluster.hosts.map((h) => SystemdManager.connect(h.busAddress)));
   try {
     const flotilla: number[] = [];
@@ -100,7 +95,7 @@ async function main(): Promise<void> {
       flotilla.push(await flotillaBatch(registry, units));
       await removeAll(registry, units);
       const own = names(`direct${r}`);
-      direct.push(await directBatch(managers, join(dir, 'direct', String(r)), own));
+      direct.push(await directBatch(managers, join(cluster.dir, 'direct', String(r)), own));
       await stopDirect(managers, own);
     }
     const f = percentile(flotilla, 50);
@@ -112,12 +107,5 @@ async function main(): Promise<void> {
     console.log(`ratio ${(f / d).toFixed(2)}x`);
   } finally {
     for (const m of managers) m.close();
-    etcd.close();
-    await cluster.down();
   }
-}
-
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exit(1);
 });

@@ -7,12 +7,11 @@
  *
  *   npm run bench:idle            (WINDOW_S=30 UNITS=100 TTL=10 by default)
  */
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { LocalCluster } from '../../src/dev/cluster.js';
-import { connectStore } from '../../src/registry/store.js';
-import { Registry } from '../../src/registry/registry.js';
+import { readFile } from 'node:fs/promises';
+import type { LocalCluster } from '../../src/dev/cluster.js';
 import { UnitFile } from '../../src/unit/index.js';
 import { delay, waitFor } from '../../src/util/deadline.js';
+import { runClusterBenchmark } from './support/cluster-bench.js';
 import { readCounters, type StoreCounters } from './support/etcd-metrics.js';
 
 const WINDOW_S = Number(process.env.WINDOW_S ?? 30);
@@ -67,31 +66,18 @@ function line(label: string, w: Window): string {
   return `${label.padEnd(18)} etcd ${w.messagesPerS.toFixed(2)} msgs/s (${w.requestsPerS.toFixed(2)} unary), ${w.eventsPerS.toFixed(2)} watch events/s; flotillad CPU ${cpu} %; RSS ${rss} MB`;
 }
 
-async function main(): Promise<void> {
-  const cluster = await LocalCluster.start({ dir: await mkdtemp('/tmp/fl-idle-'), hosts: 3, ttlSeconds: TTL });
+runClusterBenchmark('idle', { hosts: 3, ttlSeconds: TTL }, async (cluster, registry) => {
   const endpoint = cluster.endpoints[0] as string;
-  const etcd = connectStore({ endpoints: cluster.endpoints });
-  const registry = new Registry(etcd, cluster.prefix);
-  try {
-    const empty = await measure(cluster, endpoint);
-    const file = UnitFile.parse('[Service]\nExecStart=/bin/sleep infinity\n');
-    const names = Array.from({ length: UNITS }, (_, i) => `idle-${i}.service`);
-    await Promise.all(names.map((name) => registry.putUnit({ name, hash: file.hash(), desired: 'launched' }, file.serialize())));
-    await waitFor(`${UNITS} units active`, async () => {
-      const active = (await registry.listStates()).filter((s) => s.active === 'active').length;
-      return active === UNITS ? true : undefined;
-    }, { timeoutMs: 120_000, intervalMs: 250 });
-    const busy = await measure(cluster, endpoint);
-    console.log(`idle cluster, 3 hosts, TTL ${TTL} s, ${WINDOW_S} s windows (targets: etcd traffic O(hosts), flotillad <= 0.5 % CPU, <= 80 MB RSS)`);
-    console.log(line('no units', empty));
-    console.log(line(`${UNITS} units running`, busy));
-  } finally {
-    etcd.close();
-    await cluster.down();
-  }
-}
-
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exit(1);
+  const empty = await measure(cluster, endpoint);
+  const file = UnitFile.parse('[Service]\nExecStart=/bin/sleep infinity\n');
+  const names = Array.from({ length: UNITS }, (_, i) => `idle-${i}.service`);
+  await Promise.all(names.map((name) => registry.putUnit({ name, hash: file.hash(), desired: 'launched' }, file.serialize())));
+  await waitFor(`${UNITS} units active`, async () => {
+    const active = (await registry.listStates()).filter((s) => s.active === 'active').length;
+    return active === UNITS ? true : undefined;
+  }, { timeoutMs: 120_000, intervalMs: 250 });
+  const busy = await measure(cluster, endpoint);
+  console.log(`idle cluster, 3 hosts, TTL ${TTL} s, ${WINDOW_S} s windows (targets: etcd traffic O(hosts), flotillad <= 0.5 % CPU, <= 80 MB RSS)`);
+  console.log(line('no units', empty));
+  console.log(line(`${UNITS} units running`, busy));
 });

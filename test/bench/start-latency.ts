@@ -9,14 +9,13 @@
  * etcd runs with --unsafe-no-fsync on local disk (see src/dev/etcd.ts); the
  * figures depend on that, as the test-cluster notes say.
  */
-import { mkdtemp, writeFile, mkdir } from 'node:fs/promises';
+import { writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LocalCluster } from '../../src/dev/cluster.js';
-import { connectStore } from '../../src/registry/store.js';
-import { Registry } from '../../src/registry/registry.js';
+import type { Registry } from '../../src/registry/registry.js';
 import { decodeUnitState } from '../../src/registry/records.js';
 import { SystemdManager } from '../../src/systemd/manager.js';
 import { UnitFile } from '../../src/unit/index.js';
+import { runClusterBenchmark } from './support/cluster-bench.js';
 import { summary } from './stats.js';
 
 const RUNS = Number(process.env.RUNS ?? 100);
@@ -61,34 +60,20 @@ async function directStart(manager: SystemdManager, dir: string, name: string): 
   return t1 - t0;
 }
 
-async function main(): Promise<void> {
-  const dir = await mkdtemp('/tmp/fl-bench-');
-  const cluster = await LocalCluster.start({ dir, hosts: 3 });
-  const etcd = connectStore({ endpoints: cluster.endpoints });
-  const registry = new Registry(etcd, cluster.prefix);
-  try {
-    const flotilla: number[] = [];
-    for (let i = 0; i < RUNS; i++) flotilla.push(await flotillaStart(registry, `lat-${i}.service`));
+runClusterBenchmark('bench', { hosts: 3 }, async (cluster, registry) => {
+  const flotilla: number[] = [];
+  for (let i = 0; i < RUNS; i++) flotilla.push(await flotillaStart(registry, `lat-${i}.service`));
 
-    const host = cluster.hosts[0];
-    if (!host) throw new Error('no host');
-    const manager = await SystemdManager.connect(host.busAddress);
-    const direct: number[] = [];
-    const directDir = join(dir, 'direct');
-    await mkdir(directDir, { recursive: true });
-    for (let i = 0; i < RUNS; i++) direct.push(await directStart(manager, directDir, `direct-${i}.service`));
-    manager.close();
+  const host = cluster.hosts[0];
+  if (!host) throw new Error('no host');
+  const manager = await SystemdManager.connect(host.busAddress);
+  const direct: number[] = [];
+  const directDir = join(cluster.dir, 'direct');
+  await mkdir(directDir, { recursive: true });
+  for (let i = 0; i < RUNS; i++) direct.push(await directStart(manager, directDir, `direct-${i}.service`));
+  manager.close();
 
-    console.log(`start latency, ${RUNS} sequential single-unit starts, 3 hosts (target: p50 <= 50 ms, p99 <= 200 ms; fleet: 2.96 s)`);
-    console.log(summary('flotilla: desired written -> active reported', flotilla));
-    console.log(summary('systemd directly: write+link+start -> active', direct));
-  } finally {
-    etcd.close();
-    await cluster.down();
-  }
-}
-
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exit(1);
+  console.log(`start latency, ${RUNS} sequential single-unit starts, 3 hosts (target: p50 <= 50 ms, p99 <= 200 ms; fleet: 2.96 s)`);
+  console.log(summary('flotilla: desired written -> active reported', flotilla));
+  console.log(summary('systemd directly: write+link+start -> active', direct));
 });
