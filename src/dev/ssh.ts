@@ -10,6 +10,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import ssh2 from 'ssh2';
+import { hostPattern } from '../client/remote/known-hosts.js';
 import { FlotillaError, errorMessage } from '../util/errors.js';
 import { portIsFree } from './ports.js';
 
@@ -154,11 +155,10 @@ export function accepts(address: string, port: number): Promise<boolean> {
   });
 }
 
-/** known_hosts in OpenSSH's format: `[addr]:port` unless the port is 22. */
+/** A known_hosts line for a host key, as flotctl (and OpenSSH) look it up. */
 export function knownHostsLine(address: string, port: number, publicKey: string): string {
-  const host = port === 22 ? address : `[${address}]:${port}`;
   const [type, blob] = publicKey.split(/\s+/);
-  return `${host} ${type} ${blob}`;
+  return `${hostPattern(address, port)} ${type} ${blob}`;
 }
 
 export async function writeKnownHosts(path: string, hosts: ReadonlyArray<{ publicIP: string; sshPort?: number; sshHostKey?: string }>): Promise<void> {
