@@ -55,6 +55,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly metadata: MachineMetadata;
   private readonly log: Logger;
   private unsubscribe: (() => void) | undefined;
+  /** Held because etcd has not confirmed our lease for a TTL (not because it expired). */
+  private heldForSilence = false;
   private resyncTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: AgentOptions) {
@@ -98,7 +100,22 @@ export class Agent extends EventEmitter<AgentEvents> {
     return out;
   }
 
-  /** A renewal re-arms the switch; if it had fired, the bound units start again. */
+  /**
+   * A renewal re-arms the switch; if it had fired, the bound units start
+   * again. A renewal after a silence proves the lease never expired (the
+   * engine cannot have moved anything of ours): act on assignments again.
+   */
+  private async renewed(): Promise<void> {
+    if (this.heldForSilence) {
+      this.heldForSilence = false;
+      this.log.info('lease confirmed again after a silence: it never expired; carrying on');
+      this.reconciler.release();
+      void this.reconciler.kick();
+    }
+    await this.rearm();
+  }
+
+  /** Re-arm the dead man's switch; if it had fired, the bound units start again. */
   private async rearm(): Promise<void> {
     try {
       if (await this.fence.arm()) {
@@ -140,8 +157,16 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.unsubscribe = this.opts.manager.onUnitChange((name, status) => {
       if (this.reconciler.has(name)) this.reporter.update(name, status);
     });
-    this.presence.on('renewed', () => void this.rearm());
-    this.presence.on('lost', () => this.reconciler.hold());
+    this.presence.on('renewed', () => void this.renewed());
+    // Until etcd answers, assignments we hold may already be someone else's: change nothing.
+    this.presence.on('silent', () => {
+      this.heldForSilence = true;
+      this.reconciler.hold();
+    });
+    this.presence.on('lost', () => {
+      this.heldForSilence = false;
+      this.reconciler.hold();
+    });
     this.presence.on('lease', (id) => {
       void this.afterNewLease();
       this.reporter.useLease(id);
