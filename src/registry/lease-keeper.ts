@@ -13,8 +13,11 @@
  * never gives up on its own; it keeps asking until etcd answers, and reports:
  *
  * - `renewed`: etcd confirmed the lease (a keepalive answer with TTL > 0);
- * - `silent`: no confirmation for a whole TTL: the lease may have expired, the
- *   holder should act on nothing it cannot re-check (emitted once per silence);
+ * - `silent`: no confirmation for 2/3 of the TTL (two renewals in a row
+ *   unanswered): the lease may be about to expire, so the holder should act
+ *   on nothing it cannot re-check (emitted once per silence). It comes at
+ *   least TTL/3 before etcd can expire the lease, so before anything released
+ *   because of that expiry can reach the holder;
  * - `expired`: etcd answered that the lease does not exist any more.
  */
 import { EventEmitter } from 'node:events';
@@ -140,6 +143,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
       stream.on('error', (err) => finish(err));
       stream.on('end', () => finish());
       stream.on('data', (res) => {
+        if (done || this.closed) return;
         answered = true;
         if (Number(res.TTL) <= 0) {
           this.close();
@@ -169,9 +173,9 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     this.silentTimer = setTimeout(() => {
       if (this.closed || this.silent) return;
       this.silent = true;
-      this.log.warn({ lease: this.id, ttl: this.ttlSeconds }, 'no lease renewal for a whole TTL: the lease may have expired; holding still until etcd answers');
+      this.log.warn({ lease: this.id, ttl: this.ttlSeconds }, 'no lease renewal for 2/3 of the TTL: the lease may expire; holding still until etcd answers');
       this.emit('silent');
-    }, this.ttlSeconds * 1000);
+    }, (this.ttlSeconds * 1000 * 2) / 3);
     this.silentTimer.unref();
   }
 }
