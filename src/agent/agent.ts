@@ -20,6 +20,7 @@ import { Reconciler } from './reconciler.js';
 import { StateReporter } from './reporter.js';
 import { UnitFiles } from './unit-files.js';
 import { FENCE_DEADLINE_FRACTION, HostFence } from './fence.js';
+import { Handovers, handoverTimeoutMs } from './handover.js';
 import type { UnitManager } from './unit-manager.js';
 
 export interface AgentOptions {
@@ -55,7 +56,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly metadata: MachineMetadata;
   private readonly log: Logger;
   private unsubscribe: (() => void) | undefined;
-  /** Held because etcd has not confirmed our lease for a TTL (not because it expired). */
+  /** Held because etcd has not confirmed our lease for 2/3 of its TTL (not because it expired). */
   private heldForSilence = false;
   private resyncTimer: NodeJS.Timeout | undefined;
 
@@ -72,7 +73,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.assignments = new PrefixCache(etcd, mine, decodeAssignment, log);
     this.reporter = new StateReporter(etcd, keys, machine.id, log);
     const contents = new ContentCache(registry);
-    this.reconciler = new Reconciler(() => this.desired(), this.files, contents, opts.manager, this.reporter, log);
+    const handovers = new Handovers(etcd, keys, machine.id, handoverTimeoutMs(opts.ttlSeconds), () => void this.reconciler.kick(), log);
+    this.reconciler = new Reconciler(() => this.desired(), this.files, contents, opts.manager, this.reporter, handovers, log);
     this.metadata = new MachineMetadata(etcd, keys, machine.id, machine.metadata, log);
     const facts = localHostFacts({ machineId: machine.id, root: opts.hostRoot ?? '/', metadata: () => this.metadata.current() });
     this.bidder = new Bidder(etcd, keys, machine.id, facts, contents, () => this.load(), log);
@@ -145,6 +147,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         await delay(1000);
       }
     }
+    this.reconciler.markReturning();
     this.reconciler.release();
     await this.rearm();
     await this.reconciler.kick();
@@ -154,6 +157,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     await this.files.init();
     await this.fence.install();
     await this.reconciler.adopt();
+    // A restart is a return: units released while no flotillad ran here are handed over.
+    this.reconciler.markReturning();
     this.unsubscribe = this.opts.manager.onUnitChange((name, status) => {
       if (this.reconciler.has(name)) this.reporter.update(name, status);
     });
