@@ -60,6 +60,8 @@ export class Engine {
   private roundTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private seq = 0;
+  /** Engine steps failed in a row (not counting fenced-off writes). */
+  private failedSteps = 0;
   private readonly reconciles = new Coalescer(async () => {
     if (!this.leading) return;
     try {
@@ -182,8 +184,11 @@ export class Engine {
       return;
     }
     this.book.invalidate();
-    this.log.warn({ what, err: errorMessage(err) }, 'engine step failed; will retry');
-    setTimeout(() => this.kick(), 200).unref();
+    // etcd may be down for long: back off to 1 s, and warn once per run of failures.
+    const failures = ++this.failedSteps;
+    if (failures === 1) this.log.warn({ what, err: errorMessage(err) }, 'engine step failed; retrying until it works');
+    else this.log.debug({ what, err: errorMessage(err), failures }, 'engine step failed again');
+    setTimeout(() => this.kick(), Math.min(1000, 200 * 2 ** (failures - 1))).unref();
   }
 
   private async write(batch: Batch, round?: Round): Promise<void> {
@@ -198,6 +203,8 @@ export class Engine {
     try {
       const revision = await this.writeFenced(fence, ops, batch.keys());
       if (batch.touchesAssignments) this.assignmentsWrittenAt = revision;
+      if (this.failedSteps > 0) this.log.info({ failures: this.failedSteps }, 'engine writes work again');
+      this.failedSteps = 0;
     } catch (err) {
       leftovers.takeInto(this.leftovers);
       throw err;
