@@ -126,7 +126,7 @@ export class Handovers {
         this.onChange();
         return;
       } catch (err) {
-        this.log.warn({ unit, err: errorMessage(err) }, 'cannot read the replacement\'s state yet; retrying');
+        if (attempt === 0) this.log.warn({ unit, err: errorMessage(err) }, 'cannot read the replacement\'s state yet; retrying');
         await Promise.all([p.states.close(), p.record.close()]);
         if (p.closed) return;
         Object.assign(p, this.caches(unit));

@@ -47,7 +47,6 @@ const RETRY_MS = 250;
 export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   private closed = false;
   private stream: KeepAliveStream | undefined;
-  private lastRenewal = performance.now();
   private silentTimer: NodeJS.Timeout | undefined;
   private silent = false;
   private failing = false;
@@ -66,14 +65,8 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     return new LeaseKeeper(etcd, String(res.ID), ttlSeconds, log);
   }
 
-  /** Milliseconds since etcd last confirmed the lease (or since it was granted). */
-  get sinceRenewalMs(): number {
-    return performance.now() - this.lastRenewal;
-  }
-
   /** Start renewing: every TTL/3, as etcd's Go client does. */
   start(): void {
-    this.lastRenewal = performance.now();
     this.armSilence();
     void this.loop();
   }
@@ -160,7 +153,6 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   }
 
   private renewed(): void {
-    this.lastRenewal = performance.now();
     if (this.failing) this.log.info({ lease: this.id }, 'lease keepalive works again');
     this.failing = false;
     this.silent = false;
