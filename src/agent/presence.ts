@@ -37,6 +37,16 @@ export interface PresenceEvents {
 /** Longest wait between registration attempts: a host whose lease expired should be back soon after etcd is. */
 const MAX_RETRY_MS = 1000;
 
+/**
+ * Deadline of each registration request: a third of the TTL (at least 0.5 s).
+ * A request proposed just as etcd's leader dies is lost and would wait out the
+ * whole request timeout (5 s): a flotillad restarted then would lose the lease
+ * of its previous life, which it could have taken over, and its units would move.
+ */
+function registrationDeadlineMs(ttlSeconds: number): number {
+  return Math.max(500, (ttlSeconds * 1000) / 3);
+}
+
 export class Presence extends EventEmitter<PresenceEvents> {
   private lease: LeaseKeeper | undefined;
   private currentId: string | undefined;
@@ -72,7 +82,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
 
   private async establish(): Promise<string> {
     const previous = await this.readLeaseFile();
-    const lease = await LeaseKeeper.grant(this.etcd, this.ttlSeconds, this.log);
+    const lease = await LeaseKeeper.grant(this.etcd, this.ttlSeconds, this.log, registrationDeadlineMs(this.ttlSeconds));
     const id = lease.id;
     try {
       await this.claimMachineKey(id, previous);
@@ -101,14 +111,15 @@ export class Presence extends EventEmitter<PresenceEvents> {
     const key = this.keys.machine(this.machine.id);
     const record: MachineRecord = { ...this.machine, ttlSeconds: this.ttlSeconds };
     const put = () => this.etcd.put(key).value(encode(record)).lease(id);
-    const res = await this.etcd.if(key, 'Create', '==', 0).then(put()).commit();
+    const options = () => ({ deadline: Date.now() + registrationDeadlineMs(this.ttlSeconds) });
+    const res = await this.etcd.if(key, 'Create', '==', 0).then(put()).options(options()).commit();
     if (res.succeeded) return;
-    const held = await this.etcd.get(key).exec();
+    const held = await this.etcd.get(key).options(options()).exec();
     const holder = held.kvs[0] ? String(held.kvs[0].lease) : undefined;
     if (holder !== undefined && holder !== previous) {
       throw new Error(`machine id ${this.machine.id} is registered by another live flotillad (lease ${holder}); waiting for it to go away`);
     }
-    const again = await this.etcd.if(key, 'Lease', '==', holder ?? '0').then(put()).commit();
+    const again = await this.etcd.if(key, 'Lease', '==', holder ?? '0').then(put()).options(options()).commit();
     if (!again.succeeded) throw new Error('machine key changed while taking it over');
     this.log.info({ previousLease: holder }, 'took over machine key from previous run');
   }

@@ -60,8 +60,10 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     super();
   }
 
-  static async grant(etcd: Etcd3, ttlSeconds: number, log: Logger): Promise<LeaseKeeper> {
-    const res = await etcd.leaseClient.leaseGrant({ TTL: ttlSeconds });
+  /** `deadlineMs`: give up the grant after this long (a proposal lost with an etcd leader waits out the whole request timeout). */
+  static async grant(etcd: Etcd3, ttlSeconds: number, log: Logger, deadlineMs?: number): Promise<LeaseKeeper> {
+    const options = deadlineMs === undefined ? undefined : { deadline: Date.now() + deadlineMs };
+    const res = await etcd.leaseClient.leaseGrant({ TTL: ttlSeconds }, options);
     return new LeaseKeeper(etcd, String(res.ID), ttlSeconds, log);
   }
 
