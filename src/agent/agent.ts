@@ -20,6 +20,7 @@ import { Reconciler } from './reconciler.js';
 import { StateReporter } from './reporter.js';
 import { UnitFiles } from './unit-files.js';
 import { FENCE_DEADLINE_FRACTION, HostFence } from './fence.js';
+import { Handovers, handoverTimeoutMs } from './handover.js';
 import type { UnitManager } from './unit-manager.js';
 
 export interface AgentOptions {
@@ -55,6 +56,8 @@ export class Agent extends EventEmitter<AgentEvents> {
   private readonly metadata: MachineMetadata;
   private readonly log: Logger;
   private unsubscribe: (() => void) | undefined;
+  /** Held because etcd has not confirmed our lease for 2/3 of its TTL (not because it expired). */
+  private heldForSilence = false;
   private resyncTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: AgentOptions) {
@@ -70,7 +73,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.assignments = new PrefixCache(etcd, mine, decodeAssignment, log);
     this.reporter = new StateReporter(etcd, keys, machine.id, log);
     const contents = new ContentCache(registry);
-    this.reconciler = new Reconciler(() => this.desired(), this.files, contents, opts.manager, this.reporter, log);
+    const handovers = new Handovers(etcd, keys, machine.id, handoverTimeoutMs(opts.ttlSeconds), () => void this.reconciler.kick(), log);
+    this.reconciler = new Reconciler(() => this.desired(), this.files, contents, opts.manager, this.reporter, handovers, log);
     this.metadata = new MachineMetadata(etcd, keys, machine.id, machine.metadata, log);
     const facts = localHostFacts({ machineId: machine.id, root: opts.hostRoot ?? '/', metadata: () => this.metadata.current() });
     this.bidder = new Bidder(etcd, keys, machine.id, facts, contents, () => this.load(), log);
@@ -98,7 +102,22 @@ export class Agent extends EventEmitter<AgentEvents> {
     return out;
   }
 
-  /** A renewal re-arms the switch; if it had fired, the bound units start again. */
+  /**
+   * A renewal re-arms the switch; if it had fired, the bound units start
+   * again. A renewal after a silence proves the lease never expired (the
+   * engine cannot have moved anything of ours): act on assignments again.
+   */
+  private async renewed(): Promise<void> {
+    if (this.heldForSilence) {
+      this.heldForSilence = false;
+      this.log.info('lease confirmed again after a silence: it never expired; carrying on');
+      this.reconciler.release();
+      void this.reconciler.kick();
+    }
+    await this.rearm();
+  }
+
+  /** Re-arm the dead man's switch; if it had fired, the bound units start again. */
   private async rearm(): Promise<void> {
     try {
       if (await this.fence.arm()) {
@@ -128,6 +147,7 @@ export class Agent extends EventEmitter<AgentEvents> {
         await delay(1000);
       }
     }
+    this.reconciler.markReturning();
     this.reconciler.release();
     await this.rearm();
     await this.reconciler.kick();
@@ -137,11 +157,21 @@ export class Agent extends EventEmitter<AgentEvents> {
     await this.files.init();
     await this.fence.install();
     await this.reconciler.adopt();
+    // A restart is a return: units released while no flotillad ran here are handed over.
+    this.reconciler.markReturning();
     this.unsubscribe = this.opts.manager.onUnitChange((name, status) => {
       if (this.reconciler.has(name)) this.reporter.update(name, status);
     });
-    this.presence.on('renewed', () => void this.rearm());
-    this.presence.on('lost', () => this.reconciler.hold());
+    this.presence.on('renewed', () => void this.renewed());
+    // Until etcd answers, assignments we hold may already be someone else's: change nothing.
+    this.presence.on('silent', () => {
+      this.heldForSilence = true;
+      this.reconciler.hold();
+    });
+    this.presence.on('lost', () => {
+      this.heldForSilence = false;
+      this.reconciler.hold();
+    });
     this.presence.on('lease', (id) => {
       void this.afterNewLease();
       this.reporter.useLease(id);

@@ -38,6 +38,7 @@ export class HostFence {
   private rearm = false;
   /** The first arm of a process brings the target up; only later ones can find it fired. */
   private armed = false;
+  private armQueue: Promise<boolean> = Promise.resolve(false);
 
   constructor(
     private readonly manager: UnitManager,
@@ -77,7 +78,16 @@ export class HostFence {
    * Called on every lease renewal. Returns true if the switch had fired
    * (stop units were stopped and must be started again).
    */
-  async arm(): Promise<boolean> {
+  arm(): Promise<boolean> {
+    // One at a time: two overlapping first arms (start-up and the first
+    // renewal) would both find the target down, and the second would take
+    // the first one's start for a switch that fired.
+    const next = this.armQueue.then(() => this.armOnce());
+    this.armQueue = next.catch(() => false);
+    return next;
+  }
+
+  private async armOnce(): Promise<boolean> {
     const lease = await this.manager.unitStatus(LEASE_TARGET);
     const down = lease.active !== 'active';
     if (down) await this.manager.startUnit(LEASE_TARGET);

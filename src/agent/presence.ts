@@ -8,11 +8,16 @@
  * recognises the machine key of its previous life and takes it over at once,
  * where fleet waited out the TTL; a live key on a lease we never held means a
  * second host claims our machine id, and we refuse to register over it.
+ *
+ * The lease is given up only when etcd says it has expired (LeaseKeeper):
+ * after a whole-store outage the lease is still valid, and keeping it means
+ * nothing about this machine changes in the store.
  */
 import { EventEmitter } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
-import type { Etcd3, Lease } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import type { Keys } from '../registry/keys.js';
+import { LeaseKeeper } from '../registry/lease-keeper.js';
 import { encode, type MachineRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { delay } from '../util/deadline.js';
@@ -23,12 +28,27 @@ export interface PresenceEvents {
   lease: [leaseId: string];
   /** etcd acknowledged a keepalive of the current lease. */
   renewed: [];
-  /** The lease expired or was revoked behind our back; a new one is being sought. */
+  /** No acknowledgement for a whole TTL: the lease may have expired, or etcd may be down. */
+  silent: [];
+  /** etcd says the lease expired or was revoked; a new one is being sought. */
   lost: [];
 }
 
+/** Longest wait between registration attempts: a host whose lease expired should be back soon after etcd is. */
+const MAX_RETRY_MS = 1000;
+
+/**
+ * Deadline of each registration request: a third of the TTL (at least 0.5 s).
+ * A request proposed just as etcd's leader dies is lost and would wait out the
+ * whole request timeout (5 s): a flotillad restarted then would lose the lease
+ * of its previous life, which it could have taken over, and its units would move.
+ */
+function registrationDeadlineMs(ttlSeconds: number): number {
+  return Math.max(500, (ttlSeconds * 1000) / 3);
+}
+
 export class Presence extends EventEmitter<PresenceEvents> {
-  private lease: Lease | undefined;
+  private lease: LeaseKeeper | undefined;
   private currentId: string | undefined;
   private stopped = false;
 
@@ -53,7 +73,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
       try {
         return await this.establish();
       } catch (err) {
-        const wait = Math.min(5000, 200 * 2 ** Math.min(attempt, 5));
+        const wait = Math.min(MAX_RETRY_MS, 200 * 2 ** Math.min(attempt, 5));
         this.log.warn({ err: errorMessage(err), retryMs: wait }, 'registering machine failed; retrying');
         await delay(wait);
       }
@@ -62,44 +82,51 @@ export class Presence extends EventEmitter<PresenceEvents> {
 
   private async establish(): Promise<string> {
     const previous = await this.readLeaseFile();
-    const lease = this.etcd.lease(this.ttlSeconds, { autoKeepAlive: true });
-    const id = await lease.grant();
-    const key = this.keys.machine(this.machine.id);
-    const record: MachineRecord = { ...this.machine, ttlSeconds: this.ttlSeconds };
-    const put = () => this.etcd.put(key).value(encode(record)).lease(id);
-    // Register only if the key is free, or held by our own previous life.
-    let txn = this.etcd.if(key, 'Create', '==', 0);
-    const res = await txn.then(put()).commit();
-    if (!res.succeeded) {
-      const held = await this.etcd.get(key).exec();
-      const holder = held.kvs[0] ? String(held.kvs[0].lease) : undefined;
-      if (holder !== undefined && holder !== previous) {
-        await lease.revoke().catch(() => undefined);
-        throw new Error(`machine id ${this.machine.id} is registered by another live flotillad (lease ${holder}); waiting for it to go away`);
-      }
-      txn = this.etcd.if(key, 'Lease', '==', holder ?? '0');
-      const again = await txn.then(put()).commit();
-      if (!again.succeeded) {
-        await lease.revoke().catch(() => undefined);
-        throw new Error('machine key changed while taking it over');
-      }
-      this.log.info({ previousLease: holder }, 'took over machine key from previous run');
+    const lease = await LeaseKeeper.grant(this.etcd, this.ttlSeconds, this.log, registrationDeadlineMs(this.ttlSeconds));
+    const id = lease.id;
+    try {
+      await this.claimMachineKey(id, previous);
+    } catch (err) {
+      await lease.revoke();
+      throw err;
     }
     await writeFile(this.leaseFile, id).catch((err) => this.log.warn({ err: errorMessage(err) }, 'cannot remember lease id'));
-    lease.on('lost', (err) => this.onLost(lease, err));
-    lease.on('keepaliveSucceeded', () => {
+    lease.on('expired', () => this.onLost(lease));
+    lease.on('renewed', () => {
       if (this.lease === lease) this.emit('renewed');
     });
+    lease.on('silent', () => {
+      if (this.lease === lease) this.emit('silent');
+    });
     this.lease = lease;
+    lease.start();
     this.currentId = id;
     this.log.info({ machine: this.machine.id, lease: id, ttl: this.ttlSeconds }, 'machine registered');
     this.emit('lease', id);
     return id;
   }
 
-  private onLost(lease: Lease, err: Error): void {
+  /** Put the machine key on lease `id`, if it is free or held by our own previous life (`previous`). */
+  private async claimMachineKey(id: string, previous: string | undefined): Promise<void> {
+    const key = this.keys.machine(this.machine.id);
+    const record: MachineRecord = { ...this.machine, ttlSeconds: this.ttlSeconds };
+    const put = () => this.etcd.put(key).value(encode(record)).lease(id);
+    const options = () => ({ deadline: Date.now() + registrationDeadlineMs(this.ttlSeconds) });
+    const res = await this.etcd.if(key, 'Create', '==', 0).then(put()).options(options()).commit();
+    if (res.succeeded) return;
+    const held = await this.etcd.get(key).options(options()).exec();
+    const holder = held.kvs[0] ? String(held.kvs[0].lease) : undefined;
+    if (holder !== undefined && holder !== previous) {
+      throw new Error(`machine id ${this.machine.id} is registered by another live flotillad (lease ${holder}); waiting for it to go away`);
+    }
+    const again = await this.etcd.if(key, 'Lease', '==', holder ?? '0').then(put()).options(options()).commit();
+    if (!again.succeeded) throw new Error('machine key changed while taking it over');
+    this.log.info({ previousLease: holder }, 'took over machine key from previous run');
+  }
+
+  private onLost(lease: LeaseKeeper): void {
     if (this.stopped || this.lease !== lease) return;
-    this.log.warn({ err: errorMessage(err) }, 'presence lease lost; re-registering');
+    this.log.warn({ lease: lease.id }, 'presence lease lost; re-registering');
     this.lease = undefined;
     this.currentId = undefined;
     this.emit('lost');
@@ -119,7 +146,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
     this.stopped = true;
     const lease = this.lease;
     this.lease = undefined;
-    if (lease) await lease.revoke().catch(() => undefined);
+    if (lease) await lease.revoke();
   }
 
   /** Stop keeping the lease alive but leave it to expire (upgrade in place). */

@@ -11,6 +11,7 @@ import type { AssignmentRecord, AssignedState } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import type { ContentCache } from './content-cache.js';
+import type { Handovers } from './handover.js';
 import type { StateReporter } from './reporter.js';
 import type { UnitFiles } from './unit-files.js';
 import type { UnitManager, UnitStatus } from './unit-manager.js';
@@ -19,13 +20,19 @@ import { UnitFile, parseRequirements } from '../unit/index.js';
 
 const RUNNING = new Set(['active', 'activating', 'reloading']);
 
-/** Unparseable content is treated as keep: the agent cannot run it anyway. */
-function stopsOnDisconnect(unit: string, text: string): boolean {
+/** What the agent must know of a unit's [X-Fleet]; unparseable content counts as a plain keep unit (it cannot run anyway). */
+function unitTraits(unit: string, text: string): { stopOnDisconnect: boolean; global: boolean } {
   try {
-    return parseRequirements(UnitFile.parse(text), unit).requirements.onDisconnect === 'stop';
+    const r = parseRequirements(UnitFile.parse(text), unit).requirements;
+    return { stopOnDisconnect: r.onDisconnect === 'stop', global: r.global };
   } catch {
-    return false;
+    return { stopOnDisconnect: false, global: false };
   }
+}
+
+function setMember(set: Set<string>, item: string, member: boolean): void {
+  if (member) set.add(item);
+  else set.delete(item);
 }
 
 export class Reconciler {
@@ -35,9 +42,17 @@ export class Reconciler {
   private readonly applied = new Map<string, AssignedState>();
   /** OnDisconnect=stop units here: bound to the lease target (see fence.ts). */
   private readonly bound = new Set<string>();
+  /** Global units here: a copy elsewhere does not replace ours (see handover.ts). */
+  private readonly globals = new Set<string>();
   private stopped = false;
   /** Lease lost: the assignments we hold may already be someone else's. Change nothing. */
   private held = false;
+  /**
+   * Units on this host when it came back (a new lease, or a restart): any of
+   * them not assigned here on the next batch was re-placed while we were
+   * away, and is handed over rather than stopped at once (handover.ts).
+   */
+  private readonly returning = new Set<string>();
   private readonly batches = new Coalescer(async () => {
     if (this.stopped) return;
     try {
@@ -54,8 +69,14 @@ export class Reconciler {
     private readonly contents: ContentCache,
     private readonly manager: UnitManager,
     private readonly reporter: StateReporter,
+    private readonly handovers: Handovers,
     private readonly log: Logger,
   ) {}
+
+  /** This host was away (lease lost, or flotillad restarted): see `returning`. */
+  markReturning(): void {
+    for (const unit of this.local.keys()) this.returning.add(unit);
+  }
 
   /**
    * The lease dead man's switch fired and systemd stopped the bound units:
@@ -84,9 +105,10 @@ export class Reconciler {
 
   /** Read what a previous run left on disk, so running units are adopted, not restarted. */
   async adopt(): Promise<void> {
-    for (const [unit, { hash, bound }] of await this.files.scan()) {
+    for (const [unit, { hash, content, bound }] of await this.files.scan()) {
       this.local.set(unit, hash);
       if (bound) this.bound.add(unit);
+      if (unitTraits(unit, content).global) this.globals.add(unit);
     }
   }
 
@@ -101,10 +123,15 @@ export class Reconciler {
     const desired = this.desired();
     let reloadNeeded = false;
 
-    // 1. Unload units no longer assigned here. No reload needed: systemd drops
-    //    stopped units whose file is gone, and a later file under the same name
-    //    shows up as NeedDaemonReload below.
-    const gone = [...this.local.keys()].filter((u) => !desired.has(u));
+    // 1. Unload units no longer assigned here, except copies still being handed
+    //    over. No reload needed: systemd drops stopped units whose file is gone,
+    //    and a later file under the same name shows up as NeedDaemonReload below.
+    for (const unit of desired.keys()) {
+      if (!this.handovers.has(unit)) continue;
+      this.handovers.end(unit);
+      this.log.info({ unit }, 'unit assigned here again: its copy here carries on');
+    }
+    const gone = await this.stoppable([...this.local.keys()].filter((u) => !desired.has(u)));
     await Promise.all(gone.map((u) => this.unload(u)));
 
     // 2. Write and link new or changed files.
@@ -126,10 +153,10 @@ export class Reconciler {
             await this.manager.stopUnit(a.unit).catch(() => undefined);
             this.applied.delete(a.unit);
           }
-          const bind = stopsOnDisconnect(a.unit, text);
-          paths.push(await this.files.write(a.unit, text, bind));
-          if (bind) this.bound.add(a.unit);
-          else this.bound.delete(a.unit);
+          const traits = unitTraits(a.unit, text);
+          paths.push(await this.files.write(a.unit, text, traits.stopOnDisconnect));
+          setMember(this.bound, a.unit, traits.stopOnDisconnect);
+          setMember(this.globals, a.unit, traits.global);
           written.push(a.unit);
           this.local.set(a.unit, a.hash);
         }),
@@ -150,6 +177,38 @@ export class Reconciler {
     this.contents.retainOnly(new Set(this.local.values()));
     const ms = (n: number) => Math.round(n * 10) / 10;
     this.log.debug({ unloaded: gone.length, written: toWrite.length, reload: reloadNeeded, prepareMs: ms(t1 - t0), reloadMs: ms(t2 - t1), applyMs: ms(performance.now() - t2) }, 'reconcile batch done');
+  }
+
+  /**
+   * Of the units no longer assigned here, those to stop now. A running keep
+   * unit this host had when it came back is handed over instead: it runs on
+   * until its replacement is active (handover.ts). Everything else stops:
+   * OnDisconnect=stop units (their switch stopped them; at most once comes
+   * first) and units the engine moved while this host was in the cluster.
+   */
+  private async stoppable(gone: string[]): Promise<string[]> {
+    const returning = new Set(this.returning);
+    const out: string[] = [];
+    await Promise.all(
+      gone.map(async (unit) => {
+        if (this.handovers.has(unit)) {
+          const v = this.handovers.verdict(unit);
+          if (!v.stop) return;
+          this.log.info({ unit, reason: v.reason }, 'handover over: stopping this copy');
+          this.handovers.end(unit);
+        } else if (returning.has(unit) && !this.bound.has(unit) && RUNNING.has((await this.manager.unitStatus(unit)).active)) {
+          this.handovers.begin(unit, { global: this.globals.has(unit) });
+          // Not ours to report: the replacement's host reports the unit.
+          this.applied.delete(unit);
+          this.reporter.remove(unit);
+          return;
+        }
+        out.push(unit);
+      }),
+    );
+    // Only the first batch after a return decides; a failed one leaves the marks for its retry.
+    for (const unit of returning) this.returning.delete(unit);
+    return out;
   }
 
   /**
@@ -220,6 +279,7 @@ export class Reconciler {
     await this.files.remove(unit);
     this.local.delete(unit);
     this.bound.delete(unit);
+    this.globals.delete(unit);
     this.reporter.remove(unit);
     this.log.info({ unit }, 'unloaded unit');
   }
@@ -228,6 +288,7 @@ export class Reconciler {
   async unloadAll(): Promise<void> {
     this.stopped = true;
     await this.batches.idle();
+    this.handovers.closeAll();
     await Promise.all([...this.local.keys()].map((u) => this.unload(u)));
     if (this.local.size === 0) await this.manager.reload().catch(() => undefined);
   }
@@ -235,5 +296,6 @@ export class Reconciler {
   async halt(): Promise<void> {
     this.stopped = true;
     await this.batches.idle();
+    this.handovers.closeAll();
   }
 }

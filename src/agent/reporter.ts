@@ -24,6 +24,9 @@ export class StateReporter {
   /** Bumped by every signal: tells a status read whether a signal overtook it. */
   private readonly signalVersion = new Map<string, number>();
   private flushing: Promise<void> | undefined;
+  /** A failed write waits this out before the next one (etcd down must not spin). */
+  private retryTimer: NodeJS.Timeout | undefined;
+  private failing = false;
   private leaseId: string | undefined;
 
   constructor(
@@ -36,6 +39,8 @@ export class StateReporter {
   /** A new lease: everything must be written again on it. */
   useLease(leaseId: string): void {
     this.leaseId = leaseId;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.published.clear();
     for (const unit of this.current.keys()) this.dirty.add(unit);
     this.schedule();
@@ -92,15 +97,17 @@ export class StateReporter {
   }
 
   private schedule(): void {
-    if (this.flushing || !this.leaseId) return;
+    if (this.flushing || this.retryTimer || !this.leaseId) return;
     this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.writeOut());
   }
 
   private async writeOut(): Promise<void> {
     const leaseId = this.leaseId;
+    let failed = false;
+    const deletes = [...this.deleted];
     try {
       const writes: Promise<unknown>[] = [];
-      for (const unit of this.deleted) {
+      for (const unit of deletes) {
         writes.push(this.etcd.delete().key(this.keys.state(unit, this.machineId)).exec());
         this.published.delete(unit);
       }
@@ -115,14 +122,27 @@ export class StateReporter {
       }
       this.dirty.clear();
       await Promise.all(writes);
+      if (this.failing) this.log.info('publishing unit states works again');
+      this.failing = false;
     } catch (err) {
-      this.log.warn({ err: errorMessage(err) }, 'publishing unit states failed; will retry');
+      failed = true;
+      // One warning per outage, not one per write.
+      if (!this.failing) this.log.warn({ err: errorMessage(err) }, 'publishing unit states failed; retrying every 500 ms');
+      this.failing = true;
       this.published.clear();
       for (const unit of this.current.keys()) this.dirty.add(unit);
-      setTimeout(() => this.schedule(), 500).unref();
+      for (const unit of deletes) if (!this.current.has(unit)) this.deleted.add(unit);
     } finally {
       this.flushing = undefined;
-      if (this.dirty.size > 0 || this.deleted.size > 0) this.schedule();
+      if (failed) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.schedule();
+        }, 500);
+        this.retryTimer.unref();
+      } else if (this.dirty.size > 0 || this.deleted.size > 0) {
+        this.schedule();
+      }
     }
   }
 }

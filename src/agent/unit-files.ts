@@ -26,15 +26,16 @@ export class UnitFiles {
     await mkdir(this.dir, { recursive: true, mode: 0o755 });
   }
 
-  /** unit name -> hash of the stored content it was written from, and whether it is bound to the lease. */
-  async scan(): Promise<Map<string, { hash: string; bound: boolean }>> {
-    const out = new Map<string, { hash: string; bound: boolean }>();
+  /** unit name -> the stored content it was written from (and its hash), and whether it is bound to the lease. */
+  async scan(): Promise<Map<string, { hash: string; content: string; bound: boolean }>> {
+    const out = new Map<string, { hash: string; content: string; bound: boolean }>();
     for (const name of await readdir(this.dir)) {
       if (name.startsWith('.') || !UNIT_SUFFIX.test(name)) continue;
       try {
         const text = await readFile(this.pathOf(name), 'utf8');
         const bound = text.endsWith(BIND_TO_LEASE);
-        out.set(name, { hash: contentHash(bound ? text.slice(0, -BIND_TO_LEASE.length) : text), bound });
+        const content = bound ? text.slice(0, -BIND_TO_LEASE.length) : text;
+        out.set(name, { hash: contentHash(content), content, bound });
       } catch {
         // vanished between readdir and read: not ours any more
       }

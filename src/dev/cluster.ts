@@ -206,6 +206,20 @@ export class LocalCluster {
     await this.persist();
   }
 
+  /**
+   * Whole-store outage: SIGKILL every etcd member. Hosts, their agents and
+   * units keep running; nothing can reach etcd until restartEtcd().
+   */
+  async killEtcd(): Promise<void> {
+    await this.etcd.killAll();
+  }
+
+  /** End a whole-store outage: every member starts on its data dir; resolves once all are healthy. */
+  async restartEtcd(): Promise<void> {
+    await this.etcd.restartAll();
+    await this.persist();
+  }
+
   /** Index of the host whose flotillad is the elected engine, or undefined if none is. */
   async engineHost(): Promise<number | undefined> {
     const machine = await engineMachine(this.endpoints, this.prefix);

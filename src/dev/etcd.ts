@@ -40,6 +40,14 @@ export interface EtcdCluster {
   killMember(i: number): Promise<void>;
   /** Start member i again on its data dir and ports; resolves when it reports healthy. */
   restartMember(i: number): Promise<void>;
+  /** SIGKILL every member (a whole-store outage); the data dirs stay for restartAll. */
+  killAll(): Promise<void>;
+  /**
+   * Start every member again on its data dir and ports, all at once, then
+   * wait until each reports healthy. Members restarted one at a time could
+   * not do it: the first would wait for a quorum that never forms.
+   */
+  restartAll(): Promise<void>;
   stop(): Promise<void>;
   state(): EtcdState;
 }
@@ -163,13 +171,29 @@ class LocalEtcd implements EtcdCluster {
 
   async restartMember(i: number): Promise<void> {
     await this.killMember(i);
+    await this.checkPortsFree(i);
+    await this.spawnMember(i);
+    await this.waitHealthy([i]);
+  }
+
+  async killAll(): Promise<void> {
+    await this.stop();
+  }
+
+  async restartAll(): Promise<void> {
+    await this.killAll();
+    const all = this.s.members.map((_, i) => i);
+    for (const i of all) await this.checkPortsFree(i);
+    for (const i of all) await this.spawnMember(i);
+    await this.waitHealthy(all);
+  }
+
+  private async checkPortsFree(i: number): Promise<void> {
     const m = this.member(i);
     for (const url of [m.clientUrl, m.peerUrl]) {
       const port = Number(new URL(url).port);
       if (!(await portIsFree(port))) throw new FlotillaError(`cannot restart etcd member ${m.name}: port ${port} is taken by another process`);
     }
-    await this.spawnMember(i);
-    await this.waitHealthy([i]);
   }
 
   /**

@@ -42,6 +42,11 @@ export class Batch {
     return moved;
   }
 
+  /** Every key the batch writes or deletes (prefixes end in '/'), for logs. */
+  keys(): string[] {
+    return [...this.puts.keys(), ...this.deletes, ...this.prefixes];
+  }
+
   ops(etcd: Etcd3): IOperation[] {
     const out: IOperation[] = [];
     for (const key of this.deletes) out.push(etcd.delete().key(key));

@@ -9,6 +9,7 @@
  * cache shows that, plan an offer (offer-plan.ts) and keep P/unplaced
  * current. A round then collects bids and resolves (resolve.ts).
  */
+import type { IOperation } from 'etcd3';
 import type { Change } from '../registry/prefix-cache.js';
 import type { Registry } from '../registry/registry.js';
 import { TXN_MAX_OPS } from '../registry/registry.js';
@@ -59,6 +60,8 @@ export class Engine {
   private roundTimer: NodeJS.Timeout | undefined;
   private resyncTimer: NodeJS.Timeout | undefined;
   private seq = 0;
+  /** Engine steps failed in a row (not counting fenced-off writes). */
+  private failedSteps = 0;
   private readonly reconciles = new Coalescer(async () => {
     if (!this.leading) return;
     try {
@@ -175,13 +178,17 @@ export class Engine {
 
   private onWriteError(err: unknown, what: string): void {
     if (err instanceof FencedWriteError) {
-      this.log.warn({ what }, 'engine write fenced off: no longer leader');
+      // fencedWrite logged the rejected write itself (see writeFenced).
+      this.log.debug({ what }, 'stepping down after a fenced-off write');
       void this.stepDown();
       return;
     }
     this.book.invalidate();
-    this.log.warn({ what, err: errorMessage(err) }, 'engine step failed; will retry');
-    setTimeout(() => this.kick(), 200).unref();
+    // etcd may be down for long: back off to 1 s, and warn once per run of failures.
+    const failures = ++this.failedSteps;
+    if (failures === 1) this.log.warn({ what, err: errorMessage(err) }, 'engine step failed; retrying until it works');
+    else this.log.debug({ what, err: errorMessage(err), failures }, 'engine step failed again');
+    setTimeout(() => this.kick(), Math.min(1000, 200 * 2 ** (failures - 1))).unref();
   }
 
   private async write(batch: Batch, round?: Round): Promise<void> {
@@ -194,10 +201,31 @@ export class Engine {
     this.stats.etcdRequests += requests;
     if (round) round.requests += requests;
     try {
-      const revision = await fencedWrite(this.registry.etcd, fence, ops);
+      const revision = await this.writeFenced(fence, ops, batch.keys());
       if (batch.touchesAssignments) this.assignmentsWrittenAt = revision;
+      if (this.failedSteps > 0) this.log.info({ failures: this.failedSteps }, 'engine writes work again');
+      this.failedSteps = 0;
     } catch (err) {
       leftovers.takeInto(this.leftovers);
+      throw err;
+    }
+  }
+
+  /**
+   * Every engine write goes through here. A rejection by the fence is the
+   * proof that a deposed engine (paused, cut off, slow) changed nothing: it is
+   * logged with the revision it held and the keys it would have written.
+   */
+  private async writeFenced(fence: Fence, ops: IOperation[], keys: string[], absentKeys: string[] = []): Promise<number> {
+    try {
+      return await fencedWrite(this.registry.etcd, fence, ops, absentKeys);
+    } catch (err) {
+      if (err instanceof FencedWriteError) {
+        this.log.warn(
+          { event: 'fenced-write-rejected', revision: fence.revision, candidate: fence.candidateKey, ops: ops.length, keys: keys.slice(0, 50) },
+          'engine write rejected: the election key is no longer at our revision (another engine leads); nothing was written, stepping down',
+        );
+      }
       throw err;
     }
   }
@@ -266,7 +294,7 @@ export class Engine {
     for (const [machineId, keys] of gone) {
       try {
         this.stats.etcdRequests++;
-        const revision = await fencedWrite(etcd, fence, keys.map((k) => etcd.delete().key(k)), [this.registry.keys.machine(machineId)]);
+        const revision = await this.writeFenced(fence, keys.map((k) => etcd.delete().key(k)), keys, [this.registry.keys.machine(machineId)]);
         this.assignmentsWrittenAt = Math.max(this.assignmentsWrittenAt, revision);
       } catch (err) {
         if (!(err instanceof PreconditionFailed)) throw err;

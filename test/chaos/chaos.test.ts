@@ -10,7 +10,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FAULT_KINDS } from './fault-log.js';
 import { randomSeed } from './random.js';
-import { formatReport } from './report.js';
+import { formatReport, outageDisruptions } from './report.js';
 import { runChaos, type ChaosReport } from './suite.js';
 import type { Violation, ViolationKind } from './violations.js';
 
@@ -53,6 +53,11 @@ test('an OnDisconnect=stop unit never runs on two hosts in any sample', () => {
 test('after every burst, every unit is active on exactly one host (global: all hosts) within TTL + 2 s', () => {
   const bad = [...only('slow-convergence'), ...only('not-converged')];
   assert.equal(bad.length, 0, brief(bad));
+});
+
+test('a whole-etcd outage starts or stops no keep or global unit (only stop units are fenced)', () => {
+  const hit = outageDisruptions(report).filter((o) => o.moves.length > 0);
+  assert.deepEqual(hit.map((o) => `burst ${o.burst.id}: ${o.moves.join(', ')}`), []);
 });
 
 test('no launched unit record, desired state or content ever went missing from etcd', () => {

@@ -3,8 +3,11 @@
  * so every violation can name the faults that were active, or had just
  * ended, when it was seen.
  */
-/** engine-stop: SIGSTOP of the engine leader's flotillad past its TTL, then SIGCONT (a deposed engine wakes up). */
-export const FAULT_KINDS = ['agent-kill', 'agent-stop', 'engine-kill', 'engine-stop', 'etcd-kill', 'partition'] as const;
+/**
+ * engine-stop: SIGSTOP of the engine leader's flotillad past its TTL, then SIGCONT (a deposed engine wakes up).
+ * etcd-outage: every etcd member killed past the TTL, then all restarted (a whole-store outage).
+ */
+export const FAULT_KINDS = ['agent-kill', 'agent-stop', 'engine-kill', 'engine-stop', 'etcd-kill', 'etcd-outage', 'partition'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRecord {

@@ -68,6 +68,8 @@ async function runFault(ctx: InjectContext, plan: FaultPlan): Promise<FaultRecor
       return stopAgent(ctx, plan.kind, plan.host ?? 0, plan.durationMs);
     case 'etcd-kill':
       return killMember(ctx, plan.member ?? 0, plan.durationMs);
+    case 'etcd-outage':
+      return outage(ctx, plan.durationMs);
     case 'partition':
       return partition(ctx, plan);
   }
@@ -135,6 +137,24 @@ async function killMember(ctx: InjectContext, member: number, ms: number): Promi
     // The fault ends when the member is healthy again, not when it is spawned.
     try {
       await ctx.cluster.restartEtcdMember(member);
+      ctx.log.end(r);
+    } catch (err) {
+      ctx.log.end(r, `restart failed: ${errorMessage(err)}`);
+      throw err;
+    }
+  }
+  return r;
+}
+
+/** Every member down; the fault ends when all of them are healthy again. */
+async function outage(ctx: InjectContext, ms: number): Promise<FaultRecord> {
+  const r = started(ctx, ctx.log.begin('etcd-outage', 'etcd (all members)', `SIGKILL all, restart after ${(ms / 1000).toFixed(1)}s`));
+  try {
+    await ctx.cluster.killEtcd();
+    await sleep(ms, ctx.signal);
+  } finally {
+    try {
+      await ctx.cluster.restartEtcd();
       ctx.log.end(r);
     } catch (err) {
       ctx.log.end(r, `restart failed: ${errorMessage(err)}`);

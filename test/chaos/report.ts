@@ -54,9 +54,26 @@ function disruptionLines(r: ChaosReport): string[] {
   return lines;
 }
 
+/** Keep and global units started or stopped by whole-store outage bursts: issue 4 says none may be. */
+export function outageDisruptions(r: ChaosReport): Array<{ burst: BurstResult; moves: string[] }> {
+  const keep = new Set(r.units.filter((u) => u.global || u.policy === 'keep').map((u) => u.name));
+  return r.bursts
+    .filter((b) => b.outage)
+    .map((b) => ({ burst: b, moves: b.transitions.filter((t) => keep.has(t.unit)).map((t) => `${t.kind} ${t.unit.replace('.service', '')}@host${t.host + 1} +${secs(t.at)}`) }));
+}
+
+function outageLines(r: ChaosReport): string[] {
+  const all = outageDisruptions(r);
+  const hit = all.filter((o) => o.moves.length > 0);
+  return [
+    `whole-etcd outages (alone or with transient faults): ${all.length} bursts; keep or global units started/stopped by them: ${hit.length} bursts`,
+    ...hit.map((o) => `  burst ${o.burst.id} (${burstFaults(o.burst)}): ${o.moves.slice(0, 8).join(', ')}`),
+  ];
+}
+
 /** Faults that cut an agent off past its lease: the ones OnDisconnect=stop exists for. */
 function cutsOff(f: FaultRecord, r: ChaosReport): boolean {
-  if (f.kind === 'agent-stop' || f.kind === 'engine-stop') return true;
+  if (f.kind === 'agent-stop' || f.kind === 'engine-stop' || f.kind === 'etcd-outage') return true;
   return f.kind === 'partition' && f.end !== undefined && f.end - f.start > r.ttlSeconds * 1000;
 }
 
@@ -95,6 +112,7 @@ export function formatReport(r: ChaosReport, maxViolations = 60): string[] {
     `etcd checks: ${r.etcdChecks} (read errors ${r.etcdReadErrors})`,
     recoveryLine(r),
     ...disruptionLines(r),
+    ...outageLines(r),
     `flotillad crashes (restarts by its systemd that no injected kill explains): ${r.agentCrashes.length}`,
     ...r.agentCrashes.flatMap((c) => [`  burst ${c.burst} ${c.host}: ${c.restarts} restart(s), ${c.killed} injected`, ...c.log.map((l) => `    ${l}`)]),
     `violations: ${r.violations.length} (${byKind})`,

@@ -20,10 +20,10 @@ test('every burst is survivable by design and its faults last as planned', () =>
       for (let i = 0; i < 2000; i++) {
         const plans = planBurst(rng, { hosts, etcdMembers: 3, ttlSeconds: ttl });
         assert.ok(plans.length >= 1 && plans.length <= 3);
-        assert.ok(plans.filter((p) => p.kind === 'etcd-kill').length <= 1, 'two etcd members down would lose quorum');
+        assert.ok(plans.filter((p) => p.kind === 'etcd-kill' || p.kind === 'etcd-outage').length <= 1, 'two etcd faults at once: a member restarted without quorum cannot come up');
         const targeted = plans.filter((p) => p.host !== undefined).map((p) => p.host);
         assert.equal(new Set(targeted).size, targeted.length, 'two faults on one planned host');
-        const hostFaults = plans.filter((p) => p.kind !== 'etcd-kill').length;
+        const hostFaults = plans.filter((p) => p.kind !== 'etcd-kill' && p.kind !== 'etcd-outage').length;
         assert.ok(hostFaults <= hosts - 1, 'every host faulted at once');
         for (const p of plans) {
           if (p.kind === 'agent-stop' || p.kind === 'engine-stop') assert.ok(p.durationMs > ttl * 1000, 'a SIGSTOP must outlast the TTL');
@@ -33,6 +33,7 @@ test('every burst is survivable by design and its faults last as planned', () =>
             assert.ok(p.mode === 'blackhole' || p.mode === 'reset');
           }
           if (p.kind === 'etcd-kill') assert.ok(p.member !== undefined && p.member >= 0 && p.member < 3);
+          if (p.kind === 'etcd-outage') assert.ok(p.durationMs > ttl * 1000, 'a whole-store outage must outlast the TTL');
         }
       }
     }

@@ -2,7 +2,8 @@
  * The random fault schedule: bursts of one to three overlapping faults, each
  * followed by a quiet period in which the cluster must converge. Limits keep
  * every burst survivable by design, so what breaks is Flotilla, not quorum:
- * at most one etcd member down, never every host faulted at once.
+ * one etcd fault per burst (one member down, or the whole store, never a
+ * member restart while the others are down), never every host faulted at once.
  */
 import type { PartitionMode } from '../../src/dev/cluster.js';
 import type { FaultKind } from './fault-log.js';
@@ -12,7 +13,7 @@ export interface FaultPlan {
   kind: FaultKind;
   /** Host index for agent-kill, agent-stop and partition; engine-kill and engine-stop find their host when they strike. */
   host?: number;
-  /** etcd member index for etcd-kill. */
+  /** etcd member index for etcd-kill (etcd-outage takes every member). */
   member?: number;
   /** Delay from the start of the burst. */
   offsetMs: number;
@@ -36,6 +37,7 @@ const DEFAULT_WEIGHTS: Record<FaultKind, number> = {
   'engine-kill': 2,
   'engine-stop': 1,
   'etcd-kill': 2,
+  'etcd-outage': 1,
 };
 
 /** Short partitions end before the lease can expire (keepalives go every TTL/3): they must change nothing. */
@@ -57,9 +59,11 @@ export function planBurst(rng: Random, opts: ScheduleOptions): FaultPlan[] {
   for (let tries = 0; plans.length < wanted && tries < 20; tries++) {
     const kind = rng.weighted(weights);
     const offsetMs = plans.length === 0 ? 0 : rng.int(0, 1500);
-    if (kind === 'etcd-kill') {
-      if (plans.some((p) => p.kind === 'etcd-kill')) continue;
-      plans.push({ kind, member: rng.int(0, opts.etcdMembers - 1), offsetMs, durationMs: rng.int(500, 4000) });
+    if (kind === 'etcd-kill' || kind === 'etcd-outage') {
+      if (plans.some((p) => p.kind === 'etcd-kill' || p.kind === 'etcd-outage')) continue;
+      if (kind === 'etcd-kill') plans.push({ kind, member: rng.int(0, opts.etcdMembers - 1), offsetMs, durationMs: rng.int(500, 4000) });
+      // Past the TTL: every lease would have expired, had etcd been up to expire it.
+      else plans.push({ kind, offsetMs, durationMs: rng.int(ttlMs + 500, 3 * ttlMs) });
       continue;
     }
     if (hostFaults >= maxHostFaults) continue;

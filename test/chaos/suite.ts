@@ -43,6 +43,8 @@ export interface BurstResult {
   recoveryMs: number | undefined;
   /** Only faults that must not move or restart anything (crash restarts, etcd member loss, short partitions). */
   transient: boolean;
+  /** A whole-store outage with nothing but transient faults: keep and global units must not move or restart (stop units are fenced by design). */
+  outage: boolean;
   transitions: Transition[];
 }
 
@@ -133,6 +135,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         end,
         recoveryMs,
         transient: records.every((r) => isTransient(r, opts.ttlSeconds)),
+        outage: records.some((r) => r.kind === 'etcd-outage') && records.every((r) => r.kind === 'etcd-outage' || isTransient(r, opts.ttlSeconds)),
         transitions: checker.transitions.filter((t) => t.at >= start && t.at <= until),
       };
       bursts.push(burst);

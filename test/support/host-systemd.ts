@@ -50,6 +50,18 @@ export class HostSystemd {
     }
   }
 
+  /** ActiveState and MainPID of some units on one host (a Properties read each, no process spawned). */
+  async mainPids(host: number, units: readonly string[]): Promise<Map<string, { active: string; mainPid: number }>> {
+    try {
+      const manager = await withTimeout(this.manager(host), CALL_TIMEOUT_MS, `connecting to host ${host + 1}'s systemd`);
+      const statuses = await withTimeout(Promise.all(units.map((u) => manager.unitStatus(u))), CALL_TIMEOUT_MS, `unit status on host ${host + 1}`);
+      return new Map(statuses.map((s) => [s.name, { active: s.active, mainPid: s.mainPid }]));
+    } catch (err) {
+      this.drop(host);
+      throw err;
+    }
+  }
+
   /** All hosts at once, so a sample spans a few ms rather than hosts × round trip. */
   viewAll(hosts: readonly number[] = this.cluster.hosts.map((_, i) => i)): Promise<HostView[]> {
     return Promise.all(hosts.map((h) => this.view(h)));
