@@ -17,7 +17,7 @@ import {
   decodeUnit,
 } from '../registry/records.js';
 import { mergeMetadata, TXN_MAX_OPS, type Registry } from '../registry/registry.js';
-import { UnitFile, parseRequirements, type UnitRequirements } from '../unit/index.js';
+import { UnitFile, parseRequirements, verdictDependsOnName, type UnitRequirements } from '../unit/index.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -179,6 +179,15 @@ export class ClusterState {
 
   requirementsOf(unit: UnitRecord): RequirementsResult | undefined {
     return this.requirements.get(`${unit.name}\0${unit.hash}`);
+  }
+
+  /**
+   * Whether hosts must judge units with this content one name at a time
+   * (see src/unit/name-dependence.ts). Unknown or unparsable content: yes.
+   */
+  verdictDependsOnName(hash: string): boolean {
+    const file = this.files.get(hash);
+    return typeof file === 'string' || file === undefined || verdictDependsOnName(file);
   }
 
   /**

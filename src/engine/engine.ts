@@ -12,7 +12,7 @@
 import type { Change } from '../registry/prefix-cache.js';
 import type { Registry } from '../registry/registry.js';
 import { TXN_MAX_OPS } from '../registry/registry.js';
-import { encode, type OfferedUnit } from '../registry/records.js';
+import { encode, type OfferedContent, type OfferRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage, FencedWriteError } from '../util/errors.js';
 import { Coalescer } from '../util/coalesce.js';
@@ -21,10 +21,10 @@ import { Batch } from './batch.js';
 import { ClusterState, type Source } from './cluster-state.js';
 import { fencedWrite, PreconditionFailed, type Fence } from './fence.js';
 import { recordAnswers, writeDecision } from './decision-writes.js';
-import { planOffer } from './offer-plan.js';
+import { planOffer, type RoundLimits } from './offer-plan.js';
 import { forgetStaleAnswers, Refusals } from './refusals.js';
 import { resolveBids } from './resolve.js';
-import { Round, roundId } from './round.js';
+import { Round, roundId, type RoundUnit } from './round.js';
 import { takeSnapshot, type Snapshot } from './snapshot.js';
 import { EngineStats, roundStats } from './stats.js';
 import { UnplacedBook } from './unplaced-book.js';
@@ -38,8 +38,10 @@ export interface EngineOptions {
   roundWindowMs?: number;
   /** Safety-net reconcile period. */
   resyncIntervalMs?: number;
-  /** Most units offered in one round (keeps offers and bids small). */
+  /** Most units one round places (bounds the engine's work per resolution). */
   maxUnitsPerRound?: number;
+  /** Most entries in one offer: distinct contents plus names listed for name-dependent content. */
+  maxOfferEntries?: number;
 }
 
 /** A round waits at most this many windows for half of the machines to bid. */
@@ -51,7 +53,7 @@ export class Engine {
   private readonly roundWindowMs: number;
   private readonly ownTtlSeconds: number | undefined;
   private readonly resyncIntervalMs: number;
-  private readonly maxUnitsPerRound: number;
+  private readonly limits: RoundLimits;
 
   private state: ClusterState | undefined;
   private fence: Fence | undefined;
@@ -91,7 +93,7 @@ export class Engine {
     this.log = opts.log;
     this.roundWindowMs = opts.roundWindowMs ?? 300;
     this.resyncIntervalMs = opts.resyncIntervalMs ?? 30_000;
-    this.maxUnitsPerRound = opts.maxUnitsPerRound ?? 2000;
+    this.limits = { units: opts.maxUnitsPerRound ?? 10_000, entries: opts.maxOfferEntries ?? 2000 };
     this.book = new UnplacedBook(opts.registry);
   }
 
@@ -239,7 +241,7 @@ export class Engine {
       return;
     }
 
-    const plan = planOffer(state, snap, changes.kept, this.refusals, this.maxUnitsPerRound);
+    const plan = planOffer(state, snap, changes.kept, this.refusals, this.limits);
     const now = new Date();
     for (const [unit, { hash, reasons }] of plan.unplaced) this.book.set(batch, unit, hash, reasons, now);
     const placed = new Set(changes.kept.map((a) => a.record.unit));
@@ -247,7 +249,7 @@ export class Engine {
       const record = state.unit(unit);
       if (!record || record.desired === 'inactive' || placed.has(unit)) this.book.clear(batch, unit);
     }
-    if (plan.offer.length > 0) await this.openRound(plan.offer, snap.live, batch);
+    if (plan.units.length > 0) await this.openRound(plan.units, plan.contents, snap.live, batch);
     else await this.write(batch);
   }
 
@@ -295,13 +297,14 @@ export class Engine {
     if (cycles) this.log.warn({ cycles }, 'these units replace each other in a cycle: their Replaces are ignored');
   }
 
-  private async openRound(units: OfferedUnit[], live: string[], batch: Batch): Promise<void> {
+  private async openRound(units: RoundUnit[], contents: OfferedContent[], live: string[], batch: Batch): Promise<void> {
     const fence = this.fence;
     if (!fence) return;
     const id = roundId(fence.revision, ++this.seq);
     const round = new Round(id, units, new Set(live));
     this.round = round;
-    batch.put(this.registry.keys.offer(id), encode({ round: id, units }), fence.leaseId);
+    const offer: OfferRecord = { round: id, contents };
+    batch.put(this.registry.keys.offer(id), encode(offer), fence.leaseId);
     try {
       await this.write(batch, round);
     } catch (err) {
@@ -310,7 +313,7 @@ export class Engine {
       throw err;
     }
     if (this.round !== round) return;
-    this.log.debug({ round: id, units: units.length, machines: live.length }, 'offer published');
+    this.log.debug({ round: id, units: units.length, contents: contents.length, machines: live.length }, 'offer published');
     this.armRoundWindow(round);
     // Bids may have arrived before we stored the round.
     for (const e of this.state?.bids.values() ?? []) round.addBid(e.value);

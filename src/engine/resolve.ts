@@ -4,7 +4,7 @@
  * machine metadata the engine knows), the offered units that still need a
  * machine are the requests.
  */
-import type { BidRecord } from '../registry/records.js';
+import { bidRefusal, type BidRecord } from '../registry/records.js';
 import { placeUnits, type Candidate, type Decision, type PlacementRequest } from '../scheduler/index.js';
 import type { ClusterState, PlacedEntry } from './cluster-state.js';
 import { machinesOfUnits } from './offer-plan.js';
@@ -23,10 +23,18 @@ export interface Resolution {
 export function resolveBids(round: Round, state: ClusterState, snap: Snapshot, kept: readonly PlacedEntry[]): Resolution {
   const bids = round.received().filter((b) => snap.liveSet.has(b.machineId));
   const { view, load } = viewOf(kept, snap);
-  const offered = round.units.map((u) => u.name);
   const candidates: Candidate[] = bids.map((b) => {
-    const refuses = new Map(Object.entries(b.refuse));
-    const c: Candidate = { machineId: b.machineId, load: load.get(b.machineId) ?? 0, accepts: new Set(offered.filter((n) => !refuses.has(n))), refuses };
+    // Only offered units were judged: anything else was not bid for.
+    const refusal = (u: string): string | undefined => {
+      const hash = round.hashOf.get(u);
+      return hash === undefined ? undefined : bidRefusal(b, u, hash);
+    };
+    const c: Candidate = {
+      machineId: b.machineId,
+      load: load.get(b.machineId) ?? 0,
+      accepts: { has: (u) => round.hashOf.has(u) && refusal(u) === undefined },
+      refuses: { get: refusal },
+    };
     const md = snap.metadata.get(b.machineId);
     if (md) c.metadata = md;
     return c;

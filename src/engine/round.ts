@@ -7,19 +7,29 @@
  * half means the cluster is slow, not dead (dead machines leave the live set
  * when their leases expire), so the round waits on, up to a hard limit.
  */
-import type { BidRecord, OfferedUnit } from '../registry/records.js';
+import type { BidRecord } from '../registry/records.js';
+
+/** A unit a round offers, with the content the hosts judge. */
+export interface RoundUnit {
+  name: string;
+  hash: string;
+}
 
 export class Round {
   private readonly bids = new Map<string, BidRecord>();
   readonly openedAt = Date.now();
   /** etcd requests the engine made for this round (the offer, the resolution). */
   requests = 0;
+  /** Offered unit -> the content hash offered for it. */
+  readonly hashOf: ReadonlyMap<string, string>;
 
   constructor(
     readonly id: string,
-    readonly units: readonly OfferedUnit[],
+    readonly units: readonly RoundUnit[],
     readonly expected: ReadonlySet<string>,
-  ) {}
+  ) {
+    this.hashOf = new Map(units.map((u) => [u.name, u.hash] as const));
+  }
 
   addBid(bid: BidRecord): void {
     if (bid.round === this.id) this.bids.set(bid.machineId, bid);
