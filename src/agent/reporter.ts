@@ -4,8 +4,9 @@
  * coalesced so a burst of signals for one unit costs one put. Everything is
  * written on the presence lease, so a dead host's states vanish with it.
  */
-import type { Etcd3 } from 'etcd3';
+import type { Etcd3, IRequestOp } from 'etcd3';
 import type { Keys } from '../registry/keys.js';
+import { TXN_MAX_OPS } from '../registry/registry.js';
 import { encode, type AssignedState, type UnitStateRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -99,9 +100,9 @@ export class StateReporter {
   private async writeOut(): Promise<void> {
     const leaseId = this.leaseId;
     try {
-      const writes: Promise<unknown>[] = [];
+      const ops: IRequestOp[] = [];
       for (const unit of this.deleted) {
-        writes.push(this.etcd.delete().key(this.keys.state(unit, this.machineId)).exec());
+        ops.push({ request_delete_range: { key: Buffer.from(this.keys.state(unit, this.machineId)) } });
         this.published.delete(unit);
       }
       this.deleted.clear();
@@ -111,9 +112,12 @@ export class StateReporter {
         const value = encode(rec);
         if (this.published.get(unit) === value) continue;
         this.published.set(unit, value);
-        writes.push(this.etcd.put(this.keys.state(unit, this.machineId)).value(value).lease(leaseId).exec());
+        ops.push({ request_put: { key: Buffer.from(this.keys.state(unit, this.machineId)), value: Buffer.from(value), lease: leaseId } });
       }
       this.dirty.clear();
+      // A batch of changes (a whole reconcile batch's starts) costs one request, not one per unit.
+      const writes: Promise<unknown>[] = [];
+      for (let i = 0; i < ops.length; i += TXN_MAX_OPS) writes.push(this.etcd.kv.txn({ compare: [], success: ops.slice(i, i + TXN_MAX_OPS), failure: [] }));
       await Promise.all(writes);
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, 'publishing unit states failed; will retry');

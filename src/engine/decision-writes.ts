@@ -82,5 +82,5 @@ export function recordAnswers(refusals: Refusals, round: Round, res: Resolution,
       if (unit && round.hashOf.get(name) === unit.hash) refusals.record(unit, bid.machineId, why);
     }
   }
-  for (const m of res.silent) refusals.recordSilence(m, round.units.map((u) => u.name));
+  for (const m of res.silent) refusals.recordSilence(m, round.hashOf);
 }

@@ -206,7 +206,9 @@ export class Engine {
 
   private async reconcile(): Promise<void> {
     const state = this.state;
-    if (!state || !this.fence || this.resolving) return;
+    // One step at a time: an open round ends in a resolution, which kicks a
+    // reconcile; running one now would only redo the same work per event.
+    if (!state || !this.fence || this.resolving || this.round) return;
     // Our own last write has not reached the cache yet; its watch event will kick us again.
     if (state.assignments.revision < this.assignmentsWrittenAt) return;
     await state.loadRequirements();
@@ -357,7 +359,8 @@ export class Engine {
     await state.loadRequirements();
     const snap = takeSnapshot(state);
     const kept = checkAssignments(state, snap).kept;
-    const res = resolveBids(round, state, snap, kept);
+    const res = resolveBids(round, state, snap, kept, (m) => this.refusals.wasSilent(m));
+    if (res.deferred.length > 0) this.log.info({ round: round.id, deferred: res.deferred.length, late: res.silent.length }, 'machines did not bid in time: units beyond the bidders\' even share wait for the next round');
     const batch = new Batch();
     writeDecision({ batch, keys: this.registry.keys, book: this.book, state, snap, log: this.log, round, now: new Date() }, res, kept);
     recordAnswers(this.refusals, round, res, state);

@@ -9,7 +9,7 @@
  * the next reconcile, without bookkeeping.
  */
 import type { OfferedContent, UnitRecord } from '../registry/records.js';
-import { placeUnits, type Candidate, type PlacementRequest } from '../scheduler/index.js';
+import { placeUnits, type Candidate, type ClusterView, type Decision, type PlacementRequest } from '../scheduler/index.js';
 import type { ClusterState, PlacedEntry } from './cluster-state.js';
 import type { Refusals } from './refusals.js';
 import type { RoundUnit } from './round.js';
@@ -97,7 +97,7 @@ export function planOffer(state: ClusterState, snap: Snapshot, kept: readonly Pl
     if (md) c.metadata = md;
     return c;
   });
-  const dry = placeUnits(requests, candidates, view);
+  const dry = dryRun(requests, candidates, view, (m) => !refusals.heardAnything(m));
 
   const offer = new OfferBuilder(limits, (hash) => state.verdictDependsOnName(hash));
   const chosen = [...dry.placements.map((p) => p.unit), ...dry.moves.map((m) => m.unit)];
@@ -110,6 +110,35 @@ export function planOffer(state: ClusterState, snap: Snapshot, kept: readonly Pl
     if (record && !machinesOf.has(u.unit)) unplaced.set(u.unit, { hash: record.hash, reasons: u.reasons });
   }
   return { units: offer.units, contents: offer.contents(), unplaced };
+}
+
+/**
+ * The dry run tries machines with nothing refused on record first, then
+ * every machine for what is left. Least-loaded order would otherwise try the
+ * machines that refuse much (they stay empty, so they come first) for every
+ * unit: a slow host silent for 5,000 units made each of them cost every
+ * such machine. The exact machine does not matter here, only whether some
+ * machine can take the unit, and why not if none can.
+ */
+function dryRun(requests: PlacementRequest[], candidates: Candidate[], view: ClusterView, clean: (machineId: string) => boolean): Decision {
+  const first = candidates.filter((c) => clean(c.machineId));
+  if (first.length === 0 || first.length === candidates.length) return placeUnits(requests, candidates, view);
+  const one = placeUnits(requests, first, view);
+  const left = new Set(one.unplaced.map((u) => u.unit));
+  if (left.size === 0) return one;
+  // The second pass sees the first one's placements, as the next units of one pass would.
+  const placed = new Map<string, Set<string>>();
+  const added = new Map<string, number>();
+  for (const p of one.placements) {
+    let s = placed.get(p.machineId);
+    if (!s) placed.set(p.machineId, (s = new Set(view.unitsByMachine.get(p.machineId))));
+    s.add(p.unit);
+    added.set(p.machineId, (added.get(p.machineId) ?? 0) + 1);
+  }
+  const unitsByMachine = new Map([...view.unitsByMachine, ...placed]);
+  const all = candidates.map((c) => ({ ...c, load: c.load + (added.get(c.machineId) ?? 0) }));
+  const two = placeUnits(requests.filter((r) => left.has(r.unit)), all, { ...view, unitsByMachine });
+  return { placements: [...one.placements, ...two.placements], moves: [...one.moves, ...two.moves], unplaced: two.unplaced };
 }
 
 /** What a machine never refused: the engine has no answer of it on record. */

@@ -23,8 +23,8 @@ interface Answers {
   contents: Map<string, string>;
   /** unit -> why the host refuses it with this content (name-dependent content) */
   units: Map<string, { hash: string; reason: string }>;
-  /** units it did not answer for */
-  silent: Set<string>;
+  /** units it did not answer for: one set per round it missed, shared by every machine that missed it */
+  silent: Array<{ has(unit: string): boolean }>;
 }
 
 export class Refusals {
@@ -32,7 +32,7 @@ export class Refusals {
 
   private answers(machineId: string): Answers {
     let a = this.byMachine.get(machineId);
-    if (!a) this.byMachine.set(machineId, (a = { contents: new Map(), units: new Map(), silent: new Set() }));
+    if (!a) this.byMachine.set(machineId, (a = { contents: new Map(), units: new Map(), silent: [] }));
     return a;
   }
 
@@ -46,23 +46,28 @@ export class Refusals {
     this.answers(machineId).units.set(unit.name, { hash: unit.hash, reason });
   }
 
-  recordSilence(machineId: string, units: Iterable<string>): void {
-    const s = this.answers(machineId).silent;
-    for (const u of units) s.add(u);
+  /** `units` (a round's units) is kept, not copied: one set serves every machine that missed the round. */
+  recordSilence(machineId: string, units: { has(unit: string): boolean }): void {
+    this.answers(machineId).silent.push(units);
   }
 
   /** The machine answered something: its silence is forgiven. True if that changes anything. */
   heardFrom(machineId: string): boolean {
     const a = this.byMachine.get(machineId);
-    if (!a || a.silent.size === 0) return false;
-    a.silent.clear();
+    if (!a || a.silent.length === 0) return false;
+    a.silent = [];
     return true;
+  }
+
+  /** The machine missed an earlier round and has not been heard from since. */
+  wasSilent(machineId: string): boolean {
+    return (this.byMachine.get(machineId)?.silent.length ?? 0) > 0;
   }
 
   /** Whether anything is on record for the machine: if not, it refuses nothing. */
   heardAnything(machineId: string): boolean {
     const a = this.byMachine.get(machineId);
-    return a !== undefined && (a.contents.size > 0 || a.units.size > 0 || a.silent.size > 0);
+    return a !== undefined && (a.contents.size > 0 || a.units.size > 0 || a.silent.length > 0);
   }
 
   /** Why the host will not take this content, if it said so (or said nothing). */
@@ -71,7 +76,7 @@ export class Refusals {
     if (!a) return undefined;
     const byName = a.units.get(unit.name);
     if (byName !== undefined && byName.hash === unit.hash) return byName.reason;
-    return a.contents.get(unit.hash) ?? (a.silent.has(unit.name) ? SILENT : undefined);
+    return a.contents.get(unit.hash) ?? (a.silent.some((s) => s.has(unit.name)) ? SILENT : undefined);
   }
 
   clearMachine(machineId: string): void {

@@ -2,10 +2,13 @@
  * Turning a round's bids into a decision: the bidders still alive are the
  * candidates (with the engine's own load count, newer than the bids', and the
  * machine metadata the engine knows), the offered units that still need a
- * machine are the requests.
+ * machine are the requests. If live machines did not bid in time for the
+ * first time, bidders take only an even share (fair-share filter) and the
+ * rest is deferred to the next round, where the late machines can bid;
+ * machines already late before are not waited for again.
  */
 import { bidRefusal, type BidRecord } from '../registry/records.js';
-import { placeUnits, type Candidate, type Decision, type PlacementRequest } from '../scheduler/index.js';
+import { defaultFilters, fairShareCap, fairShareFilter, placeUnits, reasons, type Candidate, type Decision, type Filter, type PlacementRequest } from '../scheduler/index.js';
 import type { ClusterState, PlacedEntry } from './cluster-state.js';
 import { machinesOfUnits } from './offer-plan.js';
 import type { Round } from './round.js';
@@ -16,11 +19,14 @@ export interface Resolution {
   bids: BidRecord[];
   /** Live machines expected to bid that did not. */
   silent: string[];
+  /** Units left for the next round: bidders had their even share (see fair-share filter). */
+  deferred: string[];
   /** Units with at least one assignment before this decision. */
   placedBefore: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-export function resolveBids(round: Round, state: ClusterState, snap: Snapshot, kept: readonly PlacedEntry[]): Resolution {
+/** `wasLate(m)`: the machine already missed an earlier round; it is not waited for again. */
+export function resolveBids(round: Round, state: ClusterState, snap: Snapshot, kept: readonly PlacedEntry[], wasLate: (machineId: string) => boolean): Resolution {
   const bids = round.received().filter((b) => snap.liveSet.has(b.machineId));
   const { view, load } = viewOf(kept, snap);
   const candidates: Candidate[] = bids.map((b) => {
@@ -50,5 +56,50 @@ export function resolveBids(round: Round, state: ClusterState, snap: Snapshot, k
   }
   const bidders = new Set(bids.map((b) => b.machineId));
   const silent = [...round.expected].filter((m) => snap.liveSet.has(m) && !bidders.has(m)).sort();
-  return { decision: placeUnits(requests, candidates, view), bids, silent, placedBefore };
+  const awaited = silent.filter((m) => !wasLate(m));
+  const share = awaited.length > 0 ? evenShare(requests, [...bidders], awaited, load) : undefined;
+  const decision = placeUnits(share?.now ?? requests, candidates, view, share?.filters ?? defaultFilters);
+  const deferred = share?.later ?? [];
+  if (share !== undefined) {
+    // Units only an even share kept off every bidder that could take them wait too.
+    const reason = share.reason;
+    const held = decision.unplaced.filter((u) => Object.values(u.reasons).includes(reason)).map((u) => u.unit);
+    if (held.length > 0) {
+      const later = new Set(held);
+      decision.unplaced = decision.unplaced.filter((u) => !later.has(u.unit));
+      deferred.push(...held);
+    }
+  }
+  return { decision, bids, silent, deferred, placedBefore };
+}
+
+interface EvenShare {
+  filters: readonly Filter[];
+  reason: string;
+  /** Requests to place in this round. */
+  now: PlacementRequest[];
+  /** Units beyond what the bidders' even shares can hold: not even tried this round. */
+  later: string[];
+}
+
+/**
+ * Each bidder may hold an even share of all units over the bidders and the
+ * machines still awaited. Requests beyond the bidders' room are set aside
+ * before placing (global units always go ahead): trying them against
+ * bidders that are all full would cost every bidder per unit.
+ */
+function evenShare(requests: readonly PlacementRequest[], bidders: readonly string[], awaited: readonly string[], load: ReadonlyMap<string, number>): EvenShare {
+  const machines = bidders.length + awaited.length;
+  const globals = requests.filter((r) => r.requirements.global);
+  const others = requests.filter((r) => !r.requirements.global).sort((a, b) => (a.unit < b.unit ? -1 : a.unit > b.unit ? 1 : 0));
+  const loadOf = (m: string) => load.get(m) ?? 0;
+  const cap = fairShareCap([...bidders, ...awaited].map(loadOf), machines, others.length + globals.length * machines);
+  let room = 0;
+  for (const b of bidders) room += Math.max(0, cap - loadOf(b) - globals.length);
+  return {
+    filters: [...defaultFilters, fairShareFilter(cap)],
+    reason: reasons.fairShare(cap),
+    now: [...globals, ...others.slice(0, room)],
+    later: others.slice(room).map((r) => r.unit),
+  };
 }

@@ -17,6 +17,8 @@ export interface RoundUnit {
 
 export class Round {
   private readonly bids = new Map<string, BidRecord>();
+  /** Expected machines that have not bid yet: shrinks with every bid, so checking completion stays cheap. */
+  private readonly waitingFor: Set<string>;
   readonly openedAt = Date.now();
   /** etcd requests the engine made for this round (the offer, the resolution). */
   requests = 0;
@@ -29,16 +31,19 @@ export class Round {
     readonly expected: ReadonlySet<string>,
   ) {
     this.hashOf = new Map(units.map((u) => [u.name, u.hash] as const));
+    this.waitingFor = new Set(expected);
   }
 
   addBid(bid: BidRecord): void {
-    if (bid.round === this.id) this.bids.set(bid.machineId, bid);
+    if (bid.round !== this.id) return;
+    this.bids.set(bid.machineId, bid);
+    this.waitingFor.delete(bid.machineId);
   }
 
   /** True when no live expected machine is still missing a bid. */
   complete(isLive: (machineId: string) => boolean): boolean {
-    for (const m of this.expected) {
-      if (!this.bids.has(m) && isLive(m)) return false;
+    for (const m of this.waitingFor) {
+      if (isLive(m)) return false;
     }
     return true;
   }
