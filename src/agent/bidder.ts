@@ -46,7 +46,7 @@ export class Bidder {
   ) {
     this.offers = new PrefixCache(etcd, keys.offersPrefix, decodeOffer, log);
     this.offers.onChange((c) => {
-      this.contents.setOffered(new Set([...this.offers.values()].flatMap((e) => e.value.contents.map((o) => o.hash))));
+      this.contents.setOffered(new Set([...this.offers.values()].flatMap((e) => e.value.contents.filter((o) => o.hostChecks).map((o) => o.hash))));
       if (c.type === 'put') this.schedule(c.entry.value.round);
       else if (c.type === 'delete') this.answered.delete(c.previous?.value.round ?? '');
       else this.answerAll();
@@ -91,12 +91,14 @@ export class Bidder {
     const offer = this.offers.get(this.keys.offer(round))?.value;
     if (!leaseId || !offer || this.answered.get(round) === generation) return;
     try {
-      const [files, host] = await Promise.all([this.contents.files(offer.contents.map((c) => c.hash)), this.host()]);
+      // Content with nothing to check is accepted unread: no fetch, no parse.
+      const checked = offer.contents.filter((c) => c.hostChecks);
+      const [files, host] = await Promise.all([this.contents.files(checked.map((c) => c.hash)), this.host()]);
       const refuseContent = new Map<string, string>();
       const refuseUnit = new Map<string, string>();
       // Contents are judged concurrently: path conditions wait on the filesystem.
       await Promise.all(
-        offer.contents.map(async (c) => {
+        checked.map(async (c) => {
           const why = await this.judge(c, files.get(c.hash), host, refuseUnit);
           if (why !== undefined) refuseContent.set(c.hash, why);
         }),

@@ -17,7 +17,7 @@ import {
   decodeUnit,
 } from '../registry/records.js';
 import { mergeMetadata, TXN_MAX_OPS, type Registry } from '../registry/registry.js';
-import { UnitFile, parseRequirements, verdictDependsOnName, type UnitRequirements } from '../unit/index.js';
+import { UnitFile, needsHostJudgement, parseRequirements, verdictDependsOnName, type UnitRequirements } from '../unit/index.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -29,6 +29,13 @@ export interface PlacedEntry {
   record: AssignmentRecord;
   /** Create revision of the assignment key: orders assignments by age. */
   since: number;
+}
+
+export interface HostJudgement {
+  /** Hosts must read the content to judge it. */
+  needed: boolean;
+  /** ... and judge each unit name on its own. */
+  byName: boolean;
 }
 
 export type RequirementsResult = { ok: true; requirements: UnitRequirements } | { ok: false; reason: string };
@@ -183,12 +190,15 @@ export class ClusterState {
   }
 
   /**
-   * Whether hosts must judge units with this content one name at a time
-   * (see src/unit/name-dependence.ts). Unknown or unparsable content: yes.
+   * What hosts must do to judge this content (see src/unit/host-judgement.ts):
+   * read it at all, and judge it one unit name at a time. Unknown or
+   * unparsable content: both, to be safe.
    */
-  verdictDependsOnName(hash: string): boolean {
+  hostJudgement(hash: string): HostJudgement {
     const file = this.files.get(hash);
-    return typeof file === 'string' || file === undefined || verdictDependsOnName(file);
+    if (file === undefined || typeof file === 'string') return { needed: true, byName: true };
+    const needed = needsHostJudgement(file);
+    return { needed, byName: needed && verdictDependsOnName(file) };
   }
 
   /**

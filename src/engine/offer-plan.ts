@@ -10,7 +10,7 @@
  */
 import type { OfferedContent, UnitRecord } from '../registry/records.js';
 import { placeUnits, type Candidate, type ClusterView, type Decision, type PlacementRequest } from '../scheduler/index.js';
-import type { ClusterState, PlacedEntry } from './cluster-state.js';
+import type { ClusterState, HostJudgement, PlacedEntry } from './cluster-state.js';
 import type { Refusals } from './refusals.js';
 import type { RoundUnit } from './round.js';
 import { needsPlacement, viewOf, type Snapshot } from './snapshot.js';
@@ -99,7 +99,7 @@ export function planOffer(state: ClusterState, snap: Snapshot, kept: readonly Pl
   });
   const dry = dryRun(requests, candidates, view, (m) => !refusals.heardAnything(m));
 
-  const offer = new OfferBuilder(limits, (hash) => state.verdictDependsOnName(hash));
+  const offer = new OfferBuilder(limits, (hash) => state.hostJudgement(hash));
   const chosen = [...dry.placements.map((p) => p.unit), ...dry.moves.map((m) => m.unit)];
   for (const name of [...chosen, ...displaceable(chosen, snap, machinesOf)]) {
     const record = records.get(name);
@@ -154,7 +154,7 @@ class OfferBuilder {
 
   constructor(
     private readonly limits: RoundLimits,
-    private readonly dependsOnName: (hash: string) => boolean,
+    private readonly judgement: (hash: string) => HostJudgement,
   ) {}
 
   /** False once the round is full. */
@@ -162,11 +162,12 @@ class OfferBuilder {
     if (this.named.has(unit.name)) return true;
     if (this.units.length >= this.limits.units) return false;
     let content = this.byHash.get(unit.hash);
-    const cost = (content ? 0 : 1) + (this.dependsOnName(unit.hash) ? 1 : 0);
+    const judgement = this.judgement(unit.hash);
+    const cost = (content ? 0 : 1) + (judgement.byName ? 1 : 0);
     if (this.entries + cost > this.limits.entries) return this.entries < this.limits.entries;
     if (!content) {
-      content = { hash: unit.hash, units: 0 };
-      if (this.dependsOnName(unit.hash)) content.names = [];
+      content = { hash: unit.hash, units: 0, hostChecks: judgement.needed };
+      if (judgement.byName) content.names = [];
       this.byHash.set(unit.hash, content);
     }
     content.units++;

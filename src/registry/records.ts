@@ -54,14 +54,19 @@ export interface UnitStateRecord {
 /**
  * One unit content in an offer. Hosts judge content, not names: every unit
  * with this content gets the same verdict, unless the verdict can depend on
- * the unit name (specifiers, see src/unit/name-dependence.ts); then `names`
+ * the unit name (specifiers, see src/unit/host-judgement.ts); then `names`
  * lists the units the host must judge one by one.
  */
 export interface OfferedContent {
   hash: string;
   /** How many units with this content the round offers (for logs and humans). */
   units: number;
-  /** Present only for content whose verdict depends on the unit name. */
+  /**
+   * Whether the content has anything for a host to check (MachineMetadata,
+   * Condition/Assert lines). If not, every host accepts it without reading it.
+   */
+  hostChecks: boolean;
+  /** Present only for checked content whose verdict depends on the unit name. */
   names?: string[];
 }
 
@@ -159,8 +164,8 @@ export function decodeOffer(text: string): OfferRecord | undefined {
   const contents: OfferedContent[] = [];
   for (const c of o.contents as unknown[]) {
     const r = c as Json | null;
-    if (!r || typeof r !== 'object' || !str(r.hash) || typeof r.units !== 'number') return undefined;
-    const entry: OfferedContent = { hash: r.hash, units: r.units };
+    if (!r || typeof r !== 'object' || !str(r.hash) || typeof r.units !== 'number' || typeof r.hostChecks !== 'boolean') return undefined;
+    const entry: OfferedContent = { hash: r.hash, units: r.units, hostChecks: r.hostChecks };
     if (r.names !== undefined) {
       if (!Array.isArray(r.names) || !r.names.every(str)) return undefined;
       entry.names = r.names;

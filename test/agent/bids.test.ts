@@ -123,11 +123,13 @@ test('each host refuses what it cannot run, with reasons, and accepts the rest',
       await storeUnit('web@a.service', service('', 'MachineMetadata=hostname=%i')),
       await storeUnit('web@b.service', service('', 'MachineMetadata=hostname=%i')),
       { name: 'ghost.service', hash: '0'.repeat(40) },
+      // Offered as content with nothing to check: accepted unread (its content is not even stored).
+      { name: 'unread.service', hash: 'e'.repeat(40), file: UnitFile.parse(service('')) },
     ];
     const round = await offer(units);
     const record = offerRecord(round, units);
-    assert.equal(record.contents.length, 6, 'one entry per distinct content');
-    assert.deepEqual(record.contents.find((c) => c.hash === units[0]!.hash), { hash: units[0]!.hash, units: 2 });
+    assert.equal(record.contents.length, 7, 'one entry per distinct content');
+    assert.deepEqual(record.contents.find((c) => c.hash === units[0]!.hash), { hash: units[0]!.hash, units: 2, hostChecks: false });
     assert.deepEqual(record.contents.find((c) => c.names)?.names, ['web@a.service', 'web@b.service']);
     const [bidA, bidB] = await Promise.all([bid(round, A), bid(round, B)]);
     assert.deepEqual(refusedUnits(bidA, units), {

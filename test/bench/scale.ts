@@ -11,6 +11,7 @@
  *   npm run bench:scale -- --agents 100 --units 1000
  *   npm run bench:scale -- --agents 1000 --units 10000
  *   npm run bench:scale -- --agents 1000 --units 10000 --contents 100   # 100 distinct unit files
+ *   npm run bench:scale -- ... --host-checks        # every file has a Condition: every agent reads every content
  *   npm run bench:scale -- ... --profile /tmp/scale                       # CPU profiles of the measured phase
  *
  * Prints time until every unit is placed and until every unit reports
@@ -41,6 +42,8 @@ const { values } = parseArgs({
     units: { type: 'string', default: '1000' },
     /** Distinct unit files the units are spread over (1: all instances of one file). */
     contents: { type: 'string', default: '1' },
+    /** Give every unit file a Condition line, so every agent must fetch, parse and check every content. */
+    'host-checks': { type: 'boolean', default: false },
     'agent-processes': { type: 'string', default: '2' },
     /** Write CPU profiles of the measured phase (launch to all active) to PREFIX-engine.cpuprofile, PREFIX-agents-N.cpuprofile. */
     profile: { type: 'string' },
@@ -113,7 +116,8 @@ async function inProcessAgents(base: Omit<AgentHostConfig, 'agents'>): Promise<A
 
 /** Unit file number i of CONTENTS: they differ in their Description only. */
 function unitFile(i: number): UnitFile {
-  return UnitFile.parse(`[Unit]\nDescription=scale ${i}\n\n[Service]\nExecStart=/bin/sleep infinity\n`);
+  const check = values['host-checks'] ? 'ConditionPathExists=/tmp\n' : '';
+  return UnitFile.parse(`[Unit]\nDescription=scale ${i}\n${check}\n[Service]\nExecStart=/bin/sleep infinity\n`);
 }
 
 async function main(): Promise<void> {
@@ -187,7 +191,8 @@ async function main(): Promise<void> {
     const s = (ms: number) => (ms / 1000).toFixed(2);
     const t = engine.stats.totals();
     const agentCpuText = agentCpu.length > 0 ? `, agent processes ${agentCpu.map((c) => c.toFixed(2)).join(' + ')} s` : '';
-    console.log(`scale: ${AGENTS} agents x ${UNITS} units, ${CONTENTS} distinct unit file(s) (unit manager: in-memory stand-in for systemd; etcd: 1 member, tmpfs, no fsync)`);
+    const checks = values['host-checks'] ? ', each with a Condition every host checks' : '';
+    console.log(`scale: ${AGENTS} agents x ${UNITS} units, ${CONTENTS} distinct unit file(s)${checks} (unit manager: in-memory stand-in for systemd; etcd: 1 member, tmpfs, no fsync)`);
     console.log(`  desired states written in      ${s(written - start)} s   (${Math.ceil(UNITS / 100)} sequential txns of 100)`);
     console.log(`  all placed after               ${s(placed - start)} s   (${Math.round(UNITS / ((placed - start) / 1000))} placements/s; target 10,000 over 1,000 agents <= 10 s)`);
     console.log(`  all reported active after      ${s(active - start)} s`);

@@ -1,10 +1,11 @@
 /**
  * Tests that play the engine write offers the way it does: units grouped by
- * content, names listed only for content whose verdict depends on the name;
- * and read bids back per unit.
+ * content, names listed only for checked content whose verdict depends on the
+ * name (content not in the store: checked, by name); and read bids back per
+ * unit.
  */
 import { bidRefusal, type BidRecord, type OfferRecord, type OfferedContent } from '../../src/registry/records.js';
-import { verdictDependsOnName, type UnitFile } from '../../src/unit/index.js';
+import { needsHostJudgement, verdictDependsOnName, type UnitFile } from '../../src/unit/index.js';
 
 export interface OfferedTestUnit {
   name: string;
@@ -18,8 +19,9 @@ export function offerRecord(round: string, units: readonly OfferedTestUnit[]): O
   for (const u of units) {
     let c = byHash.get(u.hash);
     if (!c) {
-      byHash.set(u.hash, (c = { hash: u.hash, units: 0 }));
-      if (u.file && verdictDependsOnName(u.file)) c.names = [];
+      const checked = u.file === undefined || needsHostJudgement(u.file);
+      byHash.set(u.hash, (c = { hash: u.hash, units: 0, hostChecks: checked }));
+      if (checked && (u.file === undefined || verdictDependsOnName(u.file))) c.names = [];
     }
     c.units++;
     c.names?.push(u.name);
