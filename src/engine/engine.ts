@@ -359,7 +359,8 @@ export class Engine {
     await state.loadRequirements();
     const snap = takeSnapshot(state);
     const kept = checkAssignments(state, snap).kept;
-    const res = resolveBids(round, state, snap, kept, (m) => this.refusals.wasSilent(m));
+    const refusals = this.refusals;
+    const res = resolveBids(round, state, snap, kept, (m) => refusals.wasSilent(m), (u, m) => refusals.refused(u, m), this.limits.units);
     if (res.deferred.length > 0) this.log.info({ round: round.id, deferred: res.deferred.length, late: res.silent.length }, 'machines did not bid in time: units beyond the bidders\' even share wait for the next round');
     const batch = new Batch();
     writeDecision({ batch, keys: this.registry.keys, book: this.book, state, snap, log: this.log, round, now: new Date() }, res, kept);
