@@ -24,6 +24,10 @@ export class FakeAgent {
   readonly refuse = new Map<string, string>();
   /** Rounds this agent saw an offer for, with the units offered. */
   readonly offers: OfferRecord[] = [];
+  /** A mute host never bids (alive, but too slow or broken to answer). */
+  mute = false;
+  private held: Promise<void> | undefined;
+  private release: (() => void) | undefined;
   private readonly cache: PrefixCache<OfferRecord>;
 
   constructor(
@@ -47,8 +51,16 @@ export class FakeAgent {
     for (const e of this.cache.values()) void this.bid(e.value);
   }
 
+  /** Bids wait until the returned function is called. */
+  hold(): () => void {
+    this.held = new Promise((resolve) => (this.release = resolve));
+    return () => this.release?.();
+  }
+
   private async bid(offer: OfferRecord): Promise<void> {
     this.offers.push(offer);
+    if (this.mute) return;
+    await this.held;
     const refuseContent: Record<string, string> = {};
     const refuseUnit: Record<string, string> = {};
     for (const c of offer.contents) {
@@ -113,6 +125,21 @@ export class EngineHarness {
     this.agents.push(agent);
     await agent.start(metadata);
     return agent;
+  }
+
+  /** Store several units in one transaction, so the engine sees them at once. Texts are whole unit files. */
+  async submitAll(units: ReadonlyArray<{ name: string; text: string }>, desired: DesiredState = 'launched'): Promise<void> {
+    const puts = new Map<string, string>();
+    for (const u of units) {
+      const file = UnitFile.parse(u.text);
+      const hash = file.hash();
+      const same = this.submitted.get(hash) ?? [];
+      if (!same.includes(u.name)) this.submitted.set(hash, [...same, u.name]);
+      puts.set(this.registry.keys.content(hash), file.serialize());
+      puts.set(this.registry.keys.unit(u.name), encode({ name: u.name, hash, desired }));
+    }
+    const success = [...puts].map(([key, value]) => ({ request_put: { key: Buffer.from(key), value: Buffer.from(value) } }));
+    await this.registry.etcd.kv.txn({ compare: [], success, failure: [] });
   }
 
   /**
