@@ -322,15 +322,20 @@ export class Engine {
     if (round.complete((m) => this.state?.isLive(m) ?? false)) void this.resolveRound();
   }
 
-  /** See Round: resolve at the window with half the bids, else wait on, at most ROUND_LIMIT_WINDOWS windows. */
-  private armRoundWindow(round: Round): void {
+  /**
+   * See Round: resolve once half the bids are in and none arrived for a
+   * window, else wait on, at most ROUND_LIMIT_WINDOWS windows.
+   */
+  private armRoundWindow(round: Round, delayMs = this.roundWindowMs): void {
     this.roundTimer = setTimeout(() => {
       if (this.round !== round) return;
       const live = (m: string) => this.state?.isLive(m) ?? false;
-      const waited = Date.now() - round.openedAt;
-      if (round.quorate(live) || waited >= this.roundWindowMs * ROUND_LIMIT_WINDOWS) void this.resolveRound();
-      else this.armRoundWindow(round);
-    }, this.roundWindowMs);
+      if (Date.now() - round.openedAt >= this.roundWindowMs * ROUND_LIMIT_WINDOWS) return void this.resolveRound();
+      if (!round.quorate(live)) return this.armRoundWindow(round);
+      const quietIn = round.quietIn(this.roundWindowMs);
+      if (quietIn <= 0) void this.resolveRound();
+      else this.armRoundWindow(round, quietIn);
+    }, delayMs);
     this.roundTimer.unref();
   }
 
