@@ -1,8 +1,9 @@
 /**
  * Publishes the systemd state of the units this agent runs. Driven by
  * PropertiesChanged signals, de-duplicated against what was last written, and
- * coalesced so a burst of signals for one unit costs one put. Everything is
- * written on the presence lease, so a dead host's states vanish with it.
+ * coalesced: whatever changed until the next tick (a burst of signals, a
+ * whole batch of starts) is written in one transaction. Everything is written
+ * on the presence lease, so a dead host's states vanish with it.
  */
 import type { Etcd3, IRequestOp } from 'etcd3';
 import type { Keys } from '../registry/keys.js';
@@ -115,7 +116,6 @@ export class StateReporter {
         ops.push({ request_put: { key: Buffer.from(this.keys.state(unit, this.machineId)), value: Buffer.from(value), lease: leaseId } });
       }
       this.dirty.clear();
-      // A batch of changes (a whole reconcile batch's starts) costs one request, not one per unit.
       const writes: Promise<unknown>[] = [];
       for (let i = 0; i < ops.length; i += TXN_MAX_OPS) writes.push(this.etcd.kv.txn({ compare: [], success: ops.slice(i, i + TXN_MAX_OPS), failure: [] }));
       await Promise.all(writes);

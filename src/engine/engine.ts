@@ -44,7 +44,7 @@ export interface EngineOptions {
   maxOfferEntries?: number;
 }
 
-/** A round waits at most this many windows for half of the machines to bid. */
+/** A round waits at most this many windows for half of the machines to bid and the bids to stop coming. */
 const ROUND_LIMIT_WINDOWS = 20;
 
 export class Engine {
