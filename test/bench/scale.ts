@@ -20,7 +20,7 @@
  * and etcd used while measured.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startEtcd } from '../../src/dev/etcd.js';
@@ -127,9 +127,9 @@ async function main(): Promise<void> {
   const client = connectStore({ endpoints: etcd.endpoints });
   const log = silentLogger();
   let fleet: AgentFleet | undefined;
-  // A benchmark stopped from outside must not leave its etcd (or agent processes) behind.
+  // A benchmark stopped from outside must not leave its etcd, agent processes or files (tmpfs: memory) behind.
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => void etcd.stop().finally(() => process.exit(130)));
+    process.once(sig, () => void etcd.stop().finally(() => rm(dir, { recursive: true, force: true })).finally(() => process.exit(130)));
   }
   try {
     const t0 = performance.now();
@@ -209,6 +209,7 @@ async function main(): Promise<void> {
     await fleet?.stop();
     client.close();
     await etcd.stop();
+    await rm(dir, { recursive: true, force: true });
   }
 }
 
