@@ -1,8 +1,9 @@
 /**
  * Answers the engine's offers: one bid per round, on the presence lease,
- * saying which offered units this host refuses (and why) and how loaded it
- * is. One watch event per round wakes the agent, however many units the
- * round holds.
+ * saying which offered contents (and, for name-dependent content, which
+ * units) this host refuses, why, and how loaded it is. One watch event per
+ * round wakes the agent, however many units the round holds, and each
+ * distinct content is parsed once and judged once per round.
  *
  * When the host changes (its metadata), open rounds are answered again: the
  * engine keeps the latest bid per machine, so a round still open is decided
@@ -12,25 +13,17 @@ import { freemem } from 'node:os';
 import type { Etcd3 } from 'etcd3';
 import type { Keys } from '../registry/keys.js';
 import { PrefixCache } from '../registry/prefix-cache.js';
-import { decodeOffer, encode, type BidRecord, type OfferRecord } from '../registry/records.js';
+import { decodeOffer, encode, type BidRecord, type OfferedContent, type OfferRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import { refusalReason } from './host-checks.js';
-import { X_FLEET_SECTION, type UnitFile } from '../unit/index.js';
-import type { HostFactsSource } from './host-facts.js';
+import { verdictDependsOnName, type UnitFile } from '../unit/index.js';
+import type { HostFacts, HostFactsSource } from './host-facts.js';
 import type { ContentCache } from './content-cache.js';
 
-const nameDependence = new WeakMap<UnitFile, boolean>();
-
-/** Whether a verdict on this content can differ by unit name: a specifier in [X-Fleet] or a Condition/Assert line. */
-function dependsOnName(file: UnitFile): boolean {
-  let v = nameDependence.get(file);
-  if (v === undefined) {
-    v = file.options.some((o) => o.value.includes('%') && (o.section === X_FLEET_SECTION || /^(Condition|Assert)/.test(o.name)));
-    nameDependence.set(file, v);
-  }
-  return v;
-}
+const NOT_FOUND = 'unit content not found in the store';
+/** Only an engine of another version could send this: it did not list the names this content must be judged by. */
+const NAMES_MISSING = 'the offer lists no unit names for content whose checks depend on the unit name';
 
 export class Bidder {
   private readonly offers: PrefixCache<OfferRecord>;
@@ -53,6 +46,7 @@ export class Bidder {
   ) {
     this.offers = new PrefixCache(etcd, keys.offersPrefix, decodeOffer, log);
     this.offers.onChange((c) => {
+      this.contents.setOffered(new Set([...this.offers.values()].flatMap((e) => e.value.contents.filter((o) => o.hostChecks).map((o) => o.hash))));
       if (c.type === 'put') this.schedule(c.entry.value.round);
       else if (c.type === 'delete') this.answered.delete(c.previous?.value.round ?? '');
       else this.answerAll();
@@ -97,28 +91,26 @@ export class Bidder {
     const offer = this.offers.get(this.keys.offer(round))?.value;
     if (!leaseId || !offer || this.answered.get(round) === generation) return;
     try {
-      const [files, host] = await Promise.all([this.contents.files(offer.units.map((u) => u.hash)), this.host()]);
-      // Units are judged concurrently: path conditions wait on the filesystem.
-      // Content without specifiers gets one verdict for all its names: a round
-      // of 2,000 instances of one template costs one evaluation, not 2,000.
-      const verdicts = new Map<string, Promise<string | undefined>>();
-      const reasons = await Promise.all(
-        offer.units.map((u) => {
-          const file = files.get(u.hash);
-          if (file === undefined) return 'unit content not found in the store';
-          if (typeof file === 'string') return file;
-          const key = dependsOnName(file) ? `${u.hash}\0${u.name}` : u.hash;
-          let verdict = verdicts.get(key);
-          if (!verdict) verdicts.set(key, (verdict = refusalReason(u.name, file, host)));
-          return verdict;
+      // Content with nothing to check is accepted unread: no fetch, no parse.
+      const checked = offer.contents.filter((c) => c.hostChecks);
+      const [files, host] = await Promise.all([this.contents.files(checked.map((c) => c.hash)), this.host()]);
+      const refuseContent = new Map<string, string>();
+      const refuseUnit = new Map<string, string>();
+      // Contents are judged concurrently: path conditions wait on the filesystem.
+      await Promise.all(
+        checked.map(async (c) => {
+          const why = await this.judge(c, files.get(c.hash), host, refuseUnit);
+          if (why !== undefined) refuseContent.set(c.hash, why);
         }),
       );
-      const refuse: Record<string, string> = {};
-      offer.units.forEach((u, i) => {
-        const why = reasons[i];
-        if (why !== undefined) refuse[u.name] = why;
-      });
-      const bid: BidRecord = { round: offer.round, machineId: this.machineId, refuse, load: this.load(), freeMemoryBytes: freemem() };
+      const bid: BidRecord = {
+        round: offer.round,
+        machineId: this.machineId,
+        refuseContent: Object.fromEntries(refuseContent),
+        refuseUnit: Object.fromEntries(refuseUnit),
+        load: this.load(),
+        freeMemoryBytes: freemem(),
+      };
       // Only while the offer stands: a bid landing after the engine resolved and
       // cleared the round would otherwise sit on our lease for as long as we live.
       const offerKey = this.keys.offer(offer.round);
@@ -127,10 +119,26 @@ export class Bidder {
         .then(this.etcd.put(this.keys.bid(offer.round, this.machineId)).value(encode(bid)).lease(leaseId))
         .commit();
       this.answered.set(round, generation);
-      if (Object.keys(refuse).length > 0) this.log.debug({ round, refuse }, 'bid refuses units');
+      if (refuseContent.size + refuseUnit.size > 0) this.log.debug({ round, refuseContent: bid.refuseContent, refuseUnit: bid.refuseUnit }, 'bid refuses units');
     } catch (err) {
       this.log.warn({ round, err: errorMessage(err) }, 'bidding failed');
     }
+  }
+
+  /**
+   * Why this host refuses every unit of the content, if it does; refusals of
+   * single names (name-dependent content) go into `refuseUnit`.
+   */
+  private async judge(c: OfferedContent, file: UnitFile | string | undefined, host: HostFacts, refuseUnit: Map<string, string>): Promise<string | undefined> {
+    if (file === undefined) return NOT_FOUND;
+    if (typeof file === 'string') return file;
+    if (c.names === undefined) return verdictDependsOnName(file) ? NAMES_MISSING : refusalReason('', file, host);
+    const verdicts = await Promise.all(c.names.map((name) => refusalReason(name, file, host)));
+    c.names.forEach((name, i) => {
+      const why = verdicts[i];
+      if (why !== undefined) refuseUnit.set(name, why);
+    });
+    return undefined;
   }
 
   async close(): Promise<void> {

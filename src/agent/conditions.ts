@@ -89,7 +89,7 @@ async function test(check: string, param: string, host: HostFacts): Promise<Raw>
     case 'FileNotEmpty':
     case 'FileIsExecutable':
     case 'DirectoryNotEmpty':
-      return testPath(check, underRoot(host.root, param));
+      return pathCheck(check, underRoot(host.root, param), host);
     default:
       return 'unknown';
   }
@@ -125,6 +125,21 @@ function underRoot(root: string, path: string): string {
     return acc;
   }, []);
   return join(root, ...inside);
+}
+
+/**
+ * One HostFacts value is the host at one moment (one bid): a path check made
+ * under it is made once, however many offered units ask the same question.
+ */
+const pathChecks = new WeakMap<HostFacts, Map<string, Promise<boolean>>>();
+
+function pathCheck(check: string, path: string, host: HostFacts): Promise<boolean> {
+  let made = pathChecks.get(host);
+  if (!made) pathChecks.set(host, (made = new Map()));
+  const key = `${check}\0${path}`;
+  let result = made.get(key);
+  if (!result) made.set(key, (result = testPath(check, path)));
+  return result;
 }
 
 async function testPath(check: string, path: string): Promise<boolean> {

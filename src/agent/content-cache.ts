@@ -1,6 +1,8 @@
 /**
- * Unit contents by hash, fetched once: contents are immutable per hash, so a
- * hash seen in an offer is already cached when the assignment arrives.
+ * Unit contents by hash, fetched once and parsed once: contents are immutable
+ * per hash, so a hash seen in an offer is already cached when the assignment
+ * arrives, and a content offered round after round is judged from the same
+ * parsed file. Kept: contents of units on this host, and of open offers.
  */
 import type { Registry } from '../registry/registry.js';
 import { UnitFile } from '../unit/index.js';
@@ -8,6 +10,9 @@ import { errorMessage } from '../util/errors.js';
 
 export class ContentCache {
   private readonly texts = new Map<string, string>();
+  /** A string in place of a file is why it could not be parsed. */
+  private readonly parsed = new Map<string, UnitFile | string>();
+  private offered: ReadonlySet<string> = new Set();
 
   constructor(private readonly registry: Registry) {}
 
@@ -25,22 +30,35 @@ export class ContentCache {
     return out;
   }
 
-
   /** Parsed files; a string in place of a file is why it could not be parsed. */
   async files(hashes: Iterable<string>): Promise<Map<string, UnitFile | string>> {
     const out = new Map<string, UnitFile | string>();
     for (const [h, t] of await this.fetch(hashes)) {
-      try {
-        out.set(h, UnitFile.parse(t));
-      } catch (err) {
-        out.set(h, `stored unit file does not parse: ${errorMessage(err)}`);
+      let file = this.parsed.get(h);
+      if (file === undefined) {
+        try {
+          file = UnitFile.parse(t);
+        } catch (err) {
+          file = `stored unit file does not parse: ${errorMessage(err)}`;
+        }
+        this.parsed.set(h, file);
       }
+      out.set(h, file);
     }
     return out;
   }
 
-  /** Forget contents no unit here refers to any more. */
+  /** Contents of the offers open now: kept while the offers stand. */
+  setOffered(hashes: ReadonlySet<string>): void {
+    this.offered = hashes;
+  }
+
+  /** Forget contents no unit here and no open offer refers to any more. */
   retainOnly(hashes: ReadonlySet<string>): void {
-    for (const h of this.texts.keys()) if (!hashes.has(h)) this.texts.delete(h);
+    for (const h of this.texts.keys()) {
+      if (hashes.has(h) || this.offered.has(h)) continue;
+      this.texts.delete(h);
+      this.parsed.delete(h);
+    }
   }
 }

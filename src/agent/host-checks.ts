@@ -4,27 +4,46 @@
  * metadata, files, devices, kernel), and says here which offered units it
  * must refuse and why, in words a user reads in `list-units`.
  */
-import { parseConditions, parseRequirements, type UnitFile } from '../unit/index.js';
+import { parseConditions, parseRequirements, type UnitConditions, type UnitFile } from '../unit/index.js';
 import { errorMessage } from '../util/errors.js';
 import { conditionsRefusal } from './conditions.js';
 import type { HostFacts } from './host-facts.js';
 
 export type { HostFacts } from './host-facts.js';
 
+/** What a host checks of a unit: its MachineMetadata and its Conditions, or why they cannot be read. */
+interface HostChecks {
+  required: Record<string, string[]>;
+  conditions: UnitConditions;
+}
+
+/** Checks of name-independent content (judged with the name ''), parsed once per file. */
+const shared = new WeakMap<UnitFile, HostChecks | string>();
+
+function checksOf(unit: string, file: UnitFile): HostChecks | string {
+  const memo = unit === '' ? shared.get(file) : undefined;
+  if (memo !== undefined) return memo;
+  let checks: HostChecks | string;
+  try {
+    checks = { required: parseRequirements(file, unit).requirements.machineMetadata, conditions: parseConditions(file) };
+  } catch (err) {
+    checks = `cannot read [X-Fleet] requirements: ${errorMessage(err)}`;
+  }
+  if (unit === '') shared.set(file, checks);
+  return checks;
+}
+
 /**
  * Undefined if this host can run the unit, else the reason it cannot.
  * `unit` is the offered name: [X-Fleet] specifiers (%i, %p, ...) and systemd
  * specifiers in conditions expand with it, so instances of one template can
- * land on different hosts.
+ * land on different hosts. Content whose verdict does not depend on the name
+ * is judged with the name ''.
  */
 export async function refusalReason(unit: string, file: UnitFile, host: HostFacts): Promise<string | undefined> {
-  let required: Record<string, string[]>;
-  try {
-    required = parseRequirements(file, unit).requirements.machineMetadata;
-  } catch (err) {
-    return `cannot read [X-Fleet] requirements: ${errorMessage(err)}`;
-  }
-  return metadataRefusal(required, host.metadata) ?? (await conditionsRefusal(parseConditions(file), unit, host));
+  const checks = checksOf(unit, file);
+  if (typeof checks === 'string') return checks;
+  return metadataRefusal(checks.required, host.metadata) ?? (await conditionsRefusal(checks.conditions, unit, host));
 }
 
 /** fleet's MachineMetadata rule: every key must be present (AND), with one of its listed values (OR). */

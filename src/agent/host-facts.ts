@@ -54,6 +54,9 @@ export interface LocalHostOptions {
   metadata: () => Readonly<Record<string, string>>;
 }
 
+/** The kernel's command line: one per kernel, so one read per process. */
+let cmdline: Promise<string> | undefined;
+
 /** Facts of the host this process runs on. Things that cannot change while it runs are read once. */
 export function localHostFacts(opts: LocalHostOptions): HostFactsSource {
   const architecture = architectureFromUname(machine(), endianness());
@@ -61,7 +64,6 @@ export function localHostFacts(opts: LocalHostOptions): HostFactsSource {
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !SERVICE_ONLY_ENV.has(k) && !k.startsWith('FLOTILLA_')) environment[k] = v;
   }
-  let cmdline: Promise<string> | undefined;
   return async () => {
     cmdline ??= readFile('/proc/cmdline', 'utf8').then((s) => s.trim(), () => '');
     return {

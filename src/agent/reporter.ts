@@ -1,11 +1,13 @@
 /**
  * Publishes the systemd state of the units this agent runs. Driven by
  * PropertiesChanged signals, de-duplicated against what was last written, and
- * coalesced so a burst of signals for one unit costs one put. Everything is
- * written on the presence lease, so a dead host's states vanish with it.
+ * coalesced: whatever changed until the next tick (a burst of signals, a
+ * whole batch of starts) is written in one transaction. Everything is written
+ * on the presence lease, so a dead host's states vanish with it.
  */
-import type { Etcd3 } from 'etcd3';
+import type { Etcd3, IRequestOp } from 'etcd3';
 import type { Keys } from '../registry/keys.js';
+import { TXN_MAX_OPS } from '../registry/registry.js';
 import { encode, type AssignedState, type UnitStateRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -106,9 +108,9 @@ export class StateReporter {
     let failed = false;
     const deletes = [...this.deleted];
     try {
-      const writes: Promise<unknown>[] = [];
+      const ops: IRequestOp[] = [];
       for (const unit of deletes) {
-        writes.push(this.etcd.delete().key(this.keys.state(unit, this.machineId)).exec());
+        ops.push({ request_delete_range: { key: Buffer.from(this.keys.state(unit, this.machineId)) } });
         this.published.delete(unit);
       }
       this.deleted.clear();
@@ -118,9 +120,11 @@ export class StateReporter {
         const value = encode(rec);
         if (this.published.get(unit) === value) continue;
         this.published.set(unit, value);
-        writes.push(this.etcd.put(this.keys.state(unit, this.machineId)).value(value).lease(leaseId).exec());
+        ops.push({ request_put: { key: Buffer.from(this.keys.state(unit, this.machineId)), value: Buffer.from(value), lease: leaseId } });
       }
       this.dirty.clear();
+      const writes: Promise<unknown>[] = [];
+      for (let i = 0; i < ops.length; i += TXN_MAX_OPS) writes.push(this.etcd.kv.txn({ compare: [], success: ops.slice(i, i + TXN_MAX_OPS), failure: [] }));
       await Promise.all(writes);
       if (this.failing) this.log.info('publishing unit states works again');
       this.failing = false;

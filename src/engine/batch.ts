@@ -47,10 +47,15 @@ export class Batch {
     return [...this.puts.keys(), ...this.deletes, ...this.prefixes];
   }
 
+  /**
+   * Puts in key order: a machine's assignments are adjacent, so they land in
+   * the same transaction and its agent is woken once for all of them.
+   */
   ops(etcd: Etcd3): IOperation[] {
     const out: IOperation[] = [];
     for (const key of this.deletes) out.push(etcd.delete().key(key));
-    for (const [key, { value, lease }] of this.puts) {
+    const puts = [...this.puts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [key, { value, lease }] of puts) {
       const op = etcd.put(key).value(value);
       out.push(lease === undefined ? op : op.lease(lease));
     }

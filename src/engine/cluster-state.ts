@@ -17,7 +17,7 @@ import {
   decodeUnit,
 } from '../registry/records.js';
 import { mergeMetadata, TXN_MAX_OPS, type Registry } from '../registry/registry.js';
-import { UnitFile, parseRequirements, type UnitRequirements } from '../unit/index.js';
+import { UnitFile, needsHostJudgement, parseRequirements, verdictDependsOnName, type UnitRequirements } from '../unit/index.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -29,6 +29,13 @@ export interface PlacedEntry {
   record: AssignmentRecord;
   /** Create revision of the assignment key: orders assignments by age. */
   since: number;
+}
+
+export interface HostJudgement {
+  /** Hosts must read the content to judge it. */
+  needed: boolean;
+  /** ... and judge each unit name on its own. */
+  byName: boolean;
 }
 
 export type RequirementsResult = { ok: true; requirements: UnitRequirements } | { ok: false; reason: string };
@@ -53,13 +60,13 @@ export class ClusterState {
   readonly metadata: PrefixCache<string>;
   /** Range reads of unit contents made so far (an etcd request count for the engine's stats). */
   contentReads = 0;
-  /** Keyed by name and hash: specifiers (%i, %n) make requirements name-dependent. */
-  private readonly requirements = new Map<string, RequirementsResult>();
+  /** By unit name, for one hash: specifiers (%i, %n) make requirements name-dependent. */
+  private readonly requirements = new Map<string, { hash: string; result: RequirementsResult }>();
   private readonly files = new Map<string, UnitFile | string>();
   /** machine -> when this engine saw it go, and its lease TTL (for OnDisconnect=stop grace). */
   private readonly gone = new Map<string, { at: number; ttlMs: number }>();
-  /** Units (name and hash) whose content was looked for and not found; retried every load. */
-  private readonly missing = new Set<string>();
+  /** Units (name -> hash) whose content was looked for and not found; retried every load. */
+  private readonly missing = new Map<string, string>();
 
   constructor(
     private readonly registry: Registry,
@@ -79,8 +86,8 @@ export class ClusterState {
     this.units.onChange((c) => {
       const prev = c.type === 'resync' ? undefined : c.previous?.value;
       if (!prev || (c.type === 'put' && c.entry.value.hash === prev.hash)) return;
-      this.requirements.delete(`${prev.name}\0${prev.hash}`);
-      this.missing.delete(`${prev.name}\0${prev.hash}`);
+      if (this.requirements.get(prev.name)?.hash === prev.hash) this.requirements.delete(prev.name);
+      if (this.missing.get(prev.name) === prev.hash) this.missing.delete(prev.name);
     });
     this.machines.onChange((c) => {
       if (c.type === 'delete' && c.previous) {
@@ -178,7 +185,20 @@ export class ClusterState {
   }
 
   requirementsOf(unit: UnitRecord): RequirementsResult | undefined {
-    return this.requirements.get(`${unit.name}\0${unit.hash}`);
+    const r = this.requirements.get(unit.name);
+    return r !== undefined && r.hash === unit.hash ? r.result : undefined;
+  }
+
+  /**
+   * What hosts must do to judge this content (see src/unit/host-judgement.ts):
+   * read it at all, and judge it one unit name at a time. Unknown or
+   * unparsable content: both, to be safe.
+   */
+  hostJudgement(hash: string): HostJudgement {
+    const file = this.files.get(hash);
+    if (file === undefined || typeof file === 'string') return { needed: true, byName: true };
+    const needed = needsHostJudgement(file);
+    return { needed, byName: needed && verdictDependsOnName(file) };
   }
 
   /**
@@ -187,17 +207,17 @@ export class ClusterState {
    * the last load: it is not known yet, not broken.
    */
   contentMissing(unit: UnitRecord): boolean {
-    return this.missing.has(`${unit.name}\0${unit.hash}`);
+    return this.missing.get(unit.name) === unit.hash;
   }
 
   /** Fetch and parse the contents of any unit not seen before (contents are immutable per hash). */
   async loadRequirements(): Promise<void> {
     const pending: UnitRecord[] = [];
     for (const e of this.units.values()) {
-      if (!this.requirements.has(`${e.value.name}\0${e.value.hash}`)) pending.push(e.value);
+      if (this.requirements.get(e.value.name)?.hash !== e.value.hash) pending.push(e.value);
     }
     if (pending.length === 0) return;
-    const unfetched = pending.map((u) => u.hash).filter((h) => !this.files.has(h));
+    const unfetched = [...new Set(pending.map((u) => u.hash))].filter((h) => !this.files.has(h));
     if (unfetched.length > 0) {
       this.contentReads += Math.ceil(unfetched.length / TXN_MAX_OPS);
       const contents = await this.registry.getContents(unfetched);
@@ -213,22 +233,23 @@ export class ClusterState {
     }
     for (const unit of pending) {
       const file = this.files.get(unit.hash);
-      const key = `${unit.name}\0${unit.hash}`;
       if (file === undefined) {
-        if (!this.missing.has(key)) this.log.warn({ unit: unit.name, hash: unit.hash }, 'unit content missing from the store');
-        this.missing.add(key);
+        if (this.missing.get(unit.name) !== unit.hash) this.log.warn({ unit: unit.name, hash: unit.hash }, 'unit content missing from the store');
+        this.missing.set(unit.name, unit.hash);
         continue;
       }
-      this.missing.delete(key);
+      this.missing.delete(unit.name);
+      let result: RequirementsResult;
       if (typeof file === 'string') {
-        this.requirements.set(key, { ok: false, reason: file });
-        continue;
+        result = { ok: false, reason: file };
+      } else {
+        try {
+          result = { ok: true, requirements: parseRequirements(file, unit.name).requirements };
+        } catch (err) {
+          result = { ok: false, reason: errorMessage(err) };
+        }
       }
-      try {
-        this.requirements.set(key, { ok: true, requirements: parseRequirements(file, unit.name).requirements });
-      } catch (err) {
-        this.requirements.set(key, { ok: false, reason: errorMessage(err) });
-      }
+      this.requirements.set(unit.name, { hash: unit.hash, result });
     }
   }
 }

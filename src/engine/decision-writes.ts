@@ -76,10 +76,11 @@ export function writeDecision(ctx: DecisionContext, res: Resolution, kept: reado
 export function recordAnswers(refusals: Refusals, round: Round, res: Resolution, state: ClusterState): void {
   for (const bid of res.bids) {
     refusals.heardFrom(bid.machineId);
-    for (const [name, why] of Object.entries(bid.refuse)) {
+    for (const [hash, why] of Object.entries(bid.refuseContent)) refusals.recordContent(hash, bid.machineId, why);
+    for (const [name, why] of Object.entries(bid.refuseUnit)) {
       const unit = state.unit(name);
-      if (unit && round.units.some((o) => o.name === name && o.hash === unit.hash)) refusals.record(unit, bid.machineId, why);
+      if (unit && round.hashOf.get(name) === unit.hash) refusals.record(unit, bid.machineId, why);
     }
   }
-  for (const m of res.silent) refusals.recordSilence(m, round.units.map((u) => u.name));
+  for (const m of res.silent) refusals.recordSilence(m, round.hashOf);
 }

@@ -13,7 +13,7 @@ import type { IOperation } from 'etcd3';
 import type { Change } from '../registry/prefix-cache.js';
 import type { Registry } from '../registry/registry.js';
 import { TXN_MAX_OPS } from '../registry/registry.js';
-import { encode, type OfferedUnit } from '../registry/records.js';
+import { encode, type OfferedContent, type OfferRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage, FencedWriteError } from '../util/errors.js';
 import { Coalescer } from '../util/coalesce.js';
@@ -22,10 +22,10 @@ import { Batch } from './batch.js';
 import { ClusterState, type Source } from './cluster-state.js';
 import { fencedWrite, PreconditionFailed, type Fence } from './fence.js';
 import { recordAnswers, writeDecision } from './decision-writes.js';
-import { planOffer } from './offer-plan.js';
+import { planOffer, type RoundLimits } from './offer-plan.js';
 import { forgetStaleAnswers, Refusals } from './refusals.js';
 import { resolveBids } from './resolve.js';
-import { Round, roundId } from './round.js';
+import { Round, roundId, type RoundUnit } from './round.js';
 import { takeSnapshot, type Snapshot } from './snapshot.js';
 import { EngineStats, roundStats } from './stats.js';
 import { UnplacedBook } from './unplaced-book.js';
@@ -39,11 +39,13 @@ export interface EngineOptions {
   roundWindowMs?: number;
   /** Safety-net reconcile period. */
   resyncIntervalMs?: number;
-  /** Most units offered in one round (keeps offers and bids small). */
+  /** Most units one round places (bounds the engine's work per resolution). */
   maxUnitsPerRound?: number;
+  /** Most entries in one offer: distinct contents plus names listed for name-dependent content. */
+  maxOfferEntries?: number;
 }
 
-/** A round waits at most this many windows for half of the machines to bid. */
+/** A round waits at most this many windows for half of the machines to bid and the bids to stop coming. */
 const ROUND_LIMIT_WINDOWS = 20;
 
 export class Engine {
@@ -52,7 +54,7 @@ export class Engine {
   private readonly roundWindowMs: number;
   private readonly ownTtlSeconds: number | undefined;
   private readonly resyncIntervalMs: number;
-  private readonly maxUnitsPerRound: number;
+  private readonly limits: RoundLimits;
 
   private state: ClusterState | undefined;
   private fence: Fence | undefined;
@@ -94,7 +96,7 @@ export class Engine {
     this.log = opts.log;
     this.roundWindowMs = opts.roundWindowMs ?? 300;
     this.resyncIntervalMs = opts.resyncIntervalMs ?? 30_000;
-    this.maxUnitsPerRound = opts.maxUnitsPerRound ?? 2000;
+    this.limits = { units: opts.maxUnitsPerRound ?? 10_000, entries: opts.maxOfferEntries ?? 2000 };
     this.book = new UnplacedBook(opts.registry);
   }
 
@@ -232,7 +234,9 @@ export class Engine {
 
   private async reconcile(): Promise<void> {
     const state = this.state;
-    if (!state || !this.fence || this.resolving) return;
+    // One step at a time: an open round ends in a resolution, which kicks a
+    // reconcile; running one now would only redo the same work per event.
+    if (!state || !this.fence || this.resolving || this.round) return;
     // Our own last write has not reached the cache yet; its watch event will kick us again.
     if (state.assignments.revision < this.assignmentsWrittenAt) return;
     await state.loadRequirements();
@@ -267,7 +271,7 @@ export class Engine {
       return;
     }
 
-    const plan = planOffer(state, snap, changes.kept, this.refusals, this.maxUnitsPerRound);
+    const plan = planOffer(state, snap, changes.kept, this.refusals, this.limits);
     const now = new Date();
     for (const [unit, { hash, reasons }] of plan.unplaced) this.book.set(batch, unit, hash, reasons, now);
     const placed = new Set(changes.kept.map((a) => a.record.unit));
@@ -275,7 +279,7 @@ export class Engine {
       const record = state.unit(unit);
       if (!record || record.desired === 'inactive' || placed.has(unit)) this.book.clear(batch, unit);
     }
-    if (plan.offer.length > 0) await this.openRound(plan.offer, snap.live, batch);
+    if (plan.units.length > 0) await this.openRound(plan.units, plan.contents, snap.live, batch);
     else await this.write(batch);
   }
 
@@ -323,13 +327,14 @@ export class Engine {
     if (cycles) this.log.warn({ cycles }, 'these units replace each other in a cycle: their Replaces are ignored');
   }
 
-  private async openRound(units: OfferedUnit[], live: string[], batch: Batch): Promise<void> {
+  private async openRound(units: RoundUnit[], contents: OfferedContent[], live: string[], batch: Batch): Promise<void> {
     const fence = this.fence;
     if (!fence) return;
     const id = roundId(fence.revision, ++this.seq);
     const round = new Round(id, units, new Set(live));
     this.round = round;
-    batch.put(this.registry.keys.offer(id), encode({ round: id, units }), fence.leaseId);
+    const offer: OfferRecord = { round: id, contents };
+    batch.put(this.registry.keys.offer(id), encode(offer), fence.leaseId);
     try {
       await this.write(batch, round);
     } catch (err) {
@@ -338,22 +343,27 @@ export class Engine {
       throw err;
     }
     if (this.round !== round) return;
-    this.log.debug({ round: id, units: units.length, machines: live.length }, 'offer published');
+    this.log.debug({ round: id, units: units.length, contents: contents.length, machines: live.length }, 'offer published');
     this.armRoundWindow(round);
     // Bids may have arrived before we stored the round.
     for (const e of this.state?.bids.values() ?? []) round.addBid(e.value);
     if (round.complete((m) => this.state?.isLive(m) ?? false)) void this.resolveRound();
   }
 
-  /** See Round: resolve at the window with half the bids, else wait on, at most ROUND_LIMIT_WINDOWS windows. */
-  private armRoundWindow(round: Round): void {
+  /**
+   * See Round: resolve once half the bids are in and none arrived for a
+   * window, else wait on, at most ROUND_LIMIT_WINDOWS windows.
+   */
+  private armRoundWindow(round: Round, delayMs = this.roundWindowMs): void {
     this.roundTimer = setTimeout(() => {
       if (this.round !== round) return;
       const live = (m: string) => this.state?.isLive(m) ?? false;
-      const waited = Date.now() - round.openedAt;
-      if (round.quorate(live) || waited >= this.roundWindowMs * ROUND_LIMIT_WINDOWS) void this.resolveRound();
-      else this.armRoundWindow(round);
-    }, this.roundWindowMs);
+      if (Date.now() - round.openedAt >= this.roundWindowMs * ROUND_LIMIT_WINDOWS) return void this.resolveRound();
+      if (!round.quorate(live)) return this.armRoundWindow(round);
+      const quietIn = round.quietIn(this.roundWindowMs);
+      if (quietIn <= 0) void this.resolveRound();
+      else this.armRoundWindow(round, quietIn);
+    }, delayMs);
     this.roundTimer.unref();
   }
 
@@ -382,7 +392,9 @@ export class Engine {
     await state.loadRequirements();
     const snap = takeSnapshot(state);
     const kept = checkAssignments(state, snap).kept;
-    const res = resolveBids(round, state, snap, kept);
+    const refusals = this.refusals;
+    const res = resolveBids(round, state, snap, kept, (m) => refusals.wasSilent(m), (u, m) => refusals.refused(u, m), this.limits.units);
+    if (res.deferred.length > 0) this.log.info({ round: round.id, deferred: res.deferred.length, late: res.silent.length }, 'machines did not bid in time: units beyond the bidders\' even share wait for the next round');
     const batch = new Batch();
     writeDecision({ batch, keys: this.registry.keys, book: this.book, state, snap, log: this.log, round, now: new Date() }, res, kept);
     recordAnswers(this.refusals, round, res, state);

@@ -8,16 +8,31 @@
  * each time, a conflicting unit going away or a peer arriving is noticed on
  * the next reconcile, without bookkeeping.
  */
-import type { OfferedUnit, UnitRecord } from '../registry/records.js';
-import { placeUnits, type Candidate, type PlacementRequest } from '../scheduler/index.js';
-import type { ClusterState, PlacedEntry } from './cluster-state.js';
+import type { OfferedContent, UnitRecord } from '../registry/records.js';
+import { placeUnits, type Candidate, type ClusterView, type Decision, type PlacementRequest } from '../scheduler/index.js';
+import type { ClusterState, HostJudgement, PlacedEntry } from './cluster-state.js';
 import type { Refusals } from './refusals.js';
+import type { RoundUnit } from './round.js';
 import { needsPlacement, viewOf, type Snapshot } from './snapshot.js';
 
 export const NO_MACHINE = 'no machine is live';
 
+/** How much one round may carry. */
+export interface RoundLimits {
+  /** Units placed by one round (bounds the engine's work per resolution). */
+  units: number;
+  /**
+   * Entries of the offer: each distinct content, and each unit name listed
+   * for name-dependent content. Bounds what every agent decodes and judges.
+   */
+  entries: number;
+}
+
 export interface OfferPlan {
-  offer: OfferedUnit[];
+  /** The units of the round. */
+  units: RoundUnit[];
+  /** What the offer record says: the units grouped by content. */
+  contents: OfferedContent[];
   /** Units that need a machine and that none can take now: reasons per machine, '*' when it is not about machines. */
   unplaced: Map<string, { hash: string; reasons: Record<string, string> }>;
 }
@@ -47,12 +62,14 @@ function displaceable(chosen: readonly string[], snap: Snapshot, machinesOf: Rea
   return out;
 }
 
-export function planOffer(state: ClusterState, snap: Snapshot, kept: readonly PlacedEntry[], refusals: Refusals, cap: number): OfferPlan {
+export function planOffer(state: ClusterState, snap: Snapshot, kept: readonly PlacedEntry[], refusals: Refusals, limits: RoundLimits): OfferPlan {
   const machinesOf = machinesOfUnits(kept);
   const unplaced: OfferPlan['unplaced'] = new Map();
   const requests: PlacementRequest[] = [];
+  const records = new Map<string, UnitRecord>();
   for (const { value: unit } of state.units.values()) {
     if (unit.desired === 'inactive') continue;
+    records.set(unit.name, unit);
     const broken = snap.broken.get(unit.name);
     if (broken !== undefined) {
       if (!machinesOf.has(unit.name)) unplaced.set(unit.name, { hash: unit.hash, reasons: { '*': broken } });
@@ -61,36 +78,107 @@ export function planOffer(state: ClusterState, snap: Snapshot, kept: readonly Pl
     if (needsPlacement(unit, snap, machinesOf)) requests.push({ unit: unit.name, requirements: snap.requirements.get(unit.name)! });
   }
   if (snap.live.length === 0) {
-    for (const r of requests) if (!machinesOf.has(r.unit)) unplaced.set(r.unit, { hash: state.unit(r.unit)!.hash, reasons: { '*': NO_MACHINE } });
-    return { offer: [], unplaced };
+    for (const r of requests) if (!machinesOf.has(r.unit)) unplaced.set(r.unit, { hash: records.get(r.unit)!.hash, reasons: { '*': NO_MACHINE } });
+    return { units: [], contents: [], unplaced };
   }
 
   const { view, load } = viewOf(kept, snap);
-  const said = (u: string, m: string): string | undefined => {
-    const record = state.unit(u);
-    return record ? refusals.refused(record, m) : undefined;
-  };
   const candidates: Candidate[] = snap.live.map((m) => {
-    const c: Candidate = { machineId: m, load: load.get(m) ?? 0, accepts: { has: (u) => said(u, m) === undefined }, refuses: { get: (u) => said(u, m) } };
+    const c: Candidate = { machineId: m, load: load.get(m) ?? 0, accepts: EVERYTHING, refuses: NOTHING };
+    if (refusals.heardAnything(m)) {
+      const said = (u: string): string | undefined => {
+        const record = records.get(u) ?? state.unit(u);
+        return record ? refusals.refused(record, m) : undefined;
+      };
+      c.accepts = { has: (u) => said(u) === undefined };
+      c.refuses = { get: said };
+    }
     const md = snap.metadata.get(m);
     if (md) c.metadata = md;
     return c;
   });
-  const dry = placeUnits(requests, candidates, view);
+  const dry = dryRun(requests, candidates, view, (m) => !refusals.heardAnything(m));
 
-  const offer: OfferedUnit[] = [];
-  const named = new Set<string>();
+  const offer = new OfferBuilder(limits, (hash) => state.hostJudgement(hash));
   const chosen = [...dry.placements.map((p) => p.unit), ...dry.moves.map((m) => m.unit)];
   for (const name of [...chosen, ...displaceable(chosen, snap, machinesOf)]) {
-    if (named.has(name) || offer.length >= cap) continue;
-    const record: UnitRecord | undefined = state.unit(name);
-    if (!record) continue;
-    named.add(name);
-    offer.push({ name, hash: record.hash, global: snap.requirements.get(name)?.global ?? false });
+    const record = records.get(name);
+    if (record && !offer.add(record)) break;
   }
   for (const u of dry.unplaced) {
-    const record = state.unit(u.unit);
+    const record = records.get(u.unit);
     if (record && !machinesOf.has(u.unit)) unplaced.set(u.unit, { hash: record.hash, reasons: u.reasons });
   }
-  return { offer, unplaced };
+  return { units: offer.units, contents: offer.contents(), unplaced };
+}
+
+/**
+ * The dry run tries machines with nothing refused on record first, then
+ * every machine for what is left. Least-loaded order would otherwise try the
+ * machines that refuse much (they stay empty, so they come first) for every
+ * unit: a slow host silent for 5,000 units made each of them cost every
+ * such machine. The exact machine does not matter here, only whether some
+ * machine can take the unit, and why not if none can.
+ */
+function dryRun(requests: PlacementRequest[], candidates: Candidate[], view: ClusterView, clean: (machineId: string) => boolean): Decision {
+  const first = candidates.filter((c) => clean(c.machineId));
+  if (first.length === 0 || first.length === candidates.length) return placeUnits(requests, candidates, view);
+  const one = placeUnits(requests, first, view);
+  const left = new Set(one.unplaced.map((u) => u.unit));
+  if (left.size === 0) return one;
+  // The second pass sees the first one's placements, as the next units of one pass would.
+  const placed = new Map<string, Set<string>>();
+  const added = new Map<string, number>();
+  for (const p of one.placements) {
+    let s = placed.get(p.machineId);
+    if (!s) placed.set(p.machineId, (s = new Set(view.unitsByMachine.get(p.machineId))));
+    s.add(p.unit);
+    added.set(p.machineId, (added.get(p.machineId) ?? 0) + 1);
+  }
+  const unitsByMachine = new Map([...view.unitsByMachine, ...placed]);
+  const all = candidates.map((c) => ({ ...c, load: c.load + (added.get(c.machineId) ?? 0) }));
+  const two = placeUnits(requests.filter((r) => left.has(r.unit)), all, { ...view, unitsByMachine });
+  return { placements: [...one.placements, ...two.placements], moves: [...one.moves, ...two.moves], unplaced: two.unplaced };
+}
+
+/** What a machine never refused: the engine has no answer of it on record. */
+const EVERYTHING = { has: (): boolean => true };
+const NOTHING = { get: (): string | undefined => undefined };
+
+/** The round's units, grouped by content as the offer states them, within the round's limits. */
+class OfferBuilder {
+  readonly units: RoundUnit[] = [];
+  private readonly byHash = new Map<string, OfferedContent>();
+  private readonly named = new Set<string>();
+  private entries = 0;
+
+  constructor(
+    private readonly limits: RoundLimits,
+    private readonly judgement: (hash: string) => HostJudgement,
+  ) {}
+
+  /** False once the round is full. */
+  add(unit: UnitRecord): boolean {
+    if (this.named.has(unit.name)) return true;
+    if (this.units.length >= this.limits.units) return false;
+    let content = this.byHash.get(unit.hash);
+    const judgement = this.judgement(unit.hash);
+    const cost = (content ? 0 : 1) + (judgement.byName ? 1 : 0);
+    if (this.entries + cost > this.limits.entries) return this.entries < this.limits.entries;
+    if (!content) {
+      content = { hash: unit.hash, units: 0, hostChecks: judgement.needed };
+      if (judgement.byName) content.names = [];
+      this.byHash.set(unit.hash, content);
+    }
+    content.units++;
+    content.names?.push(unit.name);
+    this.entries += cost;
+    this.named.add(unit.name);
+    this.units.push({ name: unit.name, hash: unit.hash });
+    return true;
+  }
+
+  contents(): OfferedContent[] {
+    return [...this.byHash.values()];
+  }
 }

@@ -17,42 +17,74 @@ import type { MachineRecord, UnitRecord } from '../registry/records.js';
 
 export const SILENT = 'did not answer the offer in time';
 
-export class Refusals {
-  private readonly byUnit = new Map<string, { hash: string; machines: Map<string, string> }>();
-  private readonly silent = new Map<string, Set<string>>(); // machine -> units it did not answer for
+/** What one machine said (or did not say). */
+interface Answers {
+  /** content hash -> why the host refuses every unit with it */
+  contents: Map<string, string>;
+  /** unit -> why the host refuses it with this content (name-dependent content) */
+  units: Map<string, { hash: string; reason: string }>;
+  /** units it did not answer for: one set per round it missed, shared by every machine that missed it */
+  silent: Array<{ has(unit: string): boolean }>;
+}
 
-  record(unit: UnitRecord, machineId: string, reason: string): void {
-    let e = this.byUnit.get(unit.name);
-    if (!e || e.hash !== unit.hash) this.byUnit.set(unit.name, (e = { hash: unit.hash, machines: new Map() }));
-    e.machines.set(machineId, reason);
+export class Refusals {
+  private readonly byMachine = new Map<string, Answers>();
+
+  private answers(machineId: string): Answers {
+    let a = this.byMachine.get(machineId);
+    if (!a) this.byMachine.set(machineId, (a = { contents: new Map(), units: new Map(), silent: [] }));
+    return a;
   }
 
-  recordSilence(machineId: string, units: Iterable<string>): void {
-    let s = this.silent.get(machineId);
-    if (!s) this.silent.set(machineId, (s = new Set()));
-    for (const u of units) s.add(u);
+  /** The host refuses this content, whatever the unit's name. */
+  recordContent(hash: string, machineId: string, reason: string): void {
+    this.answers(machineId).contents.set(hash, reason);
+  }
+
+  /** The host refuses this unit with this content (its verdict depends on the name). */
+  record(unit: UnitRecord, machineId: string, reason: string): void {
+    this.answers(machineId).units.set(unit.name, { hash: unit.hash, reason });
+  }
+
+  /** `units` (a round's units) is kept, not copied: one set serves every machine that missed the round. */
+  recordSilence(machineId: string, units: { has(unit: string): boolean }): void {
+    this.answers(machineId).silent.push(units);
   }
 
   /** The machine answered something: its silence is forgiven. True if that changes anything. */
   heardFrom(machineId: string): boolean {
-    return this.silent.delete(machineId);
+    const a = this.byMachine.get(machineId);
+    if (!a || a.silent.length === 0) return false;
+    a.silent = [];
+    return true;
+  }
+
+  /** The machine missed an earlier round and has not been heard from since. */
+  wasSilent(machineId: string): boolean {
+    return (this.byMachine.get(machineId)?.silent.length ?? 0) > 0;
+  }
+
+  /** Whether anything is on record for the machine: if not, it refuses nothing. */
+  heardAnything(machineId: string): boolean {
+    const a = this.byMachine.get(machineId);
+    return a !== undefined && (a.contents.size > 0 || a.units.size > 0 || a.silent.length > 0);
   }
 
   /** Why the host will not take this content, if it said so (or said nothing). */
   refused(unit: UnitRecord, machineId: string): string | undefined {
-    const e = this.byUnit.get(unit.name);
-    const said = e !== undefined && e.hash === unit.hash ? e.machines.get(machineId) : undefined;
-    return said ?? (this.silent.get(machineId)?.has(unit.name) ? SILENT : undefined);
+    const a = this.byMachine.get(machineId);
+    if (!a) return undefined;
+    const byName = a.units.get(unit.name);
+    if (byName !== undefined && byName.hash === unit.hash) return byName.reason;
+    return a.contents.get(unit.hash) ?? (a.silent.some((s) => s.has(unit.name)) ? SILENT : undefined);
   }
 
   clearMachine(machineId: string): void {
-    for (const e of this.byUnit.values()) e.machines.delete(machineId);
-    this.silent.delete(machineId);
+    this.byMachine.delete(machineId);
   }
 
   clear(): void {
-    this.byUnit.clear();
-    this.silent.clear();
+    this.byMachine.clear();
   }
 }
 

@@ -26,15 +26,18 @@ export function takeSnapshot(state: ClusterState): Snapshot {
   const live = state.liveMachineIds();
   const requirements = new Map<string, UnitRequirements>();
   const broken = new Map<string, string>();
+  const active: Array<[string, UnitRequirements]> = [];
   for (const e of state.units.values()) {
     const r = state.requirementsOf(e.value);
     // Not loaded yet (it arrived during this step): the next reconcile, already kicked, will know it.
     if (!r) {
       if (state.contentMissing(e.value)) broken.set(e.value.name, CONTENT_MISSING);
     } else if (!r.ok) broken.set(e.value.name, r.reason);
-    else requirements.set(e.value.name, r.requirements);
+    else {
+      requirements.set(e.value.name, r.requirements);
+      if (e.value.desired !== 'inactive') active.push([e.value.name, r.requirements]);
+    }
   }
-  const active = [...requirements].filter(([name]) => state.unit(name)?.desired !== 'inactive');
   return {
     live,
     liveSet: new Set(live),

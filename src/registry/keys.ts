@@ -8,8 +8,8 @@
  *   P/metadata/<machine>/<key>     dynamic machine metadata, survives leaving  (user)
  *   P/assignments/<machine>/<unit> AssignmentRecord: what that agent must run  (engine, fenced)
  *   P/states/<unit>/<machine>      UnitStateRecord, on the agent's lease       (agent)
- *   P/offers/<round>               OfferRecord: units needing a machine        (engine, fenced, engine lease)
- *   P/bids/<round>/<machine>       BidRecord, on the agent's lease             (agent)
+ *   P/offers/<round>               OfferRecord: units needing a machine, by content (engine, fenced, engine lease)
+ *   P/bids/<round>/<machine>       BidRecord: refused contents/units, on the agent's lease (agent)
  *   P/unplaced/<unit>              UnplacedRecord: why no machine takes it     (engine, fenced)
  *   P/engine/candidates/<lease>    engine election: lowest create revision leads (any flotillad)
  *

@@ -57,17 +57,29 @@ export interface UnitStateRecord {
   applied: AssignedState;
 }
 
-/** What an agent needs to decide, on its own host, whether it can run a unit. */
-export interface OfferedUnit {
-  name: string;
+/**
+ * One unit content in an offer. Hosts judge content, not names: every unit
+ * with this content gets the same verdict, unless the verdict can depend on
+ * the unit name (specifiers, see src/unit/host-judgement.ts); then `names`
+ * lists the units the host must judge one by one.
+ */
+export interface OfferedContent {
   hash: string;
-  global: boolean;
+  /** How many units with this content the round offers (for logs and humans). */
+  units: number;
+  /**
+   * Whether the content has anything for a host to check (MachineMetadata,
+   * Condition/Assert lines). If not, every host accepts it without reading it.
+   */
+  hostChecks: boolean;
+  /** Present only for checked content whose verdict depends on the unit name. */
+  names?: string[];
 }
 
 /** P/offers/<round> */
 export interface OfferRecord {
   round: string;
-  units: OfferedUnit[];
+  contents: OfferedContent[];
 }
 
 /** P/bids/<round>/<machine> */
@@ -75,13 +87,22 @@ export interface BidRecord {
   round: string;
   machineId: string;
   /**
-   * Offered units this host refuses, with the reason (shown to users). Every
-   * other unit of the offer is accepted: bids stay small when hosts are alike.
+   * Offered contents this host refuses (hash -> reason, shown to users): every
+   * offered unit with that content. Everything not refused is accepted, so
+   * bids stay small when hosts are alike.
    */
-  refuse: Record<string, string>;
+  refuseContent: Record<string, string>;
+  /** Units of name-dependent contents this host refuses (unit -> reason). */
+  refuseUnit: Record<string, string>;
   /** Units this host runs now, global units included. */
   load: number;
   freeMemoryBytes: number;
+}
+
+/** Why the bid refuses this offered unit, or undefined if it accepts it. */
+export function bidRefusal(bid: BidRecord, unit: string, hash: string): string | undefined {
+  if (Object.hasOwn(bid.refuseUnit, unit)) return bid.refuseUnit[unit];
+  return Object.hasOwn(bid.refuseContent, hash) ? bid.refuseContent[hash] : undefined;
 }
 
 /** P/unplaced/<unit>: the last round that could not place the unit, per machine. */
@@ -147,23 +168,30 @@ export function decodeUnitState(text: string): UnitStateRecord | undefined {
 
 export function decodeOffer(text: string): OfferRecord | undefined {
   const o = obj(text);
-  if (!o || !str(o.round) || !Array.isArray(o.units)) return undefined;
-  const units: OfferedUnit[] = [];
-  for (const u of o.units as unknown[]) {
-    const r = u as Json | null;
-    if (!r || typeof r !== 'object' || !str(r.name) || !str(r.hash) || typeof r.global !== 'boolean') return undefined;
-    units.push({ name: r.name, hash: r.hash, global: r.global });
+  if (!o || !str(o.round) || !Array.isArray(o.contents)) return undefined;
+  const contents: OfferedContent[] = [];
+  for (const c of o.contents as unknown[]) {
+    const r = c as Json | null;
+    if (!r || typeof r !== 'object' || !str(r.hash) || typeof r.units !== 'number' || typeof r.hostChecks !== 'boolean') return undefined;
+    const entry: OfferedContent = { hash: r.hash, units: r.units, hostChecks: r.hostChecks };
+    if (r.names !== undefined) {
+      if (!Array.isArray(r.names) || !r.names.every(str)) return undefined;
+      entry.names = r.names;
+    }
+    contents.push(entry);
   }
-  return { round: o.round, units };
+  return { round: o.round, contents };
 }
 
 export function decodeBid(text: string): BidRecord | undefined {
   const o = obj(text);
-  if (!o || !str(o.round) || !str(o.machineId) || !strRecord(o.refuse) || typeof o.load !== 'number' || typeof o.freeMemoryBytes !== 'number') return undefined;
+  if (!o || !str(o.round) || !str(o.machineId) || !strRecord(o.refuseContent) || !strRecord(o.refuseUnit)) return undefined;
+  if (typeof o.load !== 'number' || typeof o.freeMemoryBytes !== 'number') return undefined;
   return {
     round: o.round,
     machineId: o.machineId,
-    refuse: o.refuse,
+    refuseContent: o.refuseContent,
+    refuseUnit: o.refuseUnit,
     load: o.load,
     freeMemoryBytes: o.freeMemoryBytes,
   };

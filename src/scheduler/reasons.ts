@@ -19,6 +19,8 @@ export const reasons = {
     members.length === 1
       ? `MachineOf names the unit itself (${members[0]}): it can never be placed`
       : `MachineOf cycle among ${members.join(', ')}: none of them can be placed first`,
+  /** The round resolved without some machines' bids: this machine has its even share; the rest waits for the next round. */
+  fairShare: (cap: number): string => `machine has its even share (${cap}) until the machines that did not bid yet have bid`,
   /** A unit moved once in a round and displaced again: wait for the next round rather than chase it. */
   displacedTwice: (why: string): string => `${why} (it already moved once this round; it will be placed again next round)`,
 } as const;

@@ -21,6 +21,7 @@ export {
   type OnDisconnect,
 } from './requirements.js';
 export { expandSpecifiers } from './specifiers.js';
+export { needsHostJudgement, verdictDependsOnName } from './host-judgement.js';
 export { globMatch, globIsValid } from './glob.js';
 export { validateUnitFile, validateUnit } from './validate.js';
 export { LINE_MAX } from './lexer.js';

@@ -13,12 +13,13 @@ import type { Etcd3 } from 'etcd3';
 import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
 import { connectStore } from '../../src/registry/store.js';
 import { Registry } from '../../src/registry/registry.js';
-import { decodeBid, encode, type BidRecord, type OfferedUnit } from '../../src/registry/records.js';
+import { decodeBid, encode, type BidRecord } from '../../src/registry/records.js';
 import { Agent } from '../../src/agent/agent.js';
 import { UnitFile } from '../../src/unit/index.js';
 import { silentLogger } from '../../src/util/log.js';
 import { waitFor } from '../../src/util/deadline.js';
 import { MemoryUnitManager } from '../support/memory-unit-manager.js';
+import { offerRecord, refusedUnits, type OfferedTestUnit } from '../support/offers.js';
 
 const ID = 'c'.repeat(32);
 let dir = '';
@@ -40,16 +41,16 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function storeUnit(name: string, text: string, global = false): Promise<OfferedUnit> {
+async function storeUnit(name: string, text: string): Promise<OfferedTestUnit> {
   const file = UnitFile.parse(text);
   await registry.putUnit({ name, hash: file.hash(), desired: 'launched' }, file.serialize());
-  return { name, hash: file.hash(), global };
+  return { name, hash: file.hash(), file };
 }
 
 let seq = 0;
-async function offer(units: OfferedUnit[]): Promise<string> {
+async function offer(units: OfferedTestUnit[]): Promise<string> {
   const round = `r-${++seq}`;
-  await client.put(registry.keys.offer(round)).value(encode({ round, units })).exec();
+  await client.put(registry.keys.offer(round)).value(encode(offerRecord(round, units))).exec();
   return round;
 }
 
@@ -61,8 +62,12 @@ function bid(round: string, accept: (b: BidRecord) => boolean = () => true): Pro
   }, { timeoutMs: 5000 });
 }
 
-async function roundBid(units: OfferedUnit[]): Promise<BidRecord> {
+async function roundBid(units: OfferedTestUnit[]): Promise<BidRecord> {
   return bid(await offer(units));
+}
+
+async function roundRefusals(units: OfferedTestUnit[]): Promise<Record<string, string>> {
+  return refusedUnits(await roundBid(units), units);
 }
 
 const service = (unitLines: string, xfleet = '') => `[Unit]\nDescription=t\n${unitLines}\n\n[Service]\nExecStart=/bin/sleep 1000\n\n[X-Fleet]\n${xfleet}\n`;
@@ -82,7 +87,7 @@ test('an agent bids with its host root, its live metadata and its load (global u
   try {
     // Two units assigned here, one of them global: both count in the load.
     const worker = await storeUnit('worker.service', service(''));
-    const global = await storeUnit('monitor.service', service('', 'Global=true'), true);
+    const global = await storeUnit('monitor.service', service('', 'Global=true'));
     for (const u of [worker, global]) {
       await client.put(registry.keys.assignment(ID, u.name)).value(encode({ unit: u.name, hash: u.hash, desired: 'launched' })).exec();
     }
@@ -92,21 +97,21 @@ test('an agent bids with its host root, its live metadata and its load (global u
     const pinned = await storeUnit('pinned.service', service('', 'MachineMetadata=hostname=h1'));
     const firstRound = await offer([kvm, pinned]);
     const first = await bid(firstRound);
-    assert.deepEqual(first.refuse, { 'vm.service': 'ConditionPathExists=/dev/kvm failed' });
+    assert.deepEqual(refusedUnits(first, [kvm, pinned]), { 'vm.service': 'ConditionPathExists=/dev/kvm failed' });
     assert.equal(first.load, 2);
 
     // The path appears under this host's root (not the real /dev): the next round accepts.
     await writeFile(join(dir, 'root/dev/kvm'), '');
-    assert.deepEqual((await roundBid([kvm])).refuse, {});
+    assert.deepEqual(await roundRefusals([kvm]), {});
 
     // Dynamic metadata set in the store, as `flotctl` would: the agent answers the
     // still-open first round again, and later rounds, with what the host is now.
     await registry.setMachineMetadata(ID, 'hostname', 'h9');
-    const rebid = await bid(firstRound, (b) => b.refuse['pinned.service'] !== undefined);
-    assert.deepEqual(rebid.refuse, {
+    const rebid = await bid(firstRound, (b) => refusedUnits(b, [pinned])['pinned.service'] !== undefined);
+    assert.deepEqual(refusedUnits(rebid, [kvm, pinned]), {
       'pinned.service': 'MachineMetadata hostname=h1 not met (host has hostname=h9)',
     });
-    assert.equal((await roundBid([pinned])).refuse['pinned.service'], 'MachineMetadata hostname=h1 not met (host has hostname=h9)');
+    assert.equal((await roundRefusals([pinned]))['pinned.service'], 'MachineMetadata hostname=h1 not met (host has hostname=h9)');
 
     // Unassigning one unit lowers the load once it is unloaded (its state goes last).
     const workerState = async () => (await registry.listStates('worker.service')).length;

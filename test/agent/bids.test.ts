@@ -12,7 +12,7 @@ import type { Etcd3 } from 'etcd3';
 import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
 import { connectStore } from '../../src/registry/store.js';
 import { Registry } from '../../src/registry/registry.js';
-import { decodeBid, encode, type BidRecord, type OfferedUnit } from '../../src/registry/records.js';
+import { decodeBid, encode, type BidRecord } from '../../src/registry/records.js';
 import { Bidder } from '../../src/agent/bidder.js';
 import { ContentCache } from '../../src/agent/content-cache.js';
 import { MachineMetadata } from '../../src/agent/metadata.js';
@@ -20,6 +20,7 @@ import type { HostFacts } from '../../src/agent/host-facts.js';
 import { UnitFile } from '../../src/unit/index.js';
 import { silentLogger } from '../../src/util/log.js';
 import { waitFor } from '../../src/util/deadline.js';
+import { offerRecord, refusedUnits, type OfferedTestUnit } from '../support/offers.js';
 
 const A = 'a'.repeat(32);
 const B = 'b'.repeat(32);
@@ -79,16 +80,21 @@ async function startHost(id: string, name: string, config: Record<string, string
   };
 }
 
-async function storeUnit(name: string, text: string, global = false): Promise<OfferedUnit> {
+async function storeUnit(name: string, text: string): Promise<OfferedTestUnit> {
   const file = UnitFile.parse(text);
   await registry.putUnit({ name, hash: file.hash(), desired: 'launched' }, file.serialize());
-  return { name, hash: file.hash(), global };
+  return { name, hash: file.hash(), file };
 }
 
-async function offer(units: OfferedUnit[]): Promise<string> {
+async function offer(units: OfferedTestUnit[]): Promise<string> {
   const round = `round-${++seq}`;
-  await client.put(registry.keys.offer(round)).value(encode({ round, units })).exec();
+  await client.put(registry.keys.offer(round)).value(encode(offerRecord(round, units))).exec();
   return round;
+}
+
+/** What the host refuses of `units`, after its bid in `round`. */
+async function refused(round: string, machine: string, units: OfferedTestUnit[], accept?: (r: Record<string, string>) => boolean): Promise<Record<string, string>> {
+  return refusedUnits(await bid(round, machine, accept && ((b) => accept(refusedUnits(b, units)))), units);
 }
 
 async function bid(round: string, machine: string, accept?: (b: BidRecord) => boolean): Promise<BidRecord> {
@@ -108,24 +114,38 @@ test('each host refuses what it cannot run, with reasons, and accepts the rest',
     a.state.load = 3;
     const units = [
       await storeUnit('plain.service', service('')),
+      // Same content as plain.service: judged once, accepted or refused together.
+      await storeUnit('plain-twin.service', service('')),
       await storeUnit('eu.service', service('', 'MachineMetadata=region=eu')),
       await storeUnit('vm.service', service('ConditionPathExists=/dev/kvm')),
-      await storeUnit('agent.service', service('', 'Global=true\nMachineMetadata=region=us'), true),
+      await storeUnit('agent.service', service('', 'Global=true\nMachineMetadata=region=us')),
+      // Instances of one template, judged one name at a time (%i).
+      await storeUnit('web@a.service', service('', 'MachineMetadata=hostname=%i')),
       await storeUnit('web@b.service', service('', 'MachineMetadata=hostname=%i')),
-      { name: 'ghost.service', hash: '0'.repeat(40), global: false },
+      { name: 'ghost.service', hash: '0'.repeat(40) },
+      // Offered as content with nothing to check: accepted unread (its content is not even stored).
+      { name: 'unread.service', hash: 'e'.repeat(40), file: UnitFile.parse(service('')) },
     ];
     const round = await offer(units);
+    const record = offerRecord(round, units);
+    assert.equal(record.contents.length, 7, 'one entry per distinct content');
+    assert.deepEqual(record.contents.find((c) => c.hash === units[0]!.hash), { hash: units[0]!.hash, units: 2, hostChecks: false });
+    assert.deepEqual(record.contents.find((c) => c.names)?.names, ['web@a.service', 'web@b.service']);
     const [bidA, bidB] = await Promise.all([bid(round, A), bid(round, B)]);
-    assert.deepEqual(bidA.refuse, {
+    assert.deepEqual(refusedUnits(bidA, units), {
       'eu.service': 'MachineMetadata region=eu not met (host has region=us)',
       'web@b.service': 'MachineMetadata hostname=b not met (host has hostname=a)',
       'ghost.service': 'unit content not found in the store',
     });
-    assert.deepEqual(bidB.refuse, {
+    assert.deepEqual(refusedUnits(bidB, units), {
       'vm.service': 'ConditionPathExists=/dev/kvm failed',
       'agent.service': 'MachineMetadata region=us not met (host has region=eu)',
+      'web@a.service': 'MachineMetadata hostname=a not met (host has hostname=b)',
       'ghost.service': 'unit content not found in the store',
     });
+    // Name-independent refusals are stated once per content, name-dependent ones per unit.
+    assert.deepEqual(Object.keys(bidA.refuseContent).sort(), [units[2]!.hash, '0'.repeat(40)].sort());
+    assert.deepEqual(bidA.refuseUnit, { 'web@b.service': 'MachineMetadata hostname=b not met (host has hostname=a)' });
     assert.equal(bidA.machineId, A);
     assert.equal(bidA.load, 3);
     assert.equal(bidB.load, 0);
@@ -141,22 +161,22 @@ test('bids use dynamic metadata from the store; it overrides config, an empty va
   try {
     const us = await storeUnit('us.service', service('', 'MachineMetadata=region=us'));
     const r1 = await offer([us]);
-    assert.equal((await bid(r1, B)).refuse['us.service'], 'MachineMetadata region=us not met (host has region=eu)');
+    assert.equal((await refused(r1, B, [us]))['us.service'], 'MachineMetadata region=us not met (host has region=eu)');
 
     await registry.setMachineMetadata(B, 'region', 'us');
     await waitFor('metadata seen', () => (b.metadata.current().region === 'us' ? true : undefined), { timeoutMs: 5000 });
-    assert.deepEqual((await bid(await offer([us]), B)).refuse, {});
+    assert.deepEqual(await refused(await offer([us]), B, [us]), {});
 
     await registry.removeMachineMetadata(B, 'region');
     await waitFor('metadata removal seen', () => (b.metadata.current().region === undefined ? true : undefined), { timeoutMs: 5000 });
-    assert.equal((await bid(await offer([us]), B)).refuse['us.service'], 'MachineMetadata region=us not met (host has no region)');
+    assert.equal((await refused(await offer([us]), B, [us]))['us.service'], 'MachineMetadata region=us not met (host has no region)');
 
     // The machine leaves (lease revoked) and rejoins: its dynamic metadata still applies.
     await registry.setMachineMetadata(B, 'region', 'us');
     await b.stop();
     b = await startHost(B, 'b', { hostname: 'b', region: 'eu' });
     assert.equal(b.metadata.current().region, 'us');
-    assert.deepEqual((await bid(await offer([us]), B)).refuse, {});
+    assert.deepEqual(await refused(await offer([us]), B, [us]), {});
   } finally {
     await b.stop();
     await client.delete().prefix(registry.keys.machineMetadataPrefix(B)).exec();
@@ -168,10 +188,9 @@ test('a metadata change answers a still-open round again with the new metadata',
   try {
     const gpu = await storeUnit('gpu.service', service('', 'MachineMetadata=gpu=yes'));
     const round = await offer([gpu]);
-    assert.equal((await bid(round, A)).refuse['gpu.service'], 'MachineMetadata gpu=yes not met (host has no gpu)');
+    assert.equal((await refused(round, A, [gpu]))['gpu.service'], 'MachineMetadata gpu=yes not met (host has no gpu)');
     await registry.setMachineMetadata(A, 'gpu', 'yes');
-    const again = await bid(round, A, (b) => b.refuse['gpu.service'] === undefined);
-    assert.deepEqual(again.refuse, {});
+    assert.deepEqual(await refused(round, A, [gpu], (r) => r['gpu.service'] === undefined), {});
     // A resolved round (offer deleted) is not answered again.
     await client.delete().key(registry.keys.offer(round)).exec();
     await client.delete().key(registry.keys.bid(round, A)).exec();

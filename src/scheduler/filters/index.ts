@@ -12,6 +12,7 @@ import { metadataFilter } from './metadata.js';
 import { peersFilter } from './peers.js';
 import { replacedFilter } from './replaces.js';
 
+export { fairShareCap, fairShareFilter } from './fair-share.js';
 export { conflictBetween, conflictsFilter, ConflictObjectors, firstConflict } from './conflicts.js';
 export { hostAccepted, notAlreadyThere } from './host.js';
 export { machineIdFilter, machineIdMismatch, matchesMachineId } from './machine-id.js';

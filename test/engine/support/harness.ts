@@ -11,7 +11,7 @@ import { Engine } from '../../../src/engine/engine.js';
 import { Election } from '../../../src/engine/election.js';
 import type { Fence } from '../../../src/engine/fence.js';
 import { PrefixCache } from '../../../src/registry/prefix-cache.js';
-import { decodeOffer, encode, type DesiredState, type MachineRecord, type OfferRecord, type UnplacedRecord } from '../../../src/registry/records.js';
+import { decodeOffer, encode, type BidRecord, type DesiredState, type MachineRecord, type OfferRecord, type UnplacedRecord } from '../../../src/registry/records.js';
 import { Registry } from '../../../src/registry/registry.js';
 import { UnitFile } from '../../../src/unit/index.js';
 import { waitFor } from '../../../src/util/deadline.js';
@@ -24,6 +24,10 @@ export class FakeAgent {
   readonly refuse = new Map<string, string>();
   /** Rounds this agent saw an offer for, with the units offered. */
   readonly offers: OfferRecord[] = [];
+  /** A mute host never bids (alive, but too slow or broken to answer). */
+  mute = false;
+  private held: Promise<void> | undefined;
+  private release: (() => void) | undefined;
   private readonly cache: PrefixCache<OfferRecord>;
 
   constructor(
@@ -31,6 +35,8 @@ export class FakeAgent {
     readonly id: string,
     private readonly lease: Lease,
     private readonly leaseId: string,
+    /** Units the test submitted, by content hash (each submitted unit has its own content). */
+    private readonly unitsOf: (hash: string) => readonly string[],
   ) {
     this.cache = new PrefixCache(registry.etcd, registry.keys.offersPrefix, decodeOffer);
     this.cache.onChange((c) => {
@@ -45,15 +51,32 @@ export class FakeAgent {
     for (const e of this.cache.values()) void this.bid(e.value);
   }
 
+  /** Bids wait until the returned function is called. */
+  hold(): () => void {
+    this.held = new Promise((resolve) => (this.release = resolve));
+    return () => this.release?.();
+  }
+
   private async bid(offer: OfferRecord): Promise<void> {
     this.offers.push(offer);
-    const refuse = Object.fromEntries(offer.units.filter((u) => this.refuse.has(u.name)).map((u) => [u.name, this.refuse.get(u.name)!]));
-    const bid = { round: offer.round, machineId: this.id, refuse, load: 0, freeMemoryBytes: 0 };
+    if (this.mute) return;
+    await this.held;
+    const refuseContent: Record<string, string> = {};
+    const refuseUnit: Record<string, string> = {};
+    for (const c of offer.contents) {
+      if (c.names) {
+        for (const n of c.names) if (this.refuse.has(n)) refuseUnit[n] = this.refuse.get(n)!;
+        continue;
+      }
+      const refused = this.unitsOf(c.hash).find((n) => this.refuse.has(n));
+      if (refused !== undefined) refuseContent[c.hash] = this.refuse.get(refused)!;
+    }
+    const bid: BidRecord = { round: offer.round, machineId: this.id, refuseContent, refuseUnit, load: 0, freeMemoryBytes: 0 };
     await this.registry.etcd.put(this.registry.keys.bid(offer.round, this.id)).value(encode(bid)).lease(this.leaseId).exec().catch(() => undefined);
   }
 
   offeredTimes(unit: string): number {
-    return this.offers.filter((o) => o.units.some((u) => u.name === unit)).length;
+    return this.offers.filter((o) => o.contents.some((c) => c.names?.includes(unit) || this.unitsOf(c.hash).includes(unit))).length;
   }
 
   /** The host dies: its lease goes, and everything on it. */
@@ -68,6 +91,8 @@ export class EngineHarness {
   readonly logs: Array<Record<string, unknown>> = [];
   engine!: Engine;
   private readonly agents: FakeAgent[] = [];
+  /** content hash -> the submitted units with it */
+  private readonly submitted = new Map<string, string[]>();
   private election: Election | undefined;
   private engineLease: Lease | undefined;
 
@@ -96,16 +121,37 @@ export class EngineHarness {
   async join(id: string, metadata: Record<string, string> = {}): Promise<FakeAgent> {
     const lease = this.registry.etcd.lease(10);
     const leaseId = await lease.grant();
-    const agent = new FakeAgent(this.registry, id, lease, leaseId);
+    const agent = new FakeAgent(this.registry, id, lease, leaseId, (hash) => this.submitted.get(hash) ?? []);
     this.agents.push(agent);
     await agent.start(metadata);
     return agent;
   }
 
-  /** Store a unit with an [X-Fleet] section (lines like "Conflicts=a.service"). */
+  /** Store several units in one transaction, so the engine sees them at once. Texts are whole unit files. */
+  async submitAll(units: ReadonlyArray<{ name: string; text: string }>, desired: DesiredState = 'launched'): Promise<void> {
+    const puts = new Map<string, string>();
+    for (const u of units) {
+      const file = UnitFile.parse(u.text);
+      const hash = file.hash();
+      const same = this.submitted.get(hash) ?? [];
+      if (!same.includes(u.name)) this.submitted.set(hash, [...same, u.name]);
+      puts.set(this.registry.keys.content(hash), file.serialize());
+      puts.set(this.registry.keys.unit(u.name), encode({ name: u.name, hash, desired }));
+    }
+    const success = [...puts].map(([key, value]) => ({ request_put: { key: Buffer.from(key), value: Buffer.from(value) } }));
+    await this.registry.etcd.kv.txn({ compare: [], success, failure: [] });
+  }
+
+  /**
+   * Store a unit with an [X-Fleet] section (lines like "Conflicts=a.service").
+   * Its Description is its name, so every unit has its own content and a fake
+   * host's refusal of one unit does not reach the others.
+   */
   async submit(name: string, xfleet: string[] = [], desired: DesiredState = 'launched'): Promise<void> {
-    const text = ['[Service]', 'ExecStart=/bin/sleep infinity', ...(xfleet.length > 0 ? ['[X-Fleet]', ...xfleet] : [])].join('\n');
+    const text = ['[Unit]', `Description=${name}`, '[Service]', 'ExecStart=/bin/sleep infinity', ...(xfleet.length > 0 ? ['[X-Fleet]', ...xfleet] : [])].join('\n');
     const file = UnitFile.parse(text);
+    const same = this.submitted.get(file.hash()) ?? [];
+    if (!same.includes(name)) this.submitted.set(file.hash(), [...same, name]);
     await this.registry.putUnit({ name, hash: file.hash(), desired }, file.serialize());
   }
 

@@ -1,0 +1,120 @@
+/**
+ * How the engine runs rounds at scale, against a REAL etcd with the agents
+ * played by the test (test/engine/support/harness.ts): offers by content,
+ * units joining an open round, and even shares when a machine is late.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import type { Etcd3 } from 'etcd3';
+import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
+import { connectStore } from '../../src/registry/store.js';
+import { UnitFile } from '../../src/unit/index.js';
+import { waitFor } from '../../src/util/deadline.js';
+import { EngineHarness, machineId } from './support/harness.js';
+
+let etcd: EtcdCluster;
+let client: Etcd3;
+let n = 0;
+const M1 = machineId('1');
+const M2 = machineId('2');
+const M3 = machineId('3');
+
+before(async () => {
+  etcd = await startEtcd({ dir: await mkdtemp('/tmp/fl-rounds-'), members: 1 });
+  client = connectStore({ endpoints: etcd.endpoints });
+});
+
+after(async () => {
+  client?.close();
+  await etcd?.stop();
+});
+
+async function harness(): Promise<EngineHarness> {
+  return new EngineHarness(client, `/rounds-test-${++n}/`).start();
+}
+
+const worker = '[Service]\nExecStart=/bin/sleep infinity\n';
+const pinnedByInstance = '[Service]\nExecStart=/bin/sleep infinity\n[X-Fleet]\nMachineMetadata=hostname=%i\n';
+const checked = (desc: string) => `[Unit]\nDescription=${desc}\nConditionPathExists=/etc\n[Service]\nExecStart=/bin/sleep infinity\n`;
+const hashOf = (text: string) => UnitFile.parse(text).hash();
+
+async function perMachine(h: EngineHarness): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const machines of (await h.placement()).values()) for (const m of machines) out.set(m, (out.get(m) ?? 0) + 1);
+  return out;
+}
+
+test('an offer names each content once; only checked content judged by name lists unit names; a refused content keeps all its units away', async () => {
+  const h = await harness();
+  try {
+    const a1 = await h.join(M1, { hostname: 'a' });
+    const a2 = await h.join(M2, { hostname: 'b' });
+    a2.refuse.set('w1.service', 'not on this host'); // the fake refuses the content, as a host judging content would
+    await h.submitAll([
+      ...['w1', 'w2', 'w3', 'w4', 'w5'].map((w) => ({ name: `${w}.service`, text: worker })),
+      { name: 'web@a.service', text: pinnedByInstance },
+      { name: 'web@b.service', text: pinnedByInstance },
+    ]);
+    for (const w of ['w1', 'w2', 'w3', 'w4', 'w5']) await h.placed(`${w}.service`, [M1]);
+    await h.placed('web@a.service', [M1]);
+    await h.placed('web@b.service', [M2]);
+
+    const first = a1.offers[0]!;
+    assert.deepEqual(first.contents.find((c) => c.hash === hashOf(worker)), { hash: hashOf(worker), units: 5, hostChecks: false });
+    assert.deepEqual(first.contents.find((c) => c.hash === hashOf(pinnedByInstance)), {
+      hash: hashOf(pinnedByInstance), units: 2, hostChecks: true, names: ['web@a.service', 'web@b.service'],
+    });
+    assert.equal(first.contents.length, 2);
+    assert.equal(await h.settled(), true);
+    for (const w of ['w1', 'w2', 'w3', 'w4', 'w5']) assert.equal(await h.registry.getUnplaced(`${w}.service`), undefined);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('units arriving while a round is open join its resolution when the bids answer for them; checked content waits for its own offer', async () => {
+  const h = await harness();
+  try {
+    const a1 = await h.join(M1);
+    const release = a1.hold();
+    await h.submit('first.service');
+    await waitFor('first offer', () => (a1.offers.length > 0 ? true : undefined), { timeoutMs: 5000 });
+    // Same content as nothing offered, but nothing for a host to check: the bid answers for it.
+    await h.submitAll([
+      { name: 'late.service', text: worker },
+      { name: 'checked.service', text: checked('late and checked') },
+    ]);
+    await waitFor('engine to see the late units', async () => ((await h.registry.listUnits()).length === 3 ? true : undefined), { timeoutMs: 5000 });
+    release();
+    await h.placed('first.service', [M1]);
+    await h.placed('late.service', [M1]);
+    await h.placed('checked.service', [M1]);
+    const rounds = h.logs.filter((l) => l.msg === 'round resolved');
+    assert.equal(rounds[0]?.offered, 1);
+    assert.equal(rounds[0]?.placed, 2, 'the late unchecked unit joined the first resolution');
+    assert.ok(a1.offers.slice(1).some((o) => o.contents.some((c) => c.hash === hashOf(checked('late and checked')) && c.hostChecks)), 'checked content was offered before it was placed');
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a live machine that does not bid: bidders take an even share, the rest is placed next round without waiting for it again', async () => {
+  const h = await harness();
+  try {
+    await h.join(M1);
+    await h.join(M2);
+    const a3 = await h.join(M3);
+    a3.mute = true;
+    const units = Array.from({ length: 6 }, (_, i) => ({ name: `s${i}.service`, text: `[Unit]\nDescription=s${i}\n${worker}` }));
+    await h.submitAll(units);
+    for (const u of units) await waitFor(`${u.name} placed`, async () => ((await h.placement()).get(u.name)?.length === 1 ? true : undefined), { timeoutMs: 10_000 });
+    const rounds = h.logs.filter((l) => l.msg === 'round resolved');
+    assert.equal(rounds[0]?.placed, 4, 'first round: two each (an even share of 6 over 3 machines)');
+    assert.ok(h.logs.some((l) => String(l.msg).startsWith('machines did not bid in time') && l.deferred === 2));
+    assert.deepEqual(Object.fromEntries(await perMachine(h)), { [M1]: 3, [M2]: 3 });
+    for (const u of units) assert.equal(await h.registry.getUnplaced(u.name), undefined, `${u.name} was reported unplaced`);
+  } finally {
+    await h.stop();
+  }
+});
