@@ -42,6 +42,14 @@ export function resolveBids(
   const bids = round.received().filter((b) => snap.liveSet.has(b.machineId));
   const { view, load } = viewOf(kept, snap);
   const placedBefore = machinesOfUnits(kept);
+  /**
+   * Every assignment still in etcd, the doomed ones included (gone machine,
+   * broken rule): reconcile waits while a round is open, so a unit that still
+   * has one must not get a second one here, or two hosts could run it at once.
+   * The reconcile after the round deletes the old key; the next round places it.
+   */
+  const anywhere = machinesOfUnits(state.placedAssignments());
+  const stillAssigned = (unit: UnitRecord): boolean => anywhere.has(unit.name) && snap.requirements.get(unit.name)?.global !== true;
   const requests: PlacementRequest[] = [];
   /**
    * Units the bids answer for, with the content they answer about: the
@@ -52,14 +60,16 @@ export function resolveBids(
   for (const o of round.units) {
     const unit = state.unit(o.name);
     // Content replaced since the offer: the hosts judged other content; offer it again.
-    if (!unit || unit.hash !== o.hash || !needsPlacement(unit, snap, placedBefore)) continue;
+    if (!unit || unit.hash !== o.hash || !needsPlacement(unit, snap, placedBefore) || stillAssigned(unit)) continue;
     requests.push({ unit: unit.name, requirements: snap.requirements.get(unit.name)! });
   }
   const offeredContent = new Set(round.hashOf.values());
   const joined = new Map<string, UnitRecord>();
   for (const { value: unit } of state.units.values()) {
     if (requests.length >= maxUnits) break;
-    if (round.hashOf.has(unit.name) || !needsPlacement(unit, snap, placedBefore)) continue;
+    if (round.hashOf.has(unit.name) || !needsPlacement(unit, snap, placedBefore) || stillAssigned(unit)) continue;
+    // A replacer would displace a unit no bid answers for, leaving it nowhere to go: offer it instead.
+    if ([...snap.replaces.replacedBy(unit.name)].some((r) => anywhere.has(r))) continue;
     const judgement = state.hostJudgement(unit.hash);
     if (judgement.needed && (judgement.byName || !offeredContent.has(unit.hash))) continue;
     requests.push({ unit: unit.name, requirements: snap.requirements.get(unit.name)! });

@@ -118,3 +118,45 @@ test('a live machine that does not bid: bidders take an even share, the rest is 
     await h.stop();
   }
 });
+
+test('a unit whose machine goes away while a round is open gets no second assignment from that round', async () => {
+  const h = await harness();
+  // Every assignment key as etcd has it: a unit on two machines at once is what must never happen.
+  const live = new Map<string, Set<string>>();
+  const doubles: string[] = [];
+  const watcher = await client.watch().prefix(h.registry.keys.assignmentsPrefix).create();
+  const split = (key: string): [string, string] => {
+    const [machine, unit] = key.slice(h.registry.keys.assignmentsPrefix.length).split('/') as [string, string];
+    return [machine, unit];
+  };
+  watcher.on('put', (kv) => {
+    const [machine, unit] = split(kv.key.toString());
+    const on = live.get(unit) ?? new Set<string>();
+    on.add(machine);
+    live.set(unit, on);
+    if (on.size > 1) doubles.push(`${unit} on ${[...on].join(' and ')}`);
+  });
+  watcher.on('delete', (kv) => {
+    const [machine, unit] = split(kv.key.toString());
+    live.get(unit)?.delete(machine);
+  });
+  try {
+    const a1 = await h.join(M1);
+    await h.submitAll([{ name: 'moving.service', text: worker }]);
+    await h.placed('moving.service', [M1]);
+    const a2 = await h.join(M2);
+    const release = a2.hold();
+    a1.hold();
+    await h.submitAll([{ name: 'trigger.service', text: `[Unit]\nDescription=trigger\n${worker}` }]);
+    await waitFor('an offer to M2', () => (a2.offers.length > 0 ? true : undefined), { timeoutMs: 5000 });
+    // M1 dies with the round open: its assignment stays in etcd until the round is over.
+    await a1.leave();
+    release();
+    await h.placed('moving.service', [M2], 10_000);
+    await h.placed('trigger.service', [M2]);
+    assert.deepEqual(doubles, []);
+  } finally {
+    await watcher.cancel();
+    await h.stop();
+  }
+});
