@@ -148,7 +148,8 @@ export class Agent extends EventEmitter<AgentEvents> {
       }
     }
     this.reconciler.markReturning();
-    this.reconciler.release();
+    // The new lease may itself have gone quiet while we retried: then stay held until it is confirmed.
+    if (!this.presence.quiet) this.reconciler.release();
     await this.rearm();
     await this.reconciler.kick();
   }
@@ -162,6 +163,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.unsubscribe = this.opts.manager.onUnitChange((name, status) => {
       if (this.reconciler.has(name)) this.reporter.update(name, status);
     });
+    this.reconciler.beforeBatch = () => void this.presence.quiet;
     this.presence.on('renewed', () => void this.renewed());
     // Until etcd answers, assignments we hold may already be someone else's: change nothing.
     this.presence.on('silent', () => {

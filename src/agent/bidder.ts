@@ -106,19 +106,21 @@ export class Bidder {
       const bid: BidRecord = {
         round: offer.round,
         machineId: this.machineId,
-        refuseContent: Object.fromEntries(refuseContent),
-        refuseUnit: Object.fromEntries(refuseUnit),
+        refuseContent: clipped(refuseContent),
+        refuseUnit: clipped(refuseUnit),
         load: this.load(),
         freeMemoryBytes: freemem(),
       };
       // Only while the offer stands: a bid landing after the engine resolved and
       // cleared the round would otherwise sit on our lease for as long as we live.
       const offerKey = this.keys.offer(offer.round);
-      await this.etcd
+      const res = await this.etcd
         .if(offerKey, 'Version', '>', 0)
         .then(this.etcd.put(this.keys.bid(offer.round, this.machineId)).value(encode(bid)).lease(leaseId))
         .commit();
-      this.answered.set(round, generation);
+      // Remembered only for a round still open: the offer's delete prunes the entry, and a
+      // round already gone would otherwise stay in the map for the life of the lease.
+      if (res.succeeded && this.offers.get(offerKey) !== undefined) this.answered.set(round, generation);
       if (refuseContent.size + refuseUnit.size > 0) this.log.debug({ round, refuseContent: bid.refuseContent, refuseUnit: bid.refuseUnit }, 'bid refuses units');
     } catch (err) {
       this.log.warn({ round, err: errorMessage(err) }, 'bidding failed');
@@ -145,4 +147,17 @@ export class Bidder {
     await this.offers.close();
     await this.queue;
   }
+}
+
+/**
+ * A bid names up to a whole round of refusals; reasons quote unit file values,
+ * which can be long. Clipped so a bid stays far below etcd's request size limit
+ * (an oversized put fails, and the host would look silent round after round).
+ */
+const MAX_REASON_CHARS = 240;
+
+function clipped(reasons: ReadonlyMap<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, why] of reasons) out[k] = why.length > MAX_REASON_CHARS ? `${why.slice(0, MAX_REASON_CHARS - 1)}…` : why;
+  return out;
 }

@@ -47,6 +47,9 @@ function registrationDeadlineMs(ttlSeconds: number): number {
   return Math.max(500, (ttlSeconds * 1000) / 3);
 }
 
+/** The machine key is definitely someone else's: the claim did not commit. */
+class MachineKeyRefused extends Error {}
+
 export class Presence extends EventEmitter<PresenceEvents> {
   private lease: LeaseKeeper | undefined;
   private currentId: string | undefined;
@@ -62,6 +65,9 @@ export class Presence extends EventEmitter<PresenceEvents> {
   ) {
     super();
   }
+
+  /** Leases of claims whose outcome is unknown: if the machine key is on one, it is ours to take over. */
+  private readonly orphans = new Set<string>();
 
   get leaseId(): string | undefined {
     return this.currentId;
@@ -87,8 +93,20 @@ export class Presence extends EventEmitter<PresenceEvents> {
     try {
       await this.claimMachineKey(id, previous);
     } catch (err) {
-      await lease.revoke();
-      throw err;
+      // A claim that timed out may still have committed: revoking then would delete our own
+      // machine key and make the engine move every unit of this host.
+      const on = err instanceof MachineKeyRefused ? 'refused' : await this.keyHolder().then((h) => h ?? 'absent', () => 'unknown');
+      if (on !== id) {
+        if (on === 'unknown') {
+          // Outcome unknown: leave the lease to expire and accept it as ours on the next try.
+          this.orphans.add(id);
+          lease.release();
+        } else {
+          await lease.revoke();
+        }
+        throw err;
+      }
+      this.log.info({ lease: id }, 'machine key claim timed out but had committed');
     }
     await writeFile(this.leaseFile, id).catch((err) => this.log.warn({ err: errorMessage(err) }, 'cannot remember lease id'));
     lease.on('expired', () => this.onLost(lease));
@@ -114,14 +132,24 @@ export class Presence extends EventEmitter<PresenceEvents> {
     const options = () => ({ deadline: Date.now() + registrationDeadlineMs(this.ttlSeconds) });
     const res = await this.etcd.if(key, 'Create', '==', 0).then(put()).options(options()).commit();
     if (res.succeeded) return;
-    const held = await this.etcd.get(key).options(options()).exec();
-    const holder = held.kvs[0] ? String(held.kvs[0].lease) : undefined;
-    if (holder !== undefined && holder !== previous) {
-      throw new Error(`machine id ${this.machine.id} is registered by another live flotillad (lease ${holder}); waiting for it to go away`);
+    const holder = await this.keyHolder();
+    if (holder !== undefined && holder !== previous && !this.orphans.has(holder)) {
+      throw new MachineKeyRefused(`machine id ${this.machine.id} is registered by another live flotillad (lease ${holder}); waiting for it to go away`);
     }
     const again = await this.etcd.if(key, 'Lease', '==', holder ?? '0').then(put()).options(options()).commit();
-    if (!again.succeeded) throw new Error('machine key changed while taking it over');
+    if (!again.succeeded) throw new MachineKeyRefused('machine key changed while taking it over');
     this.log.info({ previousLease: holder }, 'took over machine key from previous run');
+  }
+
+  /** True when there is no lease, or etcd has not confirmed it for 2/3 of the TTL (emitting `silent` if due). */
+  get quiet(): boolean {
+    return this.lease?.quiet ?? true;
+  }
+
+  /** The lease the machine key is on now (undefined: no key). */
+  private async keyHolder(): Promise<string | undefined> {
+    const held = await this.etcd.get(this.keys.machine(this.machine.id)).options({ deadline: Date.now() + registrationDeadlineMs(this.ttlSeconds) }).exec();
+    return held.kvs[0] ? String(held.kvs[0].lease) : undefined;
   }
 
   private onLost(lease: LeaseKeeper): void {

@@ -117,7 +117,11 @@ export class Reconciler {
     return this.batches.run();
   }
 
+  /** Asked before every batch, so a hold that is due takes effect even if its timer has not fired. */
+  beforeBatch: (() => void) | undefined;
+
   private async batch(): Promise<void> {
+    this.beforeBatch?.();
     if (this.held) return;
     const t0 = performance.now();
     const desired = this.desired();

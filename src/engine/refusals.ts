@@ -27,6 +27,8 @@ interface Answers {
   silent: Array<{ has(unit: string): boolean }>;
 }
 
+const MAX_SILENT_ROUNDS = 8;
+
 export class Refusals {
   private readonly byMachine = new Map<string, Answers>();
 
@@ -48,7 +50,11 @@ export class Refusals {
 
   /** `units` (a round's units) is kept, not copied: one set serves every machine that missed the round. */
   recordSilence(machineId: string, units: { has(unit: string): boolean }): void {
-    this.answers(machineId).silent.push(units);
+    const silent = this.answers(machineId).silent;
+    silent.push(units);
+    // A live machine that never bids (e.g. an older flotillad) would add one per round. A silent
+    // machine is no candidate anyway; the recent rounds are enough to say why it took nothing.
+    if (silent.length > MAX_SILENT_ROUNDS) silent.shift();
   }
 
   /** The machine answered something: its silence is forgiven. True if that changes anything. */

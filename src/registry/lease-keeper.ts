@@ -49,6 +49,8 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
   private stream: KeepAliveStream | undefined;
   private silentTimer: NodeJS.Timeout | undefined;
   private silent = false;
+  /** When etcd last confirmed the lease (monotonic clock): timers can fire late, the clock cannot lie. */
+  private confirmedAt = performance.now();
   private failing = false;
 
   private constructor(
@@ -158,18 +160,36 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     if (this.failing) this.log.info({ lease: this.id }, 'lease keepalive works again');
     this.failing = false;
     this.silent = false;
+    this.confirmedAt = performance.now();
     this.armSilence();
     this.emit('renewed');
   }
 
+  /** True while etcd has not confirmed the lease for 2/3 of the TTL. */
+  get quiet(): boolean {
+    this.checkSilence();
+    return this.silent;
+  }
+
+  /**
+   * Emits `silent` now if 2/3 of the TTL have passed since the last
+   * confirmation, even if the timer has not fired yet (a starved or paused
+   * process runs its I/O callbacks and timers in no promised order).
+   */
+  checkSilence(): void {
+    if (this.closed || this.silent || performance.now() - this.confirmedAt < this.silenceMs) return;
+    this.silent = true;
+    this.log.warn({ lease: this.id, ttl: this.ttlSeconds }, 'no lease renewal for 2/3 of the TTL: the lease may expire; holding still until etcd answers');
+    this.emit('silent');
+  }
+
+  private get silenceMs(): number {
+    return (this.ttlSeconds * 1000 * 2) / 3;
+  }
+
   private armSilence(): void {
     if (this.silentTimer) clearTimeout(this.silentTimer);
-    this.silentTimer = setTimeout(() => {
-      if (this.closed || this.silent) return;
-      this.silent = true;
-      this.log.warn({ lease: this.id, ttl: this.ttlSeconds }, 'no lease renewal for 2/3 of the TTL: the lease may expire; holding still until etcd answers');
-      this.emit('silent');
-    }, (this.ttlSeconds * 1000 * 2) / 3);
+    this.silentTimer = setTimeout(() => this.checkSilence(), this.silenceMs + 1);
     this.silentTimer.unref();
   }
 }
