@@ -53,13 +53,22 @@ export class Flotillad {
       const election = new Election(etcd, this.registry.keys, c.machineId, engineLog);
       election.on('elected', (fence) => void engine.lead(fence).catch((err) => engineLog.error({ err: errorMessage(err) }, 'engine failed to start')));
       election.on('deposed', () => void engine.stepDown());
-      this.agent.on('lease', (id) => void election.campaign(id).catch((err) => engineLog.warn({ err: errorMessage(err) }, 'campaign failed')));
+      // Retried while the lease is ours: a host that failed its one campaign would never lead.
+      const campaign = (id: string): void => {
+        election.campaign(id).catch((err) => {
+          engineLog.warn({ err: errorMessage(err) }, 'joining the engine election failed; retrying in 1 s');
+          setTimeout(() => {
+            if (this.agent?.presence.leaseId === id) campaign(id);
+          }, 1000).unref();
+        });
+      };
+      this.agent.on('lease', campaign);
       this.engine = engine;
       this.election = election;
     }
+    // The agent's first 'lease' event already put us in the election (listener above). A
+    // second campaign here failed start-up outright when the lease had expired meanwhile.
     await this.agent.start();
-    const leaseId = this.agent.presence.leaseId;
-    if (this.election && leaseId) await this.election.campaign(leaseId);
     this.log.info({ machine: c.machineId, ip: c.publicIP, engine: !c.disableEngine }, 'flotillad started');
   }
 
