@@ -222,7 +222,7 @@ export class Reconciler {
    * of a brand-new unit makes systemd load it from the fresh file.
    */
   private async needsReload(units: string[], known: Map<string, UnitStatus>): Promise<boolean> {
-    const statuses = await Promise.all(units.map((u) => this.manager.unitStatus(u)));
+    const statuses = await this.manager.freshUnitStatuses(units);
     for (const s of statuses) known.set(s.name, s);
     const stale = statuses.some((s) => s.needDaemonReload || s.load !== 'loaded');
     if (stale) known.clear();

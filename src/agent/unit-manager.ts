@@ -16,6 +16,8 @@ export interface UnitManager {
   restartUnit(name: string): Promise<JobResult>;
   resetFailedUnit(name: string): Promise<void>;
   unitStatus(name: string): Promise<UnitStatus>;
+  /** Status of units whose files were just linked: many at once, cheaply. */
+  freshUnitStatuses(names: readonly string[]): Promise<UnitStatus[]>;
   onUnitChange(listener: (name: string, status: Partial<Pick<UnitStatus, 'load' | 'active' | 'sub'>>) => void): () => void;
   close(): void;
 }

@@ -12,7 +12,7 @@ import { errorMessage } from '../util/errors.js';
 import { BusCallError, BusConnection, DISCONNECTED, type Signal } from './bus.js';
 import { Coalescer } from '../util/coalesce.js';
 import { JobTracker, type JobResult } from './jobs.js';
-import { listUnits, readUnitStatus } from './unit-status.js';
+import { listUnits, readFreshUnitStatuses, readUnitStatus } from './unit-status.js';
 import { UnitChangeFeed, UnitPaths } from './unit-watch.js';
 import {
   MANAGER_IFACE,
@@ -157,6 +157,15 @@ export class SystemdManager {
       return await readUnitStatus(this.bus, this.paths, name);
     } catch (err) {
       throw wrap(err, `cannot read state of unit ${name}`);
+    }
+  }
+
+  /** Status of units just linked, cheaply (see readFreshUnitStatuses). */
+  async freshUnitStatuses(names: readonly string[]): Promise<UnitStatus[]> {
+    try {
+      return await readFreshUnitStatuses(this.bus, this.paths, names);
+    } catch (err) {
+      throw wrap(err, `cannot read state of units ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', ...' : ''}`);
     }
   }
 

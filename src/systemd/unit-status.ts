@@ -76,15 +76,7 @@ export async function readUnitStatus(bus: BusConnection, paths: UnitPaths, name:
   }
 }
 
-/** ListUnits: every unit systemd has in memory. mainPid and
- *  needDaemonReload are not part of ListUnits' answer and read as 0/false. */
-export async function listUnits(bus: BusConnection, paths: UnitPaths): Promise<UnitStatus[]> {
-  const [rows] = await bus.call({
-    destination: SYSTEMD_BUS_NAME,
-    path: MANAGER_PATH,
-    iface: MANAGER_IFACE,
-    member: 'ListUnits',
-  });
+function rowsToStatuses(rows: unknown, paths: UnitPaths): UnitStatus[] {
   const out: UnitStatus[] = [];
   // a(ssssssouso): name, description, load, active, sub, following, path, job id, job type, job path
   for (const row of (rows ?? []) as unknown[][]) {
@@ -94,4 +86,38 @@ export async function listUnits(bus: BusConnection, paths: UnitPaths): Promise<U
     out.push({ name, load: String(load), active: String(active), sub: String(sub), mainPid: 0, needDaemonReload: false });
   }
   return out;
+}
+
+/** ListUnits: every unit systemd has in memory. mainPid and
+ *  needDaemonReload are not part of ListUnits' answer and read as 0/false. */
+export async function listUnits(bus: BusConnection, paths: UnitPaths): Promise<UnitStatus[]> {
+  const [rows] = await bus.call({
+    destination: SYSTEMD_BUS_NAME,
+    path: MANAGER_PATH,
+    iface: MANAGER_IFACE,
+    member: 'ListUnits',
+  });
+  return rowsToStatuses(rows, paths);
+}
+
+/**
+ * The status of units that have just been linked: one ListUnits to see which
+ * of them systemd already had in memory (only those can be stale, and get the
+ * full per-unit read), one ListUnitsByNames to load and read all the others.
+ * 32 fresh units cost 2 calls instead of 160 property reads (~200 ms).
+ * A unit systemd never had in memory cannot need a daemon-reload.
+ */
+export async function readFreshUnitStatuses(bus: BusConnection, paths: UnitPaths, names: readonly string[]): Promise<UnitStatus[]> {
+  if (names.length === 0) return [];
+  const inMemory = new Set((await listUnits(bus, paths)).map((u) => u.name));
+  const known = names.filter((n) => inMemory.has(n));
+  const fresh = names.filter((n) => !inMemory.has(n));
+  const [byName, full] = await Promise.all([
+    fresh.length === 0
+      ? Promise.resolve([] as UnitStatus[])
+      : bus.call({ destination: SYSTEMD_BUS_NAME, path: MANAGER_PATH, iface: MANAGER_IFACE, member: 'ListUnitsByNames', signature: 'as', body: [fresh] }).then(([rows]) => rowsToStatuses(rows, paths)),
+    Promise.all(known.map((n) => readUnitStatus(bus, paths, n))),
+  ]);
+  const found = new Map([...byName, ...full].map((s) => [s.name, s]));
+  return names.map((n) => found.get(n) ?? notFoundStatus(n));
 }

@@ -42,6 +42,10 @@ export class MemoryUnitManager implements UnitManager {
 
   async resetFailedUnit(): Promise<void> {}
 
+  freshUnitStatuses(names: readonly string[]): Promise<UnitStatus[]> {
+    return Promise.all(names.map((n) => this.unitStatus(n)));
+  }
+
   async unitStatus(name: string): Promise<UnitStatus> {
     const on = this.active.has(name);
     return {
