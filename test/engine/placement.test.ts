@@ -4,34 +4,16 @@
  * the engine's decisions and writes are under test. Each test uses its own
  * key prefix on one shared etcd.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import type { Etcd3 } from 'etcd3';
-import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
-import { connectStore } from '../../src/registry/store.js';
-import { EngineHarness, machineId } from './support/harness.js';
+import { type EngineHarness, machineId } from './support/harness.js';
+import { engineFixture } from './support/etcd-fixture.js';
 
-let etcd: EtcdCluster;
-let client: Etcd3;
-let n = 0;
+const fixture = engineFixture('engine');
+const harness = fixture.harness;
 const M1 = machineId('1');
 const M2 = machineId('2');
 const M3 = machineId('3');
-
-before(async () => {
-  etcd = await startEtcd({ dir: await mkdtemp('/tmp/fl-engine-'), members: 1 });
-  client = connectStore({ endpoints: etcd.endpoints });
-});
-
-after(async () => {
-  client?.close();
-  await etcd?.stop();
-});
-
-async function harness(): Promise<EngineHarness> {
-  return new EngineHarness(client, `/engine-test-${++n}/`).start();
-}
 
 test('a one-way conflict keeps the second unit waiting with its reason; destroying the first places it promptly', async () => {
   const h = await harness();
@@ -43,9 +25,9 @@ test('a one-way conflict keeps the second unit waiting with its reason; destroyi
     const r = await h.unplaced('b.service');
     assert.deepEqual(r.reasons, { [M1]: 'conflicts with a.service' });
     assert.equal(await h.settled(), true);
-    const rev = (await client.get(h.registry.keys.unplaced('b.service')).exec()).kvs[0]?.mod_revision;
+    const rev = (await fixture.client().get(h.registry.keys.unplaced('b.service')).exec()).kvs[0]?.mod_revision;
     await h.engine.reconcileNow();
-    assert.equal((await client.get(h.registry.keys.unplaced('b.service')).exec()).kvs[0]?.mod_revision, rev, 'identical unplaced record rewritten');
+    assert.equal((await fixture.client().get(h.registry.keys.unplaced('b.service')).exec()).kvs[0]?.mod_revision, rev, 'identical unplaced record rewritten');
 
     await h.registry.destroyUnit('a.service');
     await h.placed('b.service', [M1]);
@@ -73,7 +55,7 @@ test('a unit whose content is missing from the store is reported and never offer
   const h = await harness();
   try {
     const a1 = await h.join(M1);
-    await client.put(h.registry.keys.unit('ghost.service')).value(JSON.stringify({ name: 'ghost.service', hash: 'f'.repeat(40), desired: 'launched' })).exec();
+    await fixture.client().put(h.registry.keys.unit('ghost.service')).value(JSON.stringify({ name: 'ghost.service', hash: 'f'.repeat(40), desired: 'launched' })).exec();
     const r = await h.unplaced('ghost.service');
     assert.deepEqual(r.reasons, { '*': 'unit content not found in the store' });
     assert.equal(await h.settled(), true);

@@ -3,36 +3,18 @@
  * played by the test (test/engine/support/harness.ts): offers by content,
  * units joining an open round, and even shares when a machine is late.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import type { Etcd3 } from 'etcd3';
-import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
-import { connectStore } from '../../src/registry/store.js';
 import { UnitFile } from '../../src/unit/index.js';
 import { waitFor } from '../../src/util/deadline.js';
-import { EngineHarness, machineId } from './support/harness.js';
+import { type EngineHarness, machineId } from './support/harness.js';
+import { engineFixture } from './support/etcd-fixture.js';
 
-let etcd: EtcdCluster;
-let client: Etcd3;
-let n = 0;
+const fixture = engineFixture('rounds');
+const harness = fixture.harness;
 const M1 = machineId('1');
 const M2 = machineId('2');
 const M3 = machineId('3');
-
-before(async () => {
-  etcd = await startEtcd({ dir: await mkdtemp('/tmp/fl-rounds-'), members: 1 });
-  client = connectStore({ endpoints: etcd.endpoints });
-});
-
-after(async () => {
-  client?.close();
-  await etcd?.stop();
-});
-
-async function harness(): Promise<EngineHarness> {
-  return new EngineHarness(client, `/rounds-test-${++n}/`).start();
-}
 
 const worker = '[Service]\nExecStart=/bin/sleep infinity\n';
 const pinnedByInstance = '[Service]\nExecStart=/bin/sleep infinity\n[X-Fleet]\nMachineMetadata=hostname=%i\n';
@@ -124,7 +106,7 @@ test('a unit whose machine goes away while a round is open gets no second assign
   // Every assignment key as etcd has it: a unit on two machines at once is what must never happen.
   const live = new Map<string, Set<string>>();
   const doubles: string[] = [];
-  const watcher = await client.watch().prefix(h.registry.keys.assignmentsPrefix).create();
+  const watcher = await fixture.client().watch().prefix(h.registry.keys.assignmentsPrefix).create();
   const split = (key: string): [string, string] => {
     const [machine, unit] = key.slice(h.registry.keys.assignmentsPrefix.length).split('/') as [string, string];
     return [machine, unit];
