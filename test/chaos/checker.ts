@@ -7,6 +7,7 @@
  */
 import type { LocalCluster } from '../../src/dev/cluster.js';
 import { HostSystemd, type HostView, type UnitSeen } from '../support/host-systemd.js';
+import { Periodic } from '../support/periodic.js';
 import type { FaultLog } from './fault-log.js';
 import type { UnitPolicy } from './units.js';
 import type { Violations } from './violations.js';
@@ -41,27 +42,26 @@ export class Checker {
   private correctSince: number | undefined;
   private lastWrong: string[] = ['no sample yet'];
   private lastIncorrect: { at: number; wrong: string[] } | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly sampler: Periodic;
 
   constructor(
     private readonly cluster: LocalCluster,
     private readonly units: readonly UnitPolicy[],
     private readonly faults: FaultLog,
     private readonly violations: Violations,
-    private readonly everyMs = 200,
+    everyMs = 200,
   ) {
     const names = new Set(units.map((u) => u.name));
     this.systemd = new HostSystemd(cluster, (u) => names.has(u));
+    this.sampler = new Periodic(everyMs, async () => this.judge(await this.systemd.viewAll()));
   }
 
   start(): void {
-    this.running ??= this.loop();
+    this.sampler.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.running;
+    await this.sampler.stop();
     this.systemd.close();
   }
 
@@ -86,16 +86,6 @@ export class Checker {
       };
       this.listeners.add(onSample);
     });
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      const t = Date.now();
-      const views = await this.systemd.viewAll();
-      this.judge(views);
-      const wait = this.everyMs - (Date.now() - t);
-      if (wait > 0 && !this.stopped) await new Promise((r) => setTimeout(r, wait));
-    }
   }
 
   private judge(views: HostView[]): void {

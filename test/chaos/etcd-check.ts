@@ -9,6 +9,7 @@ import type { Etcd3 } from 'etcd3';
 import { Keys } from '../../src/registry/keys.js';
 import { decodeUnit } from '../../src/registry/records.js';
 import { connectStore } from '../../src/registry/store.js';
+import { Periodic } from '../support/periodic.js';
 import type { FaultLog } from './fault-log.js';
 import type { UnitPolicy } from './units.js';
 import type { Violations } from './violations.js';
@@ -18,8 +19,7 @@ export class EtcdCheck {
   readErrors = 0;
   private readonly etcd: Etcd3;
   private readonly keys: Keys;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly checker: Periodic;
 
   constructor(
     endpoints: string[],
@@ -27,19 +27,19 @@ export class EtcdCheck {
     private readonly units: readonly UnitPolicy[],
     private readonly faults: FaultLog,
     private readonly violations: Violations,
-    private readonly everyMs = 500,
+    everyMs = 500,
   ) {
     this.etcd = connectStore({ endpoints, requestTimeoutMs: 2_000 });
     this.keys = new Keys(prefix);
+    this.checker = new Periodic(everyMs, () => this.checkOnce());
   }
 
   start(): void {
-    this.running ??= this.loop();
+    this.checker.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.running;
+    await this.checker.stop();
     this.etcd.close();
   }
 
@@ -80,12 +80,4 @@ export class EtcdCheck {
     return true;
   }
 
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      const t = Date.now();
-      await this.checkOnce();
-      const wait = this.everyMs - (Date.now() - t);
-      if (wait > 0 && !this.stopped) await new Promise((r) => setTimeout(r, wait));
-    }
-  }
 }

@@ -31,18 +31,19 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function events(keeper: LeaseKeeper): string[] {
+/** A running keeper on a fresh lease, and the events it emits, in order. */
+async function started(): Promise<{ keeper: LeaseKeeper; seen: string[] }> {
+  const keeper = await LeaseKeeper.grant(client, TTL, silentLogger());
   const seen: string[] = [];
   keeper.on('renewed', () => seen.push('renewed'));
   keeper.on('silent', () => seen.push('silent'));
   keeper.on('expired', () => seen.push('expired'));
-  return seen;
+  keeper.start();
+  return { keeper, seen };
 }
 
 test('renews: keys on the lease outlive several TTLs', async () => {
-  const keeper = await LeaseKeeper.grant(client, TTL, silentLogger());
-  const seen = events(keeper);
-  keeper.start();
+  const { keeper, seen } = await started();
   try {
     await client.put('/lk/renews').value('x').lease(keeper.id);
     const until = Date.now() + 2 * TTL * 1000;
@@ -57,18 +58,14 @@ test('renews: keys on the lease outlive several TTLs', async () => {
 });
 
 test('expired: reported once etcd says the lease is gone', async () => {
-  const keeper = await LeaseKeeper.grant(client, TTL, silentLogger());
-  const seen = events(keeper);
-  keeper.start();
+  const { keeper, seen } = await started();
   // Revoked behind its back, as an expiry during a partition would look on return.
   await client.leaseClient.leaseRevoke({ ID: keeper.id });
   await waitFor('expired', () => (seen.includes('expired') ? true : undefined), { timeoutMs: 2 * TTL * 1000 });
 });
 
 test('a whole-store outage of 3 x TTL: silent, then renewed with the same lease, never expired', async () => {
-  const keeper = await LeaseKeeper.grant(client, TTL, silentLogger());
-  const seen = events(keeper);
-  keeper.start();
+  const { keeper, seen } = await started();
   try {
     await client.put('/lk/outage').value('x').lease(keeper.id);
     await etcd.killAll();
@@ -88,9 +85,7 @@ test('a whole-store outage of 3 x TTL: silent, then renewed with the same lease,
 });
 
 test('a starved process is quiet as soon as 2/3 of the TTL have passed, before any late timer runs', async () => {
-  const keeper = await LeaseKeeper.grant(client, TTL, silentLogger());
-  const seen = events(keeper);
-  keeper.start();
+  const { keeper, seen } = await started();
   try {
     await waitFor('a first renewal', () => (seen.includes('renewed') ? true : undefined), { timeoutMs: 5000, intervalMs: 20 });
     assert.equal(keeper.quiet, false);

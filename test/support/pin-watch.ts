@@ -8,6 +8,7 @@
 import type { LocalCluster } from '../../src/dev/cluster.js';
 import { errorMessage } from '../../src/util/errors.js';
 import { HostSystemd, RUNNING_STATES } from './host-systemd.js';
+import { Periodic } from './periodic.js';
 
 export interface Pin { host: number; mainPid: number }
 
@@ -15,17 +16,17 @@ export class PinWatch {
   samples = 0;
   readonly violations: string[] = [];
   private readonly systemd: HostSystemd;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly sampler: Periodic;
 
   constructor(
     cluster: LocalCluster,
     readonly pins: ReadonlyMap<string, Pin>,
     private readonly singletons: readonly string[] = [],
-    private readonly everyMs = 100,
+    everyMs = 100,
   ) {
     const names = new Set([...pins.keys(), ...singletons]);
     this.systemd = new HostSystemd(cluster, (u) => names.has(u));
+    this.sampler = new Periodic(everyMs, () => this.sample());
   }
 
   /** Pins every unit to where it is active now; throws unless each is active on exactly one host. */
@@ -49,22 +50,12 @@ export class PinWatch {
   }
 
   start(): void {
-    this.running ??= this.loop();
+    this.sampler.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.running;
+    await this.sampler.stop();
     this.systemd.close();
-  }
-
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      const next = Date.now() + this.everyMs;
-      await this.sample();
-      const wait = next - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
   }
 
   /** One sample: every host's running units, then the pinned units' MainPIDs on their hosts. */
