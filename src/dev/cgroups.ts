@@ -14,6 +14,7 @@ import { killQuietly, procState } from './procs.js';
 export interface CgroupMount { path: string; v2: boolean }
 
 let mountsCache: CgroupMount[] | undefined;
+let controllerCache: string[] | undefined;
 
 /**
  * The hierarchies that matter for systemd: the cgroup2 mount (unified) and the
@@ -42,6 +43,32 @@ export async function cgroupMounts(): Promise<CgroupMount[]> {
   }
   mountsCache = mounts;
   return mounts;
+}
+
+/**
+ * v1 controller hierarchies (memory, cpu, pids, ...). The hosts' own
+ * processes stay wherever they started in these; only what a host's dockerd
+ * creates (its containers, under --cgroup-parent=/<slice>/docker) appears
+ * here, and teardown removes those empty dirs.
+ */
+export async function controllerMounts(): Promise<string[]> {
+  if (controllerCache) return controllerCache;
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (!pre || !post) continue;
+    const mountPoint = pre.split(' ')[4];
+    const [fstype, , superOpts = ''] = post.split(' ');
+    if (mountPoint && fstype === 'cgroup' && !superOpts.split(',').some((o) => o.startsWith('name='))) out.push(mountPoint);
+  }
+  controllerCache = [...new Set(out)];
+  return controllerCache;
+}
+
+/** `<slice>` in every v1 controller hierarchy (where a host's containers get cgroups of their own). */
+export async function controllerSliceDirs(slice: string): Promise<string[]> {
+  return (await controllerMounts()).map((m) => join(m, slice));
 }
 
 /** Absolute dirs of `<slice>` in every hierarchy, in mount order. */
@@ -118,8 +145,11 @@ export async function killCgroups(roots: string[], timeoutMs = 10_000): Promise<
   await removeCgroups(roots, timeoutMs);
 }
 
-/** rmdir fails with EBUSY while an exiting task is still attached; retry until it has gone. */
-async function removeCgroups(roots: string[], timeoutMs: number): Promise<void> {
+/**
+ * Remove cgroup trees whose processes are already dead (children first).
+ * rmdir fails with EBUSY while an exiting task is still attached; retry until it has gone.
+ */
+export async function removeCgroups(roots: string[], timeoutMs: number): Promise<void> {
   for (const root of roots) {
     for (const dir of await treePostOrder(root)) {
       await waitFor(`cgroup ${dir} to be removable`, async () => {
