@@ -164,8 +164,9 @@ export async function writeDockerFiles(hostDir: string, userUnitsDir: string, sl
   return p;
 }
 
-function shimSocket(containerdSocket: string, id: string): string {
-  const digest = createHash('sha256').update(`${containerdSocket}/${DOCKER_NAMESPACE}/${id}`).digest('hex');
+/** Where containerd put the shim socket of container `id` of this host's engine. */
+export function shimSocket(hostDir: string, id: string): string {
+  const digest = createHash('sha256').update(`${dockerPaths(hostDir).containerdSocket}/${DOCKER_NAMESPACE}/${id}`).digest('hex');
   return join(SHIM_SOCKET_DIR, digest);
 }
 
@@ -182,7 +183,7 @@ export async function removeStaleShimSockets(hostDir: string): Promise<void> {
   } catch {
     return;
   }
-  for (const id of ids) await rm(shimSocket(p.containerdSocket, id), { force: true });
+  for (const id of ids) await rm(shimSocket(hostDir, id), { force: true });
 }
 
 /** The engine's data (images unpacked by vfs are big); configs and logs stay for post-mortems. */

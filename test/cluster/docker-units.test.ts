@@ -9,9 +9,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { access } from 'node:fs/promises';
 import { controllerSliceDirs, livePidsIn } from '../../src/dev/cgroups.js';
 import { LocalCluster } from '../../src/dev/cluster.js';
+import { shimSocket } from '../../src/dev/docker.js';
+import { mountsUnder } from '../../src/dev/mounts.js';
 import { isRunning } from '../../src/dev/procs.js';
+import { liveProcsMentioning } from '../dev/leftovers.js';
 import { connectStore } from '../../src/registry/store.js';
 import { waitFor } from '../../src/util/deadline.js';
 import { containerPid, containers, hostsWithContainer } from '../support/docker.js';
@@ -33,6 +37,10 @@ before(async () => {
 after(async () => {
   await cluster?.down();
 });
+
+function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
 
 function live(): number[] {
   return [...alive].sort();
@@ -104,6 +112,8 @@ test('power loss of its host: the container dies with the host, and the unit and
   const h = cluster.hosts[host];
   assert.ok(h);
   const pid = await containerPid(cluster, host, 'etcd-1');
+  const id = ((await containers(cluster, host)) ?? []).find((c) => c.name === 'etcd-1')?.id as string;
+  assert.ok(await exists(shimSocket(h.dir, id)), 'the shim socket is where it is looked for');
   const dockerd = (await hostUnit(cluster, host, 'docker.service')).mainPid;
   const containerd = (await hostUnit(cluster, host, 'containerd.service')).mainPid;
   assert.ok(pid > 0 && dockerd > 0 && containerd > 0, `pids ${pid} ${dockerd} ${containerd}`);
@@ -116,6 +126,9 @@ test('power loss of its host: the container dies with the host, and the unit and
   const slice = h.cgroupPaths[0]?.split('/').pop() as string;
   assert.deepEqual(await livePidsIn([...h.cgroupPaths, ...(await controllerSliceDirs(slice))]), [], 'processes left in the dead host’s cgroups');
   assert.equal(await containers(cluster, host), undefined, 'the dead host’s engine still answers');
+  assert.deepEqual(await mountsUnder(h.dir), [], 'dockerd’s mounts outlived its host');
+  for (const d of await controllerSliceDirs(slice)) assert.equal(await exists(d), false, `${d} left behind`);
+  assert.equal(await exists(shimSocket(h.dir, id)), false, 'the killed shim’s socket is left in /run/containerd/s');
 
   const now = await placed('etcd@1.service', 'etcd-1', (TTL + 30) * 1000);
   assert.notEqual(now, host);
@@ -148,4 +161,14 @@ test('stop and destroy leave no container behind on any engine', async () => {
     const list = await containers(cluster, host);
     return list && !list.some((c) => c.name === 'etcd-2') ? true : undefined;
   }, { timeoutMs: 30_000, intervalMs: 200 });
+});
+
+test('down leaves no process, mount, cgroup or registry behind', async () => {
+  const slices = cluster.hosts.map((h) => h.cgroupPaths[0]?.split('/').pop() as string);
+  const registryDir = `${cluster.dir}/registry`;
+  await cluster.down();
+  assert.deepEqual(await liveProcsMentioning([cluster.dir, ...slices]), []);
+  assert.deepEqual(await mountsUnder(cluster.dir), []);
+  for (const slice of slices) for (const d of await controllerSliceDirs(slice)) assert.equal(await exists(d), false, d);
+  assert.equal(await exists(`${registryDir}/data`), false, 'the registry’s storage');
 });
