@@ -140,8 +140,13 @@ export async function seedFromCache(storage: string, specs: Specs, cache = IMAGE
   if (!(await access(join(cached, 'complete')).then(() => true, () => false))) return false;
   await rm(storage, { recursive: true, force: true });
   await mkdir(dirname(storage), { recursive: true });
-  // The registry writes new files and renames them into place, so hard links are never written through.
-  await must('cp', ['-al', join(cached, 'data'), storage]);
+  // The registry writes new files and renames them into place, so hard links are never written
+  // through; a cluster dir on another file system (tmpfs) gets a plain copy.
+  const linked = await run('cp', ['-al', join(cached, 'data'), storage]);
+  if (linked.code !== 0) {
+    await rm(storage, { recursive: true, force: true });
+    await must('cp', ['-a', join(cached, 'data'), storage]);
+  }
   return true;
 }
 
