@@ -16,6 +16,22 @@ export interface CgroupMount { path: string; v2: boolean }
 let mountsCache: CgroupMount[] | undefined;
 let controllerCache: string[] | undefined;
 
+interface CgroupFs { point: string; v2: boolean; options: string[] }
+
+/** Every cgroup and cgroup2 mount of this process's mount namespace, in mountinfo order. */
+async function cgroupFilesystems(): Promise<CgroupFs[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  const out: CgroupFs[] = [];
+  for (const line of text.split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (!pre || !post) continue;
+    const point = pre.split(' ')[4];
+    const [fstype, , superOpts = ''] = post.split(' ');
+    if (point && (fstype === 'cgroup' || fstype === 'cgroup2')) out.push({ point, v2: fstype === 'cgroup2', options: superOpts.split(',') });
+  }
+  return out;
+}
+
 /**
  * The hierarchies that matter for systemd: the cgroup2 mount (unified) and the
  * v1 name=systemd one if present. Controller hierarchies (memory, cpu…) are
@@ -23,18 +39,9 @@ let controllerCache: string[] | undefined;
  */
 export async function cgroupMounts(): Promise<CgroupMount[]> {
   if (mountsCache) return mountsCache;
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  let v2: string | undefined;
-  let named: string | undefined;
-  for (const line of text.split('\n')) {
-    const [pre, post] = line.split(' - ');
-    if (!pre || !post) continue;
-    const mountPoint = pre.split(' ')[4];
-    const [fstype, , superOpts = ''] = post.split(' ');
-    if (!mountPoint) continue;
-    if (fstype === 'cgroup2' && !v2) v2 = mountPoint;
-    if (fstype === 'cgroup' && !named && superOpts.split(',').includes('name=systemd')) named = mountPoint;
-  }
+  const all = await cgroupFilesystems();
+  const named = all.find((m) => !m.v2 && m.options.includes('name=systemd'))?.point;
+  const v2 = all.find((m) => m.v2)?.point;
   const mounts: CgroupMount[] = [];
   if (named) mounts.push({ path: named, v2: false });
   if (v2) mounts.push({ path: v2, v2: true });
@@ -52,17 +59,7 @@ export async function cgroupMounts(): Promise<CgroupMount[]> {
  * here, and teardown removes those empty dirs.
  */
 export async function controllerMounts(): Promise<string[]> {
-  if (controllerCache) return controllerCache;
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    const [pre, post] = line.split(' - ');
-    if (!pre || !post) continue;
-    const mountPoint = pre.split(' ')[4];
-    const [fstype, , superOpts = ''] = post.split(' ');
-    if (mountPoint && fstype === 'cgroup' && !superOpts.split(',').some((o) => o.startsWith('name='))) out.push(mountPoint);
-  }
-  controllerCache = [...new Set(out)];
+  controllerCache ??= [...new Set((await cgroupFilesystems()).filter((m) => !m.v2 && !m.options.some((o) => o.startsWith('name='))).map((m) => m.point))];
   return controllerCache;
 }
 

@@ -82,17 +82,24 @@ function renderContainerdConfig(p: DockerPaths): string {
   ].join('\n');
 }
 
-function renderContainerdUnit(p: DockerPaths, containerd: string): string {
-  const log = plain(join(p.dir, 'containerd.log'));
+/**
+ * A Type=notify daemon of the host (both tell systemd when they are ready):
+ * KillMode=mixed stops the daemon first (dockerd stops its containers on
+ * SIGTERM), then kills whatever is left in the unit (shims that outlived
+ * their containers), so a stop leaves nothing behind.
+ */
+function renderDaemonUnit(o: { description: string; requires?: string; argv: string[]; log: string; extra?: string[] }): string {
+  const log = plain(o.log);
   return [
     '[Unit]',
-    'Description=containerd of this dev host',
+    `Description=${o.description}`,
+    ...(o.requires ? [`Requires=${o.requires}`, `After=${o.requires}`] : []),
     '',
     '[Service]',
     'Type=notify',
-    `ExecStart=${plain(containerd)} --config ${plain(join(p.dir, 'containerd.toml'))}`,
-    // containerd first, then whatever shims outlived their containers: nothing is left behind.
+    `ExecStart=${o.argv.map(plain).join(' ')}`,
     'KillMode=mixed',
+    ...(o.extra ?? []),
     'Restart=on-failure',
     'RestartSec=1s',
     `StandardOutput=append:${log}`,
@@ -120,28 +127,6 @@ export function dockerdArgs(p: DockerPaths, slice: string): string[] {
   ];
 }
 
-function renderDockerUnit(p: DockerPaths, slice: string, dockerd: string): string {
-  const log = plain(join(p.dir, 'dockerd.log'));
-  return [
-    '[Unit]',
-    'Description=Docker Engine of this dev host',
-    `Requires=${CONTAINERD_UNIT}`,
-    `After=${CONTAINERD_UNIT}`,
-    '',
-    '[Service]',
-    'Type=notify',
-    `ExecStart=${[dockerd, ...dockerdArgs(p, slice)].map(plain).join(' ')}`,
-    // dockerd stops its containers on SIGTERM; then anything left in the unit is killed.
-    'KillMode=mixed',
-    'TimeoutStopSec=30s',
-    'Restart=on-failure',
-    'RestartSec=1s',
-    `StandardOutput=append:${log}`,
-    `StandardError=append:${log}`,
-    '',
-  ].join('\n');
-}
-
 /** Configs and the two units for one host; the data dirs are made by the daemons themselves. */
 export async function writeDockerFiles(hostDir: string, userUnitsDir: string, slice: string): Promise<DockerPaths> {
   const p = dockerPaths(hostDir);
@@ -159,8 +144,18 @@ export async function writeDockerFiles(hostDir: string, userUnitsDir: string, sl
   await writeFile(join(p.dir, 'containerd.toml'), renderContainerdConfig(p));
   // An empty config file of its own: /etc/docker/daemon.json is the machine's, not this host's.
   await writeFile(join(p.dir, 'daemon.json'), '{}\n');
-  await writeFile(join(userUnitsDir, CONTAINERD_UNIT), renderContainerdUnit(p, containerd));
-  await writeFile(join(userUnitsDir, DOCKER_UNIT), renderDockerUnit(p, slice, dockerd));
+  await writeFile(join(userUnitsDir, CONTAINERD_UNIT), renderDaemonUnit({
+    description: 'containerd of this dev host',
+    argv: [containerd, '--config', join(p.dir, 'containerd.toml')],
+    log: join(p.dir, 'containerd.log'),
+  }));
+  await writeFile(join(userUnitsDir, DOCKER_UNIT), renderDaemonUnit({
+    description: 'Docker Engine of this dev host',
+    requires: CONTAINERD_UNIT,
+    argv: [dockerd, ...dockerdArgs(p, slice)],
+    log: join(p.dir, 'dockerd.log'),
+    extra: ['TimeoutStopSec=30s'],
+  }));
   return p;
 }
 
