@@ -14,6 +14,23 @@ import { killQuietly, procState } from './procs.js';
 export interface CgroupMount { path: string; v2: boolean }
 
 let mountsCache: CgroupMount[] | undefined;
+let controllerCache: string[] | undefined;
+
+interface CgroupFs { point: string; v2: boolean; options: string[] }
+
+/** Every cgroup and cgroup2 mount of this process's mount namespace, in mountinfo order. */
+async function cgroupFilesystems(): Promise<CgroupFs[]> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  const out: CgroupFs[] = [];
+  for (const line of text.split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (!pre || !post) continue;
+    const point = pre.split(' ')[4];
+    const [fstype, , superOpts = ''] = post.split(' ');
+    if (point && (fstype === 'cgroup' || fstype === 'cgroup2')) out.push({ point, v2: fstype === 'cgroup2', options: superOpts.split(',') });
+  }
+  return out;
+}
 
 /**
  * The hierarchies that matter for systemd: the cgroup2 mount (unified) and the
@@ -22,18 +39,9 @@ let mountsCache: CgroupMount[] | undefined;
  */
 export async function cgroupMounts(): Promise<CgroupMount[]> {
   if (mountsCache) return mountsCache;
-  const text = await readFile('/proc/self/mountinfo', 'utf8');
-  let v2: string | undefined;
-  let named: string | undefined;
-  for (const line of text.split('\n')) {
-    const [pre, post] = line.split(' - ');
-    if (!pre || !post) continue;
-    const mountPoint = pre.split(' ')[4];
-    const [fstype, , superOpts = ''] = post.split(' ');
-    if (!mountPoint) continue;
-    if (fstype === 'cgroup2' && !v2) v2 = mountPoint;
-    if (fstype === 'cgroup' && !named && superOpts.split(',').includes('name=systemd')) named = mountPoint;
-  }
+  const all = await cgroupFilesystems();
+  const named = all.find((m) => !m.v2 && m.options.includes('name=systemd'))?.point;
+  const v2 = all.find((m) => m.v2)?.point;
   const mounts: CgroupMount[] = [];
   if (named) mounts.push({ path: named, v2: false });
   if (v2) mounts.push({ path: v2, v2: true });
@@ -42,6 +50,22 @@ export async function cgroupMounts(): Promise<CgroupMount[]> {
   }
   mountsCache = mounts;
   return mounts;
+}
+
+/**
+ * v1 controller hierarchies (memory, cpu, pids, ...). The hosts' own
+ * processes stay wherever they started in these; only what a host's dockerd
+ * creates (its containers, under --cgroup-parent=/<slice>/docker) appears
+ * here, and teardown removes those empty dirs.
+ */
+export async function controllerMounts(): Promise<string[]> {
+  controllerCache ??= [...new Set((await cgroupFilesystems()).filter((m) => !m.v2 && !m.options.some((o) => o.startsWith('name='))).map((m) => m.point))];
+  return controllerCache;
+}
+
+/** `<slice>` in every v1 controller hierarchy (where a host's containers get cgroups of their own). */
+export async function controllerSliceDirs(slice: string): Promise<string[]> {
+  return (await controllerMounts()).map((m) => join(m, slice));
 }
 
 /** Absolute dirs of `<slice>` in every hierarchy, in mount order. */
@@ -118,8 +142,11 @@ export async function killCgroups(roots: string[], timeoutMs = 10_000): Promise<
   await removeCgroups(roots, timeoutMs);
 }
 
-/** rmdir fails with EBUSY while an exiting task is still attached; retry until it has gone. */
-async function removeCgroups(roots: string[], timeoutMs: number): Promise<void> {
+/**
+ * Remove cgroup trees whose processes are already dead (children first).
+ * rmdir fails with EBUSY while an exiting task is still attached; retry until it has gone.
+ */
+export async function removeCgroups(roots: string[], timeoutMs: number): Promise<void> {
   for (const root of roots) {
     for (const dir of await treePostOrder(root)) {
       await waitFor(`cgroup ${dir} to be removable`, async () => {

@@ -10,6 +10,9 @@ import { FlotillaError, InvalidInputError } from '../util/errors.js';
 import { livePidsIn } from './cgroups.js';
 import type { EtcdState } from './etcd.js';
 import type { HostProcess } from './host.js';
+import type { DevImages } from './images.js';
+import { registryRunning, type RegistryState } from './registry.js';
+import { unmountUnder } from './mounts.js';
 import { pidsWithArgs } from './procs.js';
 
 export interface ClusterHost extends HostProcess {
@@ -35,6 +38,10 @@ export interface SavedCluster {
   waitForAgents: boolean;
   /** Hosts whose flotillad reaches etcd through proxies (true: every host, also added ones). */
   etcdProxy?: boolean | number[];
+  /** Machine metadata per host index, besides hostname=<name>. */
+  metadata?: Array<Record<string, string>>;
+  /** Per-host Docker engines: the cluster's registry and the images pushed to it. */
+  docker?: { registry: RegistryState; images?: DevImages };
   etcd: EtcdState;
   hosts: ClusterHost[];
 }
@@ -77,6 +84,7 @@ export async function removeState(dir: string): Promise<void> {
 export async function anythingRunning(s: SavedCluster): Promise<boolean> {
   for (const m of s.etcd.members) if ((await pidsWithArgs(['--data-dir', m.dataDir])).length > 0) return true;
   for (const h of s.hosts) if ((await livePidsIn(h.cgroupPaths)).length > 0) return true;
+  if (s.docker && (await registryRunning(s.docker.registry))) return true;
   return false;
 }
 
@@ -98,6 +106,8 @@ export async function prepareDir(dir: string, cleanupStale: (s: SavedCluster) =>
     }
     await cleanupStale(previous);
   }
+  // A crashed run may have left a host's dockerd mounts behind; rm cannot pass them.
+  await unmountUnder(dir);
   for (const e of entries) if (e !== MARKER) await rm(join(dir, e), { recursive: true, force: true });
   await writeFile(join(dir, MARKER), 'created by flotillad dev; everything here may be deleted\n');
 }

@@ -6,7 +6,7 @@
  * teardown signals only what it started: recorded etcd members (by data dir)
  * and the contents of the hosts' own cgroups.
  */
-import { rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_PREFIX, normalizePrefix } from '../registry/keys.js';
@@ -17,15 +17,20 @@ import { currentRevision, engineMachine, waitForAgents, type AgentWaitTarget } f
 import { loadState, prepareDir, removeState, saveState, type ClusterHost, type SavedCluster } from './cluster-dir.js';
 import { attachEtcd, startEtcd, type EtcdCluster } from './etcd.js';
 import { EtcdProxies } from './etcd-proxies.js';
-import { hostEnv, hostPaths, killHost, startHost, systemctl, type HostProcess } from './host.js';
+import { CONTAINERD_UNIT, DOCKER_UNIT, dockerEnv, dockerPaths, removeDockerData, writeDockerFiles } from './docker.js';
+import { hostEnv, hostPaths, hostSlice, killHost, startHost, systemctl, type HostProcess } from './host.js';
 import { publicIPFor, writeAgentFiles } from './host-files.js';
+import { devImageSpecs, imageRefs, pushDevImages, renderImagesEnv, saveToCache, seedFromCache } from './images.js';
+import { registryStorage, startRegistry, stopRegistry } from './registry.js';
 import { findExecutable, type RunResult } from './exec.js';
 import { SSHD_UNIT, type ClientKey, accepts, ensureClientKey, freeSshPort, writeKnownHosts, writeSshdFiles } from './ssh.js';
 import { waitFor } from '../util/deadline.js';
 import type { PartitionMode } from './proxy.js';
+import type { DevImages } from './images.js';
 
 export type { ClusterHost } from './cluster-dir.js';
 export type { PartitionMode } from './proxy.js';
+export type { DevImages } from './images.js';
 
 export interface ClusterOptions {
   dir: string;
@@ -44,6 +49,15 @@ export interface ClusterOptions {
    * proxies live in this process: other processes may attach only to tear down.
    */
   etcdProxy?: boolean | number[];
+  /**
+   * A Docker engine per host (containerd.service and docker.service in the
+   * host's systemd, DOCKER_HOST in its environment), a registry on loopback
+   * and images built from local files in it. Off by default: it costs a few
+   * seconds and ~100 MB per host.
+   */
+  docker?: boolean;
+  /** Machine metadata per host index, besides hostname=<name>; hosts past the list get only that. */
+  metadata?: Array<Record<string, string>>;
   log?: Logger;
 }
 
@@ -92,10 +106,18 @@ export class LocalCluster {
       extraConfig: { ...(opts.extraConfig ?? {}) },
       waitForAgents: opts.waitForAgents ?? true,
       ...(opts.etcdProxy ? { etcdProxy: opts.etcdProxy } : {}),
+      ...(opts.metadata ? { metadata: opts.metadata.map((m) => ({ ...m })) } : {}),
       etcd: etcd.state(),
       hosts: [],
     }, etcd, log);
     try {
+      if (opts.docker) {
+        const registryDir = join(dir, 'registry');
+        const seeded = await seedFromCache(registryStorage(registryDir), await devImageSpecs());
+        const registry = await startRegistry(registryDir);
+        cluster.saved.docker = { registry, ...(seeded ? { images: imageRefs(registry.address, await devImageSpecs()) } : {}) };
+        log.info({ registry: registry.address, cachedImages: seeded }, 'image registry ready');
+      }
       await cluster.persist();
       const t1 = Date.now();
       // allSettled, not all: hosts that did start must be recorded so teardown finds them.
@@ -106,6 +128,7 @@ export class LocalCluster {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;
       log.info({ ms: Date.now() - t1, hosts: added.length }, 'hosts started');
+      if (cluster.saved.docker && !cluster.saved.docker.images && added.length > 0) await cluster.publishImages();
       if (cluster.saved.waitForAgents) await cluster.waitAgents(added);
       log.info({ ms: Date.now() - t0 }, 'cluster ready');
       return cluster;
@@ -139,11 +162,18 @@ export class LocalCluster {
     };
   }
 
+  /** Image references in the cluster's registry (undefined without docker, or before any host ran). */
+  get images(): DevImages | undefined { return this.saved.docker?.images; }
+
+  /** host:port of the cluster's image registry (undefined without docker). */
+  get registry(): string | undefined { return this.saved.docker?.registry.address; }
+
   /** A host joining later; waits for its agent if the cluster was started that way. */
   async addHost(): Promise<ClusterHost> {
     const host = await this.bootHost(this.saved.hosts.length);
     this.saved.hosts.push(host);
     await this.persist();
+    if (this.saved.docker && !this.saved.docker.images) await this.publishImages();
     if (this.saved.waitForAgents) await this.waitAgents([host]);
     return host;
   }
@@ -163,7 +193,7 @@ export class LocalCluster {
     this.agents.forget(old);
     await killHost(old);
     const revision = this.saved.waitForAgents ? await currentRevision(this.endpoints) : 0;
-    const host: ClusterHost = { ...old, ...(await this.powerOn(old.name, old.dir, old.sshPort ? { address: old.publicIP, port: old.sshPort } : undefined)) };
+    const host: ClusterHost = { ...old, ...(await this.powerOn(old.name, old.dir, this.hostEnvExtra(old.index, old.dir), old.sshPort ? { address: old.publicIP, port: old.sshPort } : undefined)) };
     this.saved.hosts[i] = host;
     await this.persist();
     if (this.saved.waitForAgents) await this.waitAgents([host], revision);
@@ -255,7 +285,8 @@ export class LocalCluster {
   async down(): Promise<void> {
     const errors: unknown[] = [];
     const settle = async (p: Promise<unknown>): Promise<void> => { await p.catch((e: unknown) => { errors.push(e); }); };
-    await Promise.all(this.saved.hosts.map((h) => settle(killHost(h))));
+    await Promise.all(this.saved.hosts.map((h) => settle(killHost(h).then(() => removeDockerData(h.dir)))));
+    if (this.saved.docker) await settle(stopRegistry(this.saved.docker.registry));
     await settle(this.proxies.closeAll());
     await settle(this.etcd.stop());
     for (const m of this.etcd.members) await settle(rm(m.dataDir, { recursive: true, force: true }));
@@ -277,7 +308,7 @@ export class LocalCluster {
   }
 
   /** Host key, config and unit for the host's sshd; undefined (with a warning) when sshd is not installed. */
-  private async prepareSshd(index: number, hostDir: string, userUnitsDir: string): Promise<{ sshPort: number; sshHostKey: string } | undefined> {
+  private async prepareSshd(index: number, hostDir: string, userUnitsDir: string, extraEnv: Record<string, string>): Promise<{ sshPort: number; sshHostKey: string } | undefined> {
     let sshdPath: string;
     try {
       sshdPath = await findExecutable('sshd', ['/usr/sbin/sshd']);
@@ -295,7 +326,7 @@ export class LocalCluster {
       address,
       port: sshPort,
       userUnitsDir,
-      sessionEnv: hostEnv(hostDir),
+      sessionEnv: { ...hostEnv(hostDir), ...extraEnv },
       authorizedKey: client.publicKey,
       sshdPath,
     });
@@ -309,7 +340,13 @@ export class LocalCluster {
     const paths = hostPaths(hostDir);
     const proxy = this.saved.etcdProxy;
     const proxied = proxy === true || (Array.isArray(proxy) && proxy.includes(index));
-    const sshd = await this.prepareSshd(index, resolve(hostDir), join(paths.configDir, 'systemd', 'user'));
+    const env = this.hostEnvExtra(index, hostDir);
+    const userUnits = join(paths.configDir, 'systemd', 'user');
+    const sshd = await this.prepareSshd(index, resolve(hostDir), userUnits, env);
+    if (this.saved.docker) {
+      await writeDockerFiles(resolve(hostDir), userUnits, hostSlice(name, resolve(hostDir)));
+      if (this.saved.docker.images) await this.writeImagesEnv(paths.configDir, this.saved.docker.images);
+    }
     const files = await writeAgentFiles({
       hostDir,
       index,
@@ -320,15 +357,48 @@ export class LocalCluster {
       busAddress: paths.busAddress,
       configDir: paths.configDir,
       extraConfig: this.saved.extraConfig,
+      ...(this.saved.metadata?.[index] ? { metadata: this.saved.metadata[index] } : {}),
       ...(sshd ? { sshPort: sshd.sshPort } : {}),
     });
-    const host: ClusterHost = { ...(await this.powerOn(name, hostDir, sshd ? { address: files.publicIP, port: sshd.sshPort } : undefined)), index, ...files, ...sshd };
+    const host: ClusterHost = { ...(await this.powerOn(name, hostDir, env, sshd ? { address: files.publicIP, port: sshd.sshPort } : undefined)), index, ...files, ...sshd };
     this.log.debug({ host: name, machineId: host.machineId }, 'host started');
     return host;
   }
 
-  private async powerOn(name: string, hostDir: string, sshd: { address: string; port: number } | undefined): Promise<HostProcess> {
-    const host = await startHost({ dir: hostDir, name });
+  /**
+   * What a unit on host i finds in its environment besides HOME and XDG_*:
+   * the host's address as CoreOS's /etc/environment gave it, the cluster's
+   * etcd for etcdctl (a CoreOS host's own etcd), and its Docker engine.
+   */
+  private hostEnvExtra(index: number, hostDir: string): Record<string, string> {
+    return {
+      COREOS_PUBLIC_IPV4: publicIPFor(index),
+      ETCDCTL_ENDPOINTS: this.endpoints.join(','),
+      ...(this.saved.docker ? dockerEnv(resolve(hostDir)) : {}),
+    };
+  }
+
+  private async writeImagesEnv(configDir: string, images: DevImages): Promise<void> {
+    await mkdir(join(configDir, 'flotilla'), { recursive: true });
+    await writeFile(join(configDir, 'flotilla', 'images.env'), renderImagesEnv(images));
+  }
+
+  /** Build the dev images, push them to the registry through the first host's engine, tell every host. */
+  private async publishImages(): Promise<void> {
+    const docker = this.saved.docker;
+    const first = this.saved.hosts[0];
+    if (!docker || !first) return;
+    const t0 = Date.now();
+    const specs = await devImageSpecs();
+    docker.images = await pushDevImages(docker.registry.address, specs, dockerEnv(first.dir).DOCKER_HOST as string, join(this.dir, 'images'));
+    await saveToCache(registryStorage(docker.registry.dir), specs);
+    for (const h of this.saved.hosts) await this.writeImagesEnv(h.configDir, docker.images);
+    await this.persist();
+    this.log.info({ ms: Date.now() - t0, ...docker.images }, 'images pushed');
+  }
+
+  private async powerOn(name: string, hostDir: string, env: Record<string, string>, sshd: { address: string; port: number } | undefined): Promise<HostProcess> {
+    const host = await startHost({ dir: hostDir, name, env });
     try {
       if (sshd) {
         // Type=simple returns before sshd listens; the first flotctl ssh must not race it.
@@ -338,6 +408,8 @@ export class LocalCluster {
         const listening = ssh.code === 0 && (await waitFor(`${name}'s sshd`, async () => ((await accepts(sshd.address, sshd.port)) ? true : undefined), { timeoutMs: 5_000, intervalMs: 20 }).catch(() => false));
         if (!listening) this.log.warn({ host: name, address: `${sshd.address}:${sshd.port}`, log: join(hostDir, 'sshd', 'sshd.log') }, 'sshd is not listening: flotctl status, journal and ssh cannot reach this host');
       }
+      // Docker first when asked for: the cluster is not ready, and units needing it not startable, without it.
+      if (this.saved.docker) await this.startDocker(host);
       const r = await systemctl(host, ['start', 'flotillad.service']);
       // With Restart=on-failure a missing or crashing daemon is not an error here; the agent wait reports it.
       if (r.code !== 0) this.log.warn({ host: name, stderr: r.stderr.trim() }, 'flotillad.service did not start');
@@ -346,6 +418,17 @@ export class LocalCluster {
       await killHost(host).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** docker.service (which pulls in containerd.service) answers once it has told systemd it is ready (Type=notify). */
+  private async startDocker(host: HostProcess): Promise<void> {
+    const t0 = Date.now();
+    const r = await systemctl(host, ['start', DOCKER_UNIT]);
+    if (r.code !== 0) {
+      const p = dockerPaths(host.dir);
+      throw new FlotillaError(`${host.name}: ${DOCKER_UNIT} or ${CONTAINERD_UNIT} did not start (${r.stderr.trim()}); see ${join(p.dir, 'dockerd.log')} and ${join(p.dir, 'containerd.log')}`);
+    }
+    this.log.debug({ host: host.name, ms: Date.now() - t0 }, 'docker ready');
   }
 
   private async waitAgents(hosts: ClusterHost[], afterRevision = 0): Promise<void> {

@@ -17,6 +17,7 @@ interface DevOptions {
   detach?: boolean;
   demo?: boolean;
   down?: boolean;
+  docker?: boolean;
 }
 
 const DEFAULT_DIR = '/tmp/flotilla-dev';
@@ -53,6 +54,16 @@ function describe(cluster: LocalCluster, ms: number): void {
   print("# each host's own systemd:");
   for (const h of cluster.hosts) {
     print(`${h.name} ${h.machineId} ${h.publicIP}  DBUS_SESSION_BUS_ADDRESS=${sh(h.busAddress)} XDG_RUNTIME_DIR=${sh(h.runtimeDir)} systemctl --user ...`);
+  }
+  if (cluster.registry) {
+    print();
+    print(`# each host runs its own Docker engine (docker.service); images from this machine's files, in the registry on ${cluster.registry}:`);
+    for (const ref of Object.values(cluster.images ?? {})) print(`#   ${ref}`);
+    print('npx flotctl start units/etcd@1.service units/etcd-announce@1.service   # etcd in Docker, and its sidekick');
+    for (const h of cluster.hosts) {
+      const dockerHost = h.env.DOCKER_HOST;
+      if (dockerHost) print(`${h.name}  DOCKER_HOST=${sh(dockerHost)} docker ps`);
+    }
   }
   print();
   print(`# flotillad logs: ${cluster.dir}/host*/flotillad.log`);
@@ -91,7 +102,7 @@ async function upUntilSignal(opts: DevOptions): Promise<void> {
   const log = createLogger({ name: 'dev', level: 'info' });
 
   const t0 = Date.now();
-  const starting = LocalCluster.start({ dir: opts.dir, hosts: opts.hosts, ttlSeconds: opts.ttl, log });
+  const starting = LocalCluster.start({ dir: opts.dir, hosts: opts.hosts, ttlSeconds: opts.ttl, docker: opts.docker ?? false, log });
   const first = await Promise.race([starting.then(() => 'ready'), stopped]);
   const cluster = await starting;
   if (first !== 'ready') {
@@ -129,6 +140,7 @@ export function devCommand(): Command {
     .option('--ttl <seconds>', 'agent TTL in seconds', intOption(2, 3600), 10)
     .option('--detach', 'return once the cluster is ready and leave it running')
     .option('--demo', 'run the demo once the cluster is ready')
+    .option('--docker', 'give every host its own Docker engine, and the cluster a loopback image registry with images built from local files')
     .option('--down', 'stop the cluster running in --dir')
     .action(async (opts: DevOptions) => {
       try {

@@ -1,8 +1,8 @@
 /**
  * The demo `npm start` runs once the local cluster is up: start the demo
  * units from units/ through flotctl, exactly as a user would, and show the
- * result. Units that need Docker (the Kubernetes components) are not part of
- * it: this machine has no Docker engine.
+ * result. Units that need Docker (etcd@, the Kubernetes components) are not
+ * part of it: hosts have a Docker engine only with `flotillad dev --docker`.
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Make a fresh machine able to build and run the local cluster: npm packages,
 # etcd, sshd (for the ssh tunnel tests), systemd and dbus-daemon (the
-# simulated hosts). Run from the repo root by `npm start` and `npm test`.
+# simulated hosts), and Docker's engine, Debian's image registry and
+# busybox-static (Docker units on dev hosts, with images built from local
+# files). Run from the repo root by `npm start` and `npm test`.
 # Silent when nothing is missing.
 set -euo pipefail
 
@@ -22,22 +24,36 @@ fi
 # Slim CI images may lack these; on Debian they normally arrive with openssh-server's recommends.
 if [ ! -x /lib/systemd/systemd ] && [ ! -x /usr/lib/systemd/systemd ]; then packages+=(systemd); fi
 command -v dbus-daemon >/dev/null 2>&1 || packages+=(dbus)
+# Docker units on the dev hosts: one engine per host (dockerd, containerd), a loopback registry,
+# and a static busybox to build a test image from. --no-install-recommends: no git, no apparmor.
+docker_packages=()
+[ -x /usr/sbin/dockerd ] && [ -x /usr/bin/containerd ] || docker_packages+=(docker.io)
+command -v docker-registry >/dev/null 2>&1 || docker_packages+=(docker-registry)
+[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || docker_packages+=(busybox-static)
 
-if [ "${#packages[@]}" -gt 0 ]; then
-  echo "ensure-deps: installing ${packages[*]} with apt-get"
+if [ "${#packages[@]}" -gt 0 ] || [ "${#docker_packages[@]}" -gt 0 ]; then
+  wanted="${packages[*]} ${docker_packages[*]}"
+  echo "ensure-deps: installing ${wanted# } with apt-get"
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "ensure-deps: apt-get not found: install ${packages[*]} with this system's package manager" >&2
+    echo "ensure-deps: apt-get not found: install ${wanted# } with this system's package manager" >&2
     exit 1
   fi
   sudo=()
   if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then sudo=(sudo); else
-      echo "ensure-deps: not root and no sudo: install ${packages[*]} as root" >&2
+      echo "ensure-deps: not root and no sudo: install ${wanted# } as root" >&2
       exit 1
     fi
   fi
-  ${sudo[@]+"${sudo[@]}"} apt-get update -qq
-  ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" </dev/null
+  # Another apt run (a second checkout's set-up, say) may hold the lock: wait for it rather than fail.
+  apt=(apt-get -o DPkg::Lock::Timeout=600)
+  ${sudo[@]+"${sudo[@]}"} "${apt[@]}" update -qq
+  if [ "${#packages[@]}" -gt 0 ]; then
+    ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq "${packages[@]}" </dev/null
+  fi
+  if [ "${#docker_packages[@]}" -gt 0 ]; then
+    ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${docker_packages[@]}" </dev/null
+  fi
 fi
 
 # systemd --user acts as a full manager only if it believes the machine booted with systemd.

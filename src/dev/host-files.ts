@@ -28,6 +28,8 @@ export interface AgentConfig {
   busAddress: string;
   configDir: string;
   extraConfig: Record<string, string>;
+  /** More machine metadata besides hostname=<name> (e.g. role=worker). */
+  metadata?: Record<string, string>;
   /** Advertised in the machine record for flotctl status/journal/ssh. */
   sshPort?: number;
 }
@@ -54,13 +56,21 @@ function unitPath(p: string): string {
   return p;
 }
 
+/** key=value,key=value, as the metadata config line takes it; keys and values must not need quoting. */
+export function renderMetadata(metadata: Record<string, string>): string {
+  return Object.entries(metadata).map(([k, v]) => {
+    if (!/^[A-Za-z0-9_.-]+$/.test(k) || !/^[A-Za-z0-9_.:/-]*$/.test(v)) throw new InvalidInputError(`metadata ${k}=${v} must use letters, digits and . _ - (values also : /)`);
+    return `${k}=${v}`;
+  }).join(',');
+}
+
 export function renderConfig(c: AgentConfig, machineId: string, unitsDir: string): string {
   const lines: Record<string, string> = {
     etcd_servers: c.endpoints.join(','),
     etcd_key_prefix: c.prefix,
     machine_id: machineId,
     public_ip: publicIPFor(c.index),
-    metadata: `hostname=${c.name}`,
+    metadata: renderMetadata({ hostname: c.name, ...c.metadata }),
     agent_ttl: String(c.ttlSeconds),
     units_directory: unitsDir,
     systemd_bus_address: c.busAddress,

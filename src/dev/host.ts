@@ -11,11 +11,18 @@ import { join, resolve } from 'node:path';
 import { delay, waitFor } from '../util/deadline.js';
 import { FlotillaError, InvalidInputError } from '../util/errors.js';
 import { ManagerProbe } from './bus.js';
-import { killCgroups, livePidsIn, makeCgroups, sliceDirs } from './cgroups.js';
+import { controllerSliceDirs, killCgroups, livePidsIn, makeCgroups, sliceDirs } from './cgroups.js';
+import { removeStaleShimSockets } from './docker.js';
 import { findExecutable, run, type RunResult } from './exec.js';
+import { unmountUnder } from './mounts.js';
 import { isRunning, killQuietly, procCgroups } from './procs.js';
 
-export interface HostSpec { dir: string; name: string }
+export interface HostSpec {
+  dir: string;
+  name: string;
+  /** More environment for the host's manager (and so for its units), e.g. DOCKER_HOST. */
+  env?: Record<string, string>;
+}
 
 export interface HostProcess {
   name: string;
@@ -39,7 +46,7 @@ const READY_TIMEOUT_MS = 15_000;
  * Slice name unique per host dir, so two clusters on one machine (parallel
  * test files) never share a cgroup even though both have a "host1".
  */
-function sliceName(name: string, dir: string): string {
+export function hostSlice(name: string, dir: string): string {
   const tag = createHash('sha1').update(dir).digest('hex').slice(0, 8);
   return `flotilla-${name}-${tag}.slice`;
 }
@@ -200,12 +207,12 @@ export async function startHost(spec: HostSpec): Promise<HostProcess> {
     throw new InvalidInputError(`host name '${spec.name}' must be 1-32 letters, digits, '_' or '-'`);
   }
   const dir = resolve(spec.dir);
-  const env = hostEnv(dir);
+  const env = { ...hostEnv(dir), ...spec.env };
   const longest = join(env.XDG_RUNTIME_DIR, 'systemd', 'private');
   if (Buffer.byteLength(longest) > MAX_SOCKET_PATH) {
     throw new InvalidInputError(`host dir ${dir} is too long: socket path ${longest} exceeds ${MAX_SOCKET_PATH} bytes`);
   }
-  const slice = sliceName(spec.name, dir);
+  const slice = hostSlice(spec.name, dir);
   const leftovers = await livePidsIn(await sliceDirs(slice));
   if (leftovers.length > 0) {
     throw new FlotillaError(`host ${spec.name} in ${dir} is already running (pids ${leftovers.join(' ')} in ${slice}): kill it first`);
@@ -216,7 +223,9 @@ export async function startHost(spec: HostSpec): Promise<HostProcess> {
     await mkdir(d, { recursive: true });
   }
   await mkdir(join(env.XDG_CONFIG_HOME, 'systemd', 'user'), { recursive: true });
-  // Like /run at boot: stale sockets from an earlier run would make dbus-daemon fail to listen.
+  // Like /run at boot: stale sockets from an earlier run would make dbus-daemon fail to listen,
+  // and a crashed run's dockerd mounts would make the wipe fail.
+  await unmountUnder(dir);
   for (const d of runDirs(dir)) {
     await rm(d, { recursive: true, force: true });
     await mkdir(d, { recursive: true, mode: 0o700 });
@@ -259,8 +268,12 @@ export async function killHost(host: HostProcess): Promise<void> {
   for (const pid of [host.systemdPid, host.dbusPid]) {
     if (await ownedBy(host, pid)) killQuietly(pid);
   }
-  await killCgroups(host.cgroupPaths);
-  // Power loss clears /run too; this also removes the bus and manager sockets.
+  // Containers of the host's dockerd have cgroups below its slice in the controller hierarchies too.
+  const slice = host.cgroupPaths[0]?.split('/').pop();
+  await killCgroups([...host.cgroupPaths, ...(slice ? await controllerSliceDirs(slice) : [])]);
+  // Power loss clears mounts and /run too; this also removes the bus and manager sockets.
+  await unmountUnder(host.dir);
+  await removeStaleShimSockets(host.dir);
   for (const d of runDirs(host.dir)) await rm(d, { recursive: true, force: true });
 }
 

@@ -1,18 +1,20 @@
-/** Every unit file we ship in units/ must parse, validate and have a valid name. */
+/** Every unit file we ship in units/ (and its subfolders) must parse, validate and have a valid name. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { UnitFile, parseRequirements, validateRequirements, validateUnitName } from '../../src/unit/index.js';
-
-const dir = fileURLToPath(new URL('../../../units/', import.meta.url));
+import { UNITS_ROOT, shippedUnitFiles } from '../support/shipped-units.js';
 
 test('units/ files parse and satisfy fleet’s rules', () => {
-  const names = readdirSync(dir);
+  const files = shippedUnitFiles();
+  const names = files.map((f) => relative(UNITS_ROOT, f));
   assert.ok(names.includes('hello.service'));
-  for (const name of names) {
+  assert.ok(names.includes('kubernetes/kube-apiserver.service'));
+  for (const path of files) {
+    const name = path.split('/').pop() as string;
     validateUnitName(name);
-    const file = UnitFile.parse(readFileSync(dir + name, 'utf8'));
+    const file = UnitFile.parse(readFileSync(path, 'utf8'));
     const { requirements, warnings } = parseRequirements(file, name);
     assert.deepEqual(warnings, [], name);
     validateRequirements(requirements);
