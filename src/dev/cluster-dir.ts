@@ -10,7 +10,9 @@ import { FlotillaError, InvalidInputError } from '../util/errors.js';
 import { livePidsIn } from './cgroups.js';
 import type { EtcdState } from './etcd.js';
 import type { HostProcess } from './host.js';
+import type { BootedState } from './boot/booted-host.js';
 import { pidsWithArgs } from './procs.js';
+import { mountsUnder } from './boot/host-root.js';
 
 export interface ClusterHost extends HostProcess {
   index: number;
@@ -24,6 +26,15 @@ export interface ClusterHost extends HostProcess {
   sshPort?: number;
   /** Its public host key, as written to the cluster's known_hosts. */
   sshHostKey?: string;
+  /** Set for a booted host (systemd-nspawn, systemd as PID 1); absent for a systemd --user host. */
+  boot?: BootedState;
+}
+
+/** A booted cluster's shared parts: the cached rootfs and the release its hosts install. */
+export interface BootSetup {
+  rootfs: string;
+  tarball: string;
+  sha256: string;
 }
 
 export interface SavedCluster {
@@ -37,6 +48,8 @@ export interface SavedCluster {
   etcdProxy?: boolean | number[];
   etcd: EtcdState;
   hosts: ClusterHost[];
+  /** Hosts boot (systemd-nspawn) instead of running systemd --user. */
+  boot?: BootSetup;
 }
 
 const MARKER = '.flotilla-dev';
@@ -97,6 +110,10 @@ export async function prepareDir(dir: string, cleanupStale: (s: SavedCluster) =>
       throw new FlotillaError(`a dev cluster is already running in ${dir}: stop it with 'flotillad dev --down --dir ${dir}'`);
     }
     await cleanupStale(previous);
+  }
+  const mounted = await mountsUnder(dir);
+  if (mounted.length > 0) {
+    throw new FlotillaError(`${mounted[0]} is still mounted (a booted host of an earlier cluster): umount it, then retry`);
   }
   for (const e of entries) if (e !== MARKER) await rm(join(dir, e), { recursive: true, force: true });
   await writeFile(join(dir, MARKER), 'created by flotillad dev; everything here may be deleted\n');

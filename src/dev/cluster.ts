@@ -17,7 +17,11 @@ import { currentRevision, engineMachine, waitForAgents, type AgentWaitTarget } f
 import { loadState, prepareDir, removeState, saveState, type ClusterHost, type SavedCluster } from './cluster-dir.js';
 import { attachEtcd, startEtcd, type EtcdCluster } from './etcd.js';
 import { EtcdProxies } from './etcd-proxies.js';
-import { hostEnv, hostPaths, killHost, startHost, systemctl, type HostProcess } from './host.js';
+import { hostEnv, hostPaths, killHost, sliceName, startHost, systemctl, type HostProcess } from './host.js';
+import { agentWaitTarget, hostSystemctl, powerOff, removeHost } from './host-control.js';
+import { ensureRootfs } from './boot/rootfs.js';
+import { rebootHost, startBootedHost, type BootedHostOptions } from './boot/cluster-host.js';
+import { execIn } from './boot/nspawn.js';
 import { publicIPFor, writeAgentFiles } from './host-files.js';
 import { findExecutable, type RunResult } from './exec.js';
 import { SSHD_UNIT, type ClientKey, accepts, ensureClientKey, freeSshPort, writeKnownHosts, writeSshdFiles } from './ssh.js';
@@ -26,6 +30,8 @@ import type { PartitionMode } from './proxy.js';
 
 export type { ClusterHost } from './cluster-dir.js';
 export type { PartitionMode } from './proxy.js';
+export type { BootedHostOptions } from './boot/cluster-host.js';
+export type { PreparedHost } from './boot/booted-host.js';
 
 export interface ClusterOptions {
   dir: string;
@@ -44,7 +50,18 @@ export interface ClusterOptions {
    * proxies live in this process: other processes may attach only to tear down.
    */
   etcdProxy?: boolean | number[];
+  /**
+   * Whole systems instead of systemd --user hosts: systemd-nspawn over the
+   * cached Debian rootfs, systemd as PID 1, flotillad installed from the
+   * release tarball as a system service (systemd_scope=system).
+   */
+  boot?: boolean;
   log?: Logger;
+}
+
+export interface AddHostOptions extends BootedHostOptions {
+  /** Default: the cluster's waitForAgents. A bare booted host's agent comes only if its bootstrap installs one. */
+  waitForAgent?: boolean;
 }
 
 const MAX_HOSTS = 200;
@@ -82,6 +99,9 @@ export class LocalCluster {
     const members = opts.etcdMembers ?? 1;
     // A lone member has no peers to lose, so fast election only saves the ~0.8 s first election;
     // three members keep etcd's defaults unless asked, as a busy 2-core machine would see false elections.
+    // The rootfs (built once per machine) and the release are ready before any host needs them.
+    const bootSetup = opts.boot ? LocalCluster.bootSetup(log) : undefined;
+    bootSetup?.catch(() => undefined);
     const etcd = await startEtcd({ dir: join(dir, 'etcd'), members, fastElection: opts.fastElection ?? members === 1 });
     log.info({ ms: Date.now() - t0, endpoints: etcd.endpoints.join(',') }, 'etcd ready');
     const cluster = new LocalCluster({
@@ -96,6 +116,7 @@ export class LocalCluster {
       hosts: [],
     }, etcd, log);
     try {
+      if (bootSetup) cluster.saved.boot = await bootSetup;
       await cluster.persist();
       const t1 = Date.now();
       // allSettled, not all: hosts that did start must be recorded so teardown finds them.
@@ -113,6 +134,20 @@ export class LocalCluster {
       await cluster.down().catch((e: unknown) => log.error({ err: String(e) }, 'teardown after failed start'));
       throw err;
     }
+  }
+
+  private static async bootSetup(log: Logger): Promise<NonNullable<SavedCluster['boot']>> {
+    // Loaded here, not at the top: the release builder needs esbuild, which a release does not carry.
+    const { ensureRelease } = await import('../release/build.js');
+    const [rootfs, release] = await Promise.all([ensureRootfs({ log: (m) => log.info(m) }), ensureRelease()]);
+    if (rootfs.built) log.info({ ms: rootfs.ms, path: rootfs.path }, 'rootfs built');
+    return { rootfs: rootfs.path, tarball: release.tarball, sha256: release.sha256 };
+  }
+
+  /** The release tarball booted hosts install (and its sha256), for tests that serve it to a bootstrap. */
+  get release(): { tarball: string; sha256: string } | undefined {
+    const b = this.saved.boot;
+    return b ? { tarball: b.tarball, sha256: b.sha256 } : undefined;
   }
 
   /** Reattach to a cluster started by another process (from <dir>/cluster.json). */
@@ -133,25 +168,38 @@ export class LocalCluster {
       FLOTCTL_ENDPOINT: this.endpoints.join(','),
       FLOTCTL_ETCD_KEY_PREFIX: this.prefix,
       // The hosts' sshd let in the user who started the cluster, with the cluster's own key.
-      FLOTCTL_SSH_USERNAME: userInfo().username,
+      // A booted host's sshd lets root in.
+      FLOTCTL_SSH_USERNAME: this.saved.boot ? 'root' : userInfo().username,
       FLOTCTL_SSH_IDENTITY: join(ssh, 'id_ed25519'),
       FLOTCTL_KNOWN_HOSTS_FILE: join(ssh, 'known_hosts'),
     };
   }
 
-  /** A host joining later; waits for its agent if the cluster was started that way. */
-  async addHost(): Promise<ClusterHost> {
-    const host = await this.bootHost(this.saved.hosts.length);
+  /**
+   * A host joining later; waits for its agent if the cluster was started
+   * that way. On a booted cluster, `install: 'none'` and `beforeBoot` make a
+   * bare host whose own bootstrap (cloud-init, Ignition) installs flotillad.
+   */
+  async addHost(opts: AddHostOptions = {}): Promise<ClusterHost> {
+    if (!this.saved.boot && (opts.install || opts.beforeBoot)) throw new InvalidInputError('install and beforeBoot need a booted cluster (boot: true)');
+    const host = await this.bootHost(this.saved.hosts.length, opts);
     this.saved.hosts.push(host);
     await this.persist();
-    if (this.saved.waitForAgents) await this.waitAgents([host]);
+    if (opts.waitForAgent ?? this.saved.waitForAgents) await this.waitAgents([host]);
     return host;
+  }
+
+  /** Run a command inside booted host i, as root, in all of its namespaces. */
+  exec(i: number, argv: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
+    const h = this.host(i);
+    if (!h.boot) throw new InvalidInputError(`${h.name} is not a booted host: use systemctl(${i}, ...)`);
+    return execIn(h.boot.initPid, argv, opts);
   }
 
   /** Power loss of host i: its systemd, flotillad, units and dbus-daemon die at once. */
   async killHost(i: number): Promise<void> {
     this.agents.forget(this.host(i));
-    await killHost(this.host(i));
+    await powerOff(this.host(i));
   }
 
   /**
@@ -161,9 +209,11 @@ export class LocalCluster {
   async restartHost(i: number): Promise<ClusterHost> {
     const old = this.host(i);
     this.agents.forget(old);
-    await killHost(old);
+    await powerOff(old);
     const revision = this.saved.waitForAgents ? await currentRevision(this.endpoints) : 0;
-    const host: ClusterHost = { ...old, ...(await this.powerOn(old.name, old.dir, old.sshPort ? { address: old.publicIP, port: old.sshPort } : undefined)) };
+    const host: ClusterHost = old.boot
+      ? await rebootHost(old)
+      : { ...old, ...(await this.powerOn(old.name, old.dir, old.sshPort ? { address: old.publicIP, port: old.sshPort } : undefined)) };
     this.saved.hosts[i] = host;
     await this.persist();
     if (this.saved.waitForAgents) await this.waitAgents([host], revision);
@@ -244,8 +294,9 @@ export class LocalCluster {
     return this.proxies.partitioned(this.host(i).name);
   }
 
+  /** systemctl against host i's own manager (its systemd --user, or a booted host's PID 1). */
   systemctl(i: number, args: string[]): Promise<RunResult> {
-    return systemctl(this.host(i), args);
+    return hostSystemctl(this.host(i), args);
   }
 
   /**
@@ -255,7 +306,7 @@ export class LocalCluster {
   async down(): Promise<void> {
     const errors: unknown[] = [];
     const settle = async (p: Promise<unknown>): Promise<void> => { await p.catch((e: unknown) => { errors.push(e); }); };
-    await Promise.all(this.saved.hosts.map((h) => settle(killHost(h))));
+    await Promise.all(this.saved.hosts.map((h) => settle(removeHost(h))));
     await settle(this.proxies.closeAll());
     await settle(this.etcd.stop());
     for (const m of this.etcd.members) await settle(rm(m.dataDir, { recursive: true, force: true }));
@@ -303,9 +354,10 @@ export class LocalCluster {
   }
 
   /** Files first, then the host's systemd (which then finds flotillad.service without a reload). */
-  private async bootHost(index: number): Promise<ClusterHost> {
+  private async bootHost(index: number, opts: BootedHostOptions = {}): Promise<ClusterHost> {
     const name = `host${index + 1}`;
     const hostDir = join(this.dir, name);
+    if (this.saved.boot) return this.bootBootedHost(index, name, hostDir, this.saved.boot, opts);
     const paths = hostPaths(hostDir);
     const proxy = this.saved.etcdProxy;
     const proxied = proxy === true || (Array.isArray(proxy) && proxy.includes(index));
@@ -324,6 +376,37 @@ export class LocalCluster {
     });
     const host: ClusterHost = { ...(await this.powerOn(name, hostDir, sshd ? { address: files.publicIP, port: sshd.sshPort } : undefined)), index, ...files, ...sshd };
     this.log.debug({ host: name, machineId: host.machineId }, 'host started');
+    return host;
+  }
+
+  private async bootBootedHost(index: number, name: string, hostDir: string, setup: NonNullable<SavedCluster['boot']>, opts: BootedHostOptions): Promise<ClusterHost> {
+    this.clientKey ??= ensureClientKey(this.dir);
+    const client = await this.clientKey;
+    const publicIP = publicIPFor(index);
+    const proxy = this.saved.etcdProxy;
+    const proxied = proxy === true || (Array.isArray(proxy) && proxy.includes(index));
+    const endpoints = proxied ? await this.proxies.endpointsFor(name) : this.endpoints;
+    const t0 = Date.now();
+    const { host, bootMs } = await startBootedHost({
+      setup,
+      config: (n) => ({
+        etcd_servers: endpoints.join(','),
+        etcd_key_prefix: this.prefix,
+        metadata: `hostname=${n}`,
+        agent_ttl: String(this.saved.ttlSeconds),
+        log_format: 'text',
+      }),
+      extraConfig: this.saved.extraConfig,
+    }, {
+      dir: resolve(hostDir),
+      name,
+      index,
+      slice: sliceName(name, resolve(hostDir)),
+      publicIP,
+      sshPort: await freeSshPort(publicIP),
+      authorizedKey: client.publicKey,
+    }, opts);
+    this.log.info({ host: name, machineId: host.machineId, bootMs, ms: Date.now() - t0 }, 'host booted');
     return host;
   }
 
@@ -349,12 +432,7 @@ export class LocalCluster {
   }
 
   private async waitAgents(hosts: ClusterHost[], afterRevision = 0): Promise<void> {
-    const targets: AgentWaitTarget[] = hosts.map((h) => ({
-      name: h.name,
-      machineId: h.machineId,
-      logPath: h.logPath,
-      unitState: async () => (await systemctl(h, ['show', '-p', 'ActiveState', '--value', 'flotillad.service'])).stdout.trim(),
-    }));
+    const targets: AgentWaitTarget[] = hosts.map(agentWaitTarget);
     await waitForAgents(this.endpoints, this.prefix, targets, AGENT_TIMEOUT_MS + this.saved.ttlSeconds * 1000, afterRevision);
   }
 }

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { delay, waitFor } from '../util/deadline.js';
 import { FlotillaError, InvalidInputError } from '../util/errors.js';
 import { ManagerProbe } from './bus.js';
-import { killCgroups, livePidsIn, makeCgroups, sliceDirs } from './cgroups.js';
+import { inCgroups, killCgroups, livePidsIn, makeCgroups, sliceDirs } from './cgroups.js';
 import { findExecutable, run, type RunResult } from './exec.js';
 import { isRunning, killQuietly, procCgroups } from './procs.js';
 
@@ -39,7 +39,7 @@ const READY_TIMEOUT_MS = 15_000;
  * Slice name unique per host dir, so two clusters on one machine (parallel
  * test files) never share a cgroup even though both have a "host1".
  */
-function sliceName(name: string, dir: string): string {
+export function sliceName(name: string, dir: string): string {
   const tag = createHash('sha1').update(dir).digest('hex').slice(0, 8);
   return `flotilla-${name}-${tag}.slice`;
 }
@@ -82,15 +82,6 @@ function managerEnv(env: Record<string, string>): Record<string, string> {
     SHELL: '/bin/sh',
     ...env,
   };
-}
-
-/**
- * argv for a shell that moves itself into each cgroup and then execs the
- * command, so the command starts (and forks) inside them from its first instruction.
- */
-function inCgroups(cgroups: string[], argv: string[]): string[] {
-  const script = 'set -e; n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs"; shift; n=$((n-1)); done; exec "$@"';
-  return ['-c', script, 'sh', String(cgroups.length), ...cgroups, ...argv];
 }
 
 async function tail(path: string, lines = 5): Promise<string> {
