@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make a fresh machine able to build and run the local cluster: npm packages,
 # etcd, sshd (for the ssh tunnel tests), systemd and dbus-daemon (the
-# simulated hosts). Run from the repo root by `npm start` and `npm test`.
+# simulated hosts), systemd-nspawn and mmdebstrap (the booted hosts; their
+# rootfs is built on first use and cached in /var/cache/flotilla). Run from the repo root by `npm start` and `npm test`.
 # Silent when nothing is missing.
 set -euo pipefail
 
@@ -22,6 +23,11 @@ fi
 # Slim CI images may lack these; on Debian they normally arrive with openssh-server's recommends.
 if [ ! -x /lib/systemd/systemd ] && [ ! -x /usr/lib/systemd/systemd ]; then packages+=(systemd); fi
 command -v dbus-daemon >/dev/null 2>&1 || packages+=(dbus)
+# Booted hosts (flotillad dev --boot, the booted-host tests): systemd-nspawn and the rootfs builder.
+command -v systemd-nspawn >/dev/null 2>&1 || packages+=(systemd-container)
+command -v mmdebstrap >/dev/null 2>&1 || packages+=(mmdebstrap)
+# The release strips its copy of node (98 MB -> 86 MB) when binutils is there.
+command -v strip >/dev/null 2>&1 || packages+=(binutils)
 
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "ensure-deps: installing ${packages[*]} with apt-get"
@@ -36,8 +42,10 @@ if [ "${#packages[@]}" -gt 0 ]; then
       exit 1
     fi
   fi
-  ${sudo[@]+"${sudo[@]}"} apt-get update -qq
-  ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" </dev/null
+  # Other apt users (another checkout's tests) may hold the dpkg lock for a while: wait, do not fail.
+  apt=(apt-get -o DPkg::Lock::Timeout=600)
+  ${sudo[@]+"${sudo[@]}"} "${apt[@]}" update -qq
+  ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq "${packages[@]}" </dev/null
 fi
 
 # systemd --user acts as a full manager only if it believes the machine booted with systemd.
