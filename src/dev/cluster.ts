@@ -91,6 +91,7 @@ export class LocalCluster {
     }
     const ttl = opts.ttlSeconds ?? 10;
     if (!(ttl >= 2 && ttl <= 3600)) throw new InvalidInputError(`ttl must be 2 to 3600 seconds (etcd raises shorter leases to 2 s), not ${ttl}`);
+    if (opts.boot && process.getuid?.() !== 0) throw new InvalidInputError('booted hosts need root (overlay mounts, systemd-nspawn): run as root, or without boot');
     const dir = resolve(opts.dir);
     const log = opts.log ?? silentLogger();
     await prepareDir(dir, (stale) => LocalCluster.fromState(stale, log).down());

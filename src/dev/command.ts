@@ -17,6 +17,7 @@ interface DevOptions {
   detach?: boolean;
   demo?: boolean;
   down?: boolean;
+  boot?: boolean;
 }
 
 const DEFAULT_DIR = '/tmp/flotilla-dev';
@@ -52,10 +53,13 @@ function describe(cluster: LocalCluster, ms: number): void {
   print();
   print("# each host's own systemd:");
   for (const h of cluster.hosts) {
-    print(`${h.name} ${h.machineId} ${h.publicIP}  DBUS_SESSION_BUS_ADDRESS=${sh(h.busAddress)} XDG_RUNTIME_DIR=${sh(h.runtimeDir)} systemctl --user ...`);
+    if (h.boot) print(`${h.name} ${h.machineId} ${h.publicIP}  nsenter -t ${h.boot.initPid} -a systemctl ...   (root: ${sh(h.boot.root)})`);
+    else print(`${h.name} ${h.machineId} ${h.publicIP}  DBUS_SESSION_BUS_ADDRESS=${sh(h.busAddress)} XDG_RUNTIME_DIR=${sh(h.runtimeDir)} systemctl --user ...`);
   }
   print();
-  print(`# flotillad logs: ${cluster.dir}/host*/flotillad.log`);
+  const booted = cluster.hosts.find((h) => h.boot);
+  if (booted?.boot) print(`# flotillad logs: in each host's journal, e.g. nsenter -t ${booted.boot.initPid} -a journalctl -u flotillad`);
+  else print(`# flotillad logs: ${cluster.dir}/host*/flotillad.log`);
 }
 
 async function down(dir: string): Promise<void> {
@@ -91,7 +95,7 @@ async function upUntilSignal(opts: DevOptions): Promise<void> {
   const log = createLogger({ name: 'dev', level: 'info' });
 
   const t0 = Date.now();
-  const starting = LocalCluster.start({ dir: opts.dir, hosts: opts.hosts, ttlSeconds: opts.ttl, log });
+  const starting = LocalCluster.start({ dir: opts.dir, hosts: opts.hosts, ttlSeconds: opts.ttl, log, ...(opts.boot ? { boot: true } : {}) });
   const first = await Promise.race([starting.then(() => 'ready'), stopped]);
   const cluster = await starting;
   if (first !== 'ready') {
@@ -123,13 +127,14 @@ async function upUntilSignal(opts: DevOptions): Promise<void> {
 
 export function devCommand(): Command {
   return new Command('dev')
-    .description('run a local cluster: etcd plus N systemd --user hosts, each running flotillad as a unit')
+    .description('run a local cluster: etcd plus N systemd --user hosts (or booted hosts with --boot), each running flotillad as a unit')
     .option('--hosts <n>', 'number of hosts', intOption(0, 200), 3)
     .option('--dir <dir>', 'directory for state, sockets and logs', DEFAULT_DIR)
     .option('--ttl <seconds>', 'agent TTL in seconds', intOption(2, 3600), 10)
     .option('--detach', 'return once the cluster is ready and leave it running')
     .option('--demo', 'run the demo once the cluster is ready')
     .option('--down', 'stop the cluster running in --dir')
+    .option('--boot', 'hosts that boot: systemd-nspawn over a cached Debian rootfs, flotillad installed from the release (needs root)')
     .action(async (opts: DevOptions) => {
       try {
         if (opts.down) await down(opts.dir);
