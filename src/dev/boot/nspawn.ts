@@ -124,7 +124,8 @@ export async function waitBooted(initPid: number, timeoutMs: number): Promise<st
     if (state === 'running' || state === 'degraded') return state;
     last = state || r.stderr.trim() || `exit ${r.code}`;
     if (!(await isRunning(initPid))) throw new FlotillaError(`the host's systemd exited during boot (${last})`);
-    if (state !== '' && state !== 'initializing' && state !== 'starting') break;
+    // 'offline': systemctl reached no manager yet (PID 1 has not set up its socket); the others are final.
+    if (!['', 'offline', 'initializing', 'starting'].includes(state)) break;
     await delay(50);
   }
   throw new FlotillaError(`host did not finish booting within ${timeoutMs} ms (is-system-running: ${last})`);
