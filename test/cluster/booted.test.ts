@@ -17,6 +17,7 @@ import { serveDirectory } from '../../src/dev/static-server.js';
 import { waitFor } from '../../src/util/deadline.js';
 import { flotctl } from '../support/flotctl.js';
 import { hostUnit, hostsRunning } from '../support/hosts.js';
+import { HostSystemd } from '../support/host-systemd.js';
 import { existing, liveProcsMentioning } from '../dev/leftovers.js';
 
 const TTL = 3;
@@ -81,6 +82,13 @@ test('flotillad runs from the release as a system service of PID 1 and drives th
   const r = await flotctl(env, ['list-machines', '--no-legend', '-l']);
   assert.equal(r.code, 0, r.stderr);
   for (const h of cluster.hosts) assert.match(r.stdout, new RegExp(`${h.machineId}\\s+${h.publicIP.replaceAll('.', '\\.')}\\s`));
+  // The tests' direct view of a host's systemd works on its system bus too (through /proc/<init>/root).
+  const direct = new HostSystemd(cluster, (u) => u === 'flotillad.service');
+  try {
+    for (const v of await direct.viewAll()) assert.equal(v.running?.get('flotillad.service')?.active, 'active', v.error);
+  } finally {
+    direct.close();
+  }
 });
 
 test('a placed unit runs on its host; status, journal and ssh reach that host (system scope)', async () => {
