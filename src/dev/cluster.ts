@@ -140,7 +140,7 @@ export class LocalCluster {
   private static async bootSetup(log: Logger): Promise<NonNullable<SavedCluster['boot']>> {
     // Loaded here, not at the top: the release builder needs esbuild, which a release does not carry.
     const { ensureRelease } = await import('../release/build.js');
-    const [rootfs, release] = await Promise.all([ensureRootfs({ log: (m) => log.info(m) }), ensureRelease()]);
+    const [rootfs, release] = await Promise.all([ensureRootfs({ log: (m) => log.info(m) }), ensureRelease(undefined, (m) => log.info(m))]);
     if (rootfs.built) log.info({ ms: rootfs.ms, path: rootfs.path }, 'rootfs built');
     return { rootfs: rootfs.path, tarball: release.tarball, sha256: release.sha256 };
   }

@@ -182,7 +182,7 @@ async function newestMtime(paths: string[]): Promise<number> {
 }
 
 /** The release in dist/release if it is newer than everything it is made of, else a new one. */
-export async function ensureRelease(root = repoRoot()): Promise<Release> {
+export async function ensureRelease(root = repoRoot(), log?: (msg: string) => void): Promise<Release> {
   const version = await packageVersion(root);
   const tarball = join(releaseDir(root), tarballName(version));
   try {
@@ -197,5 +197,6 @@ export async function ensureRelease(root = repoRoot()): Promise<Release> {
   } catch {
     // none yet: build it
   }
+  log?.(`building the release into ${releaseDir(root)} (the compiled code changed since the last one)`);
   return buildRelease({ root });
 }

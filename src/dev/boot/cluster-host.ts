@@ -4,6 +4,7 @@
  * booted, and described as a ClusterHost (cluster.json) so every cluster
  * operation and test helper finds it as it finds a simulated host.
  */
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BootSetup, ClusterHost } from '../cluster-dir.js';
 import { bootHost, installRelease, prepareBootedHost, systemBusAddress, type PreparedHost } from './booted-host.js';
@@ -12,7 +13,10 @@ import { hostRootPaths, unmountHostRoot } from './host-root.js';
 import { sliceDirs } from '../cgroups.js';
 
 export interface BootedHostOptions {
-  /** 'release' (default): flotillad installed from the release and enabled. 'none': a bare host. */
+  /**
+   * 'release' (default): flotillad installed from the release and enabled.
+   * 'none': a bare host on its first boot (/etc/machine-id "uninitialized").
+   */
   install?: 'release' | 'none';
   /** Called with the unbooted host's root mounted: write a cloud-init seed, apply Ignition, ... */
   beforeBoot?: (host: PreparedHost) => Promise<void>;
@@ -61,6 +65,10 @@ export async function startBootedHost(
     const prepared = await prepareBootedHost({ ...host, lower: ctx.setup.rootfs });
     if (install === 'release') {
       await installRelease(prepared, { tarball: ctx.setup.tarball, config: ctx.config(host.name), extraConfig: ctx.extraConfig });
+    } else {
+      // A freshly provisioned machine: systemd's first boot (presets applied, ConditionFirstBoot=yes),
+      // which Ignition's preset-enabled units rely on. The id still comes from nspawn --uuid.
+      await writeFile(join(prepared.root, 'etc', 'machine-id'), 'uninitialized\n');
     }
     await opts.beforeBoot?.(prepared);
     return await powerOnBooted(prepared, host.index, install);
