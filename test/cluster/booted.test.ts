@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LocalCluster } from '../../src/dev/cluster.js';
 import { ensureRootfs } from '../../src/dev/boot/rootfs.js';
@@ -178,6 +178,8 @@ test('a bare host: files written before boot, no flotillad until its own bootstr
       waitForAgent: false,
       // What a cloud-init seed or Ignition's files stage would do: files in the unbooted root.
       beforeBoot: async (h) => {
+        await writeFile(join(h.root, 'etc', 'systemd', 'system', 'first-boot.service'), '[Unit]\nConditionFirstBoot=yes\n[Service]\nType=oneshot\nExecStart=/bin/touch /run/first-boot\n');
+        await symlink('../first-boot.service', join(h.root, 'etc', 'systemd', 'system', 'multi-user.target.wants', 'first-boot.service'));
         await writeFile(join(h.root, 'etc', 'flotilla-bootstrap.sh'), [
           'set -eu',
           `curl -fsS -o /tmp/flotilla.tar.gz ${url}`,
@@ -190,6 +192,9 @@ test('a bare host: files written before boot, no flotillad until its own bootstr
       },
     });
     assert.equal((await cluster.exec(i, ['test', '-e', '/opt/flotilla'])).code, 1, 'a bare host has no release');
+    // Its first boot, as a freshly provisioned machine's: systemd applied presets, the id is the one chosen.
+    assert.equal((await cluster.exec(i, ['cat', '/etc/machine-id'])).stdout.trim(), host.machineId);
+    assert.equal((await cluster.exec(i, ['test', '-e', '/run/first-boot'])).code, 0, 'ConditionFirstBoot=yes did not hold');
     assert.match((await cluster.exec(i, ['systemctl', 'show', '-p', 'LoadState', '--value', 'flotillad.service'])).stdout, /not-found/);
     const boot = await cluster.exec(i, ['sh', '/etc/flotilla-bootstrap.sh'], { timeoutMs: 60_000 });
     assert.equal(boot.code, 0, boot.stderr);
