@@ -15,6 +15,17 @@ import type { DaemonConfig } from './config.js';
 
 export const VERSION = '0.1.0';
 
+/**
+ * The bus of the manager flotillad drives: the configured one, else (system
+ * scope, as flotillad.service runs on a real host) the system bus, where
+ * PID 1's systemd is.
+ */
+export function systemdBus(c: Pick<DaemonConfig, 'systemdBusAddress' | 'systemdScope'>, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (c.systemdBusAddress) return c.systemdBusAddress;
+  if (c.systemdScope !== 'system') return undefined;
+  return env.DBUS_SYSTEM_BUS_ADDRESS || 'unix:path=/run/dbus/system_bus_socket';
+}
+
 export class Flotillad {
   private registry: Registry | undefined;
   private agent: Agent | undefined;
@@ -30,8 +41,9 @@ export class Flotillad {
 
   async start(): Promise<void> {
     const c = this.config;
-    if (!c.systemdBusAddress) throw new Error('no systemd bus: set systemd_bus_address in the config or DBUS_SESSION_BUS_ADDRESS');
-    this.manager = await SystemdManager.connect(c.systemdBusAddress, this.log.child({ role: 'systemd' }));
+    const busAddress = systemdBus(c);
+    if (!busAddress) throw new Error('no systemd bus: set systemd_bus_address in the config or DBUS_SESSION_BUS_ADDRESS');
+    this.manager = await SystemdManager.connect(busAddress, this.log.child({ role: 'systemd' }));
     // Without its bus the agent is blind; exit non-zero so the host's systemd
     // restarts us, and the new process adopts the running units.
     this.manager.onDisconnect((err) => this.onFatal(`lost the systemd bus: ${errorMessage(err)}`));

@@ -7,14 +7,16 @@
  */
 import { waitFor } from '../util/deadline.js';
 import { InvalidInputError } from '../util/errors.js';
-import { ownedBy, systemctl, type HostProcess } from './host.js';
+import { ownedBy } from './host.js';
+import type { ClusterHost } from './cluster-dir.js';
+import { hostSystemctl, signallablePid } from './host-control.js';
 import { isStopped, killQuietly } from './procs.js';
 
 /** MainPID of flotillad.service on the host; 0 when it is not running (or the host is down). */
-export async function flotilladPid(host: HostProcess): Promise<number> {
-  const r = await systemctl(host, ['show', '-p', 'MainPID', '--value', 'flotillad.service']);
+export async function flotilladPid(host: ClusterHost): Promise<number> {
+  const r = await hostSystemctl(host, ['show', '-p', 'MainPID', '--value', 'flotillad.service']);
   const pid = Number(r.stdout.trim());
-  return r.code === 0 && Number.isInteger(pid) ? pid : 0;
+  return r.code === 0 && Number.isInteger(pid) && pid > 0 ? signallablePid(host, pid) : 0;
 }
 
 export class AgentFaults {
@@ -22,7 +24,7 @@ export class AgentFaults {
   private readonly stopped = new Map<string, number>();
 
   /** SIGSTOP flotillad; resolves with its PID once the kernel has actually stopped it. */
-  async pause(host: HostProcess): Promise<number> {
+  async pause(host: ClusterHost): Promise<number> {
     const pid = await this.runningPid(host);
     killQuietly(pid, 'SIGSTOP');
     this.stopped.set(host.name, pid);
@@ -35,7 +37,7 @@ export class AgentFaults {
    * or its systemd's watchdog gave up on it); resuming a host that was not
    * paused is a no-op.
    */
-  async resume(host: HostProcess): Promise<boolean> {
+  async resume(host: ClusterHost): Promise<boolean> {
     const pid = this.stopped.get(host.name);
     if (pid === undefined) return true;
     this.stopped.delete(host.name);
@@ -45,25 +47,25 @@ export class AgentFaults {
   }
 
   /** SIGKILL flotillad (paused or not); returns the PID killed. */
-  async kill(host: HostProcess): Promise<number> {
+  async kill(host: ClusterHost): Promise<number> {
     const pid = await this.runningPid(host);
     killQuietly(pid, 'SIGKILL');
     this.stopped.delete(host.name);
     return pid;
   }
 
-  isPaused(host: HostProcess): boolean {
+  isPaused(host: ClusterHost): boolean {
     return this.stopped.has(host.name);
   }
 
   /** A host that is powered off or restarted has no paused agent any more. */
-  forget(host: HostProcess): void {
+  forget(host: ClusterHost): void {
     this.stopped.delete(host.name);
   }
 
-  private async runningPid(host: HostProcess): Promise<number> {
+  private async runningPid(host: ClusterHost): Promise<number> {
     const pid = await flotilladPid(host);
-    if (pid <= 0 || !(await ownedBy(host, pid))) throw new InvalidInputError(`flotillad is not running on ${host.name}`);
+    if (pid <= 0) throw new InvalidInputError(`flotillad is not running on ${host.name}`);
     return pid;
   }
 }

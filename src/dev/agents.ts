@@ -14,14 +14,18 @@ import { connectStore } from '../registry/store.js';
 export interface AgentWaitTarget {
   name: string;
   machineId: string;
-  logPath: string;
+  /** Where its log is, for messages (a file, or how to read the host's journal). */
+  logHint: string;
+  /** Its last log lines. */
+  logTail: () => Promise<string>;
   /** ActiveState of flotillad.service on that host ('failed' ends the wait). */
   unitState: () => Promise<string>;
 }
 
 const STATE_CHECK_EVERY_MS = 1_000;
 
-async function logTail(path: string): Promise<string> {
+/** The last lines of a log file, for AgentWaitTarget.logTail. */
+export async function fileTail(path: string): Promise<string> {
   const text = await readFile(path, 'utf8').catch(() => '');
   return text.trim().split('\n').slice(-3).join(' | ') || '(empty log)';
 }
@@ -53,12 +57,12 @@ export async function waitForAgents(
         nextStateCheck = Date.now() + STATE_CHECK_EVERY_MS;
         for (const t of missing) {
           if ((await t.unitState()) === 'failed') {
-            throw new FlotillaError(`flotillad on ${t.name} failed to start: ${await logTail(t.logPath)}`);
+            throw new FlotillaError(`flotillad on ${t.name} failed to start: ${await t.logTail()}`);
           }
         }
       }
       if (Date.now() > deadline) {
-        const names = missing.map((t) => `${t.name} (${t.logPath})`).join(', ');
+        const names = missing.map((t) => `${t.name} (${t.logHint})`).join(', ');
         throw new FlotillaError(`agents did not register in etcd within ${timeoutMs} ms: ${names}`);
       }
       await delay(50);

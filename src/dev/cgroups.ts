@@ -84,6 +84,15 @@ export async function makeCgroups(slice: string, leaf: string): Promise<string[]
   return dirs;
 }
 
+/**
+ * argv for a shell that moves itself into each cgroup and then execs the
+ * command, so the command starts (and forks) inside them from its first instruction.
+ */
+export function inCgroups(cgroups: string[], argv: string[]): string[] {
+  const script = 'set -e; n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs"; shift; n=$((n-1)); done; exec "$@"';
+  return ['-c', script, 'sh', String(cgroups.length), ...cgroups, ...argv];
+}
+
 /** Every cgroup dir under `root` (inclusive), children before parents, so rmdir can walk it in order. */
 async function treePostOrder(root: string): Promise<string[]> {
   let entries;

@@ -13,7 +13,9 @@ import type { HostProcess } from './host.js';
 import type { DevImages } from './images.js';
 import { registryRunning, type RegistryState } from './registry.js';
 import { unmountUnder } from './mounts.js';
+import type { BootedState } from './boot/booted-host.js';
 import { pidsWithArgs } from './procs.js';
+import { mountsUnder } from './boot/host-root.js';
 
 export interface ClusterHost extends HostProcess {
   index: number;
@@ -27,6 +29,15 @@ export interface ClusterHost extends HostProcess {
   sshPort?: number;
   /** Its public host key, as written to the cluster's known_hosts. */
   sshHostKey?: string;
+  /** Set for a booted host (systemd-nspawn, systemd as PID 1); absent for a systemd --user host. */
+  boot?: BootedState;
+}
+
+/** A booted cluster's shared parts: the cached rootfs and the release its hosts install. */
+export interface BootSetup {
+  rootfs: string;
+  tarball: string;
+  sha256: string;
 }
 
 export interface SavedCluster {
@@ -44,6 +55,8 @@ export interface SavedCluster {
   docker?: { registry: RegistryState; images?: DevImages };
   etcd: EtcdState;
   hosts: ClusterHost[];
+  /** Hosts boot (systemd-nspawn) instead of running systemd --user. */
+  boot?: BootSetup;
 }
 
 const MARKER = '.flotilla-dev';
@@ -106,8 +119,12 @@ export async function prepareDir(dir: string, cleanupStale: (s: SavedCluster) =>
     }
     await cleanupStale(previous);
   }
-  // A crashed run may have left a host's dockerd mounts behind; rm cannot pass them.
+  // A crashed run may have left a host's dockerd mounts or a booted host's root behind; rm cannot pass them.
   await unmountUnder(dir);
+  const mounted = await mountsUnder(dir);
+  if (mounted.length > 0) {
+    throw new FlotillaError(`${mounted[0]} is still mounted (a booted host of an earlier cluster): umount it, then retry`);
+  }
   for (const e of entries) if (e !== MARKER) await rm(join(dir, e), { recursive: true, force: true });
   await writeFile(join(dir, MARKER), 'created by flotillad dev; everything here may be deleted\n');
 }

@@ -19,6 +19,10 @@ import { attachEtcd, startEtcd, type EtcdCluster } from './etcd.js';
 import { EtcdProxies } from './etcd-proxies.js';
 import { CONTAINERD_UNIT, DOCKER_UNIT, dockerEnv, dockerPaths, removeDockerData, writeDockerFiles } from './docker.js';
 import { hostEnv, hostPaths, hostSlice, killHost, startHost, systemctl, type HostProcess } from './host.js';
+import { agentWaitTarget, hostSystemctl, powerOff, removeHost } from './host-control.js';
+import { ensureRootfs } from './boot/rootfs.js';
+import { rebootHost, startBootedHost, type BootedHostOptions } from './boot/cluster-host.js';
+import { execIn } from './boot/nspawn.js';
 import { publicIPFor, writeAgentFiles } from './host-files.js';
 import { devImageSpecs, imageRefs, pushDevImages, renderImagesEnv, saveToCache, seedFromCache } from './images.js';
 import { registryStorage, startRegistry, stopRegistry } from './registry.js';
@@ -31,6 +35,8 @@ import type { DevImages } from './images.js';
 export type { ClusterHost } from './cluster-dir.js';
 export type { PartitionMode } from './proxy.js';
 export type { DevImages } from './images.js';
+export type { BootedHostOptions } from './boot/cluster-host.js';
+export type { PreparedHost } from './boot/booted-host.js';
 
 export interface ClusterOptions {
   dir: string;
@@ -58,7 +64,18 @@ export interface ClusterOptions {
   docker?: boolean;
   /** Machine metadata per host index, besides hostname=<name>; hosts past the list get only that. */
   metadata?: Array<Record<string, string>>;
+  /**
+   * Whole systems instead of systemd --user hosts: systemd-nspawn over the
+   * cached Debian rootfs, systemd as PID 1, flotillad installed from the
+   * release tarball as a system service (systemd_scope=system).
+   */
+  boot?: boolean;
   log?: Logger;
+}
+
+export interface AddHostOptions extends BootedHostOptions {
+  /** Default: the cluster's waitForAgents. A bare booted host's agent comes only if its bootstrap installs one. */
+  waitForAgent?: boolean;
 }
 
 const MAX_HOSTS = 200;
@@ -88,6 +105,7 @@ export class LocalCluster {
     }
     const ttl = opts.ttlSeconds ?? 10;
     if (!(ttl >= 2 && ttl <= 3600)) throw new InvalidInputError(`ttl must be 2 to 3600 seconds (etcd raises shorter leases to 2 s), not ${ttl}`);
+    if (opts.boot && process.getuid?.() !== 0) throw new InvalidInputError('booted hosts need root (overlay mounts, systemd-nspawn): run as root, or without boot');
     const dir = resolve(opts.dir);
     const log = opts.log ?? silentLogger();
     await prepareDir(dir, (stale) => LocalCluster.fromState(stale, log).down());
@@ -96,6 +114,9 @@ export class LocalCluster {
     const members = opts.etcdMembers ?? 1;
     // A lone member has no peers to lose, so fast election only saves the ~0.8 s first election;
     // three members keep etcd's defaults unless asked, as a busy 2-core machine would see false elections.
+    // The rootfs (built once per machine) and the release are ready before any host needs them.
+    const bootSetup = opts.boot ? LocalCluster.bootSetup(log) : undefined;
+    bootSetup?.catch(() => undefined);
     const etcd = await startEtcd({ dir: join(dir, 'etcd'), members, fastElection: opts.fastElection ?? members === 1 });
     log.info({ ms: Date.now() - t0, endpoints: etcd.endpoints.join(',') }, 'etcd ready');
     const cluster = new LocalCluster({
@@ -118,6 +139,7 @@ export class LocalCluster {
         cluster.saved.docker = { registry, ...(seeded ? { images: imageRefs(registry.address, await devImageSpecs()) } : {}) };
         log.info({ registry: registry.address, cachedImages: seeded }, 'image registry ready');
       }
+      if (bootSetup) cluster.saved.boot = await bootSetup;
       await cluster.persist();
       const t1 = Date.now();
       // allSettled, not all: hosts that did start must be recorded so teardown finds them.
@@ -138,6 +160,20 @@ export class LocalCluster {
     }
   }
 
+  private static async bootSetup(log: Logger): Promise<NonNullable<SavedCluster['boot']>> {
+    // Loaded here, not at the top: the release builder needs esbuild, which a release does not carry.
+    const { ensureRelease } = await import('../release/build.js');
+    const [rootfs, release] = await Promise.all([ensureRootfs({ log: (m) => log.info(m) }), ensureRelease(undefined, (m) => log.info(m))]);
+    if (rootfs.built) log.info({ ms: rootfs.ms, path: rootfs.path }, 'rootfs built');
+    return { rootfs: rootfs.path, tarball: release.tarball, sha256: release.sha256 };
+  }
+
+  /** The release tarball booted hosts install (and its sha256), for tests that serve it to a bootstrap. */
+  get release(): { tarball: string; sha256: string } | undefined {
+    const b = this.saved.boot;
+    return b ? { tarball: b.tarball, sha256: b.sha256 } : undefined;
+  }
+
   /** Reattach to a cluster started by another process (from <dir>/cluster.json). */
   static async attach(dir: string): Promise<LocalCluster> {
     const abs = resolve(dir);
@@ -156,7 +192,8 @@ export class LocalCluster {
       FLOTCTL_ENDPOINT: this.endpoints.join(','),
       FLOTCTL_ETCD_KEY_PREFIX: this.prefix,
       // The hosts' sshd let in the user who started the cluster, with the cluster's own key.
-      FLOTCTL_SSH_USERNAME: userInfo().username,
+      // A booted host's sshd lets root in.
+      FLOTCTL_SSH_USERNAME: this.saved.boot ? 'root' : userInfo().username,
       FLOTCTL_SSH_IDENTITY: join(ssh, 'id_ed25519'),
       FLOTCTL_KNOWN_HOSTS_FILE: join(ssh, 'known_hosts'),
     };
@@ -168,20 +205,32 @@ export class LocalCluster {
   /** host:port of the cluster's image registry (undefined without docker). */
   get registry(): string | undefined { return this.saved.docker?.registry.address; }
 
-  /** A host joining later; waits for its agent if the cluster was started that way. */
-  async addHost(): Promise<ClusterHost> {
-    const host = await this.bootHost(this.saved.hosts.length);
+  /**
+   * A host joining later; waits for its agent if the cluster was started
+   * that way. On a booted cluster, `install: 'none'` and `beforeBoot` make a
+   * bare host whose own bootstrap (cloud-init, Ignition) installs flotillad.
+   */
+  async addHost(opts: AddHostOptions = {}): Promise<ClusterHost> {
+    if (!this.saved.boot && (opts.install || opts.beforeBoot)) throw new InvalidInputError('install and beforeBoot need a booted cluster (boot: true)');
+    const host = await this.bootHost(this.saved.hosts.length, opts);
     this.saved.hosts.push(host);
     await this.persist();
     if (this.saved.docker && !this.saved.docker.images) await this.publishImages();
-    if (this.saved.waitForAgents) await this.waitAgents([host]);
+    if (opts.waitForAgent ?? this.saved.waitForAgents) await this.waitAgents([host]);
     return host;
+  }
+
+  /** Run a command inside booted host i, as root, in all of its namespaces. */
+  exec(i: number, argv: string[], opts: { timeoutMs?: number } = {}): Promise<RunResult> {
+    const h = this.host(i);
+    if (!h.boot) throw new InvalidInputError(`${h.name} is not a booted host: use systemctl(${i}, ...)`);
+    return execIn(h.boot.initPid, argv, opts);
   }
 
   /** Power loss of host i: its systemd, flotillad, units and dbus-daemon die at once. */
   async killHost(i: number): Promise<void> {
     this.agents.forget(this.host(i));
-    await killHost(this.host(i));
+    await powerOff(this.host(i));
   }
 
   /**
@@ -191,9 +240,11 @@ export class LocalCluster {
   async restartHost(i: number): Promise<ClusterHost> {
     const old = this.host(i);
     this.agents.forget(old);
-    await killHost(old);
+    await powerOff(old);
     const revision = this.saved.waitForAgents ? await currentRevision(this.endpoints) : 0;
-    const host: ClusterHost = { ...old, ...(await this.powerOn(old.name, old.dir, this.hostEnvExtra(old.index, old.dir), old.sshPort ? { address: old.publicIP, port: old.sshPort } : undefined)) };
+    const host: ClusterHost = old.boot
+      ? await rebootHost(old)
+      : { ...old, ...(await this.powerOn(old.name, old.dir, this.hostEnvExtra(old.index, old.dir), old.sshPort ? { address: old.publicIP, port: old.sshPort } : undefined)) };
     this.saved.hosts[i] = host;
     await this.persist();
     if (this.saved.waitForAgents) await this.waitAgents([host], revision);
@@ -274,8 +325,9 @@ export class LocalCluster {
     return this.proxies.partitioned(this.host(i).name);
   }
 
+  /** systemctl against host i's own manager (its systemd --user, or a booted host's PID 1). */
   systemctl(i: number, args: string[]): Promise<RunResult> {
-    return systemctl(this.host(i), args);
+    return hostSystemctl(this.host(i), args);
   }
 
   /**
@@ -285,7 +337,7 @@ export class LocalCluster {
   async down(): Promise<void> {
     const errors: unknown[] = [];
     const settle = async (p: Promise<unknown>): Promise<void> => { await p.catch((e: unknown) => { errors.push(e); }); };
-    await Promise.all(this.saved.hosts.map((h) => settle(killHost(h).then(() => removeDockerData(h.dir)))));
+    await Promise.all(this.saved.hosts.map((h) => settle(removeHost(h).then(() => removeDockerData(h.dir)))));
     if (this.saved.docker) await settle(stopRegistry(this.saved.docker.registry));
     await settle(this.proxies.closeAll());
     await settle(this.etcd.stop());
@@ -334,9 +386,10 @@ export class LocalCluster {
   }
 
   /** Files first, then the host's systemd (which then finds flotillad.service without a reload). */
-  private async bootHost(index: number): Promise<ClusterHost> {
+  private async bootHost(index: number, opts: BootedHostOptions = {}): Promise<ClusterHost> {
     const name = `host${index + 1}`;
     const hostDir = join(this.dir, name);
+    if (this.saved.boot) return this.bootBootedHost(index, name, hostDir, this.saved.boot, opts);
     const paths = hostPaths(hostDir);
     const proxy = this.saved.etcdProxy;
     const proxied = proxy === true || (Array.isArray(proxy) && proxy.includes(index));
@@ -397,6 +450,37 @@ export class LocalCluster {
     this.log.info({ ms: Date.now() - t0, ...docker.images }, 'images pushed');
   }
 
+  private async bootBootedHost(index: number, name: string, hostDir: string, setup: NonNullable<SavedCluster['boot']>, opts: BootedHostOptions): Promise<ClusterHost> {
+    this.clientKey ??= ensureClientKey(this.dir);
+    const client = await this.clientKey;
+    const publicIP = publicIPFor(index);
+    const proxy = this.saved.etcdProxy;
+    const proxied = proxy === true || (Array.isArray(proxy) && proxy.includes(index));
+    const endpoints = proxied ? await this.proxies.endpointsFor(name) : this.endpoints;
+    const t0 = Date.now();
+    const { host, bootMs } = await startBootedHost({
+      setup,
+      config: (n) => ({
+        etcd_servers: endpoints.join(','),
+        etcd_key_prefix: this.prefix,
+        metadata: `hostname=${n}`,
+        agent_ttl: String(this.saved.ttlSeconds),
+        log_format: 'text',
+      }),
+      extraConfig: this.saved.extraConfig,
+    }, {
+      dir: resolve(hostDir),
+      name,
+      index,
+      slice: hostSlice(name, resolve(hostDir)),
+      publicIP,
+      sshPort: await freeSshPort(publicIP),
+      authorizedKey: client.publicKey,
+    }, opts);
+    this.log.info({ host: name, machineId: host.machineId, bootMs, ms: Date.now() - t0 }, 'host booted');
+    return host;
+  }
+
   private async powerOn(name: string, hostDir: string, env: Record<string, string>, sshd: { address: string; port: number } | undefined): Promise<HostProcess> {
     const host = await startHost({ dir: hostDir, name, env });
     try {
@@ -432,12 +516,7 @@ export class LocalCluster {
   }
 
   private async waitAgents(hosts: ClusterHost[], afterRevision = 0): Promise<void> {
-    const targets: AgentWaitTarget[] = hosts.map((h) => ({
-      name: h.name,
-      machineId: h.machineId,
-      logPath: h.logPath,
-      unitState: async () => (await systemctl(h, ['show', '-p', 'ActiveState', '--value', 'flotillad.service'])).stdout.trim(),
-    }));
+    const targets: AgentWaitTarget[] = hosts.map(agentWaitTarget);
     await waitForAgents(this.endpoints, this.prefix, targets, AGENT_TIMEOUT_MS + this.saved.ttlSeconds * 1000, afterRevision);
   }
 }

@@ -18,6 +18,7 @@ interface DevOptions {
   demo?: boolean;
   down?: boolean;
   docker?: boolean;
+  boot?: boolean;
 }
 
 const DEFAULT_DIR = '/tmp/flotilla-dev';
@@ -53,7 +54,8 @@ function describe(cluster: LocalCluster, ms: number): void {
   print();
   print("# each host's own systemd:");
   for (const h of cluster.hosts) {
-    print(`${h.name} ${h.machineId} ${h.publicIP}  DBUS_SESSION_BUS_ADDRESS=${sh(h.busAddress)} XDG_RUNTIME_DIR=${sh(h.runtimeDir)} systemctl --user ...`);
+    if (h.boot) print(`${h.name} ${h.machineId} ${h.publicIP}  nsenter -t ${h.boot.initPid} -a systemctl ...   (root: ${sh(h.boot.root)})`);
+    else print(`${h.name} ${h.machineId} ${h.publicIP}  DBUS_SESSION_BUS_ADDRESS=${sh(h.busAddress)} XDG_RUNTIME_DIR=${sh(h.runtimeDir)} systemctl --user ...`);
   }
   if (cluster.registry) {
     print();
@@ -66,7 +68,9 @@ function describe(cluster: LocalCluster, ms: number): void {
     }
   }
   print();
-  print(`# flotillad logs: ${cluster.dir}/host*/flotillad.log`);
+  const booted = cluster.hosts.find((h) => h.boot);
+  if (booted?.boot) print(`# flotillad logs: in each host's journal, e.g. nsenter -t ${booted.boot.initPid} -a journalctl -u flotillad`);
+  else print(`# flotillad logs: ${cluster.dir}/host*/flotillad.log`);
 }
 
 async function down(dir: string): Promise<void> {
@@ -102,7 +106,7 @@ async function upUntilSignal(opts: DevOptions): Promise<void> {
   const log = createLogger({ name: 'dev', level: 'info' });
 
   const t0 = Date.now();
-  const starting = LocalCluster.start({ dir: opts.dir, hosts: opts.hosts, ttlSeconds: opts.ttl, docker: opts.docker ?? false, log });
+  const starting = LocalCluster.start({ dir: opts.dir, hosts: opts.hosts, ttlSeconds: opts.ttl, docker: opts.docker ?? false, log, ...(opts.boot ? { boot: true } : {}) });
   const first = await Promise.race([starting.then(() => 'ready'), stopped]);
   const cluster = await starting;
   if (first !== 'ready') {
@@ -134,7 +138,7 @@ async function upUntilSignal(opts: DevOptions): Promise<void> {
 
 export function devCommand(): Command {
   return new Command('dev')
-    .description('run a local cluster: etcd plus N systemd --user hosts, each running flotillad as a unit')
+    .description('run a local cluster: etcd plus N systemd --user hosts (or booted hosts with --boot), each running flotillad as a unit')
     .option('--hosts <n>', 'number of hosts', intOption(0, 200), 3)
     .option('--dir <dir>', 'directory for state, sockets and logs', DEFAULT_DIR)
     .option('--ttl <seconds>', 'agent TTL in seconds', intOption(2, 3600), 10)
@@ -142,6 +146,7 @@ export function devCommand(): Command {
     .option('--demo', 'run the demo once the cluster is ready')
     .option('--docker', 'give every host its own Docker engine, and the cluster a loopback image registry with images built from local files')
     .option('--down', 'stop the cluster running in --dir')
+    .option('--boot', 'hosts that boot: systemd-nspawn over a cached Debian rootfs, flotillad installed from the release (needs root)')
     .action(async (opts: DevOptions) => {
       try {
         if (opts.down) await down(opts.dir);

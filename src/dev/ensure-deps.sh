@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Make a fresh machine able to build and run the local cluster: npm packages,
 # etcd, sshd (for the ssh tunnel tests), systemd and dbus-daemon (the
-# simulated hosts), and Docker's engine, Debian's image registry and
+# simulated hosts), Docker's engine, Debian's image registry and
 # busybox-static (Docker units on dev hosts, with images built from local
-# files). Run from the repo root by `npm start` and `npm test`.
+# files), systemd-nspawn and mmdebstrap (the booted hosts; their rootfs is
+# built on first use and cached in /var/cache/flotilla). Run from the repo
+# root by `npm start` and `npm test`.
 # Silent when nothing is missing.
 set -euo pipefail
 
@@ -24,6 +26,11 @@ fi
 # Slim CI images may lack these; on Debian they normally arrive with openssh-server's recommends.
 if [ ! -x /lib/systemd/systemd ] && [ ! -x /usr/lib/systemd/systemd ]; then packages+=(systemd); fi
 command -v dbus-daemon >/dev/null 2>&1 || packages+=(dbus)
+# Booted hosts (flotillad dev --boot, the booted-host tests): systemd-nspawn and the rootfs builder.
+command -v systemd-nspawn >/dev/null 2>&1 || packages+=(systemd-container)
+command -v mmdebstrap >/dev/null 2>&1 || packages+=(mmdebstrap)
+# The release strips its copy of node (98 MB -> 86 MB) when binutils is there.
+command -v strip >/dev/null 2>&1 || packages+=(binutils)
 # Docker units on the dev hosts: one engine per host (dockerd, containerd), a loopback registry,
 # and a static busybox to build a test image from. --no-install-recommends: no git, no apparmor.
 docker_packages=()

@@ -79,11 +79,17 @@ export function renderConfig(c: AgentConfig, machineId: string, unitsDir: string
     systemd_scope: 'user',
     ...(c.sshPort ? { ssh_port: String(c.sshPort) } : {}),
   };
-  for (const [k, v] of Object.entries(c.extraConfig)) {
+  return configText(lines, c.extraConfig);
+}
+
+/** key=value lines of flotillad.conf; `extra` (the cluster's extraConfig) wins over `lines`. */
+export function configText(lines: Record<string, string>, extra: Record<string, string>): string {
+  const all = { ...lines };
+  for (const [k, v] of Object.entries(extra)) {
     if (!/^[a-z_][a-z0-9_]*$/.test(k) || /[\r\n]/.test(v)) throw new InvalidInputError(`extra config ${k}=${v} is not a valid key=value line`);
-    lines[k] = v;
+    all[k] = v;
   }
-  return Object.entries(lines).map(([k, v]) => `${k}=${v}\n`).join('');
+  return Object.entries(all).map(([k, v]) => `${k}=${v}\n`).join('');
 }
 
 export function renderUnit(c: AgentConfig, configPath: string, logPath: string): string {

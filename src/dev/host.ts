@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { delay, waitFor } from '../util/deadline.js';
 import { FlotillaError, InvalidInputError } from '../util/errors.js';
 import { ManagerProbe } from './bus.js';
-import { controllerSliceDirs, killCgroups, livePidsIn, makeCgroups, sliceDirs } from './cgroups.js';
+import { controllerSliceDirs, inCgroups, killCgroups, livePidsIn, makeCgroups, sliceDirs } from './cgroups.js';
 import { removeStaleShimSockets } from './docker.js';
 import { findExecutable, run, type RunResult } from './exec.js';
 import { unmountUnder } from './mounts.js';
@@ -89,15 +89,6 @@ function managerEnv(env: Record<string, string>): Record<string, string> {
     SHELL: '/bin/sh',
     ...env,
   };
-}
-
-/**
- * argv for a shell that moves itself into each cgroup and then execs the
- * command, so the command starts (and forks) inside them from its first instruction.
- */
-function inCgroups(cgroups: string[], argv: string[]): string[] {
-  const script = 'set -e; n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1/cgroup.procs"; shift; n=$((n-1)); done; exec "$@"';
-  return ['-c', script, 'sh', String(cgroups.length), ...cgroups, ...argv];
 }
 
 async function tail(path: string, lines = 5): Promise<string> {

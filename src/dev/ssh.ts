@@ -70,7 +70,7 @@ export async function freeSshPort(address: string): Promise<number> {
 }
 
 /** The host key stays across power cycles, as a real host's does; returns its public line. */
-async function ensureHostKey(dir: string): Promise<{ path: string; publicKey: string }> {
+export async function ensureHostKey(dir: string): Promise<{ path: string; publicKey: string }> {
   const path = join(dir, 'ssh_host_ed25519_key');
   try {
     return { path, publicKey: (await readFile(`${path}.pub`, 'utf8')).trim() };
