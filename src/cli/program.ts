@@ -17,7 +17,7 @@ import { registerUnitCommands } from './commands/units.js';
 import { registerVersion, versionLine } from './commands/version.js';
 import { registerWhy } from './commands/why.js';
 import { registerRemoteCommands } from './commands/remote.js';
-import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, envName, resolveGlobals } from './globals.js';
+import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, envName, isTrueWord, resolveGlobals } from './globals.js';
 import type { Output } from './output.js';
 import { commandIndex, expandCommandPrefix } from './prefix.js';
 import { Session } from './session.js';
@@ -87,7 +87,7 @@ export function usageLine(err: CommanderError, command: string | undefined): str
 
 /** Used only when the global options themselves could not be resolved. */
 function debugRequested(argv: readonly string[], env: Env): boolean {
-  return argv.includes('--debug') || ['1', 'true', 't', 'yes', 'y', 'on'].includes((env.FLOTCTL_DEBUG ?? '').toLowerCase());
+  return argv.includes('--debug') || isTrueWord(env.FLOTCTL_DEBUG);
 }
 
 export function report(err: unknown, output: Output, command: string | undefined, debug: boolean): number {
