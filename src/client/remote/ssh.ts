@@ -281,6 +281,10 @@ async function verifyHost(host: string, key: Buffer, s: SshSettings): Promise<st
   if (verdict.kind === 'revoked') {
     return `host key verification failed: the key of ${host} (${fingerprint(key)}) is marked @revoked on line ${verdict.line} of ${s.knownHostsFile}`;
   }
+  if (verdict.kind === 'changed' && verdict.knownType !== undefined) {
+    return `host key verification failed: ${host} offered a ${keyTypeOf(key)} key (${fingerprint(key)}) but line ${verdict.line} of ${s.knownHostsFile} ` +
+      `lists its ${verdict.knownType} key; if the host was reinstalled, remove its lines (ssh-keygen -R '${host}' -f ${s.knownHostsFile}), otherwise someone may be intercepting the connection`;
+  }
   if (verdict.kind === 'changed') {
     return `host key verification failed: the key of ${host} (${fingerprint(key)}) differs from line ${verdict.line} of ${s.knownHostsFile}; ` +
       'if the host was reinstalled, remove that line, otherwise someone may be intercepting the connection';
