@@ -38,6 +38,12 @@ export interface SshSettings {
 export interface RemoteIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /**
+   * flotctl's own lines among the remote output (a machine's header, why a machine could
+   * not be reached). They hold store data, so the CLI prints them through its output layer,
+   * which escapes control characters; without this they go to stdout/stderr unchanged.
+   */
+  own?: { out: (line: string) => void; err: (line: string) => void };
   stdin?: Readable;
   /** Ask for a terminal (interactive shell on a TTY). */
   pty?: { term: string; rows: number; cols: number };
