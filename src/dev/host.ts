@@ -32,7 +32,7 @@ export interface HostProcess {
 }
 
 /** sun_path is 108 bytes including the NUL. */
-const MAX_SOCKET_PATH = 107;
+export const MAX_SOCKET_PATH = 107;
 const READY_TIMEOUT_MS = 15_000;
 
 /**
@@ -195,13 +195,18 @@ async function joinBus(host: HostProcess): Promise<void> {
   }
 }
 
+/** The deepest unix socket a host in `dir` gets: its user manager's private socket. */
+export function longestSocketPath(dir: string): string {
+  return join(hostEnv(dir).XDG_RUNTIME_DIR, 'systemd', 'private');
+}
+
 export async function startHost(spec: HostSpec): Promise<HostProcess> {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(spec.name)) {
     throw new InvalidInputError(`host name '${spec.name}' must be 1-32 letters, digits, '_' or '-'`);
   }
   const dir = resolve(spec.dir);
   const env = hostEnv(dir);
-  const longest = join(env.XDG_RUNTIME_DIR, 'systemd', 'private');
+  const longest = longestSocketPath(dir);
   if (Buffer.byteLength(longest) > MAX_SOCKET_PATH) {
     throw new InvalidInputError(`host dir ${dir} is too long: socket path ${longest} exceeds ${MAX_SOCKET_PATH} bytes`);
   }
