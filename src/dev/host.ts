@@ -195,9 +195,13 @@ async function joinBus(host: HostProcess): Promise<void> {
   }
 }
 
-/** The deepest unix socket a host in `dir` gets: its user manager's private socket. */
+/**
+ * The deepest unix socket the user manager of a host in `dir` makes itself
+ * (besides systemd/private and systemd/notify; sockets of units, such as
+ * gnupg's, are theirs to fit).
+ */
 export function longestSocketPath(dir: string): string {
-  return join(hostEnv(dir).XDG_RUNTIME_DIR, 'systemd', 'private');
+  return join(hostEnv(dir).XDG_RUNTIME_DIR, 'systemd', 'inaccessible', 'sock');
 }
 
 export async function startHost(spec: HostSpec): Promise<HostProcess> {
