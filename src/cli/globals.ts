@@ -3,6 +3,12 @@
  * command line, then the environment, then the default (fleetctl's order).
  * Resolved here rather than by commander's env support so booleans read
  * "false"/"0" as false and a bad value names the variable it came from.
+ *
+ * Fail closed: a variable that is set but empty or blank counts as unset, so
+ * `FLOTCTL_STRICT_HOST_KEY_CHECKING=` keeps the default (true) instead of
+ * reading as false (fleetctl also ignored empty variables). An empty value on
+ * the command line is only accepted where it means something (no tunnel, no
+ * identity file); a boolean, a file or a user name must be given.
  */
 import { homedir } from 'node:os';
 import { DEFAULT_PREFIX } from '../registry/keys.js';
@@ -73,13 +79,29 @@ export const GLOBAL_VALUE_FLAGS: readonly string[] = GLOBAL_FLAGS.filter((f) => 
 );
 
 const TRUE = ['1', 'true', 't', 'yes', 'y', 'on'];
-const FALSE = ['', '0', 'false', 'f', 'no', 'n', 'off'];
+const FALSE = ['0', 'false', 'f', 'no', 'n', 'off'];
+
+/** A set, non-blank environment value; blank counts as unset (see above). */
+export function envValue(env: Readonly<Record<string, string | undefined>>, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v;
+}
+
+/** Whether a boolean word reads as true, for guesses that must not throw (e.g. --debug before the globals resolve). */
+export function isTrueWord(value: string | undefined): boolean {
+  return value !== undefined && TRUE.includes(value.trim().toLowerCase());
+}
 
 function parseBool(value: string, from: string): boolean {
   const v = value.trim().toLowerCase();
   if (TRUE.includes(v)) return true;
   if (FALSE.includes(v)) return false;
   throw new UsageError(`invalid ${from} ${JSON.stringify(value)}: use true or false`);
+}
+
+function nonEmpty(value: string, from: string, what: string): string {
+  if (value.trim() === '') throw new UsageError(`invalid ${from} "": give ${what}`);
+  return value;
 }
 
 function parseSeconds(value: string, from: string): number {
@@ -120,8 +142,8 @@ export function resolveGlobals(
     const cliValue = cli[flag.key];
     if (fromCli(flag.key) && cliValue !== undefined) {
       raw.set(flag.key, { value: cliValue as string | boolean, from: long });
-    } else if (env[name] !== undefined) {
-      raw.set(flag.key, { value: env[name] as string, from: name });
+    } else if (envValue(env, name) !== undefined) {
+      raw.set(flag.key, { value: envValue(env, name) as string, from: name });
     } else {
       raw.set(flag.key, { value: flag.boolean ? false : (flag.default ?? ''), from: long });
     }
@@ -142,15 +164,17 @@ export function resolveGlobals(
   const known = str('knownHostsFile');
   const strict = str('strictHostKeyChecking');
   const sshTimeout = str('sshTimeout');
+  const username = str('sshUsername');
   const ssh: SshGlobals = {
-    username: str('sshUsername').value,
-    knownHostsFile: expandHome(known.value, env),
+    username: nonEmpty(username.value, username.from, 'a user name, e.g. core'),
+    knownHostsFile: expandHome(nonEmpty(known.value, known.from, `a known_hosts file, e.g. ${DEFAULT_KNOWN_HOSTS}`), env),
     strictHostKeyChecking: parseBool(strict.value, strict.from),
     timeoutMs: parseSeconds(sshTimeout.value, sshTimeout.from),
   };
   if (tunnel.value !== '') ssh.tunnel = parseHostPort(tunnel.value, tunnel.from);
   if (identity.value !== '') ssh.identityFile = expandHome(identity.value, env);
-  if (env.SSH_AUTH_SOCK) ssh.agentSocket = env.SSH_AUTH_SOCK;
+  const agent = envValue(env, 'SSH_AUTH_SOCK');
+  if (agent !== undefined) ssh.agentSocket = agent;
   return {
     endpoint: endpoint.value,
     endpointSource: endpoint.from,

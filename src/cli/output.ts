@@ -6,6 +6,14 @@
  * so pipes and tests always see plain text. Tables follow fleet's tabwriter
  * settings (tab padding, tab width 8) so scripts that split fleetctl output on
  * whitespace keep working.
+ *
+ * Lines and table cells carry text read from etcd (names, descriptions,
+ * metadata, IPs, reasons), which anyone with write access to the store chose:
+ * terminal control characters in them are printed escaped (`\x1b`), here and
+ * only here, so no record can move the cursor, rewrite the screen, set the
+ * title or the clipboard, or reorder text with bidi overrides. JSON stays
+ * exact: the same characters are written as \uXXXX escapes, which parse back
+ * to the same strings.
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { OutputSink } from '../client/operations/context.js';
@@ -37,6 +45,51 @@ function colourFor(stream: OutputStream, env: Record<string, string | undefined>
 
 function line(text: string): string {
   return text.endsWith('\n') ? text : `${text}\n`;
+}
+
+/**
+ * What a terminal could act on: C0 controls (ESC starts escape sequences;
+ * CR and BS overwrite), DEL, C1 controls (CSI and OSC have one-byte forms),
+ * and the invisible Unicode controls that reorder or split what is shown
+ * (bidi embeddings, overrides, isolates and marks; line/paragraph separators).
+ */
+const CONTROLS = String.raw`\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069`;
+/** In a table cell, tab and newline would break the layout too. */
+const UNSAFE_IN_CELL = new RegExp(`[${CONTROLS}]`, 'g');
+/** In lines, newline separates lines and tab is harmless. */
+const UNSAFE_IN_LINE = new RegExp(String.raw`(?![\n\t])[${CONTROLS}]`, 'g');
+/** In a stored file shown on a terminal, CR before LF (CRLF files) is harmless too. */
+const UNSAFE_IN_FILE = new RegExp(String.raw`(?![\n\t]|\r\n)[${CONTROLS}]`, 'g');
+
+/**
+ * JSON.stringify escapes C0 only; DEL, C1 and the Unicode controls are written
+ * as \uXXXX too. They can only occur inside strings, so the document parses
+ * to exactly the same value.
+ */
+const UNSAFE_IN_JSON = new RegExp(String.raw`[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]`, 'g');
+
+function jsonEscape(c: string): string {
+  return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+function escapeControl(c: string): string {
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+function escaped(text: string, unsafe: RegExp, as: (c: string) => string = escapeControl): string {
+  unsafe.lastIndex = 0;
+  return unsafe.test(text) ? text.replace(unsafe, as) : text;
+}
+
+/** `text` with every control character a terminal could act on shown as `\xNN` / `\uNNNN` (tab and newline kept). */
+export function terminalSafe(text: string): string {
+  return escaped(text, UNSAFE_IN_LINE);
+}
+
+/** Like terminalSafe, for one table cell: tab and newline escaped too. */
+export function terminalSafeCell(text: string): string {
+  return escaped(text, UNSAFE_IN_CELL);
 }
 
 /**
@@ -78,27 +131,39 @@ export class Output implements OutputSink {
 
   /** A result or progress line on stdout. */
   out(text: string): void {
-    this.streams.stdout.write(line(text));
+    this.streams.stdout.write(line(terminalSafe(text)));
   }
 
   /** A warning or notice on stderr; fleet's "WARNING:" lines stand out in a terminal. */
   err(text: string): void {
-    const styled = /^warning/i.test(text) ? this.errColour.yellow(text) : text;
+    const safe = terminalSafe(text);
+    const styled = /^warning/i.test(safe) ? this.errColour.yellow(safe) : safe;
     this.streams.stderr.write(line(styled));
   }
 
   /** A failure on stderr. */
   error(text: string): void {
-    this.streams.stderr.write(line(this.errColour.red(text)));
+    this.streams.stderr.write(line(this.errColour.red(terminalSafe(text))));
   }
 
   debug(text: string): void {
-    if (this.debugEnabled) this.streams.stderr.write(line(this.errColour.dim(`DEBUG ${text}`)));
+    if (this.debugEnabled) this.streams.stderr.write(line(this.errColour.dim(`DEBUG ${terminalSafe(text)}`)));
   }
 
-  /** Text exactly as given (unit files, help text). */
+  /** Text exactly as given (help text, a remote command's own output). */
   raw(text: string): void {
     this.streams.stdout.write(text);
+  }
+
+  /**
+   * A file as stored in the cluster (`cat`): byte-exact to a pipe or a file, so
+   * `flotctl cat u > u.service` round-trips; on a terminal its control characters
+   * are shown escaped, with a warning saying how to get the exact bytes.
+   */
+  storedFile(text: string, what: string): void {
+    const safe = this.streams.stdout.isTTY === true ? escaped(text, UNSAFE_IN_FILE) : text;
+    this.streams.stdout.write(safe);
+    if (safe !== text) this.err(`WARNING: ${what} holds terminal control characters, shown escaped (\\xNN); redirect the output for the exact bytes`);
   }
 
   rawErr(text: string): void {
@@ -107,14 +172,15 @@ export class Output implements OutputSink {
 
   /** Header = upper-cased field names, as fleet prints them. */
   table(fields: readonly string[], rows: ReadonlyArray<readonly string[]>, opts: TableOptions): void {
-    const all = opts.legend ? [fields.map((f) => f.toUpperCase()), ...rows] : rows;
+    const cells = rows.map((row) => row.map(terminalSafeCell));
+    const all = opts.legend ? [fields.map((f) => f.toUpperCase()), ...cells] : cells;
     if (all.length === 0) return;
     const bold = opts.legend ? (r: number, t: string): string => (r === 0 ? this.outColour.bold(t) : t) : undefined;
     this.streams.stdout.write(formatTable(all, bold));
   }
 
   json(value: unknown): void {
-    this.streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    this.streams.stdout.write(`${escaped(JSON.stringify(value, null, 2), UNSAFE_IN_JSON, jsonEscape)}\n`);
   }
 
   /** Resolves once everything written so far has been handed to the OS, so exiting cannot truncate output. */

@@ -15,9 +15,10 @@ import { registerListUnits } from './commands/list-units.js';
 import { registerSetMetadata } from './commands/set-metadata.js';
 import { registerUnitCommands } from './commands/units.js';
 import { registerVersion, versionLine } from './commands/version.js';
+import { VERSION } from '../util/version.js';
 import { registerWhy } from './commands/why.js';
 import { registerRemoteCommands } from './commands/remote.js';
-import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, envName, resolveGlobals } from './globals.js';
+import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, envName, isTrueWord, resolveGlobals } from './globals.js';
 import type { Output } from './output.js';
 import { commandIndex, expandCommandPrefix } from './prefix.js';
 import { Session } from './session.js';
@@ -45,7 +46,9 @@ export function buildProgram(output: Output, env: Env): { program: Command; sess
     .showHelpAfterError(false)
     .version(versionLine(), '-v, --version', 'print the version and exit')
     .helpOption('-h, --help', 'show help')
-    .helpCommand('help [command]', 'show help for flotctl or one command');
+    .helpCommand('help [command]', 'show help for flotctl or one command')
+    // fleetctl's usage had a VERSION section; shown with flotctl's own help only, not each command's.
+    .addHelpText('after', `\nVersion:\n  ${VERSION}`);
   for (const f of GLOBAL_FLAGS) {
     const dflt = f.default !== undefined ? `, default ${f.default}` : '';
     program.addOption(new Option(f.flags, `${f.description} (env ${envName(f)}${dflt})`));
@@ -87,7 +90,7 @@ export function usageLine(err: CommanderError, command: string | undefined): str
 
 /** Used only when the global options themselves could not be resolved. */
 function debugRequested(argv: readonly string[], env: Env): boolean {
-  return argv.includes('--debug') || ['1', 'true', 't', 'yes', 'y', 'on'].includes((env.FLOTCTL_DEBUG ?? '').toLowerCase());
+  return argv.includes('--debug') || isTrueWord(env.FLOTCTL_DEBUG);
 }
 
 export function report(err: unknown, output: Output, command: string | undefined, debug: boolean): number {

@@ -6,9 +6,10 @@
  */
 import { createInterface } from 'node:readline/promises';
 import type { RemoteIO } from '../client/remote/ssh.js';
+import { terminalSafeCell } from './output.js';
 
 type TtyIn = NodeJS.ReadStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
-type Writers = Pick<RemoteIO, 'stdout' | 'stderr'>;
+type Writers = Pick<RemoteIO, 'stdout' | 'stderr' | 'own'>;
 
 export class Terminal {
   /** One question at a time: a global unit's machines are dialled in parallel. */
@@ -28,8 +29,9 @@ export class Terminal {
   hostConfirmer(): ((host: string, keyType: string, fp: string) => Promise<boolean>) | undefined {
     if (!this.interactive) return undefined;
     return (host, keyType, fp) => {
+      // The host is a machine's IP as read from etcd: shown through the output layer's escaping.
       const turn = this.asking.then(() => this.ask(
-        `The authenticity of host '${host}' can't be established.\n${keyType} key fingerprint is ${fp}.\nAre you sure you want to continue connecting (yes/no)? `,
+        `The authenticity of host '${terminalSafeCell(host)}' can't be established.\n${terminalSafeCell(keyType)} key fingerprint is ${fp}.\nAre you sure you want to continue connecting (yes/no)? `,
       ));
       this.asking = turn.catch(() => undefined);
       return turn;
@@ -64,7 +66,7 @@ export class Terminal {
       return { io, release: () => this.stdin.pause() };
     }
     let raw = false;
-    io.pty = { term: process.env.TERM ?? 'xterm-256color', rows: this.stdout.rows, cols: this.stdout.columns };
+    io.pty = { term: process.env.TERM || 'xterm-256color', rows: this.stdout.rows, cols: this.stdout.columns };
     io.onOpen = () => {
       raw = true;
       this.stdin.setRawMode?.(true);

@@ -12,8 +12,7 @@ import { SystemdManager } from '../systemd/manager.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import type { DaemonConfig } from './config.js';
-
-export const VERSION = '0.1.0';
+import { VERSION } from '../util/version.js';
 
 /**
  * The bus of the manager flotillad drives: the configured one, else (system

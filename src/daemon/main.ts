@@ -5,7 +5,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { loadConfig } from './config.js';
-import { Flotillad, VERSION } from './flotillad.js';
+import { Flotillad } from './flotillad.js';
+import { VERSION } from '../util/version.js';
 import { createLogger } from '../util/log.js';
 import { FlotillaError, errorMessage, ExitCode } from '../util/errors.js';
 import { devCommand } from '../dev/command.js';

@@ -2,9 +2,9 @@
  * The cluster directory: cluster.json (what was started, so another process
  * can attach and tear down) and a marker file that makes it safe to wipe. A
  * --dir that holds anything else is refused: `rm -rf` of a user's directory
- * must never be one typo away.
+ * must never be one typo away. The dir is private to its user (private-dir.ts).
  */
-import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FlotillaError, InvalidInputError } from '../util/errors.js';
 import { livePidsIn } from './cgroups.js';
@@ -14,6 +14,7 @@ import type { DevImages } from './images.js';
 import { registryRunning, type RegistryState } from './registry.js';
 import { unmountUnder } from './mounts.js';
 import type { BootedState } from './boot/booted-host.js';
+import { checkPrivateDir, defaultClusterDir, makePrivateDir } from './private-dir.js';
 import { pidsWithArgs } from './procs.js';
 import { mountsUnder } from './boot/host-root.js';
 
@@ -62,11 +63,23 @@ export interface SavedCluster {
 const MARKER = '.flotilla-dev';
 const STATE = 'cluster.json';
 
+/** Values in printed commands are paths and URLs we made; quoted anyway in case --dir holds spaces. */
+export function sh(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The command that stops the cluster in `dir` (without --dir for the default one). */
+export function downCommand(dir: string): string {
+  return dir === defaultClusterDir() ? 'npx flotillad dev --down' : `npx flotillad dev --down --dir ${sh(dir)}`;
+}
+
 export function statePath(dir: string): string {
   return join(dir, STATE);
 }
 
 export async function loadState(dir: string): Promise<SavedCluster | undefined> {
+  // cluster.json names processes to signal and paths to delete: only from a dir that is ours alone.
+  if (!(await checkPrivateDir(dir))) return undefined;
   let text: string;
   try {
     text = await readFile(statePath(dir), 'utf8');
@@ -106,16 +119,15 @@ export async function anythingRunning(s: SavedCluster): Promise<boolean> {
  * a previous cluster whose processes are gone (or half gone), before wiping.
  */
 export async function prepareDir(dir: string, cleanupStale: (s: SavedCluster) => Promise<void>): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  const entries = await readdir(dir);
-  const ours = entries.includes(MARKER);
-  if (entries.length > 0 && !ours) {
-    throw new InvalidInputError(`${dir} is not empty and was not created by 'flotillad dev': choose another --dir`);
-  }
+  const entries = await makePrivateDir(dir, (found) => {
+    if (found.length > 0 && !found.includes(MARKER)) {
+      throw new InvalidInputError(`${dir} is not empty and was not created by 'flotillad dev': choose another --dir`);
+    }
+  });
   const previous = await loadState(dir);
   if (previous) {
     if (await anythingRunning(previous)) {
-      throw new FlotillaError(`a dev cluster is already running in ${dir}: stop it with 'flotillad dev --down --dir ${dir}'`);
+      throw new FlotillaError(`a dev cluster is already running in ${dir}: stop it with '${downCommand(dir)}'`);
     }
     await cleanupStale(previous);
   }

@@ -7,7 +7,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../util/log.js';
 import { errorMessage, ExitCode, FlotillaError } from '../util/errors.js';
 import { LocalCluster } from './cluster.js';
-import { loadState } from './cluster-dir.js';
+import { downCommand, loadState, sh } from './cluster-dir.js';
+import { defaultClusterDir } from './private-dir.js';
 import { runDemo } from './demo.js';
 
 interface DevOptions {
@@ -21,7 +22,6 @@ interface DevOptions {
   boot?: boolean;
 }
 
-const DEFAULT_DIR = '/tmp/flotilla-dev';
 
 function intOption(min: number, max: number) {
   return (value: string): number => {
@@ -35,10 +35,6 @@ function print(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** Values in the printed commands are paths and URLs we made; quote anyway in case --dir holds spaces. */
-function sh(value: string): string {
-  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
-}
 
 function describe(cluster: LocalCluster, ms: number): void {
   print(`flotilla dev cluster ready in ${(ms / 1000).toFixed(1)} s: ${cluster.hosts.length} hosts, etcd ${cluster.endpoints.join(',')}, dir ${cluster.dir}`);
@@ -125,7 +121,7 @@ async function upUntilSignal(opts: DevOptions): Promise<void> {
   }
   if (opts.detach) {
     print();
-    print(`# left running; stop it with: flotillad dev --down --dir ${sh(cluster.dir)}`);
+    print(`# left running; stop it with: ${downCommand(cluster.dir)}`);
     return;
   }
   print();
@@ -140,7 +136,7 @@ export function devCommand(): Command {
   return new Command('dev')
     .description('run a local cluster: etcd plus N systemd --user hosts (or booted hosts with --boot), each running flotillad as a unit')
     .option('--hosts <n>', 'number of hosts', intOption(0, 200), 3)
-    .option('--dir <dir>', 'directory for state, sockets and logs', DEFAULT_DIR)
+    .option('--dir <dir>', 'directory for state, keys, sockets and logs, private to you (mode 0700)', defaultClusterDir())
     .option('--ttl <seconds>', 'agent TTL in seconds', intOption(2, 3600), 10)
     .option('--detach', 'return once the cluster is ready and leave it running')
     .option('--demo', 'run the demo once the cluster is ready')

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InvalidInputError } from '../util/errors.js';
 import { DAEMON_NODE_FLAGS } from '../daemon/node-flags.js';
+import { defaultClusterDir } from './private-dir.js';
 
 export interface AgentFiles {
   machineId: string;
@@ -52,7 +53,7 @@ function unitArg(s: string): string {
 
 /** A path used after `append:`, where quoting is not available. */
 function unitPath(p: string): string {
-  if (/[\s%$"'\\]/.test(p)) throw new InvalidInputError(`path ${p} holds whitespace or special characters; use a plain cluster dir such as /tmp/flotilla-dev`);
+  if (/[\s%$"'\\]/.test(p)) throw new InvalidInputError(`path ${p} holds whitespace or special characters; use a plain cluster dir such as ${defaultClusterDir()}`);
   return p;
 }
 

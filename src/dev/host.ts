@@ -39,7 +39,7 @@ export interface HostProcess {
 }
 
 /** sun_path is 108 bytes including the NUL. */
-const MAX_SOCKET_PATH = 107;
+export const MAX_SOCKET_PATH = 107;
 const READY_TIMEOUT_MS = 15_000;
 
 /**
@@ -193,13 +193,22 @@ async function joinBus(host: HostProcess): Promise<void> {
   }
 }
 
+/**
+ * The deepest unix socket the user manager of a host in `dir` makes itself
+ * (besides systemd/private and systemd/notify; sockets of units, such as
+ * gnupg's, are theirs to fit).
+ */
+export function longestSocketPath(dir: string): string {
+  return join(hostEnv(dir).XDG_RUNTIME_DIR, 'systemd', 'inaccessible', 'sock');
+}
+
 export async function startHost(spec: HostSpec): Promise<HostProcess> {
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(spec.name)) {
     throw new InvalidInputError(`host name '${spec.name}' must be 1-32 letters, digits, '_' or '-'`);
   }
   const dir = resolve(spec.dir);
   const env = { ...hostEnv(dir), ...spec.env };
-  const longest = join(env.XDG_RUNTIME_DIR, 'systemd', 'private');
+  const longest = longestSocketPath(dir);
   if (Buffer.byteLength(longest) > MAX_SOCKET_PATH) {
     throw new InvalidInputError(`host dir ${dir} is too long: socket path ${longest} exceeds ${MAX_SOCKET_PATH} bytes`);
   }

@@ -1,9 +1,9 @@
 /** The built flotctl as a process, with no etcd: exit codes and one-line errors. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { freePort } from '../client/support/ports.js';
-import { FLOTCTL, flotctl } from './support/run.js';
+import { FLOTCTL, flotctl, runFile } from './support/run.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -14,8 +14,19 @@ function oneLine(text: string): string {
 }
 
 describe('flotctl process', () => {
-  it('is an executable script', () => {
+  it('is an executable script, runnable directly as npx runs it (the build sets its execute bits)', async () => {
     assert.ok(readFileSync(FLOTCTL, 'utf8').startsWith('#!/usr/bin/env node\n'));
+    assert.equal(statSync(FLOTCTL).mode & 0o111, 0o111, `mode ${(statSync(FLOTCTL).mode & 0o777).toString(8)}`);
+    const r = await runFile(FLOTCTL, ['version']);
+    assert.deepEqual([r.code, r.stdout], [0, `flotctl version ${version}\n`]);
+  });
+
+  it("flotctl's help shows the version, as fleetctl's usage did; a command's help does not", async () => {
+    for (const args of [['help'], ['--help'], []]) {
+      const r = await flotctl(args);
+      assert.ok(r.stdout.endsWith(`\nVersion:\n  ${version}\n`), `${args.join(' ')}: ${r.stdout}`);
+    }
+    assert.doesNotMatch((await flotctl(['help', 'list-units'])).stdout, /Version:/);
   });
 
   it('version, --version and -v print the package version', async () => {

@@ -92,7 +92,32 @@ describe('resolveGlobals', () => {
   });
 
   it('false-y boolean variables are false', () => {
-    for (const v of ['false', '0', 'no', 'off', '']) assert.equal(resolveGlobals({}, none, { FLOTCTL_DEBUG: v }).debug, false, v);
+    for (const v of ['false', '0', 'no', 'off', 'FALSE', ' off ']) assert.equal(resolveGlobals({}, none, { FLOTCTL_DEBUG: v }).debug, false, v);
+  });
+
+  it('an empty or blank FLOTCTL_STRICT_HOST_KEY_CHECKING keeps host-key checking on (fails closed)', () => {
+    for (const v of ['', ' ', '\t']) {
+      assert.equal(resolveGlobals({}, none, { FLOTCTL_STRICT_HOST_KEY_CHECKING: v }).ssh.strictHostKeyChecking, true, JSON.stringify(v));
+    }
+    assert.equal(resolveGlobals({}, none, { FLOTCTL_STRICT_HOST_KEY_CHECKING: 'false' }).ssh.strictHostKeyChecking, false);
+  });
+
+  it('every FLOTCTL_ variable set empty or blank counts as unset: the defaults apply', () => {
+    const defaults = resolveGlobals({}, none, {});
+    for (const v of ['', '  ']) {
+      const env = Object.fromEntries([...GLOBAL_FLAGS.map(envName), 'SSH_AUTH_SOCK'].map((n) => [n, v]));
+      assert.deepEqual(resolveGlobals({}, none, env), defaults, JSON.stringify(v));
+    }
+  });
+
+  it('an empty boolean, known_hosts file or SSH user on the command line is a usage error naming the flag', () => {
+    for (const [key, flag] of [['strictHostKeyChecking', '--strict-host-key-checking'], ['knownHostsFile', '--known-hosts-file'], ['sshUsername', '--ssh-username']] as const) {
+      assert.throws(() => resolveGlobals({ [key]: '' }, (k) => k === key, {}), (e: unknown) => e instanceof UsageError && e.message.startsWith(`invalid ${flag} ""`), flag);
+    }
+    // an empty --tunnel or --ssh-identity means none, overriding the environment
+    const g = resolveGlobals({ tunnel: '', sshIdentity: '' }, (k) => k === 'tunnel' || k === 'sshIdentity', { FLOTCTL_TUNNEL: 'b', FLOTCTL_SSH_IDENTITY: '/k' });
+    assert.equal(g.ssh.tunnel, undefined);
+    assert.equal(g.ssh.identityFile, undefined);
   });
 
   it('bad values are usage errors naming where they came from', () => {

@@ -1,7 +1,7 @@
 /** The output layer: tables in fleet's tabwriter layout, legends, colour rules, JSON. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Output, formatTable } from '../../src/cli/output.js';
+import { Output, formatTable, terminalSafe, terminalSafeCell } from '../../src/cli/output.js';
 
 class Capture {
   text = '';
@@ -99,5 +99,61 @@ describe('Output', () => {
     const a = output();
     a.out.json([{ unit: 'a.service', machine: null }]);
     assert.deepEqual(JSON.parse(a.stdout.text), [{ unit: 'a.service', machine: null }]);
+  });
+});
+
+describe('terminal control characters from the store', () => {
+  // ESC (CSI, OSC title), C1 CSI, BEL, BS, CR, DEL, NUL, bidi override and isolate, line separator
+  const hostile = 'a\u001b[2Jb\u001b]0;t\u0007c\u009b31md\be\rf\u007fg\u0000h\u202ei\u2066j\u2028k';
+  const shown = 'a\\x1b[2Jb\\x1b]0;t\\x07c\\x9b31md\\x08e\\x0df\\x7fg\\x00h\\u202ei\\u2066j\\u2028k';
+  const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2028\u2029\u2066-\u2069]/;
+
+  it('are shown escaped; tab and newline are kept in lines, escaped in cells; plain text is returned as is', () => {
+    assert.equal(terminalSafe(hostile), shown);
+    assert.equal(terminalSafe('a\tb\nc'), 'a\tb\nc');
+    assert.equal(terminalSafeCell('a\tb\nc'), 'a\\x09b\\x0ac');
+    const plain = 'hello.service 113f16a7.../127.0.1.1 région=ü 日本';
+    assert.equal(terminalSafe(plain), plain);
+    assert.equal(terminalSafeCell(plain), plain);
+  });
+
+  it('every line and table the CLI prints is escaped, before colour and layout', () => {
+    for (const tty of [false, true]) {
+      const a = output({ tty });
+      a.out.out(`Unit ${hostile} launched`);
+      a.out.err(`WARNING: ${hostile}`);
+      a.out.error(`Error: ${hostile}`);
+      a.out.debugEnabled = true;
+      a.out.debug(hostile);
+      a.out.table(['unit', 'desc'], [[hostile, 'x\ty'], ['b', 'c']], { legend: false });
+      const plain = (t: string): string => t.replace(/\u001b\[\d+m/g, '');
+      assert.doesNotMatch(plain(a.stdout.text), CONTROL, `stdout, tty=${tty}`);
+      assert.doesNotMatch(plain(a.stderr.text), CONTROL, `stderr, tty=${tty}`);
+      assert.ok(a.stdout.text.includes(`Unit ${shown} launched\n`));
+      // the layout measures the escaped cells, so columns still line up
+      assert.ok(plain(a.stdout.text).endsWith(formatTable([[shown, 'x\\x09y'], ['b', 'c']])), a.stdout.text);
+    }
+  });
+
+  it('--json stays exact JSON: it parses to the very same strings, with no raw control character in the text', () => {
+    const a = output({ tty: true });
+    a.out.json([{ desc: hostile, n: 1 }]);
+    assert.deepEqual(JSON.parse(a.stdout.text), [{ desc: hostile, n: 1 }]);
+    assert.doesNotMatch(a.stdout.text, CONTROL);
+  });
+
+  it('a stored file (cat) is byte-exact off a terminal; on one its controls are escaped (CRLF kept) with a warning', () => {
+    const file = `[Unit]\r\nDescription=${hostile}\n\t[Service]\n`;
+    const pipe = output({ tty: false });
+    pipe.out.storedFile(file, 'unit file x.service');
+    assert.equal(pipe.stdout.text, file);
+    assert.equal(pipe.stderr.text, '');
+    const tty = output({ tty: true, env: { NO_COLOR: '1' } });
+    tty.out.storedFile(file, 'unit file x.service');
+    assert.equal(tty.stdout.text, `[Unit]\r\nDescription=${shown}\n\t[Service]\n`);
+    assert.match(tty.stderr.text, /^WARNING: unit file x\.service holds terminal control characters, shown escaped .*redirect the output for the exact bytes\n$/);
+    const clean = output({ tty: true });
+    clean.out.storedFile('[Service]\nExecStart=/bin/true\n', 'unit file y.service');
+    assert.deepEqual([clean.stdout.text, clean.stderr.text], ['[Service]\nExecStart=/bin/true\n', '']);
   });
 });

@@ -153,9 +153,17 @@ test('every refused SSH connection is one line naming the fix, exit 255', async 
   // Every host listed with some other ed25519 key: each host's real key has "changed".
   const impostor = ssh2.utils.generateKeyPairSync('ed25519').public.split(' ').slice(0, 2).join(' ');
   await writeFile(tampered, known.split('\n').filter(Boolean).map((l) => `${l.split(' ')[0]} ${impostor}\n`).join(''));
+  // Every host listed with an ECDSA key only: each host's sshd has only ed25519, so it offers a type
+  // known_hosts does not list for it. That is a changed key (refused), not a new host to trust.
+  const otherType = join(work, 'known_hosts.other-type');
+  const ecdsa = ssh2.utils.generateKeyPairSync('ecdsa', { bits: 256 }).public.split(' ').slice(0, 2).join(' ');
+  await writeFile(otherType, known.split('\n').filter(Boolean).map((l) => `${l.split(' ')[0]} ${ecdsa}\n`).join(''));
   const cases: Array<[Record<string, string>, string[], RegExp]> = [
     [{ FLOTCTL_KNOWN_HOSTS_FILE: join(work, 'none') }, ['status', 'solo.service'], /is not in .*none; add its key/],
     [{ FLOTCTL_KNOWN_HOSTS_FILE: tampered }, ['status', 'solo.service'], /host key verification failed: the key of .* differs from line \d+/],
+    [{ FLOTCTL_KNOWN_HOSTS_FILE: otherType }, ['status', 'solo.service'], /host key verification failed: \S+ offered a ssh-ed25519 key .* but line \d+ of .* lists its ecdsa-sha2-nistp256 key; .*ssh-keygen -R/],
+    // An empty variable is unset, not false: checking stays on.
+    [{ FLOTCTL_KNOWN_HOSTS_FILE: join(work, 'none'), FLOTCTL_STRICT_HOST_KEY_CHECKING: '' }, ['status', 'solo.service'], /is not in .*none; add its key/],
     [{ FLOTCTL_SSH_IDENTITY: '' }, ['status', 'solo.service'], /^no SSH credentials: start ssh-agent/],
     [{ FLOTCTL_SSH_IDENTITY: join(work, 'solo.service') }, ['status', 'solo.service'], /SSH identity .* cannot be used/],
     [{}, ['status', '--ssh-port', '1', 'solo.service'], /connection to 127\.[0-9.]+:1 refused/],

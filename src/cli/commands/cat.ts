@@ -10,6 +10,6 @@ export function registerCat(program: Command, session: Session): void {
     .argument('[unit...]', 'unit name')
     .action(async (units: string[]) => {
       // Serialized unit files already end in a newline; fleet adds none.
-      session.output.raw(await catUnit(await session.operations(), units));
+      session.output.storedFile(await catUnit(await session.operations(), units), `unit file ${units[0] ?? ''}`);
     });
 }

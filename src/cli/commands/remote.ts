@@ -1,6 +1,7 @@
 /** status, journal and ssh: commands that run on the machine of a unit (fleetctl's, over SSH). */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { journalUnit, sshTo, statusUnits } from '../../client/operations/remote.js';
+import type { RemoteIO } from '../../client/remote/ssh.js';
 import type { Session } from '../session.js';
 
 function parsePort(value: string): number {
@@ -20,8 +21,13 @@ function sshPort(opts: Record<string, unknown>): { sshPort?: number } {
   return typeof opts.sshPort === 'number' ? { sshPort: opts.sshPort } : {};
 }
 
-function writers(session: Session): { stdout: (t: string) => void; stderr: (t: string) => void } {
-  return { stdout: (t) => session.output.raw(t), stderr: (t) => session.output.rawErr(t) };
+/** The remote command's own output as it comes (as ssh prints it); flotctl's lines among it through the output layer. */
+function writers(session: Session): Pick<RemoteIO, 'stdout' | 'stderr' | 'own'> {
+  return {
+    stdout: (t) => session.output.raw(t),
+    stderr: (t) => session.output.rawErr(t),
+    own: { out: (l) => session.output.out(l), err: (l) => session.output.err(l) },
+  };
 }
 
 export function registerRemoteCommands(program: Command, session: Session): void {

@@ -3,10 +3,10 @@ import type { Command } from 'commander';
 import { ExitCode, FlotillaError } from '../../util/errors.js';
 import { SIGN_DEPRECATED } from './units.js';
 import type { Session } from '../session.js';
-import { flotillaVersion } from '../version.js';
+import { VERSION } from '../../util/version.js';
 
 export function versionLine(): string {
-  return `flotctl version ${flotillaVersion()}`;
+  return `flotctl version ${VERSION}`;
 }
 
 export function registerVersion(program: Command, session: Session): void {

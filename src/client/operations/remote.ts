@@ -63,13 +63,19 @@ async function onEvery(runner: CommandRunner, machines: readonly MachineSummary[
     const code = await runner.run(m, command(m), { stdout: (t) => out.push(t), stderr: (t) => err.push(t) });
     return { code, out: out.join(''), err: err.join('') };
   });
+  const own = io.own ?? { out: (l: string) => io.stdout(`${l}\n`), err: (l: string) => io.stderr(`${l}\n`) };
   let first = 0;
   results.forEach((r, i) => {
     const m = machines[i] as MachineSummary;
-    const done = r.status === 'fulfilled' ? r.value : { code: exitCodeOf(r.reason), out: '', err: `${errorMessage(r.reason)}\n` };
-    io.stdout(`${i > 0 ? '\n' : ''}Machine ${machineFullLegend(m, false)}:\n${done.out}`);
-    if (done.err) io.stderr(done.err);
-    if (first === 0) first = done.code;
+    own.out(`${i > 0 ? '\n' : ''}Machine ${machineFullLegend(m, false)}:`);
+    if (r.status === 'fulfilled') {
+      io.stdout(r.value.out);
+      if (r.value.err) io.stderr(r.value.err);
+    } else {
+      own.err(errorMessage(r.reason));
+    }
+    const code = r.status === 'fulfilled' ? r.value.code : exitCodeOf(r.reason);
+    if (first === 0) first = code;
   });
   return first;
 }

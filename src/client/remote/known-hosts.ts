@@ -21,8 +21,12 @@ export interface KnownHostEntry {
 export type HostKeyVerdict =
   | { kind: 'known' }
   | { kind: 'unknown' }
-  /** The host is listed with another key of the same type: possibly a man in the middle. */
-  | { kind: 'changed'; line: number }
+  /**
+   * The host is listed, but not with this key: possibly a man in the middle.
+   * `knownType` is set when the listed keys are all of other types than the
+   * offered one (OpenSSH refuses those too, rather than asking to trust the new key).
+   */
+  | { kind: 'changed'; line: number; knownType?: string }
   | { kind: 'revoked'; line: number };
 
 /** How the host appears in known_hosts: `[addr]:port` unless the port is 22. */
@@ -78,7 +82,11 @@ export function checkHostKey(entries: readonly KnownHostEntry[], host: string, k
   const listed = entries.filter((e) => !e.revoked && entryMatches(e.hosts, host));
   if (listed.some((e) => e.key.equals(key))) return { kind: 'known' };
   const sameType = listed.find((e) => e.keyType === keyTypeOf(key));
-  return sameType ? { kind: 'changed', line: sameType.line } : { kind: 'unknown' };
+  if (sameType) return { kind: 'changed', line: sameType.line };
+  // ssh.ts asks for the known key types first, so a host that offers another type
+  // cannot (or will not) show the key we know: a reinstall, or someone else.
+  const other = listed[0];
+  return other ? { kind: 'changed', line: other.line, knownType: other.keyType } : { kind: 'unknown' };
 }
 
 /** Key types known_hosts holds for `host`, in file order. */

@@ -38,6 +38,12 @@ export interface SshSettings {
 export interface RemoteIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /**
+   * flotctl's own lines among the remote output (a machine's header, why a machine could
+   * not be reached). They hold store data, so the CLI prints them through its output layer,
+   * which escapes control characters; without this they go to stdout/stderr unchanged.
+   */
+  own?: { out: (line: string) => void; err: (line: string) => void };
   stdin?: Readable;
   /** Ask for a terminal (interactive shell on a TTY). */
   pty?: { term: string; rows: number; cols: number };
@@ -280,6 +286,10 @@ async function verifyHost(host: string, key: Buffer, s: SshSettings): Promise<st
   if (verdict.kind === 'known') return undefined;
   if (verdict.kind === 'revoked') {
     return `host key verification failed: the key of ${host} (${fingerprint(key)}) is marked @revoked on line ${verdict.line} of ${s.knownHostsFile}`;
+  }
+  if (verdict.kind === 'changed' && verdict.knownType !== undefined) {
+    return `host key verification failed: ${host} offered a ${keyTypeOf(key)} key (${fingerprint(key)}) but line ${verdict.line} of ${s.knownHostsFile} ` +
+      `lists its ${verdict.knownType} key; if the host was reinstalled, remove its lines (ssh-keygen -R '${host}' -f ${s.knownHostsFile}), otherwise someone may be intercepting the connection`;
   }
   if (verdict.kind === 'changed') {
     return `host key verification failed: the key of ${host} (${fingerprint(key)}) differs from line ${verdict.line} of ${s.knownHostsFile}; ` +

@@ -1,5 +1,5 @@
 /** Runs the built flotctl as a child process, the way users and scripts do. */
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const FLOTCTL = fileURLToPath(new URL('../../../src/cli/main.js', import.meta.url));
@@ -55,4 +55,18 @@ export function spawnFlotctl(args: readonly string[], opts: RunOptions = {}): Ru
     child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
   });
   return { stdout: () => stdout, stderr: () => stderr, done };
+}
+
+/**
+ * Runs a file as a command, through its #! line and execute bit, as npx and a
+ * shell do (not `node FILE`). `code` is the exit status, or the spawn error
+ * (EACCES: not executable).
+ */
+export function runFile(file: string, args: readonly string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, [...args], { env: { PATH: process.env.PATH ?? '' }, timeout: 20_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : String(err.code ?? err.message);
+      resolve({ code, stdout, stderr });
+    });
+  });
 }

@@ -66,12 +66,19 @@ describe('known_hosts', () => {
     assert.deepEqual(checkHostKey(entries, '10.0.0.1', B), { kind: 'changed', line: 5 });
   });
 
-  it('a key of another type is not a changed key; knownKeyTypes lists the types held for a host', () => {
+  it('a key of a type not listed for a host that has a known key is a changed key, not a new one (as OpenSSH); knownKeyTypes lists the types held', () => {
     const ecdsa = Buffer.concat([Buffer.from([0, 0, 0, 19]), Buffer.from('ecdsa-sha2-nistp256'), Buffer.alloc(8, 7)]);
-    const entries = parseKnownHosts(`h ecdsa-sha2-nistp256 ${ecdsa.toString('base64')}\n`);
-    assert.deepEqual(checkHostKey(entries, 'h', A), { kind: 'unknown' });
+    const entries = parseKnownHosts(`# c\nh ecdsa-sha2-nistp256 ${ecdsa.toString('base64')}\n`);
+    assert.deepEqual(checkHostKey(entries, 'h', A), { kind: 'changed', line: 2, knownType: 'ecdsa-sha2-nistp256' });
+    assert.deepEqual(checkHostKey(entries, 'h', ecdsa), { kind: 'known' });
+    assert.deepEqual(checkHostKey(entries, 'other', A), { kind: 'unknown' }, 'a host with no known key is still just unknown');
     assert.deepEqual(knownKeyTypes(entries, 'h'), ['ecdsa-sha2-nistp256']);
     assert.deepEqual(knownKeyTypes(entries, 'other'), []);
+  });
+
+  it('a revoked key of another type does not count as a known key of the host', () => {
+    const entries = parseKnownHosts(`@revoked h ssh-rsa ${B.toString('base64')}\n`);
+    assert.deepEqual(checkHostKey(entries, 'h', A), { kind: 'unknown' });
   });
 
   it('a @revoked key is refused even where another line lists it', () => {

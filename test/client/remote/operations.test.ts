@@ -5,6 +5,7 @@ import { operationContext } from '../../../src/client/operations/context.js';
 import { type CommandRunner, journalUnit, sshTarget, statusUnits } from '../../../src/client/operations/remote.js';
 import type { RemoteIO } from '../../../src/client/remote/ssh.js';
 import type { MachineSummary } from '../../../src/client/types.js';
+import { FlotillaError } from '../../../src/util/errors.js';
 import { MemoryClient, MemorySink } from '../support/memory-client.js';
 
 const M1 = '1'.repeat(32);
@@ -56,6 +57,28 @@ describe('status', () => {
     const runner = new RecordingRunner((m) => ({ code: m.id === M3 ? 3 : 0, out: `from ${m.publicIP}\n`, delayMs: m.id === M1 ? 30 : 0 }));
     assert.equal(await statusUnits(ctx, runner, io, ['g.service']), 3);
     assert.equal(out(), `Machine 11111111.../10.0.0.1:\nfrom 10.0.0.1\n\nMachine 33333333.../10.0.0.3:\nfrom 10.0.0.3\n`);
+  });
+
+  it("a global unit: flotctl's own lines (headers, a machine's failure) go to io.own, the remote output as it came", async () => {
+    const { client, ctx } = setup();
+    client.machines = [{ id: M1, publicIP: '10.0.0.1\u001b[2J', metadata: {}, sshPort: 22, systemdScope: 'system' }, ...client.machines.slice(1)];
+    client.seed('g.service', GLOBAL, 'launched');
+    for (const m of [M1, M3]) client.publish('g.service', m, { applied: 'launched', active: 'active' });
+    const seen: string[] = [];
+    const io: RemoteIO = {
+      stdout: (t) => seen.push(`raw:${t}`),
+      stderr: (t) => seen.push(`rawerr:${t}`),
+      own: { out: (l) => seen.push(`own:${l}`), err: (l) => seen.push(`ownerr:${l}`) },
+    };
+    const runner: CommandRunner = {
+      run: async (m, _c, rio) => {
+        if (m.id === M3) throw new FlotillaError('unable to SSH: no');
+        rio.stdout('\u001b[1mremote\n');
+        return 0;
+      },
+    };
+    assert.equal(await statusUnits(ctx, runner, io, ['g.service']), 1);
+    assert.deepEqual(seen, ['own:Machine 11111111.../10.0.0.1\u001b[2J:', 'raw:\u001b[1mremote\n', 'own:\nMachine 33333333.../10.0.0.3:', 'ownerr:unable to SSH: no']);
   });
 
   it('stops at the first unit whose status is not 0 and returns that status', async () => {
