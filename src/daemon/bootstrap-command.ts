@@ -59,7 +59,9 @@ function readInputFile(path: string): RawInputs {
   } catch (err) {
     throw new InvalidInputError(`input file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): pass an existing YAML or JSON file with --inputs`);
   }
-  const doc = parseDocument(text, { version: '1.1', prettyErrors: true, uniqueKeys: true });
+  // Failsafe schema: every value is a string, as it will be in flotillad.conf; no 0644 read as
+  // 420, no "on" read as true, no all-digit checksum read as a number.
+  const doc = parseDocument(text, { schema: 'failsafe', prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line;

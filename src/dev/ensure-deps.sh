@@ -22,6 +22,10 @@ fi
 # Slim CI images may lack these; on Debian they normally arrive with openssh-server's recommends.
 if [ ! -x /lib/systemd/systemd ] && [ ! -x /usr/lib/systemd/systemd ]; then packages+=(systemd); fi
 command -v dbus-daemon >/dev/null 2>&1 || packages+=(dbus)
+# The bootstrap tests validate cloud-config/ with cloud-init's own schema and Ignition's
+# validator, and apply Ignition configs with the Ignition binary this package ships.
+command -v cloud-init >/dev/null 2>&1 || packages+=(cloud-init)
+{ command -v ignition-validate >/dev/null 2>&1 && [ -x /usr/lib/dracut/modules.d/30ignition/ignition ]; } || packages+=(ignition)
 
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "ensure-deps: installing ${packages[*]} with apt-get"
@@ -36,8 +40,10 @@ if [ "${#packages[@]}" -gt 0 ]; then
       exit 1
     fi
   fi
-  ${sudo[@]+"${sudo[@]}"} apt-get update -qq
-  ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" </dev/null
+  # Other apt users (a parallel set-up) hold the dpkg lock for a while: wait for it.
+  apt=(apt-get -o DPkg::Lock::Timeout=600)
+  ${sudo[@]+"${sudo[@]}"} "${apt[@]}" update -qq
+  ${sudo[@]+"${sudo[@]}"} env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq "${packages[@]}" </dev/null
 fi
 
 # systemd --user acts as a full manager only if it believes the machine booted with systemd.
