@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { RawInputs } from '../../src/bootstrap/inputs.js';
 import { checkCoreosCloudConfig, formatCheckEntries, substituteCoreosAddresses } from '../../src/bootstrap/coreos-cloudinit-check.js';
+import { loadConfig } from '../../src/daemon/config.js';
 import { BASE, CLOUD_CONFIG, render, run } from './support/render.js';
 
 const dir = mkdtempSync('/tmp/fl-bootstrap-');
@@ -154,4 +155,22 @@ test('the validators refuse broken files (so the checks above can fail)', async 
 
   const co = render('coreos-cloudinit', BASE).replace('permissions: "0644"', 'permissions: 0644');
   assert.match(formatCheckEntries(checkCoreosCloudConfig(co)).join('\n'), /warning: incorrect type for "write_files\[0\]\.permissions" \(want string\)/);
+});
+
+test('the flotillad.conf every format writes is one flotillad loads, with the values given', async () => {
+  const raw = { ...BASE, metadata: 'region=eu,role=web', agent_ttl: '7s', public_ip: '192.0.2.9', etcd_key_prefix: '/fl/', config: { verbosity: '1', disable_engine: 'true' } };
+  const confs = [
+    confOf(render('cloud-init', raw)).conf,
+    confOf(render('coreos-cloudinit', raw)).conf,
+    ignitionFiles(render('ignition', raw)).get('/etc/flotilla/flotillad.conf')!.content,
+  ];
+  assert.equal(new Set(confs).size, 1, 'the three formats write the same flotillad.conf');
+  const c = loadConfig(file(confs[0]!, 'conf'), { FLOTILLA_MACHINE_ID: '0123456789abcdef0123456789abcdef' });
+  assert.deepEqual(c.etcdServers, ['http://127.0.0.1:2379']);
+  assert.equal(c.etcdKeyPrefix, '/fl/');
+  assert.deepEqual(c.metadata, { region: 'eu', role: 'web' });
+  assert.equal(c.agentTtlSeconds, 7);
+  assert.equal(c.publicIP, '192.0.2.9');
+  assert.equal(c.verbosity, 1);
+  assert.equal(c.disableEngine, true);
 });
