@@ -13,6 +13,7 @@ import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import type { DaemonConfig } from './config.js';
 import { VERSION } from '../util/version.js';
+import { detectPublicIP } from './public-ip.js';
 
 /**
  * The bus of the manager flotillad drives: the configured one, else (system
@@ -48,7 +49,9 @@ export class Flotillad {
     this.manager.onDisconnect((err) => this.onFatal(`lost the systemd bus: ${errorMessage(err)}`));
     const etcd = connectStore({ endpoints: c.etcdServers, requestTimeoutMs: c.etcdRequestTimeoutMs });
     this.registry = new Registry(etcd, c.etcdKeyPrefix);
-    const machine = { id: c.machineId, publicIP: c.publicIP, metadata: c.metadata, version: VERSION, sshPort: c.sshPort, systemdScope: c.systemdScope };
+    // No public_ip (a bootstrap may leave it out): publish the default-route address, as fleet did.
+    const publicIP = c.publicIP || detectPublicIP();
+    const machine = { id: c.machineId, publicIP, metadata: c.metadata, version: VERSION, sshPort: c.sshPort, systemdScope: c.systemdScope };
     this.agent = new Agent({
       registry: this.registry,
       machine,
@@ -80,7 +83,7 @@ export class Flotillad {
     // The agent's first 'lease' event already put us in the election (listener above). A
     // second campaign here failed start-up outright when the lease had expired meanwhile.
     await this.agent.start();
-    this.log.info({ machine: c.machineId, ip: c.publicIP, engine: !c.disableEngine }, 'flotillad started');
+    this.log.info({ machine: c.machineId, ip: publicIP, engine: !c.disableEngine }, 'flotillad started');
   }
 
   async stop(): Promise<void> {

@@ -1,15 +1,19 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 /**
  * flotillad: `flotillad [--config FILE]` runs the agent and engine roles on
- * this host; `flotillad dev ...` runs a local multi-host cluster.
+ * this host; `flotillad dev ...` runs a local multi-host cluster;
+ * `flotillad bootstrap-config ...` renders a host bootstrap.
  */
 import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
 import { loadConfig } from './config.js';
+import { configPermissionWarnings } from './config-permissions.js';
 import { Flotillad } from './flotillad.js';
 import { VERSION } from '../util/version.js';
 import { createLogger } from '../util/log.js';
 import { FlotillaError, errorMessage, ExitCode } from '../util/errors.js';
 import { devCommand } from '../dev/command.js';
+import { bootstrapCommand } from './bootstrap-command.js';
 
 function fail(err: unknown): never {
   if (err instanceof FlotillaError) {
@@ -24,6 +28,9 @@ function fail(err: unknown): never {
 async function runDaemon(opts: { config?: string }): Promise<void> {
   const config = loadConfig(opts.config);
   const log = createLogger({ format: config.logFormat, level: config.verbosity > 0 ? 'debug' : 'info', name: 'flotillad' });
+  if (opts.config !== undefined) {
+    for (const warning of configPermissionWarnings(opts.config, readFileSync(opts.config, 'utf8'))) log.warn({ event: 'config-readable-by-others' }, warning);
+  }
   const daemon = new Flotillad(config, log, (reason) => {
     log.fatal({ reason }, 'flotillad cannot continue');
     process.exit(ExitCode.failure);
@@ -57,6 +64,7 @@ const program = new Command('flotillad')
     await runDaemon(opts);
   });
 program.addCommand(devCommand());
+program.addCommand(bootstrapCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : ExitCode.usage);

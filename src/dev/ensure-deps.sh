@@ -37,6 +37,10 @@ docker_packages=()
 [ -x /usr/sbin/dockerd ] && [ -x /usr/bin/containerd ] || docker_packages+=(docker.io)
 command -v docker-registry >/dev/null 2>&1 || docker_packages+=(docker-registry)
 [ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || docker_packages+=(busybox-static)
+# The bootstrap tests validate cloud-config/ with cloud-init's own schema and Ignition's
+# validator, and apply Ignition configs with the Ignition binary this package ships.
+command -v cloud-init >/dev/null 2>&1 || packages+=(cloud-init)
+{ command -v ignition-validate >/dev/null 2>&1 && [ -x /usr/lib/dracut/modules.d/30ignition/ignition ]; } || packages+=(ignition)
 
 if [ "${#packages[@]}" -gt 0 ] || [ "${#docker_packages[@]}" -gt 0 ]; then
   wanted="${packages[*]} ${docker_packages[*]}"
