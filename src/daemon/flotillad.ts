@@ -12,6 +12,8 @@ import { SystemdManager } from '../systemd/manager.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import type { DaemonConfig } from './config.js';
+import type { MachineRecord } from '../registry/records.js';
+import { checkStoreAccess } from './store-check.js';
 
 export const VERSION = '0.1.0';
 
@@ -31,13 +33,15 @@ export class Flotillad {
   async start(): Promise<void> {
     const c = this.config;
     if (!c.systemdBusAddress) throw new Error('no systemd bus: set systemd_bus_address in the config or DBUS_SESSION_BUS_ADDRESS');
+    const etcd = connectStore({ endpoints: c.etcdServers, requestTimeoutMs: c.etcdRequestTimeoutMs, security: c.etcdSecurity });
+    this.registry = new Registry(etcd, c.etcdKeyPrefix);
+    // A wrong CA or password is fatal at once, in one line; etcd merely down is waited for.
+    await checkStoreAccess(etcd, c, this.log);
     this.manager = await SystemdManager.connect(c.systemdBusAddress, this.log.child({ role: 'systemd' }));
     // Without its bus the agent is blind; exit non-zero so the host's systemd
     // restarts us, and the new process adopts the running units.
     this.manager.onDisconnect((err) => this.onFatal(`lost the systemd bus: ${errorMessage(err)}`));
-    const etcd = connectStore({ endpoints: c.etcdServers, requestTimeoutMs: c.etcdRequestTimeoutMs });
-    this.registry = new Registry(etcd, c.etcdKeyPrefix);
-    const machine = { id: c.machineId, publicIP: c.publicIP, metadata: c.metadata, version: VERSION, sshPort: c.sshPort, systemdScope: c.systemdScope };
+    const machine = machineRecord(c);
     this.agent = new Agent({
       registry: this.registry,
       machine,
@@ -82,4 +86,8 @@ export class Flotillad {
     this.manager?.close();
     this.registry?.etcd.close();
   }
+}
+
+function machineRecord(c: DaemonConfig): MachineRecord {
+  return { id: c.machineId, publicIP: c.publicIP, metadata: c.metadata, version: VERSION, sshPort: c.sshPort, systemdScope: c.systemdScope };
 }

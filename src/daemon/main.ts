@@ -4,11 +4,13 @@
  * this host; `flotillad dev ...` runs a local multi-host cluster.
  */
 import { Command, CommanderError } from 'commander';
-import { loadConfig } from './config.js';
+import { existsSync } from 'node:fs';
+import { DEFAULT_CONFIG_FILE, readConfig } from './config.js';
 import { Flotillad, VERSION } from './flotillad.js';
 import { createLogger } from '../util/log.js';
 import { FlotillaError, errorMessage, ExitCode } from '../util/errors.js';
 import { devCommand } from '../dev/command.js';
+import { quietTlsServernameWarning } from '../util/warnings.js';
 
 function fail(err: unknown): never {
   if (err instanceof FlotillaError) {
@@ -20,9 +22,18 @@ function fail(err: unknown): never {
   process.exit(ExitCode.failure);
 }
 
+/** fleet's rule: --config, else the default file if it exists, else none. */
+function configPath(given: string | undefined): string | undefined {
+  if (given !== undefined) return given;
+  return existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined;
+}
+
 async function runDaemon(opts: { config?: string }): Promise<void> {
-  const config = loadConfig(opts.config);
+  quietTlsServernameWarning();
+  const path = configPath(opts.config);
+  const { config, warnings } = readConfig(path);
   const log = createLogger({ format: config.logFormat, level: config.verbosity > 0 ? 'debug' : 'info', name: 'flotillad' });
+  for (const w of warnings) log.warn(w);
   const daemon = new Flotillad(config, log, (reason) => {
     log.fatal({ reason }, 'flotillad cannot continue');
     process.exit(ExitCode.failure);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { FlotillaError, InvalidInputError } from '../util/errors.js';
 import { livePidsIn } from './cgroups.js';
 import type { EtcdState } from './etcd.js';
+import type { SecureStore } from './secure-store.js';
 import type { HostProcess } from './host.js';
 import { pidsWithArgs } from './procs.js';
 
@@ -35,6 +36,8 @@ export interface SavedCluster {
   waitForAgents: boolean;
   /** Hosts whose flotillad reaches etcd through proxies (true: every host, also added ones). */
   etcdProxy?: boolean | number[];
+  /** TLS material and user of a secured etcd (`flotillad dev --secure`). */
+  secure?: SecureStore;
   etcd: EtcdState;
   hosts: ClusterHost[];
 }

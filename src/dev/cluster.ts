@@ -23,6 +23,9 @@ import { findExecutable, type RunResult } from './exec.js';
 import { SSHD_UNIT, type ClientKey, accepts, ensureClientKey, freeSshPort, writeKnownHosts, writeSshdFiles } from './ssh.js';
 import { waitFor } from '../util/deadline.js';
 import type { PartitionMode } from './proxy.js';
+import { connectStore, type StoreOptions } from '../registry/store.js';
+import type { Etcd3 } from 'etcd3';
+import { enableAuth, prepareSecureStore, secureConfig, secureFlotctlEnv, serverTls, storeSecurity } from './secure-store.js';
 
 export type { ClusterHost } from './cluster-dir.js';
 export type { PartitionMode } from './proxy.js';
@@ -44,6 +47,8 @@ export interface ClusterOptions {
    * proxies live in this process: other processes may attach only to tear down.
    */
   etcdProxy?: boolean | number[];
+  /** etcd requires TLS client certificates and a password (`flotillad dev --secure`). */
+  secure?: boolean;
   log?: Logger;
 }
 
@@ -80,18 +85,29 @@ export class LocalCluster {
 
     const t0 = Date.now();
     const members = opts.etcdMembers ?? 1;
+    const prefix = normalizePrefix(opts.prefix ?? DEFAULT_PREFIX);
+    const secure = opts.secure ? await prepareSecureStore(dir) : undefined;
     // A lone member has no peers to lose, so fast election only saves the ~0.8 s first election;
     // three members keep etcd's defaults unless asked, as a busy 2-core machine would see false elections.
-    const etcd = await startEtcd({ dir: join(dir, 'etcd'), members, fastElection: opts.fastElection ?? members === 1 });
-    log.info({ ms: Date.now() - t0, endpoints: etcd.endpoints.join(',') }, 'etcd ready');
+    const etcd = await startEtcd({ dir: join(dir, 'etcd'), members, fastElection: opts.fastElection ?? members === 1, ...(secure ? { tls: serverTls(secure) } : {}) });
+    if (secure) {
+      try {
+        await enableAuth(secure, etcd.endpoints, prefix);
+      } catch (err) {
+        await etcd.stop().catch(() => undefined);
+        throw err;
+      }
+    }
+    log.info({ ms: Date.now() - t0, endpoints: etcd.endpoints.join(','), secure: Boolean(secure) }, 'etcd ready');
     const cluster = new LocalCluster({
       version: 1,
       dir,
-      prefix: normalizePrefix(opts.prefix ?? DEFAULT_PREFIX),
+      prefix,
       ttlSeconds: ttl,
       extraConfig: { ...(opts.extraConfig ?? {}) },
       waitForAgents: opts.waitForAgents ?? true,
       ...(opts.etcdProxy ? { etcdProxy: opts.etcdProxy } : {}),
+      ...(secure ? { secure } : {}),
       etcd: etcd.state(),
       hosts: [],
     }, etcd, log);
@@ -136,7 +152,24 @@ export class LocalCluster {
       FLOTCTL_SSH_USERNAME: userInfo().username,
       FLOTCTL_SSH_IDENTITY: join(ssh, 'id_ed25519'),
       FLOTCTL_KNOWN_HOSTS_FILE: join(ssh, 'known_hosts'),
+      ...(this.saved.secure ? secureFlotctlEnv(this.saved.secure) : {}),
     };
+  }
+
+  /** Where the cluster's password lives (`--secure` only), so it can be printed as $(cat FILE). */
+  get passwordFile(): string | undefined {
+    return this.saved.secure?.passwordFile;
+  }
+
+  /** How a client of this cluster's etcd connects: endpoints, and TLS material and user when secured. */
+  store(): StoreOptions {
+    const security = storeSecurity(this.saved.secure);
+    return { endpoints: this.endpoints, ...(security ? { security } : {}) };
+  }
+
+  /** A client of this cluster's etcd (close it when done). */
+  connect(): Etcd3 {
+    return connectStore(this.store());
   }
 
   /** A host joining later; waits for its agent if the cluster was started that way. */
@@ -162,7 +195,7 @@ export class LocalCluster {
     const old = this.host(i);
     this.agents.forget(old);
     await killHost(old);
-    const revision = this.saved.waitForAgents ? await currentRevision(this.endpoints) : 0;
+    const revision = this.saved.waitForAgents ? await currentRevision(this.store(), this.prefix) : 0;
     const host: ClusterHost = { ...old, ...(await this.powerOn(old.name, old.dir, old.sshPort ? { address: old.publicIP, port: old.sshPort } : undefined)) };
     this.saved.hosts[i] = host;
     await this.persist();
@@ -222,7 +255,7 @@ export class LocalCluster {
 
   /** Index of the host whose flotillad is the elected engine, or undefined if none is. */
   async engineHost(): Promise<number | undefined> {
-    const machine = await engineMachine(this.endpoints, this.prefix);
+    const machine = await engineMachine(this.store(), this.prefix);
     const i = this.saved.hosts.findIndex((h) => h.machineId === machine);
     return i >= 0 ? i : undefined;
   }
@@ -319,7 +352,7 @@ export class LocalCluster {
       ttlSeconds: this.saved.ttlSeconds,
       busAddress: paths.busAddress,
       configDir: paths.configDir,
-      extraConfig: this.saved.extraConfig,
+      extraConfig: { ...(this.saved.secure ? secureConfig(this.saved.secure) : {}), ...this.saved.extraConfig },
       ...(sshd ? { sshPort: sshd.sshPort } : {}),
     });
     const host: ClusterHost = { ...(await this.powerOn(name, hostDir, sshd ? { address: files.publicIP, port: sshd.sshPort } : undefined)), index, ...files, ...sshd };
@@ -355,6 +388,6 @@ export class LocalCluster {
       logPath: h.logPath,
       unitState: async () => (await systemctl(h, ['show', '-p', 'ActiveState', '--value', 'flotillad.service'])).stdout.trim(),
     }));
-    await waitForAgents(this.endpoints, this.prefix, targets, AGENT_TIMEOUT_MS + this.saved.ttlSeconds * 1000, afterRevision);
+    await waitForAgents(this.store(), this.prefix, targets, AGENT_TIMEOUT_MS + this.saved.ttlSeconds * 1000, afterRevision);
   }
 }

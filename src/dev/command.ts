@@ -17,6 +17,7 @@ interface DevOptions {
   detach?: boolean;
   demo?: boolean;
   down?: boolean;
+  secure?: boolean;
 }
 
 const DEFAULT_DIR = '/tmp/flotilla-dev';
@@ -42,7 +43,11 @@ function describe(cluster: LocalCluster, ms: number): void {
   print(`flotilla dev cluster ready in ${(ms / 1000).toFixed(1)} s: ${cluster.hosts.length} hosts, etcd ${cluster.endpoints.join(',')}, dir ${cluster.dir}`);
   print();
   print('# flotctl talks to this cluster with:');
-  for (const [k, v] of Object.entries(cluster.flotctlEnv())) print(`export ${k}=${sh(v)}`);
+  for (const [k, v] of Object.entries(cluster.flotctlEnv())) {
+    // The password stays in its file (mode 0600), out of the terminal's scrollback.
+    if (k === 'FLOTCTL_PASSWORD' && cluster.passwordFile) print(`export ${k}="$(cat ${sh(cluster.passwordFile)})"`);
+    else print(`export ${k}=${sh(v)}`);
+  }
   print('# then, from this directory, for example:');
   print('npx flotctl list-machines');
   print('npx flotctl start units/hello.service');
@@ -91,7 +96,7 @@ async function upUntilSignal(opts: DevOptions): Promise<void> {
   const log = createLogger({ name: 'dev', level: 'info' });
 
   const t0 = Date.now();
-  const starting = LocalCluster.start({ dir: opts.dir, hosts: opts.hosts, ttlSeconds: opts.ttl, log });
+  const starting = LocalCluster.start({ dir: opts.dir, hosts: opts.hosts, ttlSeconds: opts.ttl, log, ...(opts.secure ? { secure: true, etcdMembers: 3 as const } : {}) });
   const first = await Promise.race([starting.then(() => 'ready'), stopped]);
   const cluster = await starting;
   if (first !== 'ready') {
@@ -129,6 +134,7 @@ export function devCommand(): Command {
     .option('--ttl <seconds>', 'agent TTL in seconds', intOption(2, 3600), 10)
     .option('--detach', 'return once the cluster is ready and leave it running')
     .option('--demo', 'run the demo once the cluster is ready')
+    .option('--secure', 'etcd (3 members) requires TLS client certificates and a password, as in production')
     .option('--down', 'stop the cluster running in --dir')
     .action(async (opts: DevOptions) => {
       try {

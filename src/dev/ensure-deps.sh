@@ -22,6 +22,8 @@ fi
 # Slim CI images may lack these; on Debian they normally arrive with openssh-server's recommends.
 if [ ! -x /lib/systemd/systemd ] && [ ! -x /usr/lib/systemd/systemd ]; then packages+=(systemd); fi
 command -v dbus-daemon >/dev/null 2>&1 || packages+=(dbus)
+# Certificates for a secured etcd (flotillad dev --secure and the TLS tests).
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 
 if [ "${#packages[@]}" -gt 0 ]; then
   echo "ensure-deps: installing ${packages[*]} with apt-get"
