@@ -14,6 +14,7 @@ import { errorMessage } from '../util/errors.js';
 import type { DaemonConfig } from './config.js';
 import type { MachineRecord } from '../registry/records.js';
 import { checkStoreAccess } from './store-check.js';
+import { diffConfig, type ConfigDiff } from './reload.js';
 
 export const VERSION = '0.1.0';
 
@@ -25,7 +26,7 @@ export class Flotillad {
   private manager: SystemdManager | undefined;
 
   constructor(
-    private readonly config: DaemonConfig,
+    private config: DaemonConfig,
     private readonly log: Logger,
     private readonly onFatal: (reason: string) => void,
   ) {}
@@ -74,6 +75,22 @@ export class Flotillad {
     // second campaign here failed start-up outright when the lease had expired meanwhile.
     await this.agent.start();
     this.log.info({ machine: c.machineId, ip: c.publicIP, engine: !c.disableEngine }, 'flotillad started');
+  }
+
+  /**
+   * Apply a reloaded config (SIGHUP): what can change without a restart is
+   * applied, the rest is reported. Resolves with what changed.
+   */
+  async reload(loaded: DaemonConfig): Promise<ConfigDiff> {
+    const diff = diffConfig(this.config, loaded);
+    const before = machineRecord(this.config);
+    this.config = diff.next;
+    const after = machineRecord(this.config);
+    if (this.agent && JSON.stringify(before) !== JSON.stringify(after)) {
+      const written = await this.agent.updateMachine(after);
+      if (!written) this.log.info('machine record not rewritten now (no lease held); the next registration publishes the new one');
+    }
+    return diff;
   }
 
   async stop(): Promise<void> {

@@ -11,6 +11,7 @@ import { createLogger } from '../util/log.js';
 import { FlotillaError, errorMessage, ExitCode } from '../util/errors.js';
 import { devCommand } from '../dev/command.js';
 import { quietTlsServernameWarning } from '../util/warnings.js';
+import type { Logger } from '../util/log.js';
 
 function fail(err: unknown): never {
   if (err instanceof FlotillaError) {
@@ -26,6 +27,32 @@ function fail(err: unknown): never {
 function configPath(given: string | undefined): string | undefined {
   if (given !== undefined) return given;
   return existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined;
+}
+
+/**
+ * SIGHUP: read the config again and apply what can change without touching
+ * units (reload.ts). A config that no longer loads changes nothing. Reloads
+ * run one at a time; one asked for during start-up runs once started.
+ */
+function reloader(path: string | undefined, daemon: Flotillad, started: Promise<void>, log: Logger): () => void {
+  let chain: Promise<unknown> = started;
+  return () => {
+    chain = chain.then(async () => {
+      let loaded;
+      try {
+        loaded = readConfig(path);
+      } catch (err) {
+        log.error({ err: errorMessage(err) }, 'SIGHUP: the config does not load; keeping the running one');
+        return;
+      }
+      for (const w of loaded.warnings) log.warn(w);
+      const diff = await daemon.reload(loaded.config);
+      const changes = { applied: diff.applied, needRestart: diff.needRestart };
+      if (diff.applied.length === 0 && diff.needRestart.length === 0) log.info('SIGHUP: configuration unchanged');
+      else if (diff.needRestart.length === 0) log.info(changes, 'SIGHUP: configuration reloaded');
+      else log.warn(changes, 'SIGHUP: configuration reloaded; the needRestart settings changed but take effect only when flotillad restarts');
+    }).catch((err: unknown) => log.error({ err: errorMessage(err) }, 'SIGHUP: reload failed'));
+  };
 }
 
 async function runDaemon(opts: { config?: string }): Promise<void> {
@@ -53,7 +80,9 @@ async function runDaemon(opts: { config?: string }): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  await daemon.start();
+  const started = daemon.start();
+  process.on('SIGHUP', reloader(path, daemon, started.catch(() => undefined), log));
+  await started;
 }
 
 const program = new Command('flotillad')
