@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig, readConfig } from '../../src/daemon/config.js';
+import { KEYS, loadConfig, readConfig } from '../../src/daemon/config.js';
 import { parseConfigText } from '../../src/daemon/config-file.js';
 import { parseMetadata, parseSeconds } from '../../src/daemon/config-values.js';
 import { InvalidInputError } from '../../src/util/errors.js';
@@ -188,4 +188,18 @@ test('secured etcd settings: pairs checked, files read, https required, loose pe
   const r = readConfig(loose, {});
   assert.ok(r.warnings.some((w) => w === `${loose} holds etcd_password but is readable by other users (mode 0644): chmod 600 ${loose}`), r.warnings.join('\n'));
   assert.ok(!readConfig(conf('etcd_username=u\netcd_password=p\netcd_servers=https://127.0.0.1:1\n'), {}).warnings.some((w) => w.includes('readable by other users')));
+});
+
+test("the README's configuration table lists every key, and marks fleet's", () => {
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('### Secured etcd'));
+  const rowsOf = new Map<string, string>();
+  for (const line of section.split('\n').filter((l) => l.startsWith('| `'))) {
+    for (const m of (line.split('|')[1] ?? '').matchAll(/`([a-z_]+)`/g)) rowsOf.set(m[1] as string, line);
+  }
+  for (const [key, spec] of Object.entries(KEYS) as Array<[string, { fleet?: true }]>) {
+    const row = rowsOf.get(key);
+    assert.ok(row, `${key} is missing from the README's configuration table`);
+    assert.equal((row.split('|')[2] ?? '').trim() === 'yes', spec.fleet === true, `${key}: the README's fleet column is wrong`);
+  }
 });
