@@ -244,8 +244,7 @@ class LocalEtcd implements EtcdCluster {
     const m = this.member(i);
     for (const url of [m.clientUrl, m.peerUrl]) {
       const port = Number(new URL(url).port);
-      const free = await waitFor(`port ${port}`, async () => ((await portIsFree(port)) ? true : undefined), { timeoutMs: PORT_FREE_TIMEOUT_MS, intervalMs: 20 }).catch(() => false);
-      if (!free) throw new FlotillaError(`cannot restart etcd member ${m.name}: port ${port} is taken by another process`);
+      if (!(await this.released(port))) throw new FlotillaError(`cannot restart etcd member ${m.name}: port ${port} is taken by another process`);
     }
   }
 
@@ -258,6 +257,13 @@ class LocalEtcd implements EtcdCluster {
     const pids = (await Promise.all(this.s.members.map((m) => this.pidsOf(m)))).flat();
     for (const pid of pids) killQuietly(pid);
     await waitAllDead('etcd to stop', pids, 10_000);
+    // Stopped means its ports are free again (see checkPortsFree); one taken meanwhile by
+    // someone else is not ours to wait for, so give up on it after the deadline, quietly.
+    await Promise.all(this.s.members.flatMap((m) => [m.clientUrl, m.peerUrl]).map((url) => this.released(Number(new URL(url).port))));
+  }
+
+  private released(port: number): Promise<boolean> {
+    return waitFor(`port ${port}`, async () => ((await portIsFree(port)) ? true : undefined), { timeoutMs: PORT_FREE_TIMEOUT_MS, intervalMs: 20 }).catch(() => false);
   }
 }
 
