@@ -55,7 +55,13 @@ interface WatchResponse {
   cancel_reason?: string;
 }
 
-/** Set while a store call runs: a call made inside it is etcd3 retrying from within. */
+/**
+ * Set while a store call runs. A call that finds it set was made from inside
+ * another (etcd3 retrying from within), or from a callback of a stream such a
+ * call opened; either way it goes to the member without waiting for a
+ * half-open probe, which costs at most a few extra tries of a member that
+ * may still be down.
+ */
 const insideCall = new AsyncLocalStorage<true>();
 
 /**

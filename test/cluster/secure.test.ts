@@ -12,10 +12,10 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LocalCluster } from '../../src/dev/cluster.js';
 import { Keys } from '../../src/registry/keys.js';
-import { connectStore } from '../../src/registry/store.js';
 import { waitFor } from '../../src/util/deadline.js';
 import { flotctl, rows } from '../support/flotctl.js';
 import { hostsRunning } from '../support/hosts.js';
+import { leaderIndex } from '../support/secure-etcd.js';
 
 const TTL = 5;
 let cluster: LocalCluster;
@@ -62,29 +62,6 @@ async function flotctlWorks(): Promise<void> {
   assert.equal(rows(u.stdout).length, n, u.stdout);
 }
 
-/** Index of the raft leader among the members, as they report it. */
-async function leaderIndex(): Promise<number> {
-  const store = cluster.store();
-  return waitFor('an etcd leader', async () => {
-    const ids: string[] = [];
-    let leader = '';
-    for (const url of cluster.endpoints) {
-      const one = connectStore({ ...store, endpoints: [url] });
-      try {
-        const st = await one.maintenance.status();
-        ids.push(String(st.header.member_id));
-        if (st.leader !== '0') leader = String(st.leader);
-      } catch {
-        ids.push('');
-      } finally {
-        one.close();
-      }
-    }
-    const i = ids.indexOf(leader);
-    return i >= 0 ? i : undefined;
-  }, { timeoutMs: 15_000, intervalMs: 100 });
-}
-
 async function refusedTokens(): Promise<number> {
   let count = 0;
   for (const m of cluster.etcd.members) count += (await readFile(join(cluster.dir, 'etcd', `${m.name}.log`), 'utf8').catch(() => '')).split('invalid auth token').length - 1;
@@ -119,12 +96,12 @@ test('etcd member restarts: agents keep their leases, new units start, flotctl w
 
 test('a leader change: the leader is killed, the cluster works on the other two, and after it returns', async () => {
   const before = await leases();
-  const leader = await leaderIndex();
+  const leader = await leaderIndex(cluster.store());
   await cluster.killEtcdMember(leader);
   await startsNewUnit();
   await flotctlWorks();
   await cluster.restartEtcdMember(leader);
-  const now = await leaderIndex();
+  const now = await leaderIndex(cluster.store());
   console.log(`# leader was s${leader}, is s${now}`);
   await startsNewUnit();
   await flotctlWorks();

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { waitFor } from '../../src/util/deadline.js';
-import { startSecureEtcd, type SecureEtcd } from '../support/secure-etcd.js';
+import { leaderIndex, startSecureEtcd, type SecureEtcd } from '../support/secure-etcd.js';
 
 let s: SecureEtcd;
 let admin: Etcd3;
@@ -118,12 +118,12 @@ test('a leader change: the leader is killed and comes back; watches and writes g
     const w = await collect(client, `${s.prefix}lc/`);
     await client.put(`${s.prefix}lc/k`).value('before');
     await seenWithin('the event before', w.seen, 'before');
-    const leader = await leaderIndex(client);
+    const leader = await leaderIndex(s.store());
     await s.etcd.killMember(leader);
     await putSoon(client, `${s.prefix}lc/k`, 'leaderless');
     await seenWithin('the event while the old leader is down', w.seen, 'leaderless');
     await s.etcd.restartMember(leader);
-    const now = await leaderIndex(client);
+    const now = await leaderIndex(s.store());
     await putSoon(client, `${s.prefix}lc/k`, 'after');
     await seenWithin('the event after', w.seen, 'after');
     console.log(`# leader was s${leader}, now s${now}`);
@@ -169,27 +169,4 @@ async function bounded<T>(p: Promise<T>): Promise<T> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Index of the member that is the raft leader, as the members report it. */
-async function leaderIndex(client: Etcd3): Promise<number> {
-  return waitFor('a leader', async () => {
-    const ids: string[] = [];
-    let leader = '';
-    for (const url of s.endpoints) {
-      const one = s.connect({}, [url]);
-      try {
-        const st = await one.maintenance.status();
-        ids.push(String(st.header.member_id));
-        if (st.leader !== '0') leader = String(st.leader);
-      } catch {
-        ids.push('');
-      } finally {
-        one.close();
-      }
-    }
-    void client;
-    const i = ids.indexOf(leader);
-    return i >= 0 ? i : undefined;
-  }, { timeoutMs: 15_000, intervalMs: 100 });
 }

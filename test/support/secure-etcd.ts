@@ -10,6 +10,7 @@ import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
 import { enableEtcdAuth, randomPassword, type EtcdUser } from '../../src/dev/etcd-auth.js';
 import { makeCA, makeCert, makeDevTls, makeJwtKeys, type CertFiles, type DevTls } from '../../src/dev/tls.js';
 import { connectStore, type StoreOptions } from '../../src/registry/store.js';
+import { waitFor } from '../../src/util/deadline.js';
 import { DAEMON_CREDENTIAL_NAMES, loadStoreSecurity, type StoreCredentials } from '../../src/registry/store-security.js';
 import type { Etcd3 } from 'etcd3';
 
@@ -85,4 +86,26 @@ export async function startSecureEtcd(opts: { members: 1 | 3; prefix?: string; f
       await rm(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Index (in store.endpoints) of the etcd member that is the raft leader, as the members report it. */
+export async function leaderIndex(store: StoreOptions): Promise<number> {
+  return waitFor('an etcd leader', async () => {
+    const ids: string[] = [];
+    let leader = '';
+    for (const url of store.endpoints) {
+      const one = connectStore({ ...store, endpoints: [url] });
+      try {
+        const st = await one.maintenance.status();
+        ids.push(String(st.header.member_id));
+        if (st.leader !== '0') leader = String(st.leader);
+      } catch {
+        ids.push('');
+      } finally {
+        one.close();
+      }
+    }
+    const i = ids.indexOf(leader);
+    return i >= 0 ? i : undefined;
+  }, { timeoutMs: 15_000, intervalMs: 100 });
 }
