@@ -192,6 +192,17 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.resyncTimer.unref();
   }
 
+  /**
+   * A reloaded config changed what this machine publishes: the machine
+   * record is rewritten on the same lease (the engine re-checks the units
+   * placed here, and re-offers what this machine refused), and open rounds
+   * are answered again with the new metadata. No unit is touched here.
+   */
+  async updateMachine(machine: MachineRecord): Promise<boolean> {
+    this.metadata.setConfig(machine.metadata);
+    return this.presence.updateMachine(machine);
+  }
+
   private async resync(): Promise<void> {
     try {
       for (const unit of this.desired().keys()) {

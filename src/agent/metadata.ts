@@ -20,7 +20,7 @@ export class MachineMetadata {
     etcd: Etcd3,
     keys: Keys,
     machineId: string,
-    private readonly config: Readonly<Record<string, string>>,
+    private config: Readonly<Record<string, string>>,
     private readonly log: Logger,
   ) {
     this.effective = { ...config };
@@ -32,6 +32,12 @@ export class MachineMetadata {
     await this.dynamic.start();
     this.effective = this.compute();
     this.log.info({ metadata: this.effective }, 'machine metadata');
+  }
+
+  /** New config metadata (a reload); listeners hear of it if the effective metadata changed. */
+  setConfig(config: Readonly<Record<string, string>>): void {
+    this.config = { ...config };
+    this.recompute();
   }
 
   current(): Readonly<Record<string, string>> {

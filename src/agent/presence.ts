@@ -58,7 +58,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
   constructor(
     private readonly etcd: Etcd3,
     private readonly keys: Keys,
-    private readonly machine: MachineRecord,
+    private machine: MachineRecord,
     private readonly ttlSeconds: number,
     private readonly leaseFile: string,
     private readonly log: Logger,
@@ -139,6 +139,25 @@ export class Presence extends EventEmitter<PresenceEvents> {
     const again = await this.etcd.if(key, 'Lease', '==', holder ?? '0').then(put()).options(options()).commit();
     if (!again.succeeded) throw new MachineKeyRefused('machine key changed while taking it over');
     this.log.info({ previousLease: holder }, 'took over machine key from previous run');
+  }
+
+  /**
+   * Publish a changed machine record (a config reload). The key stays on the
+   * current lease; without one, the next registration writes the new record.
+   * Resolves false when the key was not ours to rewrite (being re-registered).
+   */
+  async updateMachine(machine: MachineRecord): Promise<boolean> {
+    this.machine = machine;
+    const id = this.currentId;
+    if (id === undefined) return false;
+    const key = this.keys.machine(machine.id);
+    const record: MachineRecord = { ...machine, ttlSeconds: this.ttlSeconds };
+    const res = await this.etcd
+      .if(key, 'Lease', '==', id)
+      .then(this.etcd.put(key).value(encode(record)).lease(id))
+      .options({ deadline: Date.now() + registrationDeadlineMs(this.ttlSeconds) })
+      .commit();
+    return res.succeeded;
   }
 
   /** True when there is no lease, or etcd has not confirmed it for 2/3 of the TTL (emitting `silent` if due). */

@@ -12,6 +12,7 @@
  */
 import { homedir } from 'node:os';
 import { DEFAULT_PREFIX } from '../registry/keys.js';
+import type { CredentialNames, StoreCredentials } from '../registry/store-security.js';
 import { UsageError } from '../util/errors.js';
 
 export interface GlobalOptions {
@@ -24,6 +25,16 @@ export interface GlobalOptions {
   debug: boolean;
   json: boolean;
   ssh: SshGlobals;
+  store: StoreGlobals;
+}
+
+/** TLS material and etcd user (--ca-file, --cert-file, --key-file, --username, --password). */
+export interface StoreGlobals {
+  credentials: StoreCredentials;
+  /** The flag or variable each came from, for messages. */
+  names: CredentialNames;
+  /** --password was on the command line, where `ps` shows it to every user. */
+  passwordInArgv: boolean;
 }
 
 /** How status, journal and ssh reach machines (fleetctl's SSH flags, plus --ssh-identity). */
@@ -41,13 +52,15 @@ export interface SshGlobals {
 
 export interface GlobalFlag {
   /** commander attribute name */
-  key: 'endpoint' | 'etcdKeyPrefix' | 'requestTimeout' | 'debug' | 'json' | 'tunnel' | 'sshUsername' | 'sshIdentity' | 'knownHostsFile' | 'strictHostKeyChecking' | 'sshTimeout';
+  key: 'endpoint' | 'etcdKeyPrefix' | 'requestTimeout' | 'debug' | 'json' | 'tunnel' | 'sshUsername' | 'sshIdentity' | 'knownHostsFile' | 'strictHostKeyChecking' | 'sshTimeout' | StoreFlagKey;
   flags: string;
   description: string;
   /** Shown in help; applied only when neither the command line nor the environment sets it. */
   default?: string;
   boolean: boolean;
 }
+
+type StoreFlagKey = 'caFile' | 'certFile' | 'keyFile' | 'username' | 'password';
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379';
 export const DEFAULT_REQUEST_TIMEOUT = '3';
@@ -65,6 +78,11 @@ export const GLOBAL_FLAGS: readonly GlobalFlag[] = [
   { key: 'knownHostsFile', flags: '--known-hosts-file <file>', description: 'known_hosts file for SSH host keys', default: DEFAULT_KNOWN_HOSTS, boolean: false },
   { key: 'strictHostKeyChecking', flags: '--strict-host-key-checking <bool>', description: 'verify SSH host keys against the known_hosts file', default: 'true', boolean: false },
   { key: 'sshTimeout', flags: '--ssh-timeout <seconds>', description: 'deadline of each SSH connection', default: '10', boolean: false },
+  { key: 'caFile', flags: '--ca-file <file>', description: "CA certificate (PEM) that signed etcd's certificate; https endpoints are always verified", boolean: false },
+  { key: 'certFile', flags: '--cert-file <file>', description: 'client certificate (PEM) for etcd', boolean: false },
+  { key: 'keyFile', flags: '--key-file <file>', description: 'private key (PEM) of --cert-file', boolean: false },
+  { key: 'username', flags: '--username <name>', description: 'etcd user to authenticate as', boolean: false },
+  { key: 'password', flags: '--password <password>', description: 'password of --username (prefer the variable: other users can see command lines)', boolean: false },
 ];
 
 /** "--etcd-key-prefix <prefix>" -> "FLOTCTL_ETCD_KEY_PREFIX" */
@@ -175,6 +193,7 @@ export function resolveGlobals(
   if (identity.value !== '') ssh.identityFile = expandHome(identity.value, env);
   const agent = envValue(env, 'SSH_AUTH_SOCK');
   if (agent !== undefined) ssh.agentSocket = agent;
+  const store = storeGlobals(str, endpoint.from, env);
   return {
     endpoint: endpoint.value,
     endpointSource: endpoint.from,
@@ -183,5 +202,50 @@ export function resolveGlobals(
     debug: bool('debug'),
     json: bool('json'),
     ssh,
+    store,
   };
+}
+
+function storeGlobals(
+  str: (k: GlobalFlag['key']) => { value: string; from: string },
+  endpointsFrom: string,
+  env: Readonly<Record<string, string | undefined>>,
+): StoreGlobals {
+  const ca = str('caFile');
+  const cert = str('certFile');
+  const key = str('keyFile');
+  const user = str('username');
+  const password = str('password');
+  const credentials: StoreCredentials = {};
+  if (ca.value !== '') credentials.caFile = expandHome(ca.value, env);
+  if (cert.value !== '') credentials.certFile = expandHome(cert.value, env);
+  if (key.value !== '') credentials.keyFile = expandHome(key.value, env);
+  if (user.value !== '') credentials.username = user.value;
+  if (password.value !== '') credentials.password = password.value;
+  return {
+    credentials,
+    names: { caFile: ca.from, certFile: cert.from, keyFile: key.from, username: user.from, password: password.from, endpoints: endpointsFrom },
+    passwordInArgv: password.value !== '' && password.from === '--password',
+  };
+}
+
+/**
+ * The command line as `ps` should show it: the value of --password blanked.
+ * flotctl sets its process title to this, which on Linux overwrites the
+ * arguments other users can read in /proc/PID/cmdline.
+ */
+export function redactedArgv(argv: readonly string[]): string[] | undefined {
+  let found = false;
+  const out = argv.map((a, i) => {
+    if (i > 0 && argv[i - 1] === '--password') {
+      found = true;
+      return '***';
+    }
+    if (a.startsWith('--password=')) {
+      found = true;
+      return '--password=***';
+    }
+    return a;
+  });
+  return found ? out : undefined;
 }

@@ -3,6 +3,13 @@
 import { errorMessage } from '../util/errors.js';
 import { Output } from './output.js';
 import { runCli } from './program.js';
+import { redactedArgv } from './globals.js';
+import { quietTlsServernameWarning } from '../util/warnings.js';
+
+// Before anything else: a password given with --password must not stay readable in `ps`.
+const redacted = redactedArgv(process.argv.slice(2));
+if (redacted) process.title = ['flotctl', ...redacted].join(' ');
+quietTlsServernameWarning();
 
 const output = new Output({ stdout: process.stdout, stderr: process.stderr, env: process.env });
 

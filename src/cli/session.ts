@@ -7,6 +7,7 @@ import type { ClusterClient } from '../client/types.js';
 import { type OperationContext, operationContext } from '../client/operations/context.js';
 import { UsageError, errorMessage } from '../util/errors.js';
 import type { GlobalOptions } from './globals.js';
+import type { StoreSecurity } from '../registry/store-security.js';
 import type { Output } from './output.js';
 import type { RemoteRunner } from '../client/remote/runner.js';
 import { Terminal } from './terminal.js';
@@ -36,17 +37,23 @@ export class Session {
     if (!this.client) {
       const g = this.globals;
       // Loaded on demand: the gRPC stack costs ~150 ms that help and version do not need.
-      const [{ EtcdClusterClient }, { parseEndpoints }] = await Promise.all([
+      const [{ EtcdClusterClient }, { parseEndpoints }, { checkCredentials, loadStoreSecurity }] = await Promise.all([
         import('../client/etcd-client.js'),
         import('../registry/store.js'),
+        import('../registry/store-security.js'),
       ]);
       let endpoints: string[];
+      let security: StoreSecurity;
       try {
         endpoints = parseEndpoints(g.endpoint, g.endpointSource);
+        const { credentials, names } = g.store;
+        for (const w of checkCredentials(credentials, endpoints, names)) this.output.err(`Warning: ${w}`);
+        security = loadStoreSecurity(credentials, names);
       } catch (err) {
         throw new UsageError(errorMessage(err));
       }
-      this.client = EtcdClusterClient.connect({ endpoints, prefix: g.etcdKeyPrefix, requestTimeoutMs: g.requestTimeoutMs });
+      if (g.store.passwordInArgv) this.output.err('Warning: --password on the command line is visible to other users (ps): use FLOTCTL_PASSWORD instead');
+      this.client = EtcdClusterClient.connect({ endpoints, prefix: g.etcdKeyPrefix, requestTimeoutMs: g.requestTimeoutMs, security });
       this.output.debug(`using etcd at ${endpoints.join(',')} with key prefix ${g.etcdKeyPrefix}`);
     }
     return this.client;

@@ -14,7 +14,8 @@ import { UnitFile, parseUnitName } from '../unit/index.js';
 import { InvalidInputError } from '../util/errors.js';
 import { assignmentsByUnit, contentInfo, deriveSummary, statesByUnit, toStateView, type ContentInfo } from './derive.js';
 import { resolveMachine, validateMetadataChange } from './metadata.js';
-import { StoreUnreachableError, mapStoreError } from './store-errors.js';
+import { StoreUnreachableError, explainStoreError } from './store-errors.js';
+import type { StoreSecurity } from '../registry/store-security.js';
 import type {
   ClusterClient,
   DesiredState,
@@ -32,6 +33,8 @@ export interface EtcdClientOptions {
   prefix?: string;
   /** Deadline of each request to etcd. */
   requestTimeoutMs?: number;
+  /** TLS material and user; also names the settings in error messages. */
+  security?: StoreSecurity;
 }
 
 export const DEFAULT_REQUEST_TIMEOUT_MS = 3000;
@@ -44,6 +47,7 @@ export class EtcdClusterClient implements ClusterClient {
   private readonly contents = new Map<string, ContentInfo>();
   private readonly endpoints: readonly string[];
   private readonly requestTimeoutMs: number;
+  private readonly security: StoreSecurity | undefined;
 
   constructor(
     private readonly etcd: Etcd3,
@@ -52,11 +56,12 @@ export class EtcdClusterClient implements ClusterClient {
     this.registry = new Registry(etcd, opts.prefix);
     this.endpoints = opts.endpoints;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.security = opts.security;
   }
 
   static connect(opts: EtcdClientOptions): EtcdClusterClient {
     const timeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const etcd = connectStore({ endpoints: opts.endpoints, requestTimeoutMs: timeout, dialTimeoutMs: timeout });
+    const etcd = connectStore({ endpoints: opts.endpoints, requestTimeoutMs: timeout, dialTimeoutMs: timeout, ...(opts.security ? { security: opts.security } : {}) });
     return new EtcdClusterClient(etcd, opts);
   }
 
@@ -68,8 +73,12 @@ export class EtcdClusterClient implements ClusterClient {
     try {
       return await op();
     } catch (err) {
-      throw mapStoreError(err, this.endpoints, this.requestTimeoutMs);
+      throw await this.explain(err);
     }
+  }
+
+  private explain(err: unknown): Promise<unknown> {
+    return explainStoreError(err, { endpoints: this.endpoints, requestTimeoutMs: this.requestTimeoutMs, prefix: this.registry.keys.prefix, ...(this.security ? { security: this.security } : {}) });
   }
 
   private async infoFor(hash: string, unitName: string): Promise<ContentInfo> {
@@ -240,7 +249,7 @@ export class EtcdClusterClient implements ClusterClient {
       }
     } catch (err) {
       await cancelAll();
-      throw mapStoreError(err, this.endpoints, this.requestTimeoutMs);
+      throw await this.explain(err);
     }
     return cancelAll;
   }

@@ -11,7 +11,9 @@ import {
   GRPCUnavailableError,
   isRecoverableError,
 } from 'etcd3';
-import { FlotillaError, StoreUnavailableError } from '../util/errors.js';
+import { ExitCode, FlotillaError, StoreUnavailableError } from '../util/errors.js';
+import { diagnoseEndpoints, explainRefusal } from '../registry/store-diagnosis.js';
+import { DAEMON_CREDENTIAL_NAMES, type StoreSecurity } from '../registry/store-security.js';
 
 export class StoreUnreachableError extends StoreUnavailableError {
   constructor(
@@ -21,6 +23,19 @@ export class StoreUnreachableError extends StoreUnavailableError {
     super(reason);
     // The base class words it "cluster store unreachable: x"; users need the URL first.
     this.message = `cluster store unreachable at ${endpoints.join(',')}: ${reason}`;
+  }
+}
+
+/**
+ * etcd answered, or would answer, but not to us: its certificate is not
+ * trusted, it wants a client certificate, the password is wrong. A setting
+ * to fix, not an outage: exit 1, one line naming the setting.
+ */
+export class StoreRefusedError extends StoreUnavailableError {
+  override readonly exitCode: ExitCode = ExitCode.failure;
+  constructor(message: string) {
+    super(message);
+    this.message = message;
   }
 }
 
@@ -57,4 +72,31 @@ export function mapStoreError(err: unknown, endpoints: readonly string[], reques
   if (err instanceof FlotillaError) return err;
   if (isConnectionError(err)) return new StoreUnreachableError(endpoints, connectionReason(err as Error, requestTimeoutMs));
   return err;
+}
+
+export interface StoreContext {
+  endpoints: readonly string[];
+  requestTimeoutMs: number;
+  security?: StoreSecurity;
+  /** The cluster's key prefix, named when etcd denies access to it. */
+  prefix?: string;
+}
+
+/**
+ * mapStoreError, plus the reasons only a look at the connection can give:
+ * refusals become StoreRefusedError; a connection failure is probed for a
+ * TLS cause (a wrong CA, a missing client certificate, the wrong scheme).
+ */
+export async function explainStoreError(err: unknown, ctx: StoreContext): Promise<unknown> {
+  if (err instanceof StoreRefusedError) return err;
+  const names = ctx.security?.names ?? DAEMON_CREDENTIAL_NAMES;
+  const refusal = explainRefusal(err, ctx.security, names, ctx.prefix);
+  if (refusal) return new StoreRefusedError(refusal);
+  const mapped = mapStoreError(err, ctx.endpoints, ctx.requestTimeoutMs);
+  if (!(mapped instanceof StoreUnreachableError)) return mapped;
+  const tls = await diagnoseEndpoints(ctx.endpoints, ctx.security, names);
+  if (tls) return new StoreRefusedError(tls);
+  // gRPC's "Last error: null" (a TLS failure it did not describe) helps nobody.
+  if (mapped.reason === 'null') return new StoreUnreachableError(ctx.endpoints, 'the TLS connection failed');
+  return mapped;
 }

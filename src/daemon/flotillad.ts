@@ -14,6 +14,9 @@ import { errorMessage } from '../util/errors.js';
 import type { DaemonConfig } from './config.js';
 import { VERSION } from '../util/version.js';
 import { detectPublicIP } from './public-ip.js';
+import type { MachineRecord } from '../registry/records.js';
+import { checkStoreAccess } from './store-check.js';
+import { diffConfig, type ConfigDiff } from './reload.js';
 
 /**
  * The bus of the manager flotillad drives: the configured one, else (system
@@ -34,7 +37,7 @@ export class Flotillad {
   private manager: SystemdManager | undefined;
 
   constructor(
-    private readonly config: DaemonConfig,
+    private config: DaemonConfig,
     private readonly log: Logger,
     private readonly onFatal: (reason: string) => void,
   ) {}
@@ -43,15 +46,15 @@ export class Flotillad {
     const c = this.config;
     const busAddress = systemdBus(c);
     if (!busAddress) throw new Error('no systemd bus: set systemd_bus_address in the config or DBUS_SESSION_BUS_ADDRESS');
+    const etcd = connectStore({ endpoints: c.etcdServers, requestTimeoutMs: c.etcdRequestTimeoutMs, security: c.etcdSecurity });
+    this.registry = new Registry(etcd, c.etcdKeyPrefix);
+    // A wrong CA or password is fatal at once, in one line; etcd merely down is waited for.
+    await checkStoreAccess(etcd, c, this.log);
     this.manager = await SystemdManager.connect(busAddress, this.log.child({ role: 'systemd' }));
     // Without its bus the agent is blind; exit non-zero so the host's systemd
     // restarts us, and the new process adopts the running units.
     this.manager.onDisconnect((err) => this.onFatal(`lost the systemd bus: ${errorMessage(err)}`));
-    const etcd = connectStore({ endpoints: c.etcdServers, requestTimeoutMs: c.etcdRequestTimeoutMs });
-    this.registry = new Registry(etcd, c.etcdKeyPrefix);
-    // No public_ip (a bootstrap may leave it out): publish the default-route address, as fleet did.
-    const publicIP = c.publicIP || detectPublicIP();
-    const machine = { id: c.machineId, publicIP, metadata: c.metadata, version: VERSION, sshPort: c.sshPort, systemdScope: c.systemdScope };
+    const machine = machineRecord(c);
     this.agent = new Agent({
       registry: this.registry,
       machine,
@@ -83,7 +86,23 @@ export class Flotillad {
     // The agent's first 'lease' event already put us in the election (listener above). A
     // second campaign here failed start-up outright when the lease had expired meanwhile.
     await this.agent.start();
-    this.log.info({ machine: c.machineId, ip: publicIP, engine: !c.disableEngine }, 'flotillad started');
+    this.log.info({ machine: c.machineId, ip: machine.publicIP, engine: !c.disableEngine }, 'flotillad started');
+  }
+
+  /**
+   * Apply a reloaded config (SIGHUP): what can change without a restart is
+   * applied, the rest is reported. Resolves with what changed.
+   */
+  async reload(loaded: DaemonConfig): Promise<ConfigDiff> {
+    const diff = diffConfig(this.config, loaded);
+    const before = machineRecord(this.config);
+    this.config = diff.next;
+    const after = machineRecord(this.config);
+    if (this.agent && JSON.stringify(before) !== JSON.stringify(after)) {
+      const written = await this.agent.updateMachine(after);
+      if (!written) this.log.info('machine record not rewritten now (no lease held); the next registration publishes the new one');
+    }
+    return diff;
   }
 
   async stop(): Promise<void> {
@@ -96,4 +115,9 @@ export class Flotillad {
     this.manager?.close();
     this.registry?.etcd.close();
   }
+}
+
+function machineRecord(c: DaemonConfig): MachineRecord {
+  // No public_ip (a bootstrap may leave it out): publish the default-route address, as fleet did.
+  return { id: c.machineId, publicIP: c.publicIP || detectPublicIP(), metadata: c.metadata, version: VERSION, sshPort: c.sshPort, systemdScope: c.systemdScope };
 }

@@ -5,15 +5,16 @@
  * `flotillad bootstrap-config ...` renders a host bootstrap.
  */
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
-import { loadConfig } from './config.js';
-import { configPermissionWarnings } from './config-permissions.js';
+import { existsSync } from 'node:fs';
+import { DEFAULT_CONFIG_FILE, readConfig } from './config.js';
 import { Flotillad } from './flotillad.js';
 import { VERSION } from '../util/version.js';
 import { createLogger } from '../util/log.js';
 import { FlotillaError, errorMessage, ExitCode } from '../util/errors.js';
 import { devCommand } from '../dev/command.js';
 import { bootstrapCommand } from './bootstrap-command.js';
+import { quietTlsServernameWarning } from '../util/warnings.js';
+import type { Logger } from '../util/log.js';
 
 function fail(err: unknown): never {
   if (err instanceof FlotillaError) {
@@ -25,12 +26,44 @@ function fail(err: unknown): never {
   process.exit(ExitCode.failure);
 }
 
+/** fleet's rule: --config, else the default file if it exists, else none. */
+function configPath(given: string | undefined): string | undefined {
+  if (given !== undefined) return given;
+  return existsSync(DEFAULT_CONFIG_FILE) ? DEFAULT_CONFIG_FILE : undefined;
+}
+
+/**
+ * SIGHUP: read the config again and apply what can change without touching
+ * units (reload.ts). A config that no longer loads changes nothing. Reloads
+ * run one at a time; one asked for during start-up runs once started.
+ */
+function reloader(path: string | undefined, daemon: Flotillad, started: Promise<void>, log: Logger): () => void {
+  let chain: Promise<unknown> = started;
+  return () => {
+    chain = chain.then(async () => {
+      let loaded;
+      try {
+        loaded = readConfig(path);
+      } catch (err) {
+        log.error({ err: errorMessage(err) }, 'SIGHUP: the config does not load; keeping the running one');
+        return;
+      }
+      for (const w of loaded.warnings) log.warn(w);
+      const diff = await daemon.reload(loaded.config);
+      const changes = { applied: diff.applied, needRestart: diff.needRestart };
+      if (diff.applied.length === 0 && diff.needRestart.length === 0) log.info('SIGHUP: configuration unchanged');
+      else if (diff.needRestart.length === 0) log.info(changes, 'SIGHUP: configuration reloaded');
+      else log.warn(changes, 'SIGHUP: configuration reloaded; the needRestart settings changed but take effect only when flotillad restarts');
+    }).catch((err: unknown) => log.error({ err: errorMessage(err) }, 'SIGHUP: reload failed'));
+  };
+}
+
 async function runDaemon(opts: { config?: string }): Promise<void> {
-  const config = loadConfig(opts.config);
+  quietTlsServernameWarning();
+  const path = configPath(opts.config);
+  const { config, warnings } = readConfig(path);
   const log = createLogger({ format: config.logFormat, level: config.verbosity > 0 ? 'debug' : 'info', name: 'flotillad' });
-  if (opts.config !== undefined) {
-    for (const warning of configPermissionWarnings(opts.config, readFileSync(opts.config, 'utf8'))) log.warn({ event: 'config-readable-by-others' }, warning);
-  }
+  for (const w of warnings) log.warn(w);
   const daemon = new Flotillad(config, log, (reason) => {
     log.fatal({ reason }, 'flotillad cannot continue');
     process.exit(ExitCode.failure);
@@ -50,7 +83,9 @@ async function runDaemon(opts: { config?: string }): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  await daemon.start();
+  const started = daemon.start();
+  process.on('SIGHUP', reloader(path, daemon, started.catch(() => undefined), log));
+  await started;
 }
 
 const program = new Command('flotillad')

@@ -5,11 +5,10 @@
  * to fail fast with the agent's own log when flotillad cannot start at all.
  */
 import { readFile } from 'node:fs/promises';
-import { Etcd3 } from 'etcd3';
 import { delay } from '../util/deadline.js';
 import { FlotillaError } from '../util/errors.js';
 import { Keys } from '../registry/keys.js';
-import { connectStore } from '../registry/store.js';
+import { connectStore, type StoreOptions } from '../registry/store.js';
 
 export interface AgentWaitTarget {
   name: string;
@@ -31,7 +30,7 @@ export async function fileTail(path: string): Promise<string> {
 }
 
 export async function waitForAgents(
-  endpoints: string[],
+  store: StoreOptions,
   prefix: string,
   targets: AgentWaitTarget[],
   timeoutMs: number,
@@ -39,7 +38,7 @@ export async function waitForAgents(
   afterRevision = 0,
 ): Promise<void> {
   const machinesPrefix = new Keys(prefix).machinesPrefix;
-  const client = new Etcd3({ hosts: endpoints });
+  const client = connectStore(store);
   const deadline = Date.now() + timeoutMs;
   let nextStateCheck = Date.now() + STATE_CHECK_EVERY_MS;
   let missing = targets;
@@ -72,11 +71,11 @@ export async function waitForAgents(
   }
 }
 
-/** The store's current revision, to tell keys written from now on from older ones. */
-export async function currentRevision(endpoints: string[]): Promise<number> {
-  const client = new Etcd3({ hosts: endpoints });
+/** The store's current revision, to tell keys written from now on from older ones (read under `prefix`, which a scoped etcd user may read). */
+export async function currentRevision(store: StoreOptions, prefix: string): Promise<number> {
+  const client = connectStore(store);
   try {
-    const res = await client.get('/').exec();
+    const res = await client.get(prefix).exec();
     return Number(res.header.revision);
   } finally {
     client.close();
@@ -88,9 +87,9 @@ export async function currentRevision(endpoints: string[]): Promise<number> {
  * lowest create revision (the election rule in src/engine/election.ts), or
  * undefined when there is no candidate.
  */
-export async function engineMachine(endpoints: string[], prefix: string): Promise<string | undefined> {
+export async function engineMachine(store: StoreOptions, prefix: string): Promise<string | undefined> {
   // The store's client, not a bare one: it moves past a dead member instead of failing on it.
-  const client = connectStore({ endpoints });
+  const client = connectStore(store);
   try {
     const res = await client.getAll().prefix(new Keys(prefix).electionPrefix).exec();
     const sorted = [...res.kvs].sort((a, b) => Number(a.create_revision) - Number(b.create_revision));

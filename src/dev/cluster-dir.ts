@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { FlotillaError, InvalidInputError } from '../util/errors.js';
 import { livePidsIn } from './cgroups.js';
 import type { EtcdState } from './etcd.js';
+import type { SecureStore } from './secure-store.js';
 import type { HostProcess } from './host.js';
 import type { DevImages } from './images.js';
 import { registryRunning, type RegistryState } from './registry.js';
@@ -54,6 +55,8 @@ export interface SavedCluster {
   metadata?: Array<Record<string, string>>;
   /** Per-host Docker engines: the cluster's registry and the images pushed to it. */
   docker?: { registry: RegistryState; images?: DevImages };
+  /** TLS material and user of a secured etcd (`flotillad dev --secure`). */
+  secure?: SecureStore;
   etcd: EtcdState;
   hosts: ClusterHost[];
   /** Hosts boot (systemd-nspawn) instead of running systemd --user. */

@@ -31,6 +31,9 @@ import { SSHD_UNIT, type ClientKey, accepts, ensureClientKey, freeSshPort, write
 import { waitFor } from '../util/deadline.js';
 import type { PartitionMode } from './proxy.js';
 import type { DevImages } from './images.js';
+import { connectStore, type StoreOptions } from '../registry/store.js';
+import type { Etcd3 } from 'etcd3';
+import { enableAuth, prepareSecureStore, secureConfig, secureFlotctlEnv, serverTls, storeSecurity } from './secure-store.js';
 
 export type { ClusterHost } from './cluster-dir.js';
 export type { PartitionMode } from './proxy.js';
@@ -70,6 +73,8 @@ export interface ClusterOptions {
    * release tarball as a system service (systemd_scope=system).
    */
   boot?: boolean;
+  /** etcd requires TLS client certificates and a password (`flotillad dev --secure`). */
+  secure?: boolean;
   log?: Logger;
 }
 
@@ -112,22 +117,33 @@ export class LocalCluster {
 
     const t0 = Date.now();
     const members = opts.etcdMembers ?? 1;
+    const prefix = normalizePrefix(opts.prefix ?? DEFAULT_PREFIX);
+    const secure = opts.secure ? await prepareSecureStore(dir) : undefined;
     // A lone member has no peers to lose, so fast election only saves the ~0.8 s first election;
     // three members keep etcd's defaults unless asked, as a busy 2-core machine would see false elections.
     // The rootfs (built once per machine) and the release are ready before any host needs them.
     const bootSetup = opts.boot ? LocalCluster.bootSetup(log) : undefined;
     bootSetup?.catch(() => undefined);
-    const etcd = await startEtcd({ dir: join(dir, 'etcd'), members, fastElection: opts.fastElection ?? members === 1 });
-    log.info({ ms: Date.now() - t0, endpoints: etcd.endpoints.join(',') }, 'etcd ready');
+    const etcd = await startEtcd({ dir: join(dir, 'etcd'), members, fastElection: opts.fastElection ?? members === 1, ...(secure ? { tls: serverTls(secure) } : {}) });
+    if (secure) {
+      try {
+        await enableAuth(secure, etcd.endpoints, prefix);
+      } catch (err) {
+        await etcd.stop().catch(() => undefined);
+        throw err;
+      }
+    }
+    log.info({ ms: Date.now() - t0, endpoints: etcd.endpoints.join(','), secure: Boolean(secure) }, 'etcd ready');
     const cluster = new LocalCluster({
       version: 1,
       dir,
-      prefix: normalizePrefix(opts.prefix ?? DEFAULT_PREFIX),
+      prefix,
       ttlSeconds: ttl,
       extraConfig: { ...(opts.extraConfig ?? {}) },
       waitForAgents: opts.waitForAgents ?? true,
       ...(opts.etcdProxy ? { etcdProxy: opts.etcdProxy } : {}),
       ...(opts.metadata ? { metadata: opts.metadata.map((m) => ({ ...m })) } : {}),
+      ...(secure ? { secure } : {}),
       etcd: etcd.state(),
       hosts: [],
     }, etcd, log);
@@ -196,7 +212,24 @@ export class LocalCluster {
       FLOTCTL_SSH_USERNAME: this.saved.boot ? 'root' : userInfo().username,
       FLOTCTL_SSH_IDENTITY: join(ssh, 'id_ed25519'),
       FLOTCTL_KNOWN_HOSTS_FILE: join(ssh, 'known_hosts'),
+      ...(this.saved.secure ? secureFlotctlEnv(this.saved.secure) : {}),
     };
+  }
+
+  /** Where the cluster's password lives (`--secure` only), so it can be printed as $(cat FILE). */
+  get passwordFile(): string | undefined {
+    return this.saved.secure?.passwordFile;
+  }
+
+  /** How a client of this cluster's etcd connects: endpoints, and TLS material and user when secured. */
+  store(): StoreOptions {
+    const security = storeSecurity(this.saved.secure);
+    return { endpoints: this.endpoints, ...(security ? { security } : {}) };
+  }
+
+  /** A client of this cluster's etcd (close it when done). */
+  connect(): Etcd3 {
+    return connectStore(this.store());
   }
 
   /** Image references in the cluster's registry (undefined without docker, or before any host ran). */
@@ -241,7 +274,7 @@ export class LocalCluster {
     const old = this.host(i);
     this.agents.forget(old);
     await powerOff(old);
-    const revision = this.saved.waitForAgents ? await currentRevision(this.endpoints) : 0;
+    const revision = this.saved.waitForAgents ? await currentRevision(this.store(), this.prefix) : 0;
     const host: ClusterHost = old.boot
       ? await rebootHost(old)
       : { ...old, ...(await this.powerOn(old.name, old.dir, this.hostEnvExtra(old.index, old.dir), old.sshPort ? { address: old.publicIP, port: old.sshPort } : undefined)) };
@@ -303,7 +336,7 @@ export class LocalCluster {
 
   /** Index of the host whose flotillad is the elected engine, or undefined if none is. */
   async engineHost(): Promise<number | undefined> {
-    const machine = await engineMachine(this.endpoints, this.prefix);
+    const machine = await engineMachine(this.store(), this.prefix);
     const i = this.saved.hosts.findIndex((h) => h.machineId === machine);
     return i >= 0 ? i : undefined;
   }
@@ -409,7 +442,7 @@ export class LocalCluster {
       ttlSeconds: this.saved.ttlSeconds,
       busAddress: paths.busAddress,
       configDir: paths.configDir,
-      extraConfig: this.saved.extraConfig,
+      extraConfig: { ...(this.saved.secure ? secureConfig(this.saved.secure) : {}), ...this.saved.extraConfig },
       ...(this.saved.metadata?.[index] ? { metadata: this.saved.metadata[index] } : {}),
       ...(sshd ? { sshPort: sshd.sshPort } : {}),
     });
@@ -467,7 +500,7 @@ export class LocalCluster {
         agent_ttl: String(this.saved.ttlSeconds),
         log_format: 'text',
       }),
-      extraConfig: this.saved.extraConfig,
+      extraConfig: { ...(this.saved.secure ? secureConfig(this.saved.secure) : {}), ...this.saved.extraConfig },
     }, {
       dir: resolve(hostDir),
       name,
@@ -517,6 +550,6 @@ export class LocalCluster {
 
   private async waitAgents(hosts: ClusterHost[], afterRevision = 0): Promise<void> {
     const targets: AgentWaitTarget[] = hosts.map(agentWaitTarget);
-    await waitForAgents(this.endpoints, this.prefix, targets, AGENT_TIMEOUT_MS + this.saved.ttlSeconds * 1000, afterRevision);
+    await waitForAgents(this.store(), this.prefix, targets, AGENT_TIMEOUT_MS + this.saved.ttlSeconds * 1000, afterRevision);
   }
 }

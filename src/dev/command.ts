@@ -20,6 +20,7 @@ interface DevOptions {
   down?: boolean;
   docker?: boolean;
   boot?: boolean;
+  secure?: boolean;
 }
 
 
@@ -40,7 +41,11 @@ function describe(cluster: LocalCluster, ms: number): void {
   print(`flotilla dev cluster ready in ${(ms / 1000).toFixed(1)} s: ${cluster.hosts.length} hosts, etcd ${cluster.endpoints.join(',')}, dir ${cluster.dir}`);
   print();
   print('# flotctl talks to this cluster with:');
-  for (const [k, v] of Object.entries(cluster.flotctlEnv())) print(`export ${k}=${sh(v)}`);
+  for (const [k, v] of Object.entries(cluster.flotctlEnv())) {
+    // The password stays in its file (mode 0600), out of the terminal's scrollback.
+    if (k === 'FLOTCTL_PASSWORD' && cluster.passwordFile) print(`export ${k}="$(cat ${sh(cluster.passwordFile)})"`);
+    else print(`export ${k}=${sh(v)}`);
+  }
   print('# then, from this directory, for example:');
   print('npx flotctl list-machines');
   print('npx flotctl start units/hello.service');
@@ -102,7 +107,7 @@ async function upUntilSignal(opts: DevOptions): Promise<void> {
   const log = createLogger({ name: 'dev', level: 'info' });
 
   const t0 = Date.now();
-  const starting = LocalCluster.start({ dir: opts.dir, hosts: opts.hosts, ttlSeconds: opts.ttl, docker: opts.docker ?? false, log, ...(opts.boot ? { boot: true } : {}) });
+  const starting = LocalCluster.start({ dir: opts.dir, hosts: opts.hosts, ttlSeconds: opts.ttl, docker: opts.docker ?? false, log, ...(opts.boot ? { boot: true } : {}), ...(opts.secure ? { secure: true, etcdMembers: 3 as const } : {}) });
   const first = await Promise.race([starting.then(() => 'ready'), stopped]);
   const cluster = await starting;
   if (first !== 'ready') {
@@ -141,6 +146,7 @@ export function devCommand(): Command {
     .option('--detach', 'return once the cluster is ready and leave it running')
     .option('--demo', 'run the demo once the cluster is ready')
     .option('--docker', 'give every host its own Docker engine, and the cluster a loopback image registry with images built from local files')
+    .option('--secure', 'etcd (3 members) requires TLS client certificates and a password, as in production')
     .option('--down', 'stop the cluster running in --dir')
     .option('--boot', 'hosts that boot: systemd-nspawn over a cached Debian rootfs, flotillad installed from the release (needs root)')
     .action(async (opts: DevOptions) => {

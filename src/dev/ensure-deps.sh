@@ -41,6 +41,8 @@ command -v docker-registry >/dev/null 2>&1 || docker_packages+=(docker-registry)
 # validator, and apply Ignition configs with the Ignition binary this package ships.
 command -v cloud-init >/dev/null 2>&1 || packages+=(cloud-init)
 { command -v ignition-validate >/dev/null 2>&1 && [ -x /usr/lib/dracut/modules.d/30ignition/ignition ]; } || packages+=(ignition)
+# Certificates for a secured etcd (flotillad dev --secure and the TLS tests).
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 
 if [ "${#packages[@]}" -gt 0 ] || [ "${#docker_packages[@]}" -gt 0 ]; then
   wanted="${packages[*]} ${docker_packages[*]}"

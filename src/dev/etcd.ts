@@ -7,9 +7,11 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:https';
 import { join, resolve } from 'node:path';
-import { delay } from '../util/deadline.js';
+import { delay, waitFor } from '../util/deadline.js';
 import { FlotillaError, InvalidInputError } from '../util/errors.js';
 import { findExecutable } from './exec.js';
 import { freePorts, portIsFree } from './ports.js';
@@ -23,7 +25,25 @@ export interface EtcdMember {
   dataDir: string;
 }
 
-export interface EtcdOptions { dir: string; members: 1 | 3; fastElection?: boolean }
+/**
+ * Client TLS for the members (peers talk plain http on loopback): https
+ * client URLs, and a client certificate signed by the CA required of every
+ * client (--client-cert-auth).
+ */
+export interface EtcdTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+export interface EtcdOptions {
+  dir: string;
+  members: 1 | 3;
+  fastElection?: boolean;
+  tls?: EtcdTls;
+  /** etcd's --auth-token (default: simple tokens), e.g. jwt,pub-key=P,priv-key=K,sign-method=ES256. */
+  authToken?: string;
+}
 
 /** What is saved in cluster.json to attach to running members later. */
 export interface EtcdState {
@@ -31,6 +51,8 @@ export interface EtcdState {
   fastElection: boolean;
   token: string;
   members: EtcdMember[];
+  tls?: EtcdTls;
+  authToken?: string;
 }
 
 export interface EtcdCluster {
@@ -53,16 +75,38 @@ export interface EtcdCluster {
 }
 
 const READY_TIMEOUT_MS = 20_000;
+const PORT_FREE_TIMEOUT_MS = 5_000;
 const START_ATTEMPTS = 3;
 
-async function isHealthy(clientUrl: string): Promise<boolean> {
+function healthy(body: string): boolean {
   try {
-    const res = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(1_000) });
-    const body = (await res.json()) as { health?: unknown };
-    return body.health === 'true' || body.health === true;
+    const health = (JSON.parse(body) as { health?: unknown }).health;
+    return health === 'true' || health === true;
   } catch {
     return false;
   }
+}
+
+async function isHealthy(clientUrl: string, tls: EtcdTls | undefined): Promise<boolean> {
+  if (!tls) {
+    try {
+      const res = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(1_000) });
+      return healthy(await res.text());
+    } catch {
+      return false;
+    }
+  }
+  // fetch cannot present a client certificate; https can.
+  const material = { ca: readFileSync(tls.caFile), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+  return new Promise((resolve) => {
+    const req = request(`${clientUrl}/health`, { ...material, timeout: 1_000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d)).on('end', () => resolve(healthy(body)));
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+    req.end();
+  });
 }
 
 async function logTail(path: string): Promise<string> {
@@ -109,6 +153,9 @@ class LocalEtcd implements EtcdCluster {
       '--logger=zap', '--log-outputs=stderr',
     ];
     if (this.s.fastElection) args.push('--heartbeat-interval=20', '--election-timeout=200');
+    const tls = this.s.tls;
+    if (tls) args.push('--client-cert-auth', '--trusted-ca-file', tls.caFile, '--cert-file', tls.certFile, '--key-file', tls.keyFile);
+    if (this.s.authToken) args.push('--auth-token', this.s.authToken);
     return args;
   }
 
@@ -144,7 +191,7 @@ class LocalEtcd implements EtcdCluster {
         if (!(await isRunning(m.pid))) {
           throw new FlotillaError(`etcd member ${m.name} exited during start-up: ${await logTail(this.logPath(m))}`);
         }
-        if (await isHealthy(m.clientUrl)) pending.delete(i);
+        if (await isHealthy(m.clientUrl, this.s.tls)) pending.delete(i);
       }
       if (pending.size === 0) break;
       if (Date.now() > deadline) {
@@ -188,11 +235,16 @@ class LocalEtcd implements EtcdCluster {
     await this.waitHealthy(all);
   }
 
+  /**
+   * The killed member's ports, free again. Not at once: etcd is
+   * multi-threaded, and its main thread shows as a zombie (counted dead)
+   * while the other threads still close its sockets (measured: up to ~40 ms).
+   */
   private async checkPortsFree(i: number): Promise<void> {
     const m = this.member(i);
     for (const url of [m.clientUrl, m.peerUrl]) {
       const port = Number(new URL(url).port);
-      if (!(await portIsFree(port))) throw new FlotillaError(`cannot restart etcd member ${m.name}: port ${port} is taken by another process`);
+      if (!(await this.released(port))) throw new FlotillaError(`cannot restart etcd member ${m.name}: port ${port} is taken by another process`);
     }
   }
 
@@ -205,22 +257,29 @@ class LocalEtcd implements EtcdCluster {
     const pids = (await Promise.all(this.s.members.map((m) => this.pidsOf(m)))).flat();
     for (const pid of pids) killQuietly(pid);
     await waitAllDead('etcd to stop', pids, 10_000);
+    // Stopped means its ports are free again (see checkPortsFree); one taken meanwhile by
+    // someone else is not ours to wait for, so give up on it after the deadline, quietly.
+    await Promise.all(this.s.members.flatMap((m) => [m.clientUrl, m.peerUrl]).map((url) => this.released(Number(new URL(url).port))));
+  }
+
+  private released(port: number): Promise<boolean> {
+    return waitFor(`port ${port}`, async () => ((await portIsFree(port)) ? true : undefined), { timeoutMs: PORT_FREE_TIMEOUT_MS, intervalMs: 20 }).catch(() => false);
   }
 }
 
-async function layout(dir: string, count: number, fastElection: boolean): Promise<EtcdState> {
+async function layout(dir: string, count: number, fastElection: boolean, tls: EtcdTls | undefined, authToken: string | undefined): Promise<EtcdState> {
   const ports = await freePorts(count * 2);
   const members: EtcdMember[] = [];
   for (let i = 0; i < count; i++) {
     members.push({
       name: `s${i}`,
       pid: 0,
-      clientUrl: `http://127.0.0.1:${ports[2 * i]}`,
+      clientUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${ports[2 * i]}`,
       peerUrl: `http://127.0.0.1:${ports[2 * i + 1]}`,
       dataDir: join(dir, `s${i}`),
     });
   }
-  return { dir, fastElection, token: `flotilla-${randomBytes(6).toString('hex')}`, members };
+  return { dir, fastElection, token: `flotilla-${randomBytes(6).toString('hex')}`, members, ...(tls ? { tls } : {}), ...(authToken ? { authToken } : {}) };
 }
 
 export async function startEtcd(opts: EtcdOptions): Promise<EtcdCluster> {
@@ -230,7 +289,7 @@ export async function startEtcd(opts: EtcdOptions): Promise<EtcdCluster> {
   let lastError: unknown;
   // A port checked free can still be taken before etcd binds it; new ports fix that.
   for (let attempt = 0; attempt < START_ATTEMPTS; attempt++) {
-    const cluster = new LocalEtcd(await layout(dir, opts.members, opts.fastElection ?? false));
+    const cluster = new LocalEtcd(await layout(dir, opts.members, opts.fastElection ?? false, opts.tls, opts.authToken));
     try {
       for (const m of cluster.members) await rm(m.dataDir, { recursive: true, force: true });
       for (let i = 0; i < opts.members; i++) await cluster.spawnMember(i, true);

@@ -90,7 +90,14 @@ export function configText(lines: Record<string, string>, extra: Record<string, 
     if (!/^[a-z_][a-z0-9_]*$/.test(k) || /[\r\n]/.test(v)) throw new InvalidInputError(`extra config ${k}=${v} is not a valid key=value line`);
     all[k] = v;
   }
-  return Object.entries(all).map(([k, v]) => `${k}=${v}\n`).join('');
+  return Object.entries(all).map(([k, v]) => `${k}=${configValue(v)}\n`).join('');
+}
+
+/** Quoted when the config reader would otherwise refuse or trim it (see src/daemon/config-file.ts). */
+function configValue(v: string): string {
+  if (!/[#;]|^\s|\s$|^["']/.test(v)) return v;
+  if (v.includes('"')) throw new InvalidInputError(`config value ${JSON.stringify(v)} needs quoting but holds '"'`);
+  return `"${v}"`;
 }
 
 export function renderUnit(c: AgentConfig, configPath: string, logPath: string): string {
@@ -123,7 +130,8 @@ export async function writeAgentFiles(c: AgentConfig): Promise<AgentFiles> {
   await mkdir(unitsDir, { recursive: true });
   await mkdir(userUnits, { recursive: true });
   await writeFile(join(c.hostDir, 'machine-id'), `${machineId}\n`);
-  await writeFile(configPath, renderConfig(c, machineId, unitsDir));
+  // Mode 0600: it may hold etcd_password.
+  await writeFile(configPath, renderConfig(c, machineId, unitsDir), { mode: 0o600 });
   await writeFile(join(userUnits, 'flotillad.service'), renderUnit(c, configPath, logPath));
   return { machineId, publicIP: publicIPFor(c.index), configPath, unitsDir, logPath };
 }

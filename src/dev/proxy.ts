@@ -55,14 +55,18 @@ export class TcpProxy {
       });
     });
     const proxy = new TcpProxy(server, target.hostname, targetPort, port);
+    // TLS passes through untouched: the proxy of an https member is reached with https.
+    proxy.scheme = target.protocol;
     server.on('connection', (s) => proxy.accept(s));
     // A listening server only errors on fatal conditions; keep the process alive regardless.
     server.on('error', () => undefined);
     return proxy;
   }
 
+  private scheme = 'http:';
+
   /** The URL clients use instead of the target's. */
-  get url(): string { return `http://${LOOPBACK}:${this.port}`; }
+  get url(): string { return `${this.scheme}//${LOOPBACK}:${this.port}`; }
   get partitioned(): PartitionMode | undefined { return this.mode; }
   get connections(): number { return this.conns.size; }
 

@@ -5,12 +5,16 @@
 import { Etcd3, isRecoverableError } from 'etcd3';
 import { ConsecutiveBreaker, ExponentialBackoff, circuitBreaker, handleWhen, retry, type IBackoff } from 'cockatiel';
 import { InvalidInputError } from '../util/errors.js';
+import { AuthRecovery, NestingSafeBreaker } from './auth-recovery.js';
+import type { StoreSecurity } from './store-security.js';
 
 export interface StoreOptions {
   endpoints: string[];
   /** Deadline for each unary request. */
   requestTimeoutMs?: number;
   dialTimeoutMs?: number;
+  /** TLS material and user (see store-security.ts); absent: plain, unauthenticated. */
+  security?: StoreSecurity;
 }
 
 export function parseEndpoints(value: string, what = 'endpoint'): string[] {
@@ -35,19 +39,28 @@ export function parseEndpoints(value: string, what = 'endpoint'): string[] {
 
 export function connectStore(opts: StoreOptions): Etcd3 {
   const requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
-  return new Etcd3({
+  const tls = opts.security?.tls;
+  const auth = opts.security?.auth;
+  const recovery = auth ? new AuthRecovery() : undefined;
+  const global = retry(handleWhen(isRecoverableError), { maxAttempts: Math.max(2, opts.endpoints.length) });
+  const etcd = new Etcd3({
     hosts: opts.endpoints,
     dialTimeout: opts.dialTimeoutMs ?? 3000,
+    // Without a CA file grpc verifies against the system's CAs (null); never unverified.
+    ...(tls ? { credentials: { rootCertificate: tls.ca ?? (null as unknown as Buffer), ...(tls.cert ? { certChain: tls.cert } : {}), ...(tls.key ? { privateKey: tls.key } : {}) } } : {}),
+    ...(auth ? { auth: { username: auth.username, password: auth.password } } : {}),
     // Streams (watches, keepalives) must not carry a deadline; unary calls must,
     // so a dead member turns into an error we can act on instead of a hang.
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
     faultHandling: {
       // Move to another member quickly instead of waiting out a dead one.
-      host: () => circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(2) }),
-      global: retry(handleWhen(isRecoverableError), { maxAttempts: Math.max(2, opts.endpoints.length) }),
+      host: () => new NestingSafeBreaker(circuitBreaker(handleWhen(isRecoverableError), { halfOpenAfter: 1000, breaker: new ConsecutiveBreaker(2) })),
+      global: recovery ? recovery.wrapGlobal(global) : global,
       // The default backoff grows to 30 s; a watch must come back within a lease TTL.
       // etcd3 declares an IBackoff but calls .next() on it first: it wants the factory.
       watchBackoff: new ExponentialBackoff({ initialDelay: 50, maxDelay: 1000 }) as unknown as IBackoff<unknown>,
     },
   });
+  recovery?.attach(etcd);
+  return etcd;
 }

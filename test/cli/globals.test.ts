@@ -2,11 +2,18 @@
 import assert from 'node:assert/strict';
 import { homedir } from 'node:os';
 import { describe, it } from 'node:test';
-import { GLOBAL_FLAGS, envName, resolveGlobals } from '../../src/cli/globals.js';
+import { GLOBAL_FLAGS, envName, redactedArgv, resolveGlobals } from '../../src/cli/globals.js';
 import { expandCommandPrefix } from '../../src/cli/prefix.js';
 import { UsageError } from '../../src/util/errors.js';
 
 const none = (): boolean => false;
+
+/** No TLS material, no user: how each store setting is named when none is given. */
+const NO_STORE = {
+  credentials: {},
+  names: { caFile: '--ca-file', certFile: '--cert-file', keyFile: '--key-file', username: '--username', password: '--password', endpoints: '--endpoint' },
+  passwordInArgv: false,
+};
 
 describe('resolveGlobals', () => {
   it('defaults', () => {
@@ -18,6 +25,7 @@ describe('resolveGlobals', () => {
       debug: false,
       json: false,
       ssh: { username: 'core', knownHostsFile: `${homedir()}/.flotctl/known_hosts`, strictHostKeyChecking: true, timeoutMs: 10_000 },
+      store: NO_STORE,
     });
   });
 
@@ -60,6 +68,11 @@ describe('resolveGlobals', () => {
       'FLOTCTL_KNOWN_HOSTS_FILE',
       'FLOTCTL_STRICT_HOST_KEY_CHECKING',
       'FLOTCTL_SSH_TIMEOUT',
+      'FLOTCTL_CA_FILE',
+      'FLOTCTL_CERT_FILE',
+      'FLOTCTL_KEY_FILE',
+      'FLOTCTL_USERNAME',
+      'FLOTCTL_PASSWORD',
     ]);
   });
 
@@ -79,7 +92,31 @@ describe('resolveGlobals', () => {
       debug: true,
       json: true,
       ssh: { username: 'core', knownHostsFile: `${homedir()}/.flotctl/known_hosts`, strictHostKeyChecking: true, timeoutMs: 10_000 },
+      store: { ...NO_STORE, names: { ...NO_STORE.names, endpoints: 'FLOTCTL_ENDPOINT' } },
     });
+  });
+
+  it('etcd TLS material and user: flags or FLOTCTL_ variables, each named by where it came from', () => {
+    const g = resolveGlobals({ password: 'pw' }, (k) => k === 'password', {
+      HOME: '/home/u',
+      FLOTCTL_CA_FILE: '~/ca.pem',
+      FLOTCTL_CERT_FILE: '/c.pem',
+      FLOTCTL_KEY_FILE: '/k.pem',
+      FLOTCTL_USERNAME: 'flotilla',
+      FLOTCTL_PASSWORD: 'from-env',
+    });
+    assert.deepEqual(g.store, {
+      credentials: { caFile: '/home/u/ca.pem', certFile: '/c.pem', keyFile: '/k.pem', username: 'flotilla', password: 'pw' },
+      names: { caFile: 'FLOTCTL_CA_FILE', certFile: 'FLOTCTL_CERT_FILE', keyFile: 'FLOTCTL_KEY_FILE', username: 'FLOTCTL_USERNAME', password: '--password', endpoints: '--endpoint' },
+      passwordInArgv: true,
+    });
+    assert.equal(resolveGlobals({}, none, { FLOTCTL_PASSWORD: 'x' }).store.passwordInArgv, false);
+  });
+
+  it('a password on the command line is blanked for ps', () => {
+    assert.deepEqual(redactedArgv(['--password', 's3cret', 'list-units']), ['--password', '***', 'list-units']);
+    assert.deepEqual(redactedArgv(['--password=s3cret', 'list-units']), ['--password=***', 'list-units']);
+    assert.equal(redactedArgv(['list-units', '--username', 'u']), undefined);
   });
 
   it('the command line wins over the environment', () => {

@@ -1,7 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalCluster } from '../../src/dev/cluster.js';
@@ -59,6 +59,40 @@ test('dev --detach, a second dev in the same dir, dev --down', async () => {
   assert.equal(down.code, 0, down.stderr);
   assert.deepEqual(await liveProcsMentioning([d]), []);
   assert.equal(await loadState(d), undefined);
+});
+
+test('dev --secure prints the FLOTCTL_ variables a secured etcd needs; pasted into a shell they work', async () => {
+  const d = join(dir, 's');
+  clusterDirs.push(d);
+  const up = await dev(['--hosts', '1', '--dir', d, '--detach', '--secure', '--ttl', '5']);
+  assert.equal(up.code, 0, up.stderr);
+  assert.match(up.stdout, /^export FLOTCTL_ENDPOINT=https:\/\/127\.0\.0\.1:\d+,https:\/\/127\.0\.0\.1:\d+,https:\/\/127\.0\.0\.1:\d+$/m);
+  assert.match(up.stdout, new RegExp(`^export FLOTCTL_CA_FILE=${d}/tls/ca\\.pem$`, 'm'));
+  assert.match(up.stdout, new RegExp(`^export FLOTCTL_CERT_FILE=${d}/tls/client\\.pem$`, 'm'));
+  assert.match(up.stdout, new RegExp(`^export FLOTCTL_KEY_FILE=${d}/tls/client-key\\.pem$`, 'm'));
+  assert.match(up.stdout, /^export FLOTCTL_USERNAME=flotilla$/m);
+  // The password stays in its file, out of the terminal.
+  assert.match(up.stdout, new RegExp(`^export FLOTCTL_PASSWORD="\\$\\(cat ${d}/tls/flotilla\\.password\\)"$`, 'm'));
+  const password = (await readFile(join(d, 'tls', 'flotilla.password'), 'utf8')).trim();
+  assert.ok(!up.stdout.includes(password) && !up.stderr.includes(password), 'the password was printed');
+  assert.equal((await stat(join(d, 'tls', 'flotilla.password'))).mode & 0o777, 0o600);
+  assert.equal((await stat(join(d, 'host1', 'flotillad.conf'))).mode & 0o777, 0o600);
+  const exports = up.stdout.split('\n').filter((l) => l.startsWith('export FLOTCTL_')).join('\n');
+  const flotctl = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+  const sh = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn('bash', ['-c', `${exports}\n"${process.execPath}" "${flotctl}" list-machines --no-legend`], { env: { PATH: process.env.PATH ?? '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (x: string) => { stdout += x; });
+    child.stderr.setEncoding('utf8').on('data', (x: string) => { stderr += x; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+  assert.equal(sh.code, 0, sh.stderr);
+  assert.equal(sh.stdout.trim().split('\n').length, 1, sh.stdout);
+  const down = await dev(['--down', '--dir', d]);
+  assert.equal(down.code, 0, down.stderr);
+  assert.deepEqual(await liveProcsMentioning([d]), []);
 });
 
 test('dev in the foreground tears down on SIGINT and exits 0', async () => {
