@@ -21,12 +21,13 @@ const M2 = machineId('2');
 test('an assignment whose value became garbage is rewritten on its machine, not placed again elsewhere', async () => {
   const h = await fixture.harness();
   try {
-    await h.join(M1);
-    await h.join(M2);
+    const agents = new Map([[M1, await h.join(M1)], [M2, await h.join(M2)]]);
     await h.submit('web.service');
     const placed = await waitFor('web.service placed', async () => (await h.placement()).get('web.service'), { timeoutMs: 5000 });
     assert.equal(placed.length, 1);
     const machine = placed[0] as string;
+    // Were the unit placed afresh, it would have to go to the other machine.
+    agents.get(machine)?.refuse.set('web.service', 'would refuse it now');
     const key = h.registry.keys.assignment(machine, 'web.service');
     await h.registry.etcd.put(key).value('{"unit": "web.service", "hash": "corrupt"');
     const repaired = await waitFor('assignment readable again', async () => {
