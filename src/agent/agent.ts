@@ -7,7 +7,8 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Registry } from '../registry/registry.js';
 import { PrefixCache } from '../registry/prefix-cache.js';
-import { decodeAssignment, type AssignmentRecord, type MachineRecord } from '../registry/records.js';
+import type { AssignmentRecord, MachineRecord } from '../registry/records.js';
+import { assignmentKeyOf } from '../registry/records-at.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import { delay } from '../util/deadline.js';
@@ -70,11 +71,11 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.fence = new HostFence(opts.manager, join(opts.unitsDirectory, 'fence'), opts.ttlSeconds * 1000 * FENCE_DEADLINE_FRACTION, log);
     this.presence = new Presence(etcd, keys, machine, opts.ttlSeconds, join(opts.unitsDirectory, '.lease'), log);
     const mine = keys.machineAssignmentsPrefix(machine.id);
-    this.assignments = new PrefixCache(etcd, mine, decodeAssignment, log);
+    this.assignments = new PrefixCache(etcd, mine, registry.decode.assignment, log);
     this.reporter = new StateReporter(etcd, keys, machine.id, log);
     const contents = new ContentCache(registry);
     const handovers = new Handovers(etcd, keys, machine.id, handoverTimeoutMs(opts.ttlSeconds), () => void this.reconciler.kick(), log);
-    this.reconciler = new Reconciler(() => this.desired(), this.files, contents, opts.manager, this.reporter, handovers, log);
+    this.reconciler = new Reconciler(() => this.desired(), this.files, contents, opts.manager, this.reporter, handovers, log, () => this.unreadable());
     this.metadata = new MachineMetadata(etcd, keys, machine.id, machine.metadata, log);
     const facts = localHostFacts({ machineId: machine.id, root: opts.hostRoot ?? '/', metadata: () => this.metadata.current() });
     this.bidder = new Bidder(etcd, keys, machine.id, facts, contents, () => this.load(), log);
@@ -99,6 +100,20 @@ export class Agent extends EventEmitter<AgentEvents> {
   private desired(): Map<string, AssignmentRecord> {
     const out = new Map<string, AssignmentRecord>();
     for (const e of this.assignments.values()) out.set(e.value.unit, e.value);
+    return out;
+  }
+
+  /**
+   * Units whose assignment here exists but does not decode (corrupt or
+   * edited by hand): not an order to stop. They are left as they are until
+   * the assignment is readable again (the engine rewrites it) or deleted.
+   */
+  private unreadable(): Set<string> {
+    const out = new Set<string>();
+    for (const m of this.assignments.malformed()) {
+      const at = assignmentKeyOf(this.opts.registry.keys, m.key);
+      if (at?.machineId === this.opts.machine.id) out.add(at.unit);
+    }
     return out;
   }
 

@@ -13,7 +13,8 @@ import { freemem } from 'node:os';
 import type { Etcd3 } from 'etcd3';
 import type { Keys } from '../registry/keys.js';
 import { PrefixCache } from '../registry/prefix-cache.js';
-import { decodeOffer, encode, type BidRecord, type OfferedContent, type OfferRecord } from '../registry/records.js';
+import { recordDecoders } from '../registry/records-at.js';
+import { encode, type BidRecord, type OfferedContent, type OfferRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import { refusalReason } from './host-checks.js';
@@ -44,7 +45,7 @@ export class Bidder {
     private readonly load: () => number,
     private readonly log: Logger,
   ) {
-    this.offers = new PrefixCache(etcd, keys.offersPrefix, decodeOffer, log);
+    this.offers = new PrefixCache(etcd, keys.offersPrefix, recordDecoders(keys).offer, log);
     this.offers.onChange((c) => {
       this.contents.setOffered(new Set([...this.offers.values()].flatMap((e) => e.value.contents.filter((o) => o.hostChecks).map((o) => o.hash))));
       if (c.type === 'put') this.schedule(c.entry.value.round);

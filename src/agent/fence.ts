@@ -22,10 +22,10 @@ import { join } from 'node:path';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import type { UnitManager } from './unit-manager.js';
+// Their names live with unit name validation, which refuses them for user units.
+import { FENCE_TARGET, FENCE_TIMER, LEASE_TARGET } from '../unit/reserved-names.js';
 
-export const LEASE_TARGET = 'flotilla-lease.target';
-const FENCE_TARGET = 'flotilla-fence.target';
-const FENCE_TIMER = 'flotilla-fence.timer';
+export { LEASE_TARGET };
 
 /** Appended to a stop unit's file on disk (systemd merges repeated [Unit] sections). */
 export const BIND_TO_LEASE = `\n# Flotilla: OnDisconnect=stop, stopped by systemd if the agent loses its lease\n[Unit]\nBindsTo=${LEASE_TARGET}\nAfter=${LEASE_TARGET}\n`;

@@ -21,10 +21,12 @@
 import type { Etcd3 } from 'etcd3';
 import type { Keys } from '../registry/keys.js';
 import { PrefixCache } from '../registry/prefix-cache.js';
-import { decodeUnit, decodeUnitState, type UnitRecord, type UnitStateRecord } from '../registry/records.js';
+import type { UnitRecord, UnitStateRecord } from '../registry/records.js';
+import { recordDecoders, type RecordDecoders } from '../registry/records-at.js';
 import type { Logger } from '../util/log.js';
 import { delay } from '../util/deadline.js';
 import { errorMessage } from '../util/errors.js';
+import { timerDelay } from '../util/timers.js';
 
 export interface HandoverFacts {
   /** The unit's record in P/units, undefined if it was destroyed. */
@@ -76,6 +78,8 @@ interface Pending {
 export class Handovers {
   private readonly pending = new Map<string, Pending>();
 
+  private readonly decode: RecordDecoders;
+
   constructor(
     private readonly etcd: Etcd3,
     private readonly keys: Keys,
@@ -83,7 +87,9 @@ export class Handovers {
     private readonly timeoutMs: number,
     private readonly onChange: () => void,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.decode = recordDecoders(keys);
+  }
 
   has(unit: string): boolean {
     return this.pending.has(unit);
@@ -96,7 +102,7 @@ export class Handovers {
       global: opts.global,
       ...this.caches(unit),
       loaded: false,
-      timer: setTimeout(() => this.onChange(), this.timeoutMs + 10),
+      timer: setTimeout(() => this.onChange(), timerDelay(this.timeoutMs + 10)),
       closed: false,
     };
     p.timer.unref();
@@ -109,9 +115,9 @@ export class Handovers {
   /** The unit's states and its record, each a watched cache that reports changes. */
   private caches(unit: string): Pick<Pending, 'states' | 'record'> {
     const unitKey = this.keys.unit(unit);
-    const states = new PrefixCache(this.etcd, this.keys.unitStatesPrefix(unit), decodeUnitState, this.log);
+    const states = new PrefixCache(this.etcd, this.keys.unitStatesPrefix(unit), this.decode.state, this.log);
     // A prefix watch on the exact key; other keys it may match are ignored.
-    const record = new PrefixCache(this.etcd, unitKey, (text, key) => (key === unitKey ? decodeUnit(text) : undefined), this.log);
+    const record = new PrefixCache(this.etcd, unitKey, this.decode.unit, this.log, (key) => key === unitKey);
     states.onChange(() => this.onChange());
     record.onChange(() => this.onChange());
     return { states, record };

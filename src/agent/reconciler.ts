@@ -4,31 +4,32 @@
  * what is new or changed, one daemon-reload for the batch, then start and
  * stop. Changes arriving during a batch fold into one more batch.
  *
+ * One unit never holds back another: a unit that cannot be fetched, written,
+ * linked, reloaded, started or stopped fails alone (unit-failures.ts), is
+ * reported failed with its reason, and is retried with backoff, while every
+ * other unit of the batch proceeds.
+ *
  * It acts only on assignments read from etcd for this machine (the caller's
- * cache of its own assignment prefix), never on anything else.
+ * cache of its own assignment prefix), never on anything else. A unit whose
+ * assignment is there but unreadable is left exactly as it is.
  */
 import type { AssignmentRecord, AssignedState } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
+import { timerDelay } from '../util/timers.js';
 import type { ContentCache } from './content-cache.js';
 import type { Handovers } from './handover.js';
 import type { StateReporter } from './reporter.js';
 import type { UnitFiles } from './unit-files.js';
-import type { UnitManager, UnitStatus } from './unit-manager.js';
+import type { JobResult, UnitManager, UnitStatus } from './unit-manager.js';
 import { Coalescer } from '../util/coalesce.js';
-import { UnitFile, parseRequirements } from '../unit/index.js';
+import { UnitFailures } from './unit-failures.js';
+import { type InstallFailure, UnitInstaller, unitTraits } from './unit-install.js';
 
 const RUNNING = new Set(['active', 'activating', 'reloading']);
 
-/** What the agent must know of a unit's [X-Fleet]; unparseable content counts as a plain keep unit (it cannot run anyway). */
-function unitTraits(unit: string, text: string): { stopOnDisconnect: boolean; global: boolean } {
-  try {
-    const r = parseRequirements(UnitFile.parse(text), unit).requirements;
-    return { stopOnDisconnect: r.onDisconnect === 'stop', global: r.global };
-  } catch {
-    return { stopOnDisconnect: false, global: false };
-  }
-}
+/** What systemd says of a name it has no file for: the state reported for a unit that never got that far. */
+const NOT_INSTALLED = { load: 'not-found', active: 'inactive', sub: 'dead' };
 
 function setMember(set: Set<string>, item: string, member: boolean): void {
   if (member) set.add(item);
@@ -53,6 +54,12 @@ export class Reconciler {
    * away, and is handed over rather than stopped at once (handover.ts).
    */
   private readonly returning = new Set<string>();
+  /** Units whose file is on disk but not (yet) linked and loaded by systemd: installed again before they run. */
+  private readonly unready = new Set<string>();
+  private readonly failures: UnitFailures;
+  private readonly installer: UnitInstaller;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryAt = Infinity;
   private readonly batches = new Coalescer(async () => {
     if (this.stopped) return;
     try {
@@ -71,7 +78,12 @@ export class Reconciler {
     private readonly reporter: StateReporter,
     private readonly handovers: Handovers,
     private readonly log: Logger,
-  ) {}
+    /** Units whose assignment here exists but does not decode: neither stopped nor started. */
+    private readonly unreadable: () => ReadonlySet<string> = () => new Set(),
+  ) {
+    this.failures = new UnitFailures(log);
+    this.installer = new UnitInstaller(files, contents, manager);
+  }
 
   /** This host was away (lease lost, or flotillad restarted): see `returning`. */
   markReturning(): void {
@@ -125,7 +137,8 @@ export class Reconciler {
     if (this.held) return;
     const t0 = performance.now();
     const desired = this.desired();
-    let reloadNeeded = false;
+    const unreadable = this.unreadable();
+    this.forgetFailuresOf(desired, unreadable);
 
     // 1. Unload units no longer assigned here, except copies still being handed
     //    over. No reload needed: systemd drops stopped units whose file is gone,
@@ -135,52 +148,91 @@ export class Reconciler {
       this.handovers.end(unit);
       this.log.info({ unit }, 'unit assigned here again: its copy here carries on');
     }
-    const gone = await this.stoppable([...this.local.keys()].filter((u) => !desired.has(u)));
+    const gone = await this.stoppable([...this.local.keys()].filter((u) => !desired.has(u) && !unreadable.has(u)));
     await Promise.all(gone.map((u) => this.unload(u)));
 
-    // 2. Write and link new or changed files.
-    const toWrite = [...desired.values()].filter((a) => this.local.get(a.unit) !== a.hash);
+    // 2. Write and link new or changed files (and files a failed link left unlinked).
+    const rewrite = (a: AssignmentRecord): boolean => this.local.get(a.unit) !== a.hash;
+    const toInstall = [...desired.values()].filter((a) => (rewrite(a) || this.unready.has(a.unit)) && this.failures.due(a));
     const known = new Map<string, UnitStatus>();
-    if (toWrite.length > 0) {
-      const texts = await this.contents.fetch(toWrite.map((a) => a.hash));
-      const paths: string[] = [];
-      const written: string[] = [];
-      await Promise.all(
-        toWrite.map(async (a) => {
-          const text = texts.get(a.hash);
-          if (text === undefined) {
-            this.log.warn({ unit: a.unit, hash: a.hash }, 'assigned unit content missing from the store');
-            return;
-          }
-          if (this.local.has(a.unit)) {
-            // New content for a unit we run: stop the old one first, as fleet's unload+load did.
-            await this.manager.stopUnit(a.unit).catch(() => undefined);
-            this.applied.delete(a.unit);
-          }
-          const traits = unitTraits(a.unit, text);
-          paths.push(await this.files.write(a.unit, text, traits.stopOnDisconnect));
-          setMember(this.bound, a.unit, traits.stopOnDisconnect);
-          setMember(this.globals, a.unit, traits.global);
-          written.push(a.unit);
-          this.local.set(a.unit, a.hash);
-        }),
-      );
-      if (paths.length > 0) {
-        await this.manager.linkUnitFiles(paths);
-        reloadNeeded = await this.needsReload(written, known);
+    let reloaded = false;
+    if (toInstall.length > 0) {
+      // New content for a unit we run: stop the old one first, as fleet's unload+load did.
+      await Promise.all(toInstall.filter((a) => rewrite(a) && this.local.has(a.unit)).map((a) => this.retire(a.unit)));
+      const r = await this.installer.install(toInstall, rewrite);
+      for (const [unit, traits] of r.written) {
+        this.local.set(unit, desired.get(unit)?.hash as string);
+        setMember(this.bound, unit, traits.stopOnDisconnect);
+        setMember(this.globals, unit, traits.global);
+        this.unready.add(unit);
       }
+      for (const [unit, status] of r.ready) {
+        this.unready.delete(unit);
+        known.set(unit, status);
+      }
+      const failed: InstallFailure[] = [...r.failed];
+      if (r.stale.length > 0) {
+        try {
+          await this.manager.reload();
+          reloaded = true;
+          known.clear();
+          for (const unit of r.stale) this.unready.delete(unit);
+        } catch (err) {
+          // Only the units that needed it wait for the next reload; the others run now.
+          for (const unit of r.stale) failed.push({ assignment: desired.get(unit) as AssignmentRecord, reason: errorMessage(err) });
+        }
+      }
+      await Promise.all(failed.map((f) => this.fail(f.assignment, f.reason)));
     }
     const t1 = performance.now();
-    if (reloadNeeded) await this.manager.reload();
-    const t2 = performance.now();
 
     // 3. Start and stop.
     await Promise.all(
-      [...desired.values()].filter((a) => this.local.get(a.unit) === a.hash).map((a) => this.apply(a, known.get(a.unit))),
+      [...desired.values()]
+        .filter((a) => this.local.get(a.unit) === a.hash && !this.unready.has(a.unit) && this.failures.due(a))
+        .map((a) => this.apply(a, known.get(a.unit))),
     );
     this.contents.retainOnly(new Set(this.local.values()));
+    this.armRetry();
     const ms = (n: number) => Math.round(n * 10) / 10;
-    this.log.debug({ unloaded: gone.length, written: toWrite.length, reload: reloadNeeded, prepareMs: ms(t1 - t0), reloadMs: ms(t2 - t1), applyMs: ms(performance.now() - t2) }, 'reconcile batch done');
+    this.log.debug({ unloaded: gone.length, installed: toInstall.length, reload: reloaded, prepareMs: ms(t1 - t0), applyMs: ms(performance.now() - t1) }, 'reconcile batch done');
+  }
+
+  /** Failures of units no longer assigned here are over; a unit never installed has no one else to remove its state. */
+  private forgetFailuresOf(desired: ReadonlyMap<string, AssignmentRecord>, unreadable: ReadonlySet<string>): void {
+    for (const unit of [...this.failures.units()]) {
+      if (desired.has(unit) || unreadable.has(unit)) continue;
+      this.failures.forget(unit);
+      if (!this.local.has(unit)) this.reporter.remove(unit);
+    }
+  }
+
+  /** Stop the copy running old content before its file is replaced. */
+  private async retire(unit: string): Promise<void> {
+    await this.manager.stopUnit(unit).catch(() => undefined);
+    this.applied.delete(unit);
+  }
+
+  /** `a` could not be carried out: report it failed (with what systemd says of it, if anything) and retry later. */
+  private async fail(a: AssignmentRecord, reason: string, status?: UnitStatus): Promise<void> {
+    this.failures.record(a, reason);
+    const s = status ?? (await this.manager.unitStatus(a.unit).catch(() => undefined)) ?? NOT_INSTALLED;
+    this.reporter.set(a.unit, a.hash, a.desired, { load: s.load, active: s.active, sub: s.sub });
+    this.reporter.setFailure(a.unit, reason);
+  }
+
+  /** One timer for the earliest retry of a failed unit. */
+  private armRetry(): void {
+    const at = this.failures.nextRetryAt();
+    if (at === undefined || (this.retryTimer && this.retryAt <= at)) return;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryAt = at;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryAt = Infinity;
+      void this.kick();
+    }, timerDelay(at - Date.now() + 5));
+    this.retryTimer.unref();
   }
 
   /**
@@ -200,7 +252,7 @@ export class Reconciler {
           if (!v.stop) return;
           this.log.info({ unit, reason: v.reason }, 'handover over: stopping this copy');
           this.handovers.end(unit);
-        } else if (returning.has(unit) && !this.bound.has(unit) && RUNNING.has((await this.manager.unitStatus(unit)).active)) {
+        } else if (returning.has(unit) && !this.bound.has(unit) && (await this.runningForHandover(unit))) {
           this.handovers.begin(unit, { global: this.globals.has(unit) });
           // Not ours to report: the replacement's host reports the unit.
           this.applied.delete(unit);
@@ -215,36 +267,62 @@ export class Reconciler {
     return out;
   }
 
-  /**
-   * A daemon-reload costs 50-100 ms and stalls the whole manager, so do one
-   * only when systemd would otherwise run stale content: a unit it already had
-   * in memory (NeedDaemonReload) or one it cannot load yet. Reading the status
-   * of a brand-new unit makes systemd load it from the fresh file.
-   */
-  private async needsReload(units: string[], known: Map<string, UnitStatus>): Promise<boolean> {
-    const statuses = await this.manager.freshUnitStatuses(units);
-    for (const s of statuses) known.set(s.name, s);
-    const stale = statuses.some((s) => s.needDaemonReload || s.load !== 'loaded');
-    if (stale) known.clear();
-    return stale;
+  /** Whether a returning unit runs; if systemd cannot say, it is handed over (kept running) rather than stopped. */
+  private async runningForHandover(unit: string): Promise<boolean> {
+    try {
+      return RUNNING.has((await this.manager.unitStatus(unit)).active);
+    } catch (err) {
+      this.log.warn({ unit, err: errorMessage(err) }, 'cannot read the state of a unit no longer assigned here; handing it over');
+      return true;
+    }
   }
 
+  /**
+   * Start or stop the unit as assigned. A call systemd refuses (or that
+   * cannot reach it) is a failure of this unit only, retried with backoff. A
+   * start job that systemd ran and that failed is reported with systemd's
+   * reasons but not retried: like fleet, the agent leaves restarts to the
+   * unit's own Restart=.
+   */
   private async apply(a: AssignmentRecord, known: UnitStatus | undefined): Promise<void> {
     if (this.applied.get(a.unit) === a.desired && this.reporter.get(a.unit)?.hash === a.hash) return;
-    const before = known ?? (await this.manager.unitStatus(a.unit));
+    let before: UnitStatus;
+    try {
+      before = known ?? (await this.manager.unitStatus(a.unit));
+    } catch (err) {
+      return this.fail(a, errorMessage(err));
+    }
     // Follow signals from here on: `active` is published the moment systemd says so.
     this.reporter.track(a.unit, a.hash, a.desired, before);
-    if (a.desired === 'launched' && !RUNNING.has(before.active)) {
-      const result = await this.manager.startUnit(a.unit);
-      this.log.info({ unit: a.unit, result }, 'started unit');
-    } else if (a.desired === 'loaded' && RUNNING.has(before.active)) {
-      const result = await this.manager.stopUnit(a.unit);
-      this.log.info({ unit: a.unit, result }, 'stopped unit');
-    } else if (a.desired === 'launched') {
-      this.log.info({ unit: a.unit, mainPid: before.mainPid }, 'adopted running unit');
+    let startFailure: string | undefined;
+    try {
+      if (a.desired === 'launched' && !RUNNING.has(before.active)) {
+        const result = await this.manager.startUnit(a.unit);
+        this.log.info({ unit: a.unit, result }, 'started unit');
+        if (result === 'failed' || result === 'timeout' || result === 'dependency') startFailure = await this.startFailure(a.unit, result);
+      } else if (a.desired === 'loaded' && RUNNING.has(before.active)) {
+        const result = await this.manager.stopUnit(a.unit);
+        this.log.info({ unit: a.unit, result }, 'stopped unit');
+      } else if (a.desired === 'launched') {
+        this.log.info({ unit: a.unit, mainPid: before.mainPid }, 'adopted running unit');
+      }
+    } catch (err) {
+      return this.fail(a, errorMessage(err), before);
     }
     this.applied.set(a.unit, a.desired);
-    await this.settle(a);
+    this.failures.succeeded(a.unit);
+    this.reporter.setFailure(a.unit, startFailure, { startFailed: true });
+    await this.settle(a).catch((err: unknown) => {
+      // Signals keep the state right; publish what they said so far.
+      this.log.debug({ unit: a.unit, err: errorMessage(err) }, 'reading the state after a start or stop failed');
+      this.reporter.update(a.unit, {});
+    });
+  }
+
+  /** Why systemd's start job failed, in its own words: the job's result and the unit's Result (e.g. exit-code). */
+  private async startFailure(unit: string, result: JobResult): Promise<string> {
+    const why = await this.manager.unitResult?.(unit).catch(() => undefined);
+    return `systemd's start job ended "${result}"${why !== undefined && why !== 'success' ? ` (unit result "${why}")` : ''}`;
   }
 
   /**
@@ -280,10 +358,17 @@ export class Reconciler {
     }
     await this.manager.disableUnitFiles([unit]).catch(() => undefined);
     await this.manager.resetFailedUnit(unit).catch(() => undefined);
-    await this.files.remove(unit);
+    try {
+      await this.files.remove(unit);
+    } catch (err) {
+      this.log.warn({ unit, err: errorMessage(err) }, 'removing the unit file failed; retrying with the next batch');
+      return;
+    }
     this.local.delete(unit);
+    this.unready.delete(unit);
     this.bound.delete(unit);
     this.globals.delete(unit);
+    this.failures.forget(unit);
     this.reporter.remove(unit);
     this.log.info({ unit }, 'unloaded unit');
   }
@@ -291,6 +376,7 @@ export class Reconciler {
   /** Stop everything (agent shutdown). Waits for a running batch first. */
   async unloadAll(): Promise<void> {
     this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.batches.idle();
     this.handovers.closeAll();
     await Promise.all([...this.local.keys()].map((u) => this.unload(u)));
@@ -299,6 +385,7 @@ export class Reconciler {
 
   async halt(): Promise<void> {
     this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.batches.idle();
     this.handovers.closeAll();
   }

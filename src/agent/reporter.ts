@@ -4,11 +4,16 @@
  * coalesced: whatever changed until the next tick (a burst of signals, a
  * whole batch of starts) is written in one transaction. Everything is written
  * on the presence lease, so a dead host's states vanish with it.
+ *
+ * A unit's record also carries why the agent could not carry out its
+ * assignment, or why systemd's start job failed (`failure`), until the
+ * reconciler clears it, or, for a failed start, until systemd reports the
+ * unit active after all (a Restart= unit that came up on a later try).
  */
 import type { Etcd3, IRequestOp } from 'etcd3';
 import type { Keys } from '../registry/keys.js';
 import { TXN_MAX_OPS } from '../registry/registry.js';
-import { encode, type AssignedState, type UnitStateRecord } from '../registry/records.js';
+import { boundedReason, encode, type AssignedState, type UnitStateRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -20,6 +25,8 @@ export interface ReportedStatus {
 
 export class StateReporter {
   private readonly current = new Map<string, UnitStateRecord>();
+  /** Units whose failure is a failed start: over once systemd reports them active. */
+  private readonly failedStarts = new Set<string>();
   private readonly published = new Map<string, string>();
   private readonly dirty = new Set<string>();
   private readonly deleted = new Set<string>();
@@ -48,11 +55,40 @@ export class StateReporter {
     this.schedule();
   }
 
+  /** Publish a unit's state; a failure set for it stays until setFailure clears it. */
   set(unit: string, hash: string, applied: AssignedState, status: ReportedStatus): void {
     this.deleted.delete(unit);
-    this.current.set(unit, { unit, machineId: this.machineId, hash, load: status.load, active: status.active, sub: status.sub, applied });
+    this.current.set(unit, this.record(unit, hash, applied, status));
     this.dirty.add(unit);
     this.schedule();
+  }
+
+  /**
+   * Why the unit's assignment could not be carried out (undefined: it was).
+   * `startFailed`: systemd's start job failed; the failure then also ends
+   * when systemd reports the unit active. Only for units set or tracked.
+   */
+  setFailure(unit: string, reason: string | undefined, opts: { startFailed?: boolean } = {}): void {
+    const cur = this.current.get(unit);
+    if (!cur) return;
+    if (reason !== undefined && opts.startFailed) this.failedStarts.add(unit);
+    else this.failedStarts.delete(unit);
+    const failure = reason === undefined ? undefined : boundedReason(reason);
+    if (cur.failure === failure) return;
+    const next: UnitStateRecord = { ...cur };
+    if (failure === undefined) delete next.failure;
+    else next.failure = failure;
+    this.current.set(unit, next);
+    this.dirty.add(unit);
+    this.schedule();
+  }
+
+  private record(unit: string, hash: string, applied: AssignedState, status: ReportedStatus): UnitStateRecord {
+    const rec: UnitStateRecord = { unit, machineId: this.machineId, hash, load: status.load, active: status.active, sub: status.sub, applied };
+    const failure = this.current.get(unit)?.failure;
+    if (failure !== undefined && !(this.failedStarts.has(unit) && status.active === 'active')) rec.failure = failure;
+    else this.failedStarts.delete(unit);
+    return rec;
   }
 
   /**
@@ -62,7 +98,7 @@ export class StateReporter {
    */
   track(unit: string, hash: string, applied: AssignedState, status: ReportedStatus): void {
     this.deleted.delete(unit);
-    this.current.set(unit, { unit, machineId: this.machineId, hash, load: status.load, active: status.active, sub: status.sub, applied });
+    this.current.set(unit, this.record(unit, hash, applied, status));
   }
 
   version(unit: string): number {
@@ -83,6 +119,7 @@ export class StateReporter {
 
   remove(unit: string): void {
     this.current.delete(unit);
+    this.failedStarts.delete(unit);
     this.signalVersion.delete(unit);
     this.dirty.delete(unit);
     this.deleted.add(unit);

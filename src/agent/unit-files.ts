@@ -3,41 +3,71 @@
  * unit, holding exactly the stored (serialized) content. Because the content
  * is stored serialized, the SHA-1 of the file's bytes is the unit's hash, so
  * the directory itself tells a restarted agent what it was running.
+ *
+ * Unit names come from the store: a name is used as a file name only if it
+ * passes unit name validation (which is also what scan() accepts, so a
+ * restarted agent finds every unit it wrote), and the path it makes must be
+ * a direct child of the directory. The agent's own files here are hidden
+ * ones (a leading "."), which no unit name can start with.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { isValidUnitName } from '../unit/name.js';
+import { FlotillaError } from '../util/errors.js';
 import { BIND_TO_LEASE } from './fence.js';
 
-const UNIT_SUFFIX = /\.(service|socket|timer|path|device|mount|automount|target|swap|slice|scope)$/;
+/** Temp files of write(): short names that do not grow with the unit's (a 255-byte name must still fit). */
+const TEMP_FILE = /^\.[0-9a-f]{12}\.tmp$/;
+/** What agents before these temp names left behind after a crash: `.<unit>.tmp`. */
+const OLD_TEMP_FILE = /^\..+\.tmp$/;
 
 export function contentHash(content: string): string {
   return createHash('sha1').update(content).digest('hex');
 }
 
-export class UnitFiles {
-  constructor(readonly dir: string) {}
+/** A unit name the agent will not use as a file name. */
+export class UnitPathError extends FlotillaError {}
 
-  pathOf(unit: string): string {
-    return join(this.dir, unit);
+export class UnitFiles {
+  private readonly root: string;
+
+  constructor(readonly dir: string) {
+    this.root = resolve(dir);
   }
 
+  /** The unit's file: a direct child of the directory, or UnitPathError. */
+  pathOf(unit: string): string {
+    if (!isValidUnitName(unit)) throw new UnitPathError(`refusing to use ${JSON.stringify(unit)} as a unit file name: not a valid unit name`);
+    const path = resolve(this.root, unit);
+    if (dirname(path) !== this.root) throw new UnitPathError(`refusing unit file ${JSON.stringify(unit)}: it resolves outside ${this.root}`);
+    return path;
+  }
+
+  /** Create the directory and clear temp files a crash left behind. */
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o755 });
+    for (const name of await readdir(this.dir)) {
+      if (TEMP_FILE.test(name) || OLD_TEMP_FILE.test(name)) await rm(join(this.root, name), { force: true });
+    }
   }
 
-  /** unit name -> the stored content it was written from (and its hash), and whether it is bound to the lease. */
+  /**
+   * unit name -> the stored content it was written from (and its hash), and
+   * whether it is bound to the lease. Every valid unit name is looked at:
+   * exactly the names write() accepts.
+   */
   async scan(): Promise<Map<string, { hash: string; content: string; bound: boolean }>> {
     const out = new Map<string, { hash: string; content: string; bound: boolean }>();
     for (const name of await readdir(this.dir)) {
-      if (name.startsWith('.') || !UNIT_SUFFIX.test(name)) continue;
+      if (!isValidUnitName(name)) continue;
       try {
         const text = await readFile(this.pathOf(name), 'utf8');
         const bound = text.endsWith(BIND_TO_LEASE);
         const content = bound ? text.slice(0, -BIND_TO_LEASE.length) : text;
         out.set(name, { hash: contentHash(content), content, bound });
       } catch {
-        // vanished between readdir and read: not ours any more
+        // vanished between readdir and read (or not a file): not ours any more
       }
     }
     return out;
@@ -50,9 +80,14 @@ export class UnitFiles {
    */
   async write(unit: string, content: string, bindToLease = false): Promise<string> {
     const path = this.pathOf(unit);
-    const tmp = join(this.dir, `.${unit}.tmp`);
-    await writeFile(tmp, bindToLease ? content + BIND_TO_LEASE : content, { mode: 0o644 });
-    await rename(tmp, path);
+    const tmp = join(this.root, `.${randomBytes(6).toString('hex')}.tmp`);
+    try {
+      await writeFile(tmp, bindToLease ? content + BIND_TO_LEASE : content, { mode: 0o644 });
+      await rename(tmp, path);
+    } catch (err) {
+      await rm(tmp, { force: true }).catch(() => undefined);
+      throw err;
+    }
     return path;
   }
 

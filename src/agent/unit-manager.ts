@@ -16,6 +16,8 @@ export interface UnitManager {
   restartUnit(name: string): Promise<JobResult>;
   resetFailedUnit(name: string): Promise<void>;
   unitStatus(name: string): Promise<UnitStatus>;
+  /** systemd's Result property of the unit (why it last failed), if its type has one and the manager can tell. */
+  unitResult?(name: string): Promise<string | undefined>;
   /** Status of units whose files were just linked: many at once, cheaply. */
   freshUnitStatuses(names: readonly string[]): Promise<UnitStatus[]>;
   onUnitChange(listener: (name: string, status: Partial<Pick<UnitStatus, 'load' | 'active' | 'sub'>>) => void): () => void;

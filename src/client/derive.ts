@@ -59,7 +59,10 @@ export function deriveSummary(
   if (!assignment) return summary;
   summary.machineId = assignment.machineId;
   const state = states.find((s) => s.machineId === assignment.machineId && s.unit === record.name);
-  if (state && (state.hash === '' || state.hash === assignment.hash)) summary.currentState = state.applied;
+  if (state && (state.hash === '' || state.hash === assignment.hash)) {
+    summary.currentState = state.applied;
+    if (state.failure !== undefined) summary.failure = state.failure;
+  }
   return summary;
 }
 
@@ -73,7 +76,14 @@ function isCurrentProblem(record: UnitRecord, unplaced: UnplacedRecord, placed: 
 }
 
 export function toStateView(s: UnitStateRecord): UnitStateView {
-  return { name: s.unit, machineId: s.machineId, hash: s.hash, load: s.load, active: s.active, sub: s.sub };
+  const view: UnitStateView = { name: s.unit, machineId: s.machineId, hash: s.hash, load: s.load, active: s.active, sub: s.sub };
+  if (s.failure !== undefined) view.failure = s.failure;
+  return view;
+}
+
+/** ACTIVE as flotctl shows it: `failed` where the agent reports a failure, else what systemd says. */
+export function shownActive(s: UnitStateView): string {
+  return s.failure !== undefined ? 'failed' : s.active;
 }
 
 /** At most one assignment per non-global unit is expected; if the engine briefly wrote two, the lowest machine id wins. */

@@ -23,6 +23,12 @@ export interface UnitSummary {
    * global unit: none at all), and the report is for the unit's current content.
    */
   unplaced?: Unplaced;
+  /**
+   * Why the machine the unit is assigned to could not carry it out (its
+   * state's `failure`, for the unit's current content); never set for
+   * global units (see their states).
+   */
+  failure?: string;
 }
 
 /** The engine's last failed placement round for a unit. */
@@ -44,6 +50,13 @@ export interface UnitStateView {
   load: string;
   active: string;
   sub: string;
+  /**
+   * Why that machine's agent could not carry out the unit's assignment
+   * (fetch, write, link, reload, start or stop failed), or why systemd's
+   * start job failed; absent while all is well. The unit counts as failed
+   * there (list-units shows ACTIVE `failed`).
+   */
+  failure?: string;
 }
 
 export interface MachineSummary {

@@ -4,6 +4,12 @@
  * desired state changed), then re-evaluation of the placement rules the
  * engine can judge (src/scheduler/evaluate.ts): whatever no longer holds is
  * unscheduled, and the next round places it again, followers with their peer.
+ *
+ * An assignment whose value does not decode (corrupt, or edited by hand) is
+ * judged as the assignment its key names: where that one stands it is
+ * rewritten, so the host running the unit keeps it (its agent leaves a unit
+ * with an unreadable assignment as it is); otherwise it is deleted like any
+ * other. A key that names no machine and unit is deleted.
  */
 import type { AssignmentRecord, UnitRecord } from '../registry/records.js';
 import { evaluatePlacements } from '../scheduler/index.js';
@@ -15,13 +21,28 @@ export interface AssignmentChanges {
   kept: PlacedEntry[];
   deletes: Array<{ entry: PlacedEntry; reason: string; /** a placement rule broke (not housekeeping) */ rule: boolean }>;
   updates: Array<{ entry: PlacedEntry; record: AssignmentRecord }>;
+  /** Keys under the assignments prefix that name no machine and unit: deleted. */
+  unreadable: string[];
   /** Earliest time a held-back OnDisconnect=stop unit may be placed again. */
   wakeAt?: number;
 }
 
 export function checkAssignments(state: ClusterState, snap: Snapshot): AssignmentChanges {
-  const entries = [...state.placedAssignments()].sort((a, b) => a.since - b.since || (a.key < b.key ? -1 : 1));
-  const out: AssignmentChanges = { kept: [], deletes: [], updates: [] };
+  const out: AssignmentChanges = { kept: [], deletes: [], updates: [], unreadable: [] };
+  const repair = new Set<string>();
+  const entries = [...state.placedAssignments()];
+  for (const m of state.malformedAssignments()) {
+    if (!m.at) {
+      out.unreadable.push(m.key);
+      continue;
+    }
+    const unit = state.unit(m.at.unit);
+    // Destroyed or inactive: a placeholder record, deleted below like any assignment of such a unit.
+    const record: AssignmentRecord = unit && unit.desired !== 'inactive' ? assignmentFor(unit) : { unit: m.at.unit, hash: '', desired: 'loaded' };
+    entries.push({ key: m.key, machineId: m.at.machineId, record, since: m.since });
+    repair.add(m.key);
+  }
+  entries.sort((a, b) => a.since - b.since || (a.key < b.key ? -1 : 1));
   const seen = new Set<string>();
   const held: PlacedEntry[] = [];
   const now = Date.now();
@@ -58,7 +79,7 @@ export function checkAssignments(state: ClusterState, snap: Snapshot): Assignmen
     }
     seen.add(unit.name);
     out.kept.push(entry);
-    if (entry.record.hash !== unit.hash || entry.record.desired !== unit.desired) out.updates.push({ entry, record: assignmentFor(unit) });
+    if (repair.has(entry.key) || entry.record.hash !== unit.hash || entry.record.desired !== unit.desired) out.updates.push({ entry, record: assignmentFor(unit) });
   }
 
   const violations = evaluatePlacements({

@@ -6,16 +6,8 @@
 import type { Etcd3 } from 'etcd3';
 import { Keys } from '../registry/keys.js';
 import { PrefixCache, type Change } from '../registry/prefix-cache.js';
-import {
-  type AssignmentRecord,
-  type BidRecord,
-  type MachineRecord,
-  type UnitRecord,
-  decodeAssignment,
-  decodeBid,
-  decodeMachine,
-  decodeUnit,
-} from '../registry/records.js';
+import type { AssignmentRecord, BidRecord, MachineRecord, UnitRecord } from '../registry/records.js';
+import { assignmentKeyOf } from '../registry/records-at.js';
 import { mergeMetadata, TXN_MAX_OPS, type Registry } from '../registry/registry.js';
 import { UnitFile, needsHostJudgement, parseRequirements, verdictDependsOnName, type UnitRequirements } from '../unit/index.js';
 import type { Logger } from '../util/log.js';
@@ -76,10 +68,11 @@ export class ClusterState {
   ) {
     const etcd: Etcd3 = registry.etcd;
     const k = registry.keys;
-    this.units = new PrefixCache(etcd, k.unitsPrefix, decodeUnit, log);
-    this.machines = new PrefixCache(etcd, k.machinesPrefix, decodeMachine, log);
-    this.assignments = new PrefixCache(etcd, k.assignmentsPrefix, decodeAssignment, log);
-    this.bids = new PrefixCache(etcd, k.bidsPrefix, decodeBid, log);
+    const decode = registry.decode;
+    this.units = new PrefixCache(etcd, k.unitsPrefix, decode.unit, log);
+    this.machines = new PrefixCache(etcd, k.machinesPrefix, decode.machine, log);
+    this.assignments = new PrefixCache(etcd, k.assignmentsPrefix, decode.assignment, log);
+    this.bids = new PrefixCache(etcd, k.bidsPrefix, decode.bid, log);
     this.metadata = new PrefixCache(etcd, k.metadataPrefix, (v) => v, log);
     // Forget what was parsed for a unit's old content once it is destroyed or
     // replaced, so a long-lived engine does not grow with every unit ever seen.
@@ -178,9 +171,19 @@ export class ClusterState {
   /** Every assignment with the machine it is keyed under. */
   *placedAssignments(): Generator<PlacedEntry> {
     for (const e of this.assignments.values()) {
-      const rest = Keys.rest(e.key, this.registry.keys.assignmentsPrefix);
-      if (!rest || rest.length !== 2) continue;
-      yield { key: e.key, machineId: rest[0] as string, record: e.value, since: e.createRevision };
+      const at = this.registry.keys.assignmentOfKey(e.key);
+      if (!at) continue;
+      yield { key: e.key, machineId: at.machineId, record: e.value, since: e.createRevision };
+    }
+  }
+
+  /**
+   * Assignment keys whose value does not decode, with the machine and unit
+   * the key names (undefined when the key itself is not well-formed).
+   */
+  *malformedAssignments(): Generator<{ key: string; since: number; at: { machineId: string; unit: string } | undefined }> {
+    for (const m of this.assignments.malformed()) {
+      yield { key: m.key, since: m.createRevision, at: assignmentKeyOf(this.registry.keys, m.key) };
     }
   }
 

@@ -29,6 +29,7 @@ import { Round, roundId, type RoundUnit } from './round.js';
 import { takeSnapshot, type Snapshot } from './snapshot.js';
 import { EngineStats, roundStats } from './stats.js';
 import { UnplacedBook } from './unplaced-book.js';
+import { timerDelay } from '../util/timers.js';
 
 export interface EngineOptions {
   registry: Registry;
@@ -260,6 +261,11 @@ export class Engine {
       batch.touchesAssignments = true;
       if (rule) this.stats.unitsUnscheduled++;
     }
+    for (const key of changes.unreadable) {
+      this.log.info({ key }, 'deleting an assignment key that names no machine and unit');
+      batch.delete(key);
+      batch.touchesAssignments = true;
+    }
     if (goneMachines.size > 0 && (await this.releaseGoneMachines(goneMachines))) return;
     for (const { entry, record } of changes.updates) {
       batch.put(entry.key, encode(record));
@@ -316,7 +322,7 @@ export class Engine {
     this.wakeTimer = setTimeout(() => {
       this.wakeTimer = undefined;
       this.kick();
-    }, Math.max(0, at - Date.now()) + 5);
+    }, timerDelay(at - Date.now() + 5));
     this.wakeTimer.unref();
   }
 

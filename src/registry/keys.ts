@@ -71,4 +71,53 @@ export class Keys {
     if (!key.startsWith(base)) return undefined;
     return key.slice(base.length).split('/');
   }
+
+  // What a key names, the inverse of the builders above. Structure only: the
+  // parts are not validated here (records.ts and records-at.ts do that).
+
+  /** P/units/<unit> -> unit */
+  unitOfKey(key: string): string | undefined {
+    return single(Keys.rest(key, this.unitsPrefix));
+  }
+
+  /** P/machines/<machine> -> machine */
+  machineOfKey(key: string): string | undefined {
+    return single(Keys.rest(key, this.machinesPrefix));
+  }
+
+  /** P/assignments/<machine>/<unit> */
+  assignmentOfKey(key: string): { machineId: string; unit: string } | undefined {
+    const p = pair(Keys.rest(key, this.assignmentsPrefix));
+    return p && { machineId: p[0], unit: p[1] };
+  }
+
+  /** P/states/<unit>/<machine> */
+  stateOfKey(key: string): { unit: string; machineId: string } | undefined {
+    const p = pair(Keys.rest(key, this.statesPrefix));
+    return p && { unit: p[0], machineId: p[1] };
+  }
+
+  /** P/offers/<round> -> round */
+  offerOfKey(key: string): string | undefined {
+    return single(Keys.rest(key, this.offersPrefix));
+  }
+
+  /** P/bids/<round>/<machine> */
+  bidOfKey(key: string): { round: string; machineId: string } | undefined {
+    const p = pair(Keys.rest(key, this.bidsPrefix));
+    return p && { round: p[0], machineId: p[1] };
+  }
+
+  /** P/unplaced/<unit> -> unit */
+  unplacedOfKey(key: string): string | undefined {
+    return single(Keys.rest(key, this.unplacedPrefix));
+  }
+}
+
+function single(rest: string[] | undefined): string | undefined {
+  return rest && rest.length === 1 && rest[0] !== '' ? rest[0] : undefined;
+}
+
+function pair(rest: string[] | undefined): [string, string] | undefined {
+  return rest && rest.length === 2 && rest[0] !== '' && rest[1] !== '' ? [rest[0] as string, rest[1] as string] : undefined;
 }

@@ -7,6 +7,13 @@
  * If the watch breaks in a way etcd3 cannot resume (e.g. the revision was
  * compacted), the cache re-reads the prefix and reports a resync, so the
  * consumer reconciles against the full state.
+ *
+ * A value that does not decode is not an entry, but it is not forgotten
+ * either: the key is listed by malformed(), so a consumer can tell "absent"
+ * from "unreadable" (an agent keeps a unit whose assignment became garbage
+ * running rather than stopping it), and it is logged as a warning once per
+ * key and revision (re-reads do not repeat it; a storm of garbage is
+ * summarised, not logged line by line).
  */
 import type { Etcd3, Watcher, IKeyValue } from 'etcd3';
 import type { Logger } from '../util/log.js';
@@ -20,13 +27,33 @@ export interface Entry<T> {
   lease: string;
 }
 
+/** A key whose current value does not decode. */
+export interface Malformed {
+  key: string;
+  modRevision: number;
+  createRevision: number;
+}
+
+/**
+ * `delete` also reports a key whose value stopped decoding (previous: the
+ * last good value, if any) and the deletion of a malformed key (previous
+ * undefined): either way the key's entry is now absent.
+ */
 export type Change<T> =
   | { type: 'put'; entry: Entry<T>; previous: Entry<T> | undefined }
   | { type: 'delete'; key: string; previous: Entry<T> | undefined }
   | { type: 'resync' };
 
+/** At most this many malformed-value warnings per window; the rest are counted and summarised. */
+const WARNINGS_PER_WINDOW = 10;
+const WARNING_WINDOW_MS = 60_000;
+
 export class PrefixCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
+  private malformedKeys = new Map<string, Malformed>();
+  private warningWindowStart = 0;
+  private warningsInWindow = 0;
+  private warningsSuppressed = 0;
   private watcher: Watcher | undefined;
   private closed = false;
   private listeners: Array<(change: Change<T>) => void> = [];
@@ -38,6 +65,8 @@ export class PrefixCache<T> {
     readonly prefix: string,
     private readonly decode: (text: string, key: string) => T | undefined,
     private readonly log: Logger = silentLogger(),
+    /** Keys under the prefix that are none of this cache's business (neither entries nor malformed). */
+    private readonly only: (key: string) => boolean = () => true,
   ) {}
 
   onChange(listener: (change: Change<T>) => void): void {
@@ -56,6 +85,11 @@ export class PrefixCache<T> {
     return this.entries.size;
   }
 
+  /** Keys present under the prefix whose values do not decode. */
+  malformed(): IterableIterator<Malformed> {
+    return this.malformedKeys.values();
+  }
+
   async start(): Promise<void> {
     await this.load();
   }
@@ -63,9 +97,13 @@ export class PrefixCache<T> {
   private async load(): Promise<void> {
     const res = await this.etcd.getAll().prefix(this.prefix).exec();
     this.entries.clear();
+    const before = this.malformedKeys;
+    this.malformedKeys = new Map();
     for (const kv of res.kvs) {
+      if (!this.only(kv.key.toString())) continue;
       const e = this.toEntry(kv);
       if (e) this.entries.set(e.key, e);
+      else this.noteMalformed(kv, before.get(kv.key.toString()));
     }
     this.revision = Number(res.header.revision);
     await this.watch(this.revision + 1);
@@ -115,16 +153,17 @@ export class PrefixCache<T> {
     const rev = Number(kv.mod_revision);
     if (rev > this.revision) this.revision = rev;
     const key = kv.key.toString();
+    if (!this.only(key)) return;
     const previous = this.entries.get(key);
     const entry = this.toEntry(kv);
     if (!entry) {
-      // Garbage under our prefix counts as absent.
-      if (previous) {
-        this.entries.delete(key);
-        this.emit({ type: 'delete', key, previous });
-      }
+      // Garbage under our prefix is no entry; malformed() still names its key.
+      this.entries.delete(key);
+      this.noteMalformed(kv, this.malformedKeys.get(key));
+      this.emit({ type: 'delete', key, previous });
       return;
     }
+    this.malformedKeys.delete(key);
     this.entries.set(key, entry);
     this.emit({ type: 'put', entry, previous });
   }
@@ -134,7 +173,8 @@ export class PrefixCache<T> {
     if (rev > this.revision) this.revision = rev;
     const key = kv.key.toString();
     const previous = this.entries.get(key);
-    if (!previous) return;
+    const wasMalformed = this.malformedKeys.delete(key);
+    if (!previous && !wasMalformed) return;
     this.entries.delete(key);
     this.emit({ type: 'delete', key, previous });
   }
@@ -142,10 +182,7 @@ export class PrefixCache<T> {
   private toEntry(kv: IKeyValue): Entry<T> | undefined {
     const key = kv.key.toString();
     const value = this.decode(kv.value.toString(), key);
-    if (value === undefined) {
-      this.log.debug({ key }, 'ignoring undecodable value');
-      return undefined;
-    }
+    if (value === undefined) return undefined;
     return {
       key,
       value,
@@ -153,6 +190,33 @@ export class PrefixCache<T> {
       createRevision: Number(kv.create_revision),
       lease: String(kv.lease),
     };
+  }
+
+  /** Remember a malformed key; warn unless this key's revision was already reported. */
+  private noteMalformed(kv: IKeyValue, known: Malformed | undefined): void {
+    const m: Malformed = { key: kv.key.toString(), modRevision: Number(kv.mod_revision), createRevision: Number(kv.create_revision) };
+    this.malformedKeys.set(m.key, m);
+    if (known?.modRevision === m.modRevision) return;
+    const now = Date.now();
+    if (now - this.warningWindowStart >= WARNING_WINDOW_MS) {
+      if (this.warningsSuppressed > 0) {
+        this.log.warn({ prefix: this.prefix, count: this.warningsSuppressed }, 'more values that do not decode were ignored (not logged one by one)');
+      }
+      this.warningWindowStart = now;
+      this.warningsInWindow = 0;
+      this.warningsSuppressed = 0;
+    }
+    if (this.warningsInWindow >= WARNINGS_PER_WINDOW) {
+      if (this.warningsSuppressed++ === 0) {
+        this.log.warn({ prefix: this.prefix }, `many values that do not decode: the next ones within ${WARNING_WINDOW_MS / 1000} s are counted, not logged`);
+      }
+      return;
+    }
+    this.warningsInWindow++;
+    this.log.warn(
+      { key: m.key, modRevision: m.modRevision },
+      'ignoring a value that does not decode (malformed, out of bounds, or naming something other than its key)',
+    );
   }
 
   private emit(change: Change<T>): void {

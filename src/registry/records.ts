@@ -2,8 +2,13 @@
  * The values stored under the keys in keys.ts, and their codecs. Values read
  * from etcd are untrusted (anyone with etcd access can write them), so every
  * decoder checks the shape and returns undefined for garbage instead of
- * throwing deep inside a watch handler.
+ * throwing deep inside a watch handler: unit names pass the same validation
+ * as at submit (they become file names on hosts), hashes and machine ids
+ * their exact form, and every number a range (a TTL of 1e12 s, or a timer
+ * over 2^31 ms, which Node fires at once, must never reach a component).
+ * Texts meant for people (reasons) are cut to a bounded length.
  */
+import { isValidUnitName } from '../unit/name.js';
 
 export const DESIRED_STATES = ['inactive', 'loaded', 'launched'] as const;
 export type DesiredState = (typeof DESIRED_STATES)[number];
@@ -53,8 +58,15 @@ export interface UnitStateRecord {
   load: string;
   active: string;
   sub: string;
-  /** The assignment state the agent has carried out (fleet's job-state). */
+  /** The assignment state the agent has acted on (fleet's job-state). */
   applied: AssignedState;
+  /**
+   * Why the agent could not carry out this assignment (fetch, write, link,
+   * reload, start or stop failed), or why systemd's start job for it failed.
+   * Absent while all is well; cleared once an attempt succeeds (or systemd
+   * reports the unit active again). Agents before this field never set it.
+   */
+  failure?: string;
 }
 
 /**
@@ -117,6 +129,29 @@ export interface UnplacedRecord {
 
 type Json = Record<string, unknown>;
 
+/** 40 lowercase hex digits: the SHA-1 of a unit's serialized content (UnitFile.hash). */
+export const CONTENT_HASH = /^[0-9a-f]{40}$/;
+/** 32 lowercase hex digits: systemd's machine-id form, as flotillad's config requires. */
+export const MACHINE_ID = /^[0-9a-f]{32}$/;
+/** Round ids the engine writes (`<revision>-<seq>`); anything short and key-safe is accepted. */
+const ROUND_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+
+/** The longest agent lease TTL a machine may advertise (flotillad's agent_ttl allows 2-3600 s). */
+export const TTL_SECONDS_MAX = 3600;
+/** Bounds of the numbers in bids and offers: far above any real cluster, far below trouble. */
+export const UNITS_PER_MACHINE_MAX = 1_000_000;
+export const OFFER_UNITS_MAX = 10_000_000;
+/** Reasons and failures are for people: longer texts are cut to this many characters. */
+export const REASON_MAX = 1024;
+
+export const isContentHash = (v: unknown): v is string => typeof v === 'string' && CONTENT_HASH.test(v);
+export const isMachineId = (v: unknown): v is string => typeof v === 'string' && MACHINE_ID.test(v);
+
+/** A reason text cut to REASON_MAX characters (an ellipsis marks the cut). */
+export function boundedReason(text: string): string {
+  return text.length <= REASON_MAX ? text : `${text.slice(0, REASON_MAX - 1)}…`;
+}
+
 function obj(text: string): Json | undefined {
   try {
     const v: unknown = JSON.parse(text);
@@ -127,9 +162,21 @@ function obj(text: string): Json | undefined {
 }
 
 const str = (v: unknown): v is string => typeof v === 'string';
-const strRecord = (v: unknown): v is Record<string, string> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v as Json).every(str);
+const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
+const strRecord = (v: unknown): v is Record<string, string> => isObject(v) && Object.values(v).every(str);
 const isAssigned = (v: unknown): v is AssignedState => v === 'loaded' || v === 'launched';
+const intIn = (v: unknown, min: number, max: number): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+
+/** A map of reasons whose keys all pass `key`, reasons cut to REASON_MAX; undefined if any key fails. */
+function reasonMap(v: unknown, key: (k: string) => boolean): Record<string, string> | undefined {
+  if (!strRecord(v)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, reason] of Object.entries(v)) {
+    if (!key(k)) return undefined;
+    out[k] = boundedReason(reason);
+  }
+  return out;
+}
 
 export function encode(record: object): string {
   return JSON.stringify(record);
@@ -137,45 +184,50 @@ export function encode(record: object): string {
 
 export function decodeUnit(text: string): UnitRecord | undefined {
   const o = obj(text);
-  if (!o || !str(o.name) || !str(o.hash) || !isDesiredState(o.desired)) return undefined;
+  if (!o || !isValidUnitName(o.name) || !isContentHash(o.hash) || !isDesiredState(o.desired)) return undefined;
   return { name: o.name, hash: o.hash, desired: o.desired };
 }
 
 export function decodeMachine(text: string): MachineRecord | undefined {
   const o = obj(text);
-  if (!o || !str(o.id) || !str(o.publicIP) || !strRecord(o.metadata)) return undefined;
+  if (!o || !isMachineId(o.id) || !str(o.publicIP) || !strRecord(o.metadata)) return undefined;
   const m: MachineRecord = { id: o.id, publicIP: o.publicIP, metadata: o.metadata, version: str(o.version) ? o.version : '' };
-  if (typeof o.ttlSeconds === 'number' && o.ttlSeconds > 0) m.ttlSeconds = o.ttlSeconds;
-  if (Number.isInteger(o.sshPort) && (o.sshPort as number) > 0 && (o.sshPort as number) < 65536) m.sshPort = o.sshPort as number;
+  // Clamped, not dropped: a machine whose TTL is unknown is assumed to have a short one,
+  // which would let the engine re-place its OnDisconnect=stop units too early.
+  if (typeof o.ttlSeconds === 'number' && o.ttlSeconds > 0) m.ttlSeconds = Math.min(o.ttlSeconds, TTL_SECONDS_MAX);
+  if (intIn(o.sshPort, 1, 65535)) m.sshPort = o.sshPort;
   if (o.systemdScope === 'system' || o.systemdScope === 'user') m.systemdScope = o.systemdScope;
   return m;
 }
 
 export function decodeAssignment(text: string): AssignmentRecord | undefined {
   const o = obj(text);
-  if (!o || !str(o.unit) || !str(o.hash) || !isAssigned(o.desired)) return undefined;
+  if (!o || !isValidUnitName(o.unit) || !isContentHash(o.hash) || !isAssigned(o.desired)) return undefined;
   return { unit: o.unit, hash: o.hash, desired: o.desired };
 }
 
 export function decodeUnitState(text: string): UnitStateRecord | undefined {
   const o = obj(text);
-  if (!o || !str(o.unit) || !str(o.machineId) || !str(o.hash) || !str(o.load) || !str(o.active) || !str(o.sub)) {
+  if (!o || !isValidUnitName(o.unit) || !isMachineId(o.machineId) || !str(o.load) || !str(o.active) || !str(o.sub)) {
     return undefined;
   }
-  if (!isAssigned(o.applied)) return undefined;
-  return { unit: o.unit, machineId: o.machineId, hash: o.hash, load: o.load, active: o.active, sub: o.sub, applied: o.applied };
+  // Agents that leave the hash empty are trusted (see derive.ts).
+  if (!(o.hash === '' || isContentHash(o.hash)) || !isAssigned(o.applied)) return undefined;
+  if (o.failure !== undefined && !str(o.failure)) return undefined;
+  const s: UnitStateRecord = { unit: o.unit, machineId: o.machineId, hash: o.hash as string, load: o.load, active: o.active, sub: o.sub, applied: o.applied };
+  if (o.failure !== undefined && o.failure !== '') s.failure = boundedReason(o.failure);
+  return s;
 }
 
 export function decodeOffer(text: string): OfferRecord | undefined {
   const o = obj(text);
-  if (!o || !str(o.round) || !Array.isArray(o.contents)) return undefined;
+  if (!o || !str(o.round) || !ROUND_ID.test(o.round) || !Array.isArray(o.contents) || o.contents.length > OFFER_UNITS_MAX) return undefined;
   const contents: OfferedContent[] = [];
-  for (const c of o.contents as unknown[]) {
-    const r = c as Json | null;
-    if (!r || typeof r !== 'object' || !str(r.hash) || typeof r.units !== 'number' || typeof r.hostChecks !== 'boolean') return undefined;
+  for (const r of o.contents as unknown[]) {
+    if (!isObject(r) || !isContentHash(r.hash) || !intIn(r.units, 0, OFFER_UNITS_MAX) || typeof r.hostChecks !== 'boolean') return undefined;
     const entry: OfferedContent = { hash: r.hash, units: r.units, hostChecks: r.hostChecks };
     if (r.names !== undefined) {
-      if (!Array.isArray(r.names) || !r.names.every(str)) return undefined;
+      if (!Array.isArray(r.names) || r.names.length > OFFER_UNITS_MAX || !r.names.every(isValidUnitName)) return undefined;
       entry.names = r.names;
     }
     contents.push(entry);
@@ -185,20 +237,20 @@ export function decodeOffer(text: string): OfferRecord | undefined {
 
 export function decodeBid(text: string): BidRecord | undefined {
   const o = obj(text);
-  if (!o || !str(o.round) || !str(o.machineId) || !strRecord(o.refuseContent) || !strRecord(o.refuseUnit)) return undefined;
-  if (typeof o.load !== 'number' || typeof o.freeMemoryBytes !== 'number') return undefined;
-  return {
-    round: o.round,
-    machineId: o.machineId,
-    refuseContent: o.refuseContent,
-    refuseUnit: o.refuseUnit,
-    load: o.load,
-    freeMemoryBytes: o.freeMemoryBytes,
-  };
+  if (!o || !str(o.round) || !ROUND_ID.test(o.round) || !isMachineId(o.machineId)) return undefined;
+  const refuseContent = reasonMap(o.refuseContent, isContentHash);
+  const refuseUnit = reasonMap(o.refuseUnit, isValidUnitName);
+  if (!refuseContent || !refuseUnit) return undefined;
+  if (!intIn(o.load, 0, UNITS_PER_MACHINE_MAX) || !intIn(o.freeMemoryBytes, 0, Number.MAX_SAFE_INTEGER)) return undefined;
+  return { round: o.round, machineId: o.machineId, refuseContent, refuseUnit, load: o.load, freeMemoryBytes: o.freeMemoryBytes };
 }
+
+/** Key of UnplacedRecord.reasons when no machine was live (client/types.ts NO_LIVE_MACHINE). */
+const NO_LIVE_MACHINE = '*';
 
 export function decodeUnplaced(text: string): UnplacedRecord | undefined {
   const o = obj(text);
-  if (!o || !str(o.unit) || !str(o.hash) || !strRecord(o.reasons) || !str(o.at)) return undefined;
-  return { unit: o.unit, hash: o.hash, reasons: o.reasons, at: o.at };
+  if (!o || !isValidUnitName(o.unit) || !isContentHash(o.hash) || !str(o.at) || o.at.length > 64) return undefined;
+  const reasons = reasonMap(o.reasons, (k) => k === NO_LIVE_MACHINE || isMachineId(k));
+  return reasons ? { unit: o.unit, hash: o.hash, reasons, at: o.at } : undefined;
 }

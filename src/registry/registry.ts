@@ -12,14 +12,10 @@ import {
   type MachineRecord,
   type UnitRecord,
   type UnitStateRecord,
-  decodeAssignment,
-  decodeMachine,
-  decodeUnplaced,
   type UnplacedRecord,
-  decodeUnit,
-  decodeUnitState,
   encode,
 } from './records.js';
+import { type KeyedDecoder, type RecordDecoders, recordDecoders } from './records-at.js';
 
 /** etcd's default --max-txn-ops is 128; stay under it with room for compares. */
 export const TXN_MAX_OPS = 100;
@@ -33,10 +29,10 @@ export interface PlacedAssignment extends AssignmentRecord {
   machineId: string;
 }
 
-function decodeAll<T>(kvs: IKeyValue[], decode: (text: string) => T | undefined): T[] {
+function decodeAll<T>(kvs: IKeyValue[], decode: KeyedDecoder<T>): T[] {
   const out: T[] = [];
   for (const kv of kvs) {
-    const v = decode(kv.value.toString());
+    const v = decode(kv.value.toString(), kv.key.toString());
     if (v !== undefined) out.push(v);
   }
   return out;
@@ -44,24 +40,28 @@ function decodeAll<T>(kvs: IKeyValue[], decode: (text: string) => T | undefined)
 
 export class Registry {
   readonly keys: Keys;
+  /** Every record read here is decoded against the key it was read from. */
+  readonly decode: RecordDecoders;
 
   constructor(
     readonly etcd: Etcd3,
     prefix?: string,
   ) {
     this.keys = new Keys(prefix);
+    this.decode = recordDecoders(this.keys);
   }
 
   // --- units -------------------------------------------------------------
 
   async getUnit(name: string): Promise<UnitRecord | undefined> {
-    const text = await this.etcd.get(this.keys.unit(name)).string();
-    return text === null ? undefined : decodeUnit(text);
+    const key = this.keys.unit(name);
+    const text = await this.etcd.get(key).string();
+    return text === null ? undefined : this.decode.unit(text, key);
   }
 
   async listUnits(): Promise<UnitRecord[]> {
     const res = await this.etcd.getAll().prefix(this.keys.unitsPrefix).exec();
-    return decodeAll(res.kvs, decodeUnit).sort((a, b) => a.name.localeCompare(b.name));
+    return decodeAll(res.kvs, this.decode.unit).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async getContent(hash: string): Promise<string | undefined> {
@@ -125,7 +125,7 @@ export class Registry {
       const res = await this.etcd.get(key).exec();
       const kv = res.kvs[0];
       if (!kv) return false;
-      const current = decodeUnit(kv.value.toString());
+      const current = this.decode.unit(kv.value.toString(), key);
       if (!current) return false;
       if (current.desired === desired) return true;
       const txn = await this.etcd
@@ -158,7 +158,7 @@ export class Registry {
       m[k] = value;
       overlay.set(id, m);
     }
-    return decodeAll(machines.kvs, decodeMachine)
+    return decodeAll(machines.kvs, this.decode.machine)
       .map((m) => ({ ...m, effectiveMetadata: mergeMetadata(m.metadata, overlay.get(m.id)) }))
       .sort((a, b) => a.id.localeCompare(b.id));
   }
@@ -201,13 +201,14 @@ export class Registry {
   // --- placement problems ----------------------------------------------------
 
   async getUnplaced(unit: string): Promise<UnplacedRecord | undefined> {
-    const text = await this.etcd.get(this.keys.unplaced(unit)).string();
-    return text === null ? undefined : decodeUnplaced(text);
+    const key = this.keys.unplaced(unit);
+    const text = await this.etcd.get(key).string();
+    return text === null ? undefined : this.decode.unplaced(text, key);
   }
 
   async listUnplaced(): Promise<UnplacedRecord[]> {
     const res = await this.etcd.getAll().prefix(this.keys.unplacedPrefix).exec();
-    return decodeAll(res.kvs, decodeUnplaced).sort((a, b) => a.unit.localeCompare(b.unit));
+    return decodeAll(res.kvs, this.decode.unplaced).sort((a, b) => a.unit.localeCompare(b.unit));
   }
 
   // --- assignments and states ----------------------------------------------
@@ -228,7 +229,7 @@ export class Registry {
       });
       for (let j = 0; j < chunk.length; j++) {
         const kv = res.responses[j]?.response_range?.kvs[0];
-        const a = kv ? decodeAssignment(kv.value.toString()) : undefined;
+        const a = kv ? this.decode.assignment(kv.value.toString(), kv.key.toString()) : undefined;
         if (a) return { ...a, machineId: chunk[j] as string };
       }
     }
@@ -239,9 +240,10 @@ export class Registry {
     const res = await this.etcd.getAll().prefix(this.keys.assignmentsPrefix).exec();
     const out: PlacedAssignment[] = [];
     for (const kv of res.kvs) {
-      const rest = Keys.rest(kv.key.toString(), this.keys.assignmentsPrefix);
-      const a = decodeAssignment(kv.value.toString());
-      if (rest && rest.length === 2 && a) out.push({ ...a, machineId: rest[0] as string });
+      const key = kv.key.toString();
+      const a = this.decode.assignment(kv.value.toString(), key);
+      const at = a && this.keys.assignmentOfKey(key);
+      if (at) out.push({ ...a, machineId: at.machineId });
     }
     return out;
   }
@@ -249,7 +251,7 @@ export class Registry {
   async listStates(unit?: string): Promise<UnitStateRecord[]> {
     const prefix = unit === undefined ? this.keys.statesPrefix : this.keys.unitStatesPrefix(unit);
     const res = await this.etcd.getAll().prefix(prefix).exec();
-    return decodeAll(res.kvs, decodeUnitState).sort(
+    return decodeAll(res.kvs, this.decode.state).sort(
       (a, b) => a.unit.localeCompare(b.unit) || a.machineId.localeCompare(b.machineId),
     );
   }

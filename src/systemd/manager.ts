@@ -12,7 +12,7 @@ import { errorMessage } from '../util/errors.js';
 import { BusCallError, BusConnection, DISCONNECTED, type Signal } from './bus.js';
 import { Coalescer } from '../util/coalesce.js';
 import { JobTracker, type JobResult } from './jobs.js';
-import { listUnits, readFreshUnitStatuses, readUnitStatus } from './unit-status.js';
+import { listUnits, readFreshUnitStatuses, readUnitResult, readUnitStatus } from './unit-status.js';
 import { UnitChangeFeed, UnitPaths } from './unit-watch.js';
 import {
   MANAGER_IFACE,
@@ -157,6 +157,15 @@ export class SystemdManager {
       return await readUnitStatus(this.bus, this.paths, name);
     } catch (err) {
       throw wrap(err, `cannot read state of unit ${name}`);
+    }
+  }
+
+  /** systemd's Result property (why the unit last failed), undefined for types without one. */
+  async unitResult(name: string): Promise<string | undefined> {
+    try {
+      return await readUnitResult(this.bus, this.paths, name);
+    } catch (err) {
+      throw wrap(err, `cannot read the result of unit ${name}`);
     }
   }
 

@@ -121,3 +121,28 @@ export async function readFreshUnitStatuses(bus: BusConnection, paths: UnitPaths
   const found = new Map([...byName, ...full].map((s) => [s.name, s]));
   return names.map((n) => found.get(n) ?? notFoundStatus(n));
 }
+
+/** The D-Bus interface that carries a unit type's `Result` property (targets and others have none). */
+const RESULT_IFACES: Readonly<Record<string, string>> = {
+  service: 'org.freedesktop.systemd1.Service',
+  socket: 'org.freedesktop.systemd1.Socket',
+  mount: 'org.freedesktop.systemd1.Mount',
+  automount: 'org.freedesktop.systemd1.Automount',
+  swap: 'org.freedesktop.systemd1.Swap',
+  timer: 'org.freedesktop.systemd1.Timer',
+  path: 'org.freedesktop.systemd1.Path',
+  scope: 'org.freedesktop.systemd1.Scope',
+};
+
+/**
+ * systemd's `Result` of a unit (why it last failed: "exit-code", "timeout",
+ * "signal", ...; "success" otherwise), or undefined for types without one.
+ */
+export async function readUnitResult(bus: BusConnection, paths: UnitPaths, name: string): Promise<string | undefined> {
+  const iface = RESULT_IFACES[name.slice(name.lastIndexOf('.') + 1)];
+  if (iface === undefined) return undefined;
+  const path = unitObjectPath(name);
+  paths.remember(path, name);
+  const v = await getProperty(bus, path, iface, 'Result');
+  return typeof v === 'string' ? v : undefined;
+}

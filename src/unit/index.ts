@@ -1,6 +1,7 @@
 export { UnitFile, UnitFileError, type UnitOption } from './unit-file.js';
 export {
   validateUnitName,
+  isValidUnitName,
   parseUnitName,
   mangleUnitName,
   shortHash,
@@ -10,6 +11,7 @@ export {
   MANGLE_SUFFIXES,
   type UnitNameInfo,
 } from './name.js';
+export { RESERVED_UNIT_NAMES, LEASE_TARGET, FENCE_TARGET, FENCE_TIMER } from './reserved-names.js';
 export {
   parseRequirements,
   validateRequirements,

@@ -1,11 +1,20 @@
 /**
  * Unit names: fleet's api.ValidateName (a port of systemd's
- * unit_name_is_valid), NewUnitNameInfo and fleetctl's unitNameMangle.
+ * unit_name_is_valid), NewUnitNameInfo and fleetctl's unitNameMangle, plus
+ * Flotilla's own two refusals: a leading "." and the names the agent reserves
+ * for itself. One rule for flotctl, the engine and the agent: records read
+ * from etcd are checked with the same function as names typed by a user.
  */
 import { Buffer } from 'node:buffer';
 import { InvalidInputError } from '../util/errors.js';
+import { RESERVED_UNIT_NAMES } from './reserved-names.js';
 
-export const UNIT_NAME_MAX = 256;
+/**
+ * Longest unit name in bytes: systemd's (its UNIT_NAME_MAX of 256 counts the
+ * terminating NUL), and the longest file name Linux file systems allow, so
+ * the agent can always write the unit's file under its name.
+ */
+export const UNIT_NAME_MAX = 255;
 
 export const UNIT_TYPES: readonly string[] = [
   'automount', 'busname', 'device', 'mount', 'path', 'scope', 'service',
@@ -21,11 +30,17 @@ export const MANGLE_SUFFIXES: readonly string[] = [
 ];
 
 const VALID_CHAR = /^[A-Za-z0-9:_.@\-\\]$/;
+const VALID_CHARS = /^[A-Za-z0-9:_.@\-\\]*$/;
 
 /** Throws InvalidInputError naming the first problem, checked in fleet's order. */
 export function validateUnitName(name: string): void {
   const problem = unitNameProblem(name);
   if (problem !== undefined) throw new InvalidInputError(`invalid unit name ${JSON.stringify(name)}: ${problem}`);
+}
+
+/** The same check without an exception, for names read from the store. */
+export function isValidUnitName(name: unknown): name is string {
+  return typeof name === 'string' && unitNameProblem(name) === undefined;
 }
 
 function unitNameProblem(name: string): string | undefined {
@@ -42,12 +57,18 @@ function unitNameProblem(name: string): string | undefined {
   if (name.includes('@') && !TEMPLATE_UNIT_TYPES.includes(type)) {
     return `invalid unit type for template: ${JSON.stringify(type)} (templates and instances must be one of ${TEMPLATE_UNIT_TYPES.join(', ')})`;
   }
-  for (const ch of name.slice(0, dot)) {
+  const base = name.slice(0, dot);
+  // One regex for the usual, valid case; the per-character walk only to name the culprit.
+  for (const ch of VALID_CHARS.test(base) ? '' : base) {
     if (!VALID_CHAR.test(ch)) {
       return `invalid character ${quoteRune(ch)} in unit name (allowed: letters, digits and : _ . @ - \\)`;
     }
   }
   if (name.startsWith('@')) return 'unit name cannot start in "@"';
+  // systemd refuses only ".service"; the agent's units directory keeps its
+  // own hidden files (temp files, its lease) and tools hide dotfiles: refuse all.
+  if (name.startsWith('.')) return 'unit name cannot start with "." (rename the unit)';
+  if (RESERVED_UNIT_NAMES.has(name)) return 'this name is reserved: the Flotilla agent writes this unit on every host itself (rename the unit)';
   return undefined;
 }
 

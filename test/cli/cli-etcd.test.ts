@@ -216,6 +216,33 @@ describe('flotctl against etcd', () => {
     assert.deepEqual(JSON.parse(jm.stdout)[0], { machine: M1, ip: '127.0.1.1', metadata: { region: 'us', az: 'b' } });
   });
 
+  it('list-units and why show what an agent could not carry out, and records that do not decode are left out', async () => {
+    const { run, keys } = space();
+    await run(['start', '--no-block', 'hello']);
+    const hash = UnitFile.parse(HELLO).hash();
+    await raw.put(keys.machine(M1)).value(encode({ id: M1, publicIP: '127.0.1.1', metadata: {}, version: '0.1.0' }));
+    await raw.put(keys.assignment(M1, 'hello.service')).value(encode({ unit: 'hello.service', hash, desired: 'launched' }));
+    const failure = 'cannot write its unit file: ENOSPC: no space left on device';
+    await raw.put(keys.state('hello.service', M1)).value(encode({ unit: 'hello.service', machineId: M1, hash, load: 'not-found', active: 'inactive', sub: 'dead', applied: 'launched', failure }));
+    // Garbage a reader must skip: a state naming a path, and one published under another unit's key.
+    await raw.put(keys.state('evil.service', M1)).value(encode({ unit: '../../evil.service', machineId: M1, hash, load: 'l', active: 'a', sub: 's', applied: 'launched' }));
+    await raw.put(keys.state('other.service', M1)).value(encode({ unit: 'hello.service', machineId: M1, hash, load: 'l', active: 'a', sub: 's', applied: 'launched' }));
+
+    const units = await run(['list-units', '--no-legend']);
+    assert.equal(units.code, 0, units.stderr);
+    assert.deepEqual(cells(units.stdout), [['hello.service', '113f16a7.../127.0.1.1', 'failed', 'dead']]);
+    assert.equal((await run(['list-units', '--no-legend', '--fields', 'unit,active,failure'])).stdout, `hello.service\tfailed\t${failure}\n`);
+    assert.deepEqual(JSON.parse((await run(['--json', 'list-units'])).stdout), [
+      { unit: 'hello.service', machine: M1, active: 'failed', sub: 'dead', failure },
+    ]);
+
+    const why = await run(['why', 'hello']);
+    assert.equal(why.code, 0, why.stderr);
+    assert.equal(why.stdout, `Unit hello.service is placed on 113f16a7.../127.0.1.1 but failed there: ${failure} (desired launched, current launched, systemd not-found/inactive/dead)\n`);
+    const whyJson = JSON.parse((await run(['--json', 'why', 'hello'])).stdout) as { machines: Array<{ failure?: string }> };
+    assert.equal(whyJson.machines[0]?.failure, failure);
+  });
+
   it('stop refuses an unloaded unit; stop/unload --no-block trigger', async () => {
     const { run } = space();
     await run(['submit', 'hello']);

@@ -148,6 +148,35 @@ describe('blocking waits', () => {
     });
   });
 
+  it('a unit its agent could not carry out fails the start or load at once, with the agent\'s reason', async () => {
+    const { client, ctx } = setup();
+    client.seed('hello.service', HELLO);
+    client.seed('other.service', HELLO);
+    const failure = 'cannot write its unit file: ENOSPC: no space left on device';
+    client.onDesired = (name, state) =>
+      setTimeout(() => {
+        if (state === 'inactive') return;
+        client.assign(name, MACHINE, state);
+        client.publish(name, MACHINE, { applied: state, load: 'not-found', active: 'inactive', sub: 'dead', failure });
+      }, 10);
+    await assert.rejects(startUnits(ctx, ['hello']), {
+      message: `Error waiting for unit states, exit status: unit hello.service failed on 113f16a7.../10.0.0.1: ${failure}`,
+    });
+    await assert.rejects(loadUnits(ctx, ['other']), { message: new RegExp(`unit other.service failed on 113f16a7.../10.0.0.1: ${failure}`) });
+  });
+
+  it('a start job that failed fails the start with systemd\'s reasons', async () => {
+    const { client, ctx } = setup();
+    client.seed('hello.service', HELLO);
+    const failure = 'systemd\'s start job ended "failed" (unit result "exit-code")';
+    client.onDesired = (name) =>
+      setTimeout(() => {
+        client.assign(name, MACHINE, 'launched');
+        client.publish(name, MACHINE, { applied: 'launched', load: 'loaded', active: 'failed', sub: 'failed', failure });
+      }, 10);
+    await assert.rejects(startUnits(ctx, ['hello']), { message: new RegExp(`unit hello.service failed on 113f16a7.../10.0.0.1: ${failure.replace(/[()]/g, '\\$&')}`) });
+  });
+
   it('global units are triggered, never waited on', async () => {
     const { client, sink, ctx } = setup();
     client.seed('g.service', GLOBAL);

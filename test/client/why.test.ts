@@ -97,6 +97,14 @@ describe('explainUnit', () => {
     assert.deepEqual(explanationLines(await explainUnit(ctx, ['p'])), [
       'Unit p.service is placed on 113f16a7.../10.0.0.1 (desired launched, current launched, systemd loaded/active/running)',
     ]);
+    client.seed('f.service', HELLO, 'launched');
+    client.assign('f.service', M1, 'launched');
+    client.publish('f.service', M1, { applied: 'launched', load: 'not-found', active: 'inactive', sub: 'dead', failure: 'its content is missing from the store' });
+    const failed = await explainUnit(ctx, ['f']);
+    assert.deepEqual(explanationLines(failed), [
+      'Unit f.service is placed on 113f16a7.../10.0.0.1 but failed there: its content is missing from the store (desired launched, current launched, systemd not-found/inactive/dead)',
+    ]);
+    assert.equal(failed.status === 'placed' ? failed.machines[0]?.failure : undefined, 'its content is missing from the store');
     client.seed('i.service', HELLO);
     assert.deepEqual(explanationLines(await explainUnit(ctx, ['i'])), [
       'Unit i.service is inactive: it is not scheduled anywhere (load or start it to place it)',

@@ -120,3 +120,52 @@ test('bad input: malformed unit file, bad name, unknown command: one line, non-z
   assert.equal(await unitFilesSnapshot(), before);
   await flotctl(env, ['destroy', 'hello.service']);
 });
+
+test('one unit never holds back another: of one batch, the units that can run start; each one that cannot fails alone, with its reason in list-units and why', async () => {
+  const host = 1;
+  const pin = `\n[X-Fleet]\nMachineID=${cluster.hosts[host]?.machineId}\n`;
+  const longest = `${'l'.repeat(247)}.service`; // 255 bytes, systemd's limit: overflowed the agent's temp file name before
+  const units: Record<string, string> = {
+    [longest]: `[Service]\nExecStart=/bin/sleep infinity\n${pin}`,
+    'plain-a.service': `[Service]\nExecStart=/bin/sleep infinity\n${pin}`,
+    'pre-fails.service': `[Service]\nExecStartPre=/bin/false\nExecStart=/bin/sleep infinity\n${pin}`,
+    'no-exec.service': `[Unit]\nDescription=systemd refuses a service without ExecStart\n[Service]\nType=simple\n${pin}`,
+  };
+  for (const [name, text] of Object.entries(units)) await writeFile(join(work, name), text);
+  const names = Object.keys(units);
+  // One command, one round, one batch on the pinned host.
+  const r = await flotctl(env, ['start', ...names], { cwd: work });
+  assert.notEqual(r.code, 0, 'start of units that cannot run exited 0');
+  // Which failures the one-line error names depends on which wait saw its reason first.
+  assert.match(r.stderr, /unit (pre-fails|no-exec)\.service failed on [0-9a-f]{8}\.\.\.\/[\d.]+: /);
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  for (const ok of [longest, 'plain-a.service']) assert.equal((await hostUnit(cluster, host, ok)).active, 'active', ok);
+
+  type Row = { unit: string; active: string; failure: string | null };
+  const byUnit = await waitFor('both failures reported', async () => {
+    const list = await flotctl(env, ['--json', 'list-units', '--fields', 'unit,active,failure']);
+    assert.equal(list.code, 0, list.stderr);
+    const m = new Map((JSON.parse(list.stdout) as Row[]).map((u) => [u.unit, { active: u.active, failure: u.failure }] as const));
+    return m.get('pre-fails.service')?.failure && m.get('no-exec.service')?.failure ? m : undefined;
+  }, { timeoutMs: 10_000 });
+  assert.deepEqual(byUnit.get(longest), { active: 'active', failure: null });
+  assert.deepEqual(byUnit.get('plain-a.service'), { active: 'active', failure: null });
+  const table = new Map(rows((await flotctl(env, ['list-units', '--no-legend', '--fields', 'unit,active'])).stdout).map((row) => [row[0], row[1]] as const));
+  for (const n of names) assert.equal(table.get(n), n === 'pre-fails.service' || n === 'no-exec.service' ? 'failed' : 'active', n);
+  assert.deepEqual(byUnit.get('pre-fails.service'), { active: 'failed', failure: 'systemd\'s start job ended "failed" (unit result "exit-code")' });
+  assert.equal(byUnit.get('no-exec.service')?.active, 'failed');
+  assert.match(byUnit.get('no-exec.service')?.failure ?? '', /no-exec\.service/);
+
+  const why = await flotctl(env, ['why', 'no-exec.service']);
+  assert.equal(why.code, 0, why.stderr);
+  assert.match(why.stdout, /^Unit no-exec\.service is placed on [0-9a-f]{8}\.\.\.\/[\d.]+ but failed there: .+ \(desired launched, current launched, systemd /);
+  const whyJson = JSON.parse((await flotctl(env, ['--json', 'why', 'pre-fails.service'])).stdout) as { machines: Array<{ failure?: string }> };
+  assert.equal(whyJson.machines[0]?.failure, 'systemd\'s start job ended "failed" (unit result "exit-code")');
+
+  const destroy = await flotctl(env, ['destroy', ...names]);
+  assert.equal(destroy.code, 0, destroy.stderr);
+  await waitFor('the batch\'s units gone from their host', async () => {
+    const states = await Promise.all(names.map((n) => hostUnit(cluster, host, n)));
+    return states.every((s) => s.load === 'not-found') ? true : undefined;
+  }, { timeoutMs: 10_000 });
+});

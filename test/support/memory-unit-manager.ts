@@ -9,7 +9,7 @@ import type { JobResult, UnitManager, UnitStatus } from '../../src/agent/unit-ma
 type Listener = (name: string, status: Partial<Pick<UnitStatus, 'load' | 'active' | 'sub'>>) => void;
 
 export class MemoryUnitManager implements UnitManager {
-  private readonly linked = new Set<string>();
+  readonly linked = new Set<string>();
   readonly active = new Set<string>();
   private readonly listeners = new Set<Listener>();
   starts = 0;
@@ -67,7 +67,7 @@ export class MemoryUnitManager implements UnitManager {
     this.listeners.clear();
   }
 
-  private emit(name: string, status: Partial<Pick<UnitStatus, 'load' | 'active' | 'sub'>>): void {
+  protected emit(name: string, status: Partial<Pick<UnitStatus, 'load' | 'active' | 'sub'>>): void {
     for (const l of this.listeners) l(name, status);
   }
 }

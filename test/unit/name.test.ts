@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateUnitName, parseUnitName, mangleUnitName, shortHash } from '../../src/unit/index.js';
+import { validateUnitName, isValidUnitName, parseUnitName, mangleUnitName, shortHash, RESERVED_UNIT_NAMES } from '../../src/unit/index.js';
+import { LEASE_TARGET } from '../../src/agent/fence.js';
 import { InvalidInputError } from '../../src/util/errors.js';
 
 test('valid unit names', () => {
@@ -8,7 +9,7 @@ test('valid unit names', () => {
     'foo.service', 'foo@.service', 'foo@bar.service', 'a.b.c.socket', 'x:y_z-w.timer', 'dev-disk-by\\x2dlabel.device',
     'a.automount', 'a.busname', 'a.mount', 'a.path', 'a.scope', 'a.slice', 'a.snapshot', 'a.swap', 'a.target',
     'foo@bar.path', 'foo@bar.socket', 'foo@bar.target', 'foo@bar.timer', 'foo@bar@baz.service',
-    `${'a'.repeat(248)}.service`,
+    `${'a'.repeat(247)}.service`, 'a.b.service', 'flotilla-web.service', 'flotilla-lease.service',
   ];
   for (const name of valid) assert.doesNotThrow(() => validateUnitName(name), name);
 });
@@ -16,7 +17,7 @@ test('valid unit names', () => {
 test('invalid unit names carry fleet\'s message, the name and what is allowed', () => {
   const cases: Array<[string, string]> = [
     ['', 'invalid unit name "": unit name cannot be empty'],
-    [`${'a'.repeat(249)}.service`, `invalid unit name "${'a'.repeat(249)}.service": unit name exceeds maximum length (256); it is 257 bytes`],
+    [`${'a'.repeat(248)}.service`, `invalid unit name "${'a'.repeat(248)}.service": unit name exceeds maximum length (255); it is 256 bytes`],
     ['x', 'invalid unit name "x": unit name must contain "."'],
     ['foo.', 'invalid unit name "foo.": unit name cannot end in "."'],
     ['foo.bar', 'invalid unit name "foo.bar": invalid unit type: "bar" (expected one of automount, busname, device, mount, path, scope, service, slice, snapshot, socket, swap, target, timer)'],
@@ -28,6 +29,9 @@ test('invalid unit names carry fleet\'s message, the name and what is allowed', 
     ['foo\tbar.service', 'invalid unit name "foo\\tbar.service": invalid character \'\\t\' in unit name (allowed: letters, digits and : _ . @ - \\)'],
     ['café.service', 'invalid unit name "café.service": invalid character \'é\' in unit name (allowed: letters, digits and : _ . @ - \\)'],
     ['@foo.service', 'invalid unit name "@foo.service": unit name cannot start in "@"'],
+    ['.service', 'invalid unit name ".service": unit name cannot start with "." (rename the unit)'],
+    ['.hidden.service', 'invalid unit name ".hidden.service": unit name cannot start with "." (rename the unit)'],
+    ['flotilla-lease.target', 'invalid unit name "flotilla-lease.target": this name is reserved: the Flotilla agent writes this unit on every host itself (rename the unit)'],
   ];
   for (const [name, message] of cases) {
     assert.throws(() => validateUnitName(name), (err: unknown) => {
@@ -39,9 +43,25 @@ test('invalid unit names carry fleet\'s message, the name and what is allowed', 
   }
 });
 
-test('length limit is in bytes and 256 is allowed', () => {
-  assert.doesNotThrow(() => validateUnitName(`${'a'.repeat(248)}.service`)); // 256 bytes
-  assert.throws(() => validateUnitName(`${'é'.repeat(130)}.service`), /exceeds maximum length \(256\); it is 268 bytes/);
+test('length limit is in bytes and 255 (systemd\'s, and a file name\'s) is the most allowed', () => {
+  assert.doesNotThrow(() => validateUnitName(`${'a'.repeat(247)}.service`)); // 255 bytes
+  assert.throws(() => validateUnitName(`${'a'.repeat(248)}.service`), /exceeds maximum length \(255\); it is 256 bytes/);
+  assert.throws(() => validateUnitName(`${'é'.repeat(130)}.service`), /exceeds maximum length \(255\); it is 268 bytes/);
+});
+
+test('the names the agent writes for itself are refused, and only those', () => {
+  assert.deepEqual([...RESERVED_UNIT_NAMES].sort(), ['flotilla-fence.target', 'flotilla-fence.timer', 'flotilla-lease.target']);
+  // One list: the agent's fence uses the very names validation refuses.
+  assert.ok(RESERVED_UNIT_NAMES.has(LEASE_TARGET));
+  for (const name of RESERVED_UNIT_NAMES) assert.throws(() => validateUnitName(name), /reserved/, name);
+  assert.ok(isValidUnitName('flotilla-fence.service'));
+});
+
+test('isValidUnitName: the same rule without an exception, false for what is not a string', () => {
+  assert.equal(isValidUnitName('web@1.service'), true);
+  for (const bad of ['x/../../../../etc/cron.d/evil.service', '../evil.service', '.x.service', `${'a'.repeat(248)}.service`, '', 42, null, undefined]) {
+    assert.equal(isValidUnitName(bad), false, String(bad));
+  }
 });
 
 test('checks run in fleet\'s order: type before characters before leading "@"', () => {

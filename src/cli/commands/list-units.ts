@@ -1,5 +1,6 @@
 /** list-units: what systemd reports for each unit on each machine (fleet's list_units.go). */
 import type { Command } from 'commander';
+import { shownActive } from '../../client/derive.js';
 import { machineFullLegend } from '../../client/legend.js';
 import type { MachineSummary, UnitStateView } from '../../client/types.js';
 import { shortHash } from '../../unit/index.js';
@@ -15,7 +16,8 @@ interface Row {
 const FIELDS: FieldSet<Row> = {
   unit: { text: (r) => r.state.name, json: (r) => r.state.name },
   load: { text: (r) => r.state.load, json: (r) => r.state.load },
-  active: { text: (r) => r.state.active, json: (r) => r.state.active },
+  // `failed` where the agent reports a failure (see the failure field), else systemd's ActiveState.
+  active: { text: (r) => shownActive(r.state), json: (r) => shownActive(r.state) },
   sub: { text: (r) => r.state.sub, json: (r) => r.state.sub },
   machine: {
     text: (r, c) => (r.state.machineId ? machineFullLegend(r.machine ?? { id: r.state.machineId }, c.full) : '-'),
@@ -25,9 +27,12 @@ const FIELDS: FieldSet<Row> = {
     text: (r, c) => orDash(c.full ? r.state.hash : shortHash(r.state.hash)),
     json: (r) => r.state.hash || null,
   },
+  failure: { text: (r) => orDash(r.state.failure), json: (r) => r.state.failure ?? null },
 };
 
 const DEFAULTS = ['unit', 'machine', 'active', 'sub'];
+/** fleet's table columns stay; JSON readers get the failure reason without asking. */
+const JSON_DEFAULTS = [...DEFAULTS, 'failure'];
 
 export function registerListUnits(program: Command, session: Session): void {
   withListOptions(
@@ -36,7 +41,7 @@ export function registerListUnits(program: Command, session: Session): void {
     DEFAULTS,
   ).action(async (opts: Record<string, unknown>) => {
     const o = listOptions(opts);
-    const fields = selectFields(FIELDS, DEFAULTS, o);
+    const fields = selectFields(FIELDS, session.globals.json ? JSON_DEFAULTS : DEFAULTS, o);
     const client = await session.cluster();
     const [states, machines] = await Promise.all([client.listUnitStates(), client.listMachines()]);
     const byId = new Map(machines.map((m) => [m.id, m]));

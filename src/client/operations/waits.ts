@@ -83,6 +83,12 @@ async function mustGetUnit(ctx: OperationContext, name: string, what: string): P
   return u;
 }
 
+/** "unit x failed on 113f16a7.../10.0.0.1: why", from the machine's reported failure. */
+async function failedOn(ctx: OperationContext, name: string, machineId: string, failure: string, systemd?: string): Promise<FlotillaError> {
+  const machine = (await ctx.machines.get(machineId)) ?? { id: machineId };
+  return fail(`unit ${name} failed on ${machineFullLegend(machine, false)}: ${failure}${systemd === undefined ? '' : ` (systemd reports ${systemd})`}`);
+}
+
 /** "113f16a7.../10.0.0.1: conflicts with b.service; 2b9e0c41...: ..." */
 export async function problemSummary(ctx: OperationContext, problem: Unplaced): Promise<string> {
   return summarizeReasons(reasonLines(problem, await ctx.machines.some(problemMachineIds(problem)), false));
@@ -116,7 +122,11 @@ export async function waitForUnitStates(
       name,
       async () => {
         const u = await mustGetUnit(ctx, name, `report state ${goal}`);
-        if ((u.global ? u.desiredState : u.currentState) === goal) return u;
+        if ((u.global ? u.desiredState : u.currentState) === goal) {
+          // The agent acted on this state and reports it could not carry it out: waiting on would only hang.
+          if (u.failure !== undefined && u.machineId !== undefined) throw await failedOn(ctx, name, u.machineId, u.failure);
+          return u;
+        }
         problem = u.unplaced ? await problemSummary(ctx, u.unplaced) : undefined;
         if (problem !== undefined && budget === undefined && !told) {
           told = true;
@@ -139,9 +149,10 @@ export async function waitForUnitStates(
  * After `start`: systemd on the unit's machine must report it loaded and
  * active. fleet gave this one 2 s window whatever --block-attempts said; here
  * it gets the whole budget (forever by default), like the first wait. A unit
- * systemd reports "failed" fails the wait at once: systemd will not start it
- * again by itself (a Restart= unit shows "activating" meanwhile), so waiting
- * forever would only hang the command.
+ * systemd reports "failed", or whose agent reports a failure, fails the wait
+ * at once with the reason: systemd will not start it again by itself (a
+ * Restart= unit shows "activating" meanwhile), so waiting forever would only
+ * hang the command.
  */
 export async function waitForSystemdActive(ctx: OperationContext, names: readonly string[], attempts: number): Promise<void> {
   if (attempts < 0) return;
@@ -160,6 +171,7 @@ export async function waitForSystemdActive(ctx: OperationContext, names: readonl
         const s = (await ctx.client.listUnitStates(name)).find((x) => x.machineId === machineId);
         if (!s) return undefined;
         last = `${s.load}/${s.active}/${s.sub}`;
+        if (s.failure !== undefined) throw await failedOn(ctx, name, machineId, s.failure, last);
         if (s.active === 'failed') {
           const machine = (await ctx.machines.get(machineId)) ?? { id: machineId };
           throw fail(`unit ${name} failed on ${machineFullLegend(machine, false)}: systemd reports ${last}`);

@@ -15,6 +15,8 @@ export interface MachineRef {
   legend: string;
   /** "loaded/active/running", when the machine has reported the unit. */
   systemd?: string;
+  /** Why the machine's agent could not carry the unit out, or its start job failed (the state's failure). */
+  failure?: string;
 }
 
 interface Base {
@@ -52,6 +54,7 @@ export async function explainUnit(ctx: OperationContext, args: readonly string[]
     const ref: MachineRef = { machineId: id, legend: machineFullLegend(known.get(id) ?? { id }, full) };
     const s = states.find((x) => x.machineId === id);
     if (s) ref.systemd = systemd(s);
+    if (s?.failure !== undefined) ref.failure = s.failure;
     return ref;
   });
   return { ...base, status: 'placed', current: currentOf(u), machines };
@@ -78,12 +81,13 @@ export function explanationLines(e: Explanation): string[] {
       const states = (m: MachineRef): string => (m.systemd ? `, systemd ${m.systemd}` : '');
       if (!e.global) {
         const m = e.machines[0] as MachineRef;
-        return [`${what} is placed on ${m.legend} (desired ${e.desired}, current ${e.current}${states(m)})`];
+        const failed = m.failure === undefined ? '' : ` but failed there: ${m.failure}`;
+        return [`${what} is placed on ${m.legend}${failed} (desired ${e.desired}, current ${e.current}${states(m)})`];
       }
       const n = e.machines.length;
       return [
         `${what} (desired ${e.desired}) is on ${n} machine${n === 1 ? '' : 's'}:`,
-        ...e.machines.map((m) => `  ${m.legend}${m.systemd ? `: systemd ${m.systemd}` : ''}`),
+        ...e.machines.map((m) => `  ${m.legend}${m.systemd ? `: systemd ${m.systemd}` : ''}${m.failure === undefined ? '' : `, failed: ${m.failure}`}`),
       ];
     }
   }

@@ -4,7 +4,7 @@
  * move units through states do so by calling `assign`/`publish`, standing in
  * for the engine and agents (only to exercise the wait logic).
  */
-import { assignmentsByUnit, contentInfo, deriveSummary } from '../../../src/client/derive.js';
+import { assignmentsByUnit, contentInfo, deriveSummary, toStateView } from '../../../src/client/derive.js';
 import { resolveMachine, validateMetadataChange } from '../../../src/client/metadata.js';
 import type {
   ClusterClient,
@@ -75,6 +75,7 @@ export class MemoryClient implements ClusterClient {
       active: s.active ?? prev?.active ?? 'inactive',
       sub: s.sub ?? prev?.sub ?? 'dead',
       applied: s.applied ?? prev?.applied ?? 'loaded',
+      ...('failure' in s ? (s.failure === undefined ? {} : { failure: s.failure }) : prev?.failure === undefined ? {} : { failure: prev.failure }),
     });
     this.notify(unit);
   }
@@ -137,7 +138,7 @@ export class MemoryClient implements ClusterClient {
     return [...this.states.values()]
       .filter((s) => unit === undefined || s.unit === unit)
       .sort((a, b) => (a.unit === b.unit ? (a.machineId < b.machineId ? -1 : 1) : a.unit < b.unit ? -1 : 1))
-      .map((s) => ({ name: s.unit, machineId: s.machineId, hash: s.hash, load: s.load, active: s.active, sub: s.sub }));
+      .map(toStateView);
   }
 
   async listMachines(): Promise<MachineSummary[]> {
