@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { InvalidInputError } from '../util/errors.js';
 import { parseEndpoints } from '../registry/store.js';
 import { DEFAULT_PREFIX, normalizePrefix } from '../registry/keys.js';
+import { MACHINE_ID, TTL_SECONDS_MAX } from '../registry/records.js';
 import { DAEMON_CREDENTIAL_NAMES, checkCredentials, loadStoreSecurity, type StoreCredentials, type StoreSecurity } from '../registry/store-security.js';
 import { parseConfigText } from './config-file.js';
 import { parseAbsolutePath, parseBool, parseIP, parseInteger, parseMetadata, parsePort, parseSeconds, parseWholeSeconds } from './config-values.js';
@@ -172,7 +173,7 @@ function readableByOthers(path: string, what: string): string[] {
 function fromRaw(raw: Raw, env: NodeJS.ProcessEnv): LoadedConfig {
   const warnings: string[] = [];
   const machineId = (raw.machine_id ?? readMachineId()).trim().toLowerCase();
-  if (!/^[0-9a-f]{32}$/.test(machineId)) {
+  if (!MACHINE_ID.test(machineId)) {
     throw new InvalidInputError(`machine_id "${machineId}" is not 32 hex characters: set machine_id in the config or fix /etc/machine-id`);
   }
   const logFormat = (raw.log_format ?? 'text').trim();
@@ -190,7 +191,7 @@ function fromRaw(raw: Raw, env: NodeJS.ProcessEnv): LoadedConfig {
     machineId,
     publicIP: parseIP('public_ip', raw.public_ip ?? ''),
     metadata: metadata.metadata,
-    agentTtlSeconds: parseWholeSeconds('agent_ttl', raw.agent_ttl ?? '10', 2, 3600),
+    agentTtlSeconds: parseWholeSeconds('agent_ttl', raw.agent_ttl ?? '10', 2, TTL_SECONDS_MAX),
     unitsDirectory: unitsDirectory(raw.units_directory ?? '/run/flotilla/units', env),
     systemdBusAddress: raw.systemd_bus_address ?? env.DBUS_SESSION_BUS_ADDRESS,
     logFormat,
