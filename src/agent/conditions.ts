@@ -97,9 +97,12 @@ async function test(check: string, param: string, host: HostFacts): Promise<Raw>
 
 const ID128 = /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
-/** A machine id (plain or UUID form) matches this machine; anything else is a hostname glob, case-insensitive. */
+/**
+ * A machine id (plain or UUID form) is compared with this machine's id only,
+ * as systemd does; anything else is a hostname glob, case-insensitive.
+ */
 function testHost(param: string, host: HostFacts): boolean {
-  if (ID128.test(param) && param.replaceAll('-', '').toLowerCase() === host.machineId.toLowerCase()) return true;
+  if (ID128.test(param)) return param.replaceAll('-', '').toLowerCase() === host.machineId.toLowerCase();
   return fnmatch(param, host.hostname, { caseFold: true });
 }
 

@@ -150,6 +150,18 @@ test('ConditionHost: hostname glob, case-insensitive, or the machine id (plain o
   assert.equal(await holds(`ConditionHost=${'f'.repeat(32)}`), false);
 });
 
+test('ConditionHost with a "-" matches hostnames with one (it made every bid throw)', async () => {
+  assert.equal(await holds('ConditionHost=web-1', { hostname: 'web-1' }), true);
+  assert.equal(await holds('ConditionHost=web-*', { hostname: 'web-1.dc-2.example.net' }), true);
+  assert.equal(await refusal('ConditionHost=db-1', 'app.service', { hostname: 'web-1' }), 'ConditionHost=db-1 failed');
+});
+
+test('ConditionHost: a machine id is compared with the machine id only, as systemd does', async () => {
+  const other = 'f'.repeat(32);
+  assert.equal(await holds(`ConditionHost=${other}`, { hostname: other }), false, 'not a hostname glob');
+  assert.equal(await holds(`ConditionHost=${MACHINE}`, { hostname: 'anything' }), true);
+});
+
 test('ConditionKernelCommandLine: a word matches as is or as an assignment key; key=value must match exactly', async () => {
   assert.equal(await holds('ConditionKernelCommandLine=quiet'), true);
   assert.equal(await holds('ConditionKernelCommandLine=root'), true);
