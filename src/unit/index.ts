@@ -22,7 +22,7 @@ export {
 } from './requirements.js';
 export { expandSpecifiers } from './specifiers.js';
 export { needsHostJudgement, verdictDependsOnName } from './host-judgement.js';
-export { globMatch, globIsValid } from './glob.js';
+export { globMatch, globIsValid, compileGlob, type CompiledGlob } from './glob.js';
 export { validateUnitFile, validateUnit } from './validate.js';
 export { LINE_MAX } from './lexer.js';
 export {

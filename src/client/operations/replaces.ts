@@ -4,7 +4,7 @@
  * either ignored the pair or moved the units around each other forever; here
  * the cycle is named and nothing is written.
  */
-import { UnitFile, X_FLEET_SECTION, globMatch, parseRequirements, parseUnitName } from '../../unit/index.js';
+import { UnitFile, X_FLEET_SECTION, compileGlob, parseRequirements, parseUnitName } from '../../unit/index.js';
 import type { OperationContext } from './context.js';
 import { fail } from './errors.js';
 
@@ -24,7 +24,8 @@ export function findReplaceCycle(nodes: readonly ReplacesNode[], fresh: readonly
   const replacing = nodes.filter((n) => n.replaces.length > 0);
   const edges = new Map<string, string[]>();
   for (const a of replacing) {
-    edges.set(a.name, replacing.filter((b) => b.name !== a.name && a.replaces.some((g) => globMatch(g, b.name))).map((b) => b.name));
+    const globs = a.replaces.map(compileGlob);
+    edges.set(a.name, replacing.filter((b) => b.name !== a.name && globs.some((g) => g.test(b.name))).map((b) => b.name));
   }
   for (const start of fresh) {
     if (!edges.has(start)) continue;
