@@ -17,6 +17,7 @@ import {
   decodeUnit,
 } from '../registry/records.js';
 import { mergeMetadata, TXN_MAX_OPS, type Registry } from '../registry/registry.js';
+import { ReplaceGraph } from '../scheduler/index.js';
 import { UnitFile, needsHostJudgement, parseRequirements, verdictDependsOnName, type UnitRequirements } from '../unit/index.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -67,6 +68,8 @@ export class ClusterState {
   private readonly gone = new Map<string, { at: number; ttlMs: number }>();
   /** Units (name -> hash) whose content was looked for and not found; retried every load. */
   private readonly missing = new Map<string, string>();
+  /** The last Replaces relation built: the next one starts from it. */
+  private lastReplaceGraph: ReplaceGraph | undefined;
 
   constructor(
     private readonly registry: Registry,
@@ -182,6 +185,16 @@ export class ClusterState {
       if (!rest || rest.length !== 2) continue;
       yield { key: e.key, machineId: rest[0] as string, record: e.value, since: e.createRevision };
     }
+  }
+
+  /**
+   * The Replaces relation over `units`, built from the last one: only what
+   * changed since is matched again (a step that changed nothing matches no
+   * glob).
+   */
+  replaceGraph(units: ReadonlyArray<readonly [string, UnitRequirements]>): ReplaceGraph {
+    this.lastReplaceGraph = ReplaceGraph.build(units, this.lastReplaceGraph);
+    return this.lastReplaceGraph;
   }
 
   requirementsOf(unit: UnitRecord): RequirementsResult | undefined {
