@@ -18,7 +18,16 @@ import {
 } from '../registry/records.js';
 import { mergeMetadata, TXN_MAX_OPS, type Registry } from '../registry/registry.js';
 import { ReplaceGraph } from '../scheduler/index.js';
-import { UnitFile, needsHostJudgement, parseRequirements, verdictDependsOnName, type UnitRequirements } from '../unit/index.js';
+import {
+  type UnitFile,
+  needsHostJudgement,
+  overLimitReason,
+  parseRequirements,
+  readStoredUnit,
+  requirementsProblem,
+  verdictDependsOnName,
+  type UnitRequirements,
+} from '../unit/index.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -237,11 +246,7 @@ export class ClusterState {
       for (const hash of unfetched) {
         const text = contents.get(hash);
         if (text === undefined) continue; // not cached: it may appear later
-        try {
-          this.files.set(hash, UnitFile.parse(text));
-        } catch (err) {
-          this.files.set(hash, `stored unit file does not parse: ${errorMessage(err)}`);
-        }
+        this.files.set(hash, readStoredUnit(text));
       }
     }
     for (const unit of pending) {
@@ -257,11 +262,15 @@ export class ClusterState {
         result = { ok: false, reason: file };
       } else {
         try {
-          result = { ok: true, requirements: parseRequirements(file, unit.name).requirements };
+          const requirements = parseRequirements(file, unit.name).requirements;
+          const problem = requirementsProblem(requirements);
+          result = problem === undefined ? { ok: true, requirements } : { ok: false, reason: overLimitReason(problem) };
         } catch (err) {
           result = { ok: false, reason: errorMessage(err) };
         }
       }
+      // Once per unit and content: the result is kept until the content changes.
+      if (!result.ok) this.log.warn({ unit: unit.name, hash: unit.hash, reason: result.reason }, 'unit cannot be placed');
       this.requirements.set(unit.name, { hash: unit.hash, result });
     }
   }

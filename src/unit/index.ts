@@ -36,3 +36,14 @@ export {
   type UnitConditions,
   type ConditionListKind,
 } from './conditions.js';
+export {
+  UNIT_LIMITS,
+  fileSizeProblem,
+  storedTextProblem,
+  unitFileProblem,
+  conditionValueProblem,
+  requirementsProblem,
+  unitLimitProblem,
+  overLimitReason,
+} from './limits.js';
+export { readStoredUnit } from './stored.js';

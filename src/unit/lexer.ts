@@ -15,9 +15,10 @@ import { Buffer } from 'node:buffer';
 import type { UnitOption } from './unit-file.js';
 import { UnitFileError } from './unit-file-error.js';
 import { goTrim, isGoSpaceCode } from './go-strings.js';
+import { UNIT_LIMITS } from './limits.js';
 
 /** systemd's LINE_MAX on common platforms; longer lines get truncated by systemd. */
-export const LINE_MAX = 2048;
+export const LINE_MAX = UNIT_LIMITS.lineBytes;
 
 export function lexUnitFile(src: string): UnitOption[] {
   checkLineLengths(src);

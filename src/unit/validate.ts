@@ -1,9 +1,11 @@
 /**
  * Everything fleet checks before it accepts a unit (fleetctl's client-side
  * checks and the API's PUT create), in one call, plus what fleet did not:
- * the stored copy must read back as exactly the options that were checked.
+ * the stored copy must read back as exactly the options that were checked,
+ * and the unit must be within the limits every component enforces.
  */
 import { InvalidInputError } from '../util/errors.js';
+import { storedTextProblem, requirementsProblem, unitFileProblem } from './limits.js';
 import { validateUnitName } from './name.js';
 import { parseRequirements, validateRequirements, type UnitRequirements } from './requirements.js';
 import { UnitFile, type UnitOption } from './unit-file.js';
@@ -21,7 +23,10 @@ import { UnitFile, type UnitOption } from './unit-file.js';
  * option.
  */
 export function validateUnitFile(unit: UnitFile): void {
-  const back = UnitFile.parse(unit.serialize()).options;
+  const text = unit.serialize();
+  const tooBig = storedTextProblem(text);
+  if (tooBig !== undefined) throw new InvalidInputError(tooBig);
+  const back = UnitFile.parse(text).options;
   const want = groupedBySection(unit.options);
   for (let i = 0; i < Math.max(back.length, want.length); i++) {
     const w = want[i];
@@ -66,9 +71,9 @@ function trailingBackslashes(line: string): number {
 }
 
 /**
- * Name (when given), round trip, then [X-Fleet] rules, all judged on the
- * stored form. Returns the parsed requirements and the unknown-key warnings
- * the caller should print.
+ * Name (when given), round trip, limits, then [X-Fleet] rules, all judged on
+ * the stored form. Returns the parsed requirements and the unknown-key
+ * warnings the caller should print.
  */
 export function validateUnit(
   unit: UnitFile,
@@ -76,7 +81,11 @@ export function validateUnit(
 ): { requirements: UnitRequirements; warnings: string[] } {
   if (unitName !== '') validateUnitName(unitName);
   validateUnitFile(unit);
+  const fileProblem = unitFileProblem(unit);
+  if (fileProblem !== undefined) throw new InvalidInputError(fileProblem);
   const parsed = parseRequirements(unit, unitName);
+  const reqProblem = requirementsProblem(parsed.requirements);
+  if (reqProblem !== undefined) throw new InvalidInputError(reqProblem);
   validateRequirements(parsed.requirements);
   return parsed;
 }

@@ -30,3 +30,11 @@ test('valid UTF-8 is read as is, a byte order mark included (it is part of the h
   assert.equal(await nodeFiles.read(path), '\ufeff[Unit]\nDescription=café ☃\n');
   assert.equal(await nodeFiles.read(join(dir, 'missing.service')), undefined);
 });
+
+test('a file over the size limit is refused before it is read', async () => {
+  const path = join(dir, 'huge.service');
+  await writeFile(path, `[Service]\n${'#'.repeat(256 * 1024)}\n`);
+  await assert.rejects(nodeFiles.read(path), {
+    message: `${path}: unit file is 257 KiB; the limit is 256 KiB: move scripts and data into files the unit runs or reads`,
+  });
+});

@@ -1,5 +1,6 @@
 /** Reading unit files named on the command line. */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
+import { fileSizeProblem } from '../../unit/index.js';
 import { InvalidInputError } from '../../util/errors.js';
 
 export interface LocalFiles {
@@ -13,6 +14,9 @@ export const nodeFiles: LocalFiles = {
   async read(path: string): Promise<string | undefined> {
     let bytes: Buffer;
     try {
+      // Checked before reading, so a huge file is never read whole.
+      const tooBig = fileSizeProblem((await stat(path)).size);
+      if (tooBig !== undefined) throw new InvalidInputError(`${path}: ${tooBig}`);
       bytes = await readFile(path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
