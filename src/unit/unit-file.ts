@@ -75,15 +75,20 @@ export class UnitFile {
   }
 }
 
-function serializeOptions(options: readonly UnitOption[]): string {
+/** Options by section, sections in order of first appearance, each section's options in file order: the stored order. */
+export function groupBySection(options: readonly UnitOption[]): Map<string, UnitOption[]> {
   const bySection = new Map<string, UnitOption[]>();
   for (const opt of options) {
     const list = bySection.get(opt.section);
     if (list) list.push(opt);
     else bySection.set(opt.section, [opt]);
   }
+  return bySection;
+}
+
+function serializeOptions(options: readonly UnitOption[]): string {
   const blocks: string[] = [];
-  for (const [section, opts] of bySection) {
+  for (const [section, opts] of groupBySection(options)) {
     blocks.push(`[${section}]\n` + opts.map((o) => `${o.name}=${o.value}\n`).join(''));
   }
   return blocks.join('\n');

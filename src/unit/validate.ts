@@ -8,7 +8,7 @@ import { InvalidInputError } from '../util/errors.js';
 import { storedTextProblem, requirementsProblem, unitFileProblem } from './limits.js';
 import { validateUnitName } from './name.js';
 import { parseRequirements, validateRequirements, type UnitRequirements } from './requirements.js';
-import { UnitFile, type UnitOption } from './unit-file.js';
+import { UnitFile, groupBySection, type UnitOption } from './unit-file.js';
 
 /**
  * What is stored is `unit.serialize()`, and the engine and agents parse that
@@ -27,7 +27,7 @@ export function validateUnitFile(unit: UnitFile): void {
   const tooBig = storedTextProblem(text);
   if (tooBig !== undefined) throw new InvalidInputError(tooBig);
   const back = UnitFile.parse(text).options;
-  const want = groupedBySection(unit.options);
+  const want = [...groupBySection(unit.options).values()].flat();
   for (let i = 0; i < Math.max(back.length, want.length); i++) {
     const w = want[i];
     const b = back[i];
@@ -88,16 +88,6 @@ export function validateUnit(
   if (reqProblem !== undefined) throw new InvalidInputError(reqProblem);
   validateRequirements(parsed.requirements);
   return parsed;
-}
-
-function groupedBySection(options: readonly UnitOption[]): UnitOption[] {
-  const bySection = new Map<string, UnitOption[]>();
-  for (const o of options) {
-    const list = bySection.get(o.section);
-    if (list) list.push(o);
-    else bySection.set(o.section, [o]);
-  }
-  return [...bySection.values()].flat();
 }
 
 function sameOption(a: UnitOption, b: UnitOption): boolean {
