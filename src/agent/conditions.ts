@@ -14,14 +14,25 @@
 import { constants } from 'node:fs';
 import { access, lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path/posix';
-import { PATH_CONDITION_CHECKS, simplifyConditionPath, type UnitCondition, type UnitConditions } from '../unit/index.js';
+import {
+  PATH_CONDITION_CHECKS,
+  conditionValueProblem,
+  overLimitReason,
+  simplifyConditionPath,
+  type UnitCondition,
+  type UnitConditions,
+} from '../unit/index.js';
 import { expandConditionSpecifiers } from './condition-specifiers.js';
 import { compareWith, isHiddenOrBackup, parseBoolean, parseSize, parseUnsigned, splitKernelCommandLine } from './condition-values.js';
 import { fnmatch } from './fnmatch.js';
 import type { HostFacts } from './host-facts.js';
 
-/** `ignored`: systemd drops the line when loading the unit. `unknown`: only systemd can tell. */
-type Verdict = boolean | 'ignored' | 'unknown';
+/**
+ * `ignored`: systemd drops the line when loading the unit. `unknown`: only
+ * systemd can tell. `refuse`: this host will not judge it (over a limit once
+ * specifiers are expanded here), so it refuses the unit.
+ */
+type Verdict = boolean | 'ignored' | 'unknown' | { refuse: string };
 
 /** A check's raw result, before negation; `error` fails the line whatever its negation. */
 type Raw = boolean | 'error' | 'ignored' | 'unknown';
@@ -33,6 +44,8 @@ export async function conditionsRefusal(parsed: UnitConditions, unitName: string
 
 async function listRefusal(list: readonly UnitCondition[], unitName: string, host: HostFacts): Promise<string | undefined> {
   const verdicts = await Promise.all(list.map((c) => verdict(c, unitName, host)));
+  const refused = verdicts.find((v): v is { refuse: string } => typeof v === 'object');
+  if (refused !== undefined) return refused.refuse;
   const triggers: string[] = [];
   let triggerMayHold = false;
   for (let i = 0; i < list.length; i++) {
@@ -55,6 +68,9 @@ async function verdict(c: UnitCondition, unitName: string, host: HostFacts): Pro
   const expanded = expandConditionSpecifiers(c.parameter, unitName, host);
   if (expanded.kind !== 'expanded') return expanded.kind;
   let param = expanded.value;
+  // Checked as written at submit; specifiers can make a value longer on this host.
+  const tooLong = param === c.parameter ? undefined : conditionValueProblem(c.check, `${c.kind}${c.check}`, param);
+  if (tooLong !== undefined) return { refuse: `${overLimitReason(tooLong)} (specifiers expanded)` };
   if (PATH_CONDITION_CHECKS.has(c.check)) {
     const simple = simplifyConditionPath(param);
     if (simple === undefined) return 'ignored';
@@ -97,9 +113,12 @@ async function test(check: string, param: string, host: HostFacts): Promise<Raw>
 
 const ID128 = /^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
-/** A machine id (plain or UUID form) matches this machine; anything else is a hostname glob, case-insensitive. */
+/**
+ * A machine id (plain or UUID form) is compared with this machine's id only,
+ * as systemd does; anything else is a hostname glob, case-insensitive.
+ */
 function testHost(param: string, host: HostFacts): boolean {
-  if (ID128.test(param) && param.replaceAll('-', '').toLowerCase() === host.machineId.toLowerCase()) return true;
+  if (ID128.test(param)) return param.replaceAll('-', '').toLowerCase() === host.machineId.toLowerCase();
   return fnmatch(param, host.hostname, { caseFold: true });
 }
 

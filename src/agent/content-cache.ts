@@ -5,8 +5,7 @@
  * parsed file. Kept: contents of units on this host, and of open offers.
  */
 import type { Registry } from '../registry/registry.js';
-import { UnitFile } from '../unit/index.js';
-import { errorMessage } from '../util/errors.js';
+import { readStoredUnit, type UnitFile } from '../unit/index.js';
 
 export class ContentCache {
   private readonly texts = new Map<string, string>();
@@ -36,11 +35,7 @@ export class ContentCache {
     for (const [h, t] of await this.fetch(hashes)) {
       let file = this.parsed.get(h);
       if (file === undefined) {
-        try {
-          file = UnitFile.parse(t);
-        } catch (err) {
-          file = `stored unit file does not parse: ${errorMessage(err)}`;
-        }
+        file = readStoredUnit(t);
         this.parsed.set(h, file);
       }
       out.set(h, file);

@@ -4,7 +4,7 @@
  * metadata, files, devices, kernel), and says here which offered units it
  * must refuse and why, in words a user reads in `list-units`.
  */
-import { parseConditions, parseRequirements, type UnitConditions, type UnitFile } from '../unit/index.js';
+import { overLimitReason, parseConditions, parseRequirements, unitLimitProblem, type UnitConditions, type UnitFile } from '../unit/index.js';
 import { errorMessage } from '../util/errors.js';
 import { conditionsRefusal } from './conditions.js';
 import type { HostFacts } from './host-facts.js';
@@ -25,7 +25,10 @@ function checksOf(unit: string, file: UnitFile): HostChecks | string {
   if (memo !== undefined) return memo;
   let checks: HostChecks | string;
   try {
-    checks = { required: parseRequirements(file, unit).requirements.machineMetadata, conditions: parseConditions(file) };
+    const requirements = parseRequirements(file, unit).requirements;
+    // The engine does not offer such a unit; an engine of another version might.
+    const problem = unitLimitProblem(file, requirements);
+    checks = problem !== undefined ? overLimitReason(problem) : { required: requirements.machineMetadata, conditions: parseConditions(file) };
   } catch (err) {
     checks = `cannot read [X-Fleet] requirements: ${errorMessage(err)}`;
   }

@@ -9,7 +9,17 @@ import { PrefixCache, type Change } from '../registry/prefix-cache.js';
 import type { AssignmentRecord, BidRecord, MachineRecord, UnitRecord } from '../registry/records.js';
 import { assignmentKeyOf } from '../registry/records-at.js';
 import { mergeMetadata, TXN_MAX_OPS, type Registry } from '../registry/registry.js';
-import { UnitFile, needsHostJudgement, parseRequirements, verdictDependsOnName, type UnitRequirements } from '../unit/index.js';
+import { ReplaceGraph } from '../scheduler/index.js';
+import {
+  type UnitFile,
+  needsHostJudgement,
+  overLimitReason,
+  parseRequirements,
+  readStoredUnit,
+  requirementsProblem,
+  verdictDependsOnName,
+  type UnitRequirements,
+} from '../unit/index.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 
@@ -59,6 +69,8 @@ export class ClusterState {
   private readonly gone = new Map<string, { at: number; ttlMs: number }>();
   /** Units (name -> hash) whose content was looked for and not found; retried every load. */
   private readonly missing = new Map<string, string>();
+  /** The last Replaces relation built: the next one starts from it. */
+  private lastReplaceGraph: ReplaceGraph | undefined;
 
   constructor(
     private readonly registry: Registry,
@@ -187,6 +199,16 @@ export class ClusterState {
     }
   }
 
+  /**
+   * The Replaces relation over `units`, built from the last one: only what
+   * changed since is matched again (a step that changed nothing matches no
+   * glob).
+   */
+  replaceGraph(units: ReadonlyArray<readonly [string, UnitRequirements]>): ReplaceGraph {
+    this.lastReplaceGraph = ReplaceGraph.build(units, this.lastReplaceGraph);
+    return this.lastReplaceGraph;
+  }
+
   requirementsOf(unit: UnitRecord): RequirementsResult | undefined {
     const r = this.requirements.get(unit.name);
     return r !== undefined && r.hash === unit.hash ? r.result : undefined;
@@ -227,11 +249,7 @@ export class ClusterState {
       for (const hash of unfetched) {
         const text = contents.get(hash);
         if (text === undefined) continue; // not cached: it may appear later
-        try {
-          this.files.set(hash, UnitFile.parse(text));
-        } catch (err) {
-          this.files.set(hash, `stored unit file does not parse: ${errorMessage(err)}`);
-        }
+        this.files.set(hash, readStoredUnit(text));
       }
     }
     for (const unit of pending) {
@@ -247,11 +265,15 @@ export class ClusterState {
         result = { ok: false, reason: file };
       } else {
         try {
-          result = { ok: true, requirements: parseRequirements(file, unit.name).requirements };
+          const requirements = parseRequirements(file, unit.name).requirements;
+          const problem = requirementsProblem(requirements);
+          result = problem === undefined ? { ok: true, requirements } : { ok: false, reason: overLimitReason(problem) };
         } catch (err) {
           result = { ok: false, reason: errorMessage(err) };
         }
       }
+      // Once per unit and content: the result is kept until the content changes.
+      if (!result.ok) this.log.warn({ unit: unit.name, hash: unit.hash, reason: result.reason }, 'unit cannot be placed');
       this.requirements.set(unit.name, { hash: unit.hash, result });
     }
   }

@@ -53,13 +53,20 @@ export function machinesOfUnits(kept: Iterable<PlacedEntry>): Map<string, Set<st
  * unit it displaces there can move at once only if its new host has bid on it.
  */
 function displaceable(chosen: readonly string[], snap: Snapshot, machinesOf: ReadonlyMap<string, ReadonlySet<string>>): string[] {
-  const out: string[] = [];
-  for (const j of chosen) for (const r of snap.replaces.replacedBy(j)) if (machinesOf.has(r)) out.push(r);
-  if (out.length === 0) return out;
+  const out = new Set<string>();
+  for (const j of chosen) for (const r of snap.replaces.replacedBy(j)) if (machinesOf.has(r)) out.add(r);
+  if (out.size === 0) return [];
   const followers = new Map<string, string[]>();
-  for (const [u, reqs] of snap.requirements) for (const p of reqs.machineOf) followers.set(p, [...(followers.get(p) ?? []), u]);
-  for (let i = 0; i < out.length; i++) for (const f of followers.get(out[i]!) ?? []) if (machinesOf.has(f) && !out.includes(f)) out.push(f);
-  return out;
+  for (const [u, reqs] of snap.requirements) {
+    for (const p of reqs.machineOf) {
+      const list = followers.get(p);
+      if (list) list.push(u);
+      else followers.set(p, [u]);
+    }
+  }
+  // A Set iterates what is added while iterating: followers of followers too.
+  for (const unit of out) for (const f of followers.get(unit) ?? []) if (machinesOf.has(f)) out.add(f);
+  return [...out];
 }
 
 export function planOffer(state: ClusterState, snap: Snapshot, kept: readonly PlacedEntry[], refusals: Refusals, limits: RoundLimits): OfferPlan {

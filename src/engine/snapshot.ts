@@ -5,7 +5,7 @@
  * the assignment checks, the offer and the round all judge the same state.
  */
 import type { UnitRecord } from '../registry/records.js';
-import { ReplaceGraph, type ClusterView } from '../scheduler/index.js';
+import type { ClusterView, ReplaceGraph } from '../scheduler/index.js';
 import type { UnitRequirements } from '../unit/requirements.js';
 import type { ClusterState, PlacedEntry } from './cluster-state.js';
 
@@ -44,7 +44,7 @@ export function takeSnapshot(state: ClusterState): Snapshot {
     metadata: state.effectiveMetadata(),
     requirements,
     broken,
-    replaces: ReplaceGraph.build(active),
+    replaces: state.replaceGraph(active),
   };
 }
 

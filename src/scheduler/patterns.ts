@@ -4,36 +4,52 @@
  * exact fast paths with the same result as Go's path.Match (a pattern
  * without metacharacters matches only itself; "*" matches any run of
  * characters but "/"). Anything else, and any name containing "/", goes to
- * globMatch. A plain name can also be looked up in a set instead of scanned.
+ * the compiled glob. A plain name can also be looked up in a set instead of
+ * scanned. Each pattern is compiled once, and each name prepared once for
+ * the compiled globs.
  */
-import { globMatch } from '../unit/glob.js';
+import { compileGlob, isGlob, prepareName, type PreparedName } from '../unit/glob.js';
 
 export interface Matcher {
   /** Set when the pattern matches exactly this one name. */
   readonly literal: string | undefined;
-  test(name: string): boolean;
+  /** `prepared`: the name already prepared (see preparedName), when the caller matches it against many patterns. */
+  test(name: string, prepared?: PreparedName): boolean;
 }
 
-const META = /[*?[\\]/;
 const CLASS_OR_ESCAPE = /[?[\\]/;
 const cache = new Map<string, Matcher>();
-const CACHE_MAX = 50_000;
+/** Patterns come from stored units, so they are bounded by them; the cap only guards memory. */
+const CACHE_MAX = 5_000;
+const names = new Map<string, PreparedName>();
+const NAMES_MAX = 20_000;
 
 export function matcher(pattern: string): Matcher {
   let m = cache.get(pattern);
   if (m) return m;
-  if (!META.test(pattern)) {
+  if (!isGlob(pattern)) {
     m = { literal: pattern, test: (name) => name === pattern };
   } else if (!CLASS_OR_ESCAPE.test(pattern)) {
     const parts = pattern.split('*');
-    m = { literal: undefined, test: (name) => (name.includes('/') ? globMatch(pattern, name) : starsMatch(parts, name)) };
+    const glob = compileGlob(pattern);
+    m = { literal: undefined, test: (name, prepared) => (name.includes('/') ? glob.testPrepared(prepared ?? preparedName(name)) : starsMatch(parts, name)) };
   } else {
-    m = { literal: undefined, test: (name) => globMatch(pattern, name) };
+    const glob = compileGlob(pattern);
+    m = { literal: undefined, test: (name, prepared) => glob.testPrepared(prepared ?? preparedName(name)) };
   }
-  // Patterns come from stored units, so they are bounded by them; the cap only guards memory.
   if (cache.size >= CACHE_MAX) cache.clear();
   cache.set(pattern, m);
   return m;
+}
+
+/** A unit name prepared for compiled globs, kept while it is in use (names are bounded like patterns). */
+export function preparedName(name: string): PreparedName {
+  let p = names.get(name);
+  if (p === undefined) {
+    if (names.size >= NAMES_MAX) names.clear();
+    names.set(name, (p = prepareName(name)));
+  }
+  return p;
 }
 
 export function matchesAny(patterns: readonly string[], name: string): boolean {

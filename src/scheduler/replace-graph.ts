@@ -12,12 +12,12 @@
  */
 import type { UnitRequirements } from '../unit/requirements.js';
 import { cyclicComponents } from './graph.js';
-import { matcher } from './patterns.js';
+import { matcher, preparedName } from './patterns.js';
 
 const NONE: ReadonlySet<string> = new Set();
 
 export class ReplaceGraph {
-  static readonly empty = new ReplaceGraph(new Map(), []);
+  static readonly empty = new ReplaceGraph(new Map(), [], new Map(), new Map(), NONE);
 
   private readonly replacers = new Map<string, Set<string>>();
 
@@ -25,6 +25,11 @@ export class ReplaceGraph {
     private readonly targets: ReadonlyMap<string, ReadonlySet<string>>,
     /** Sets of units whose mutual Replaces were ignored; for logs. */
     readonly ignoredCycles: readonly string[][],
+    /** What it was built from (unit -> its Replaces globs) and the matches before cycles were cut: for the next build. */
+    private readonly globsOf: ReadonlyMap<string, readonly string[]>,
+    private readonly matched: ReadonlyMap<string, ReadonlySet<string>>,
+    /** Every unit name it was built over. */
+    private readonly names: ReadonlySet<string>,
   ) {
     for (const [j, rs] of targets) {
       for (const r of rs) {
@@ -36,10 +41,15 @@ export class ReplaceGraph {
   }
 
   /**
-   * Build the relation over `units` (name -> requirements). Cost is
-   * O(units with Replaces x all units): nothing when nobody uses Replaces.
+   * Build the relation over `units` (name -> requirements). Matching costs
+   * O(units with Replaces x all units x globs): nothing when nobody uses
+   * Replaces. With `previous` (the last graph built), a unit whose globs did
+   * not change keeps its matches among the names still there, and only names
+   * new since then are matched: a step that changed nothing matches nothing,
+   * and a new unit costs its own globs against every name plus every glob
+   * against its name.
    */
-  static build(units: Iterable<readonly [string, UnitRequirements]>): ReplaceGraph {
+  static build(units: Iterable<readonly [string, UnitRequirements]>, previous?: ReplaceGraph): ReplaceGraph {
     const all = new Set<string>();
     const declaring: Array<[string, readonly string[]]> = [];
     for (const [name, reqs] of units) {
@@ -47,23 +57,36 @@ export class ReplaceGraph {
       if (reqs.replaces.length > 0) declaring.push([name, reqs.replaces]);
     }
     if (declaring.length === 0) return ReplaceGraph.empty;
-    const targets = new Map<string, Set<string>>();
+    if (previous !== undefined && previous.builtFrom(all, declaring)) return previous;
+    // Each name is prepared once for all the globs it is matched against.
+    const everyName = [...all].map((n) => [n, preparedName(n)] as const);
+    const freshNames = previous === undefined ? everyName : everyName.filter(([n]) => !previous.names.has(n));
+    const matched = new Map<string, Set<string>>();
+    const globsOf = new Map<string, readonly string[]>();
     for (const [j, patterns] of declaring) {
+      globsOf.set(j, patterns);
+      const before = previous?.globsOf.get(j);
+      const kept = before !== undefined && sameList(before, patterns) ? previous!.matched.get(j) : undefined;
       const hit = new Set<string>();
+      if (kept) for (const r of kept) if (all.has(r)) hit.add(r);
+      const candidates = kept ? freshNames : everyName;
       for (const p of patterns) {
         const m = matcher(p);
         if (m.literal !== undefined) {
           if (all.has(m.literal)) hit.add(m.literal);
         } else {
-          for (const r of all) if (m.test(r)) hit.add(r);
+          for (const [r, prepared] of candidates) if (m.test(r, prepared)) hit.add(r);
         }
       }
       // A unit never replaces itself, whatever its globs say.
       hit.delete(j);
-      if (hit.size > 0) targets.set(j, hit);
+      matched.set(j, hit);
     }
+    const targets = new Map<string, Set<string>>();
+    for (const [j, hit] of matched) if (hit.size > 0) targets.set(j, new Set(hit));
+    // Components do not depend on the order edges are followed in (members come sorted).
     const nodes = [...targets.keys()].sort();
-    const cycles = cyclicComponents(nodes, (n) => [...(targets.get(n) ?? NONE)].sort());
+    const cycles = cyclicComponents(nodes, (n) => targets.get(n) ?? NONE);
     for (const members of cycles) {
       const inCycle = new Set(members);
       for (const m of members) {
@@ -73,7 +96,18 @@ export class ReplaceGraph {
         if (t.size === 0) targets.delete(m);
       }
     }
-    return new ReplaceGraph(targets, cycles);
+    return new ReplaceGraph(targets, cycles, globsOf, matched, all);
+  }
+
+  /** Built over exactly these names, with these units declaring exactly these globs. */
+  private builtFrom(names: ReadonlySet<string>, declaring: ReadonlyArray<readonly [string, readonly string[]]>): boolean {
+    if (names.size !== this.names.size || declaring.length !== this.globsOf.size) return false;
+    for (const n of names) if (!this.names.has(n)) return false;
+    for (const [j, globs] of declaring) {
+      const before = this.globsOf.get(j);
+      if (before === undefined || !sameList(before, globs)) return false;
+    }
+    return true;
   }
 
   /** True when `j` replaces `r` (cycles excluded). */
@@ -90,4 +124,8 @@ export class ReplaceGraph {
   replacersOf(r: string): ReadonlySet<string> {
     return this.replacers.get(r) ?? NONE;
   }
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

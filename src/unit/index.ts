@@ -24,7 +24,7 @@ export {
 } from './requirements.js';
 export { expandSpecifiers } from './specifiers.js';
 export { needsHostJudgement, verdictDependsOnName } from './host-judgement.js';
-export { globMatch, globIsValid } from './glob.js';
+export { globMatch, globIsValid, compileGlob, type CompiledGlob } from './glob.js';
 export { validateUnitFile, validateUnit } from './validate.js';
 export { LINE_MAX } from './lexer.js';
 export {
@@ -38,3 +38,14 @@ export {
   type UnitConditions,
   type ConditionListKind,
 } from './conditions.js';
+export {
+  UNIT_LIMITS,
+  fileSizeProblem,
+  storedTextProblem,
+  unitFileProblem,
+  conditionValueProblem,
+  requirementsProblem,
+  unitLimitProblem,
+  overLimitReason,
+} from './limits.js';
+export { readStoredUnit } from './stored.js';

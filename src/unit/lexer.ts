@@ -14,10 +14,11 @@
 import { Buffer } from 'node:buffer';
 import type { UnitOption } from './unit-file.js';
 import { UnitFileError } from './unit-file-error.js';
-import { goTrim, isGoSpace } from './go-strings.js';
+import { goTrim, isGoSpaceCode } from './go-strings.js';
+import { UNIT_LIMITS } from './limits.js';
 
 /** systemd's LINE_MAX on common platforms; longer lines get truncated by systemd. */
-export const LINE_MAX = 2048;
+export const LINE_MAX = UNIT_LIMITS.lineBytes;
 
 export function lexUnitFile(src: string): UnitOption[] {
   checkLineLengths(src);
@@ -28,22 +29,24 @@ export function lexUnitFile(src: string): UnitOption[] {
 // "\n"; that amounts to "no run of >= LINE_MAX bytes between line breaks".
 function checkLineLengths(src: string): void {
   let line = 1;
-  let start = 0;
-  for (let i = 0; i <= src.length; i++) {
-    const ch = src[i];
-    if (i < src.length && ch !== '\n' && ch !== '\r') continue;
-    // A UTF-16 unit is at most 3 UTF-8 bytes: skip the byte count for short runs.
-    if ((i - start) * 3 >= LINE_MAX) {
-      const bytes = Buffer.byteLength(src.slice(start, i), 'utf8');
-      if (bytes >= LINE_MAX) {
-        throw new UnitFileError(
-          line,
-          `line too long (max ${LINE_MAX} bytes): ${bytes} bytes without a line break; split it with a trailing "\\" continuation`,
-        );
+  // From one "\n" to the next; only a stretch that could be too long is searched for "\r" and counted.
+  for (let start = 0; start <= src.length; line++) {
+    let nl = src.indexOf('\n', start);
+    if (nl === -1) nl = src.length;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: short stretches cannot hold a long run.
+    if ((nl - start) * 3 >= LINE_MAX) {
+      for (const run of src.slice(start, nl).split('\r')) {
+        if (run.length * 3 < LINE_MAX) continue;
+        const bytes = Buffer.byteLength(run, 'utf8');
+        if (bytes >= LINE_MAX) {
+          throw new UnitFileError(
+            line,
+            `line too long (max ${LINE_MAX} bytes): ${bytes} bytes without a line break; split it with a trailing "\\" continuation`,
+          );
+        }
       }
     }
-    if (ch === '\n') line++;
-    start = i + 1;
+    start = nl + 1;
   }
 }
 
@@ -81,7 +84,7 @@ class Lexer {
   /** Called with pos just after "["; returns the section name. */
   private lexSectionHeader(): string {
     const startLine = this.line;
-    const eol = this.indexOfLineBreak(this.pos, '\n');
+    const eol = this.lineEnd(this.pos, false);
     const close = this.src.indexOf(']', this.pos);
     if (close === -1 || close > eol) {
       const header = '[' + this.src.slice(this.pos, eol).replace(/\r$/, '');
@@ -102,17 +105,17 @@ class Lexer {
   /** Returns the next section's name, or undefined at end of input. */
   private lexSectionBody(section: string): string | undefined {
     while (this.pos < this.src.length) {
-      const ch = this.src[this.pos]!;
-      if (isGoSpace(ch)) {
+      const c = this.src.charCodeAt(this.pos);
+      if (isGoSpaceCode(c)) {
         this.pos++;
-        if (ch === '\n') this.line++;
+        if (c === 0x0a) this.line++;
         continue;
       }
-      if (ch === '[') {
+      if (c === 0x5b) {
         this.pos++;
         return this.lexSectionHeader();
       }
-      if (ch === '#' || ch === ';') {
+      if (c === 0x23 || c === 0x3b) {
         this.pos++;
         this.skipComment();
         continue;
@@ -133,7 +136,7 @@ class Lexer {
 
   private lexOption(section: string): void {
     const startLine = this.line;
-    const eol = this.indexOfLineBreak(this.pos, '\n', '\r');
+    const eol = this.lineEnd(this.pos, true);
     const eq = this.src.indexOf('=', this.pos);
     if (eq === -1 || eq > eol) {
       const text = goTrim(this.src.slice(this.pos, eol));
@@ -176,12 +179,17 @@ class Lexer {
     return { text, eof };
   }
 
-  private indexOfLineBreak(from: number, ...breaks: string[]): number {
-    let best = this.src.length;
-    for (const b of breaks) {
-      const i = this.src.indexOf(b, from);
-      if (i !== -1 && i < best) best = i;
+  /**
+   * The next "\n" (or end of input), or an earlier "\r" with `cr`. Only the
+   * current line is searched for "\r": searching the rest of the file made
+   * every option of an LF file cost the whole file (quadratic).
+   */
+  private lineEnd(from: number, cr: boolean): number {
+    let nl = this.src.indexOf('\n', from);
+    if (nl === -1) nl = this.src.length;
+    if (cr) {
+      for (let i = from; i < nl; i++) if (this.src.charCodeAt(i) === 13) return i;
     }
-    return best;
+    return nl;
   }
 }

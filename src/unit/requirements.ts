@@ -4,7 +4,7 @@
  * (api.ValidateOptions).
  */
 import { InvalidInputError } from '../util/errors.js';
-import { globMatch } from './glob.js';
+import { compileGlob, prepareName } from './glob.js';
 import { goFields } from './go-strings.js';
 import { parseUnitName } from './name.js';
 import { expandSpecifiers } from './specifiers.js';
@@ -155,21 +155,15 @@ function unique(values: readonly string[]): string[] {
  * exact message for the first violation.
  */
 export function validateRequirements(req: UnitRequirements): void {
-  for (const peer of req.machineOf) {
-    for (const conflict of req.conflicts) {
-      if (globMatch(conflict, peer)) {
-        throw new InvalidInputError(
-          `unresolvable requirements: peer ${JSON.stringify(peer)} matches conflict ${JSON.stringify(conflict)}`,
-        );
-      }
-    }
-  }
-  for (const peer of req.machineOf) {
-    for (const replace of req.replaces) {
-      if (globMatch(replace, peer)) {
-        throw new InvalidInputError(
-          `unresolvable requirements: peer ${JSON.stringify(peer)} matches replace ${JSON.stringify(replace)}`,
-        );
+  // Every peer is matched against every pattern: each compiled and prepared once.
+  const peers = req.machineOf.map((p) => [p, prepareName(p)] as const);
+  for (const [kind, patterns] of [['conflict', req.conflicts], ['replace', req.replaces]] as const) {
+    if (peers.length === 0 || patterns.length === 0) continue;
+    const globs = patterns.map((p) => [p, compileGlob(p)] as const);
+    for (const [peer, prepared] of peers) {
+      const hit = globs.find(([, glob]) => glob.testPrepared(prepared));
+      if (hit !== undefined) {
+        throw new InvalidInputError(`unresolvable requirements: peer ${JSON.stringify(peer)} matches ${kind} ${JSON.stringify(hit[0])}`);
       }
     }
   }

@@ -20,13 +20,16 @@ export class UnitFile {
   private serialized: string | undefined;
   private digest: string | undefined;
 
-  private constructor(options: readonly UnitOption[]) {
-    this.options = Object.freeze(options.map((o) => Object.freeze({ section: o.section, name: o.name, value: o.value })));
+  /** `owned`: the options are fresh objects no one else holds (the lexer's), frozen in place instead of copied. */
+  private constructor(options: readonly UnitOption[], owned = false) {
+    const copy = owned ? (options as UnitOption[]) : options.map((o) => ({ section: o.section, name: o.name, value: o.value }));
+    for (const o of copy) Object.freeze(o);
+    this.options = Object.freeze(copy);
   }
 
   /** Parses unit file text; throws UnitFileError (with a line number) on malformed input. */
   static parse(text: string): UnitFile {
-    return new UnitFile(lexUnitFile(text));
+    return new UnitFile(lexUnitFile(text), true);
   }
 
   /**
@@ -72,15 +75,20 @@ export class UnitFile {
   }
 }
 
-function serializeOptions(options: readonly UnitOption[]): string {
+/** Options by section, sections in order of first appearance, each section's options in file order: the stored order. */
+export function groupBySection(options: readonly UnitOption[]): Map<string, UnitOption[]> {
   const bySection = new Map<string, UnitOption[]>();
   for (const opt of options) {
     const list = bySection.get(opt.section);
     if (list) list.push(opt);
     else bySection.set(opt.section, [opt]);
   }
+  return bySection;
+}
+
+function serializeOptions(options: readonly UnitOption[]): string {
   const blocks: string[] = [];
-  for (const [section, opts] of bySection) {
+  for (const [section, opts] of groupBySection(options)) {
     blocks.push(`[${section}]\n` + opts.map((o) => `${o.name}=${o.value}\n`).join(''));
   }
   return blocks.join('\n');

@@ -150,6 +150,30 @@ test('ConditionHost: hostname glob, case-insensitive, or the machine id (plain o
   assert.equal(await holds(`ConditionHost=${'f'.repeat(32)}`), false);
 });
 
+test('ConditionHost with a "-" matches hostnames with one (it made every bid throw)', async () => {
+  assert.equal(await holds('ConditionHost=web-1', { hostname: 'web-1' }), true);
+  assert.equal(await holds('ConditionHost=web-*', { hostname: 'web-1.dc-2.example.net' }), true);
+  assert.equal(await refusal('ConditionHost=db-1', 'app.service', { hostname: 'web-1' }), 'ConditionHost=db-1 failed');
+});
+
+test('ConditionHost: a machine id is compared with the machine id only, as systemd does', async () => {
+  const other = 'f'.repeat(32);
+  assert.equal(await holds(`ConditionHost=${other}`, { hostname: other }), false, 'not a hostname glob');
+  assert.equal(await holds(`ConditionHost=${MACHINE}`, { hostname: 'anything' }), true);
+});
+
+test('a Condition value that specifiers make longer than its limit on this host is refused, not judged', async () => {
+  const name = `app@${'x'.repeat(200)}.service`;
+  const why = await refusal(`ConditionHost=${'%i'.repeat(2)}`, name);
+  assert.match(why ?? '', /^over a limit: ConditionHost= is 400 characters; the limit is 256: shorten it \(specifiers expanded\)$/);
+  assert.equal(await refusal('ConditionHost=%i', name), 'ConditionHost=%i failed');
+});
+
+test('a unit over a limit is refused by the host (an engine of another version might offer it)', async () => {
+  const lines = Array.from({ length: 65 }, (_, i) => `ConditionPathExists=|/dev/x${i}`).join('\n');
+  assert.equal(await refusal(lines), 'over a limit: [Unit] has 65 Condition/Assert lines; the limit is 64: move the checks into an ExecCondition= script');
+});
+
 test('ConditionKernelCommandLine: a word matches as is or as an assignment key; key=value must match exactly', async () => {
   assert.equal(await holds('ConditionKernelCommandLine=quiet'), true);
   assert.equal(await holds('ConditionKernelCommandLine=root'), true);

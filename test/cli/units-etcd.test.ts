@@ -4,7 +4,7 @@
  * circular Replaces=). No engine runs; nothing here needs one.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -136,7 +136,12 @@ describe('what submit refuses', () => {
       'unknown.service': '[Service]\nExecStart=/bin/true\n\n[X-Fleet]\nMachineMetaData=region=us\n',
       'mixed.service': replacing('a.service', 'Conflicts=b.service\n'),
       'peer.service': '[Service]\nExecStart=/bin/true\n\n[X-Fleet]\nMachineOf=db.service\nConflicts=d*.service\n',
+      'swallow.service': '[Service]\nExecStart=/bin/true\n\n[X-Fleet]\nGlobal=false \\ \nConflicts=db*.service\n',
+      'many.service': `[Service]\nExecStart=/bin/true\n\n[X-Fleet]\n${Array.from({ length: 65 }, (_, i) => `Conflicts=c${i}.service`).join('\n')}\n`,
+      'huge.service': `[Service]\nExecStart=/bin/true\n${'#'.repeat(256 * 1024)}\n`,
     });
+    // "café" in Latin-1: not UTF-8.
+    await writeFile(join(fx.dir, 'latin1.service'), Buffer.concat([Buffer.from('[Unit]\nDescription=caf'), Buffer.from([0xe9]), Buffer.from('\n[Service]\nExecStart=/bin/true\n')]));
   });
   after(async () => {
     await fx.stop();
@@ -181,6 +186,21 @@ describe('what submit refuses', () => {
     assert.equal(r.code, 0);
     assert.equal(r.stdout, 'Unit unknown.service inactive\n');
     assert.equal(r.stderr, 'WARNING: Unit unknown.service: unrecognized requirement in [X-Fleet] section: "MachineMetaData"\n');
+  });
+
+  it('what the cluster could not store or run faithfully, or over a limit: one line each, nothing written', async () => {
+    const { run, count } = fx.space();
+    const cases: Array<[string, string]> = [
+      ['swallow', 'Error creating units: Unit swallow.service: [X-Fleet] Global=: the value ends in a backslash, which the stored copy would read as a line continuation, swallowing the next line; remove the backslash (or the space after it)'],
+      ['latin1', 'Error creating units: failed getting Unit(latin1.service) from file: latin1.service: not valid UTF-8 (line 2, byte 23): save the file as UTF-8'],
+      ['many', 'Error creating units: Unit many.service: [X-Fleet] Conflicts has 65 values; the limit is 64: use a glob that covers several units, or split the unit'],
+      ['huge', 'Error creating units: failed getting Unit(huge.service) from file: huge.service: unit file is 257 KiB; the limit is 256 KiB: move scripts and data into files the unit runs or reads'],
+    ];
+    for (const [name, message] of cases) {
+      const r = await run(['submit', name]);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [1, '', `${message}\n`], name);
+    }
+    assert.equal(await count(), 0);
   });
 
   it('fleet\'s option rules, one line each, nothing written', async () => {

@@ -6,6 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { encode } from '../../src/registry/records.js';
+import { UnitFile } from '../../src/unit/index.js';
 import { type EngineHarness, machineId } from './support/harness.js';
 import { engineFixture } from './support/etcd-fixture.js';
 
@@ -270,6 +272,53 @@ test('OnDisconnect=stop: a unit of a machine whose lease is gone is placed again
     assert.deepEqual((await h.placement()).get('single.service'), [M1], 'stop unit re-placed before the grace');
     await h.placed('single.service', [M2], 15_000);
     assert.ok(Date.now() - left >= 6000 - 100, `re-placed after ${Date.now() - left} ms, before the 6 s grace`);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a stored unit over a limit is not placed and says why; a copy already running stays where it runs', async () => {
+  const h = await harness();
+  try {
+    await h.join(M1);
+    await h.join(M2);
+    const conflicts = Array.from({ length: 65 }, (_, i) => `c${i}.service`).join(' ');
+    // Stored around flotctl (or before the limit existed): the same content twice.
+    await h.submit('big.service', [`Conflicts=${conflicts}`]);
+    const r = await h.unplaced('big.service');
+    assert.deepEqual(r.reasons, {
+      '*': 'over a limit: [X-Fleet] Conflicts has 65 values; the limit is 64: use a glob that covers several units, or split the unit',
+    });
+    // A unit with over-limit content that an older engine placed on M1: unit and assignment appear at once.
+    const file = UnitFile.parse(['[Unit]', 'Description=old', '[Service]', 'ExecStart=/bin/sleep infinity', '[X-Fleet]', `Conflicts=${conflicts}`].join('\n'));
+    const k = h.registry.keys;
+    const puts: Array<[string, string]> = [
+      [k.content(file.hash()), file.serialize()],
+      [k.unit('old.service'), encode({ name: 'old.service', hash: file.hash(), desired: 'launched' })],
+      [k.assignment(M1, 'old.service'), encode({ unit: 'old.service', hash: file.hash(), desired: 'launched' })],
+    ];
+    await fixture.client().kv.txn({ compare: [], success: puts.map(([key, value]) => ({ request_put: { key: Buffer.from(key), value: Buffer.from(value) } })), failure: [] });
+    // A unit it names goes to M1 all the same: the over-limit patterns are not read.
+    await h.submit('c1.service', [`MachineID=${M1}`]);
+    await h.placed('c1.service', [M1]);
+    assert.equal(await h.settled(), true);
+    assert.deepEqual((await h.placement()).get('old.service'), [M1]);
+    assert.equal(await h.registry.getUnplaced('old.service'), undefined);
+    assert.ok(h.logs.some((l) => l.msg === 'unit cannot be placed' && l.unit === 'old.service' && String(l.reason).startsWith('over a limit')));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('an oversized or unparsable stored content is reported, not parsed into the engine', async () => {
+  const h = await harness();
+  try {
+    await h.join(M1);
+    const huge = `[Service]\nExecStart=/bin/true\n${'Environment=A=1\n'.repeat(20_000)}`;
+    const hash = UnitFile.parse(huge).hash();
+    await h.registry.putUnit({ name: 'huge.service', hash, desired: 'launched' }, UnitFile.parse(huge).serialize());
+    const r = await h.unplaced('huge.service');
+    assert.match(r.reasons['*'] ?? '', /^over a limit: unit file is 3\d\d KiB; the limit is 256 KiB/);
   } finally {
     await h.stop();
   }

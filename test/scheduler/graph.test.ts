@@ -1,6 +1,7 @@
 /** Cycle detection shared by MachineOf ordering and the Replaces relation. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { orderByPeers, ReplaceGraph } from '../../src/scheduler/index.js';
 import { reqs, request } from './support/fixtures.js';
 
@@ -35,4 +36,38 @@ test('MachineOf order: peers first, then by name; cycles set apart; long chains 
 
   const ring = Array.from({ length: n }, (_, i) => request(`u${i}.service`, { machineOf: [`u${(i + 1) % n}.service`] }));
   assert.equal(orderByPeers(ring).cyclic.size, n);
+});
+
+test('property: a Replaces graph built from the previous one equals one built from scratch', () => {
+  const names = ['a.service', 'b.service', 'ab.service', 'web@1.service', 'web@2.service', 'db.service', 'x/y.service'];
+  const globs = fc.constantFrom('a*', '*b*', 'web@?.service', 'web@[12].service', 'db.service', 'b.service', '*', '[', 'x*', '*y*');
+  const cluster = fc.array(fc.tuple(fc.constantFrom(...names), fc.array(globs, { maxLength: 3 })), { maxLength: 7 });
+  const edges = (g: ReplaceGraph, units: ReadonlyArray<readonly [string, unknown]>): string[] =>
+    units.flatMap(([j]) => [...g.replacedBy(j)].sort().map((r) => `${j}->${r}`)).sort();
+  fc.assert(
+    fc.property(fc.array(cluster, { minLength: 1, maxLength: 5 }), (steps) => {
+      let previous: ReplaceGraph | undefined;
+      for (const step of steps) {
+        const units = new Map(step.map(([n, rs]) => [n, reqs({ replaces: rs })] as const));
+        const fresh = ReplaceGraph.build(units);
+        const incremental = ReplaceGraph.build(units, previous);
+        assert.deepEqual(edges(incremental, [...units]), edges(fresh, [...units]));
+        assert.deepEqual(incremental.ignoredCycles.map((c) => c.join(' ')).sort(), fresh.ignoredCycles.map((c) => c.join(' ')).sort());
+        previous = incremental;
+      }
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('an engine step that changed nothing reuses the graph: no glob is matched again', () => {
+  const units = new Map([
+    ['a.service', reqs({ replaces: ['b*'] })],
+    ['b1.service', reqs()],
+  ]);
+  const g = ReplaceGraph.build(units);
+  assert.equal(ReplaceGraph.build(new Map(units), g), g);
+  const grown = ReplaceGraph.build(new Map([...units, ['b2.service', reqs()]]), g);
+  assert.notEqual(grown, g);
+  assert.deepEqual([...grown.replacedBy('a.service')].sort(), ['b1.service', 'b2.service']);
 });

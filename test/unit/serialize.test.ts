@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UnitFile, UnitFileError, shortHash, validateUnitFile, type UnitOption } from '../../src/unit/index.js';
+import { UnitFile, UnitFileError, shortHash, validateUnit, validateUnitFile, type UnitOption } from '../../src/unit/index.js';
 
 function o(section: string, name: string, value: string): UnitOption {
   return { section, name, value };
@@ -118,4 +118,50 @@ test('validateUnitFile: option lists must survive a round trip', () => {
     () => validateUnitFile(UnitFile.fromOptions([o('Service', 'ExecStart', 'x'.repeat(3000))])),
     (err: unknown) => err instanceof UnitFileError && err.line === 2 && err.message.includes('line too long (max 2048 bytes)'),
   );
+});
+
+test('a value ending in "\\ " is refused: stored, it would swallow the next line', () => {
+  // Validated as Conflicts=[db*.service]; the stored text read back had no Conflicts at all.
+  const file = UnitFile.parse('[Service]\nExecStart=/bin/true\n\n[X-Fleet]\nGlobal=false \\ \nConflicts=db*.service\n');
+  assert.deepEqual(file.values('X-Fleet', 'Global'), ['false \\']);
+  const message =
+    '[X-Fleet] Global=: the value ends in a backslash, which the stored copy would read as a line continuation, swallowing the next line; remove the backslash (or the space after it)';
+  assert.throws(() => validateUnitFile(file), { name: 'InvalidInputError', message });
+  assert.throws(() => validateUnit(file, 'x.service'), { message });
+});
+
+test('a continuation backslash on the last line without a newline is refused too (stored, it gains one)', () => {
+  assert.throws(() => validateUnitFile(UnitFile.parse('[Service]\nExecStart=/bin/echo \\')), /\[Service\] ExecStart=: the value ends in a backslash/);
+  validateUnitFile(UnitFile.parse('[Service]\nExecStart=/bin/echo \\\n'));
+  validateUnitFile(UnitFile.parse('[Service]\nExecStart=/bin/echo \\\nhi\n'));
+});
+
+test('options that would be stored differently are refused, naming the option', () => {
+  assert.throws(
+    () => validateUnitFile(UnitFile.fromOptions([o('Service', 'ExecStart', ' padded')])),
+    { message: '[Service] ExecStart=: cannot be stored as written (it would read back as "ExecStart=padded"); check the option\'s name and value for stray "=", "[", "]" or surrounding whitespace' },
+  );
+  assert.throws(() => validateUnitFile(UnitFile.fromOptions([o('Service', 'A=B', 'c')])), /\[Service\] A=B=: cannot be stored as written \(it would read back as "A=B=c"\)/);
+});
+
+test('lines systemd would read differently are refused: a bare carriage return or NUL, an option without a name', () => {
+  assert.throws(() => validateUnitFile(UnitFile.parse('[Unit]\nDescription=a\rb\n')), {
+    message: '[Unit] Description=: contains a carriage return (U+000D) that is not part of a line end, which systemd reads as a line break: remove it',
+  });
+  assert.throws(() => validateUnitFile(UnitFile.parse('[Unit]\nDescription=a\0b\n')), /\[Unit\] Description=: contains a NUL character/);
+  assert.throws(() => validateUnitFile(UnitFile.parse('[Unit]\n=value\n')), { message: '[Unit] =: an option without a name is ignored by systemd: name it or remove the line' });
+  // CRLF line ends are line ends.
+  validateUnitFile(UnitFile.parse('[Unit]\r\nDescription=a b\r\n'));
+});
+
+test('a value line ending in an escaped backslash is refused: systemd would not continue it, the engine would', () => {
+  // systemd would run ExecStartPre=/bin/evil; fleet's parser (the engine's) sees one ExecStart.
+  const file = UnitFile.parse('[Service]\nExecStart=/bin/echo \\\\\nExecStartPre=/bin/evil\n');
+  assert.deepEqual(file.values('Service', 'ExecStart'), ['/bin/echo \\\\\nExecStartPre=/bin/evil']);
+  assert.throws(() => validateUnitFile(file), {
+    message: '[Service] ExecStart=: line 1 of the value ends in an escaped backslash ("\\\\"), which systemd does not continue onto the next line (fleet does): end the line with an odd number of backslashes',
+  });
+  // An odd number continues for both; so does one before a blank line that ends the value.
+  validateUnitFile(UnitFile.parse('[Service]\nExecStart=/bin/echo \\\\\\\nhi\n'));
+  validateUnitFile(UnitFile.parse('[Service]\nExecStart=/bin/echo \\\\\n\n'));
 });

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UnitFile, UnitFileError, type UnitOption } from '../../src/unit/index.js';
 import { InvalidInputError } from '../../src/util/errors.js';
+import { callWithDeadline } from '../support/runaway.js';
 
 function opts(text: string): UnitOption[] {
   return UnitFile.parse(text).options.map((o) => ({ ...o }));
@@ -221,4 +222,11 @@ test('long values split with continuations are fine', () => {
   const part = 'y'.repeat(1500);
   const u = UnitFile.parse(`[Service]\nExecStart=${part} \\\n${part}\n`);
   assert.equal(u.options[0]!.value, `${part} \\\n${part}`);
+});
+
+test('lexing is linear with LF line ends too (each option searched the rest of the file for "\\r")', async () => {
+  const lex = new URL('./support/lex-generated.js', import.meta.url);
+  // 10^6 options: about a second; the quadratic lexer needed minutes.
+  assert.equal(await callWithDeadline(lex, 'lexGenerated', [1_000_000, '\n']), 1_000_000);
+  assert.equal(await callWithDeadline(lex, 'lexGenerated', [1_000_000, '\r\n']), 1_000_000);
 });

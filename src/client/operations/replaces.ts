@@ -4,7 +4,7 @@
  * either ignored the pair or moved the units around each other forever; here
  * the cycle is named and nothing is written.
  */
-import { UnitFile, X_FLEET_SECTION, globMatch, parseRequirements, parseUnitName } from '../../unit/index.js';
+import { UnitFile, X_FLEET_SECTION, compileGlob, parseRequirements, parseUnitName, unitLimitProblem } from '../../unit/index.js';
 import type { OperationContext } from './context.js';
 import { fail } from './errors.js';
 
@@ -24,7 +24,8 @@ export function findReplaceCycle(nodes: readonly ReplacesNode[], fresh: readonly
   const replacing = nodes.filter((n) => n.replaces.length > 0);
   const edges = new Map<string, string[]>();
   for (const a of replacing) {
-    edges.set(a.name, replacing.filter((b) => b.name !== a.name && a.replaces.some((g) => globMatch(g, b.name))).map((b) => b.name));
+    const globs = a.replaces.map(compileGlob);
+    edges.set(a.name, replacing.filter((b) => b.name !== a.name && globs.some((g) => g.test(b.name))).map((b) => b.name));
   }
   for (const start of fresh) {
     if (!edges.has(start)) continue;
@@ -63,10 +64,16 @@ function hasReplaces(file: UnitFile): boolean {
   return file.options.some((o) => o.section === X_FLEET_SECTION && o.name === 'Replaces');
 }
 
-/** Templates never run, so they replace nothing; their instances are checked under their own names. */
+/**
+ * Templates never run, so they replace nothing; their instances are checked
+ * under their own names. A stored unit over a limit replaces nothing either:
+ * the engine does not place it (and its patterns are not worth matching).
+ */
 function node(name: string, file: UnitFile): ReplacesNode | undefined {
   if (!hasReplaces(file) || (name.includes('@') && parseUnitName(name).isTemplate)) return undefined;
-  return { name, replaces: parseRequirements(file, name).requirements.replaces };
+  const requirements = parseRequirements(file, name).requirements;
+  if (unitLimitProblem(file, requirements) !== undefined) return undefined;
+  return { name, replaces: requirements.replaces };
 }
 
 /**
