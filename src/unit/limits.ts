@@ -17,6 +17,12 @@ import type { UnitRequirements } from './requirements.js';
 import type { UnitFile } from './unit-file.js';
 
 export const UNIT_LIMITS = {
+  /**
+   * A unit name, in UTF-8 bytes: systemd's (its UNIT_NAME_MAX of 256 counts
+   * the terminating NUL), and the longest file name Linux file systems allow,
+   * so the agent can always write the unit's file under its name.
+   */
+  nameBytes: 255,
   /** A unit file as read and as stored (UTF-8 bytes). */
   fileBytes: 256 * 1024,
   /** A line must be shorter than this many bytes (go-systemd's LINE_MAX, which fleet's hashes rely on). */

@@ -8,13 +8,10 @@
 import { Buffer } from 'node:buffer';
 import { InvalidInputError } from '../util/errors.js';
 import { RESERVED_UNIT_NAMES } from './reserved-names.js';
+import { UNIT_LIMITS } from './limits.js';
 
-/**
- * Longest unit name in bytes: systemd's (its UNIT_NAME_MAX of 256 counts the
- * terminating NUL), and the longest file name Linux file systems allow, so
- * the agent can always write the unit's file under its name.
- */
-export const UNIT_NAME_MAX = 255;
+/** Longest unit name in bytes (see UNIT_LIMITS.nameBytes). */
+export const UNIT_NAME_MAX = UNIT_LIMITS.nameBytes;
 
 export const UNIT_TYPES: readonly string[] = [
   'automount', 'busname', 'device', 'mount', 'path', 'scope', 'service',
