@@ -46,8 +46,21 @@ export type SystemdScope = 'system' | 'user';
 /** P/assignments/<machine>/<unit> */
 export interface AssignmentRecord {
   unit: string;
+  /** The content this machine must run (during a rolling replace, hosts of one global unit may differ). */
   hash: string;
   desired: AssignedState;
+  /**
+   * What the engine already knows of the content's [X-Fleet] section, so the
+   * agent need not parse it to act: `Global=` and `OnDisconnect=`. Absent in
+   * assignments written by engines before these fields existed: the agent
+   * then reads them from the content, as it did.
+   */
+  traits?: AssignmentTraits;
+}
+
+export interface AssignmentTraits {
+  global: boolean;
+  onDisconnect: 'keep' | 'stop';
 }
 
 /** P/states/<unit>/<machine> */
@@ -203,7 +216,13 @@ export function decodeMachine(text: string): MachineRecord | undefined {
 export function decodeAssignment(text: string): AssignmentRecord | undefined {
   const o = obj(text);
   if (!o || !isValidUnitName(o.unit) || !isContentHash(o.hash) || !isAssigned(o.desired)) return undefined;
-  return { unit: o.unit, hash: o.hash, desired: o.desired };
+  const a: AssignmentRecord = { unit: o.unit, hash: o.hash, desired: o.desired };
+  if (o.traits !== undefined) {
+    const t = o.traits as Json | null;
+    if (!t || typeof t !== 'object' || typeof t.global !== 'boolean' || (t.onDisconnect !== 'keep' && t.onDisconnect !== 'stop')) return undefined;
+    a.traits = { global: t.global, onDisconnect: t.onDisconnect };
+  }
+  return a;
 }
 
 export function decodeUnitState(text: string): UnitStateRecord | undefined {
