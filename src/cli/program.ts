@@ -17,6 +17,8 @@ import { registerUnitCommands } from './commands/units.js';
 import { registerVersion, versionLine } from './commands/version.js';
 import { registerWhy } from './commands/why.js';
 import { registerRemoteCommands } from './commands/remote.js';
+import { registerSourceCommands } from './commands/sources.js';
+import { registerSyncCommands } from './commands/sync.js';
 import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, envName, resolveGlobals } from './globals.js';
 import type { Output } from './output.js';
 import { commandIndex, expandCommandPrefix } from './prefix.js';
@@ -61,6 +63,8 @@ export function buildProgram(output: Output, env: Env): { program: Command; sess
   registerWhy(program, session);
   registerRemoteCommands(program, session);
   registerSetMetadata(program, session);
+  registerSyncCommands(program, session);
+  registerSourceCommands(program, session);
   registerVersion(program, session);
   return { program, session, current: () => current };
 }
