@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { InvalidInputError } from '../util/errors.js';
-import { TREE_LIMITS, type TreeEntry, isRelevantName } from './tree.js';
+import { TREE_LIMITS, type TreeEntry, type TreeLimits, isRelevantName } from './tree.js';
 
 export class GitError extends InvalidInputError {}
 
@@ -172,7 +172,7 @@ interface TreeListing {
  * read with one `git cat-file --batch`, only for names that matter and
  * within the same bounds as a work tree on disk.
  */
-export async function readCommitTree(repo: string, commit: string, path: string, limits = TREE_LIMITS): Promise<TreeEntry[]> {
+export async function readCommitTree(repo: string, commit: string, path: string, limits: TreeLimits = TREE_LIMITS): Promise<TreeEntry[]> {
   if (!/^[0-9a-f]{40,64}$/.test(commit)) throw new GitError(`invalid commit id ${JSON.stringify(commit)}`);
   const clean = path.replace(/^\/+|\/+$/g, '');
   const ls = await runGit(['ls-tree', '-l', '-z', '--full-tree', `${commit}:${clean}`], { cwd: repo, maxBytes: limits.entries * 400 });

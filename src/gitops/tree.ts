@@ -17,8 +17,15 @@ export type TreeEntry =
   /** Anything else (a FIFO, a device, a git submodule), or a file that could not be read. */
   | { name: string; kind: 'other'; problem: string };
 
+export interface TreeLimits {
+  entries: number;
+  units: number;
+  fileBytes: number;
+  totalBytes: number;
+}
+
 /** Bounds on untrusted trees: what one sync may read. */
-export const TREE_LIMITS = Object.freeze({
+export const TREE_LIMITS: Readonly<TreeLimits> = Object.freeze({
   /** Directory entries looked at, relevant or not. */
   entries: 20_000,
   /** Units (files and symlinks) in one source. */

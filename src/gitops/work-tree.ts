@@ -9,11 +9,11 @@ import { lstat, open, opendir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mapLimit } from '../util/concurrency.js';
 import { InvalidInputError, errorMessage } from '../util/errors.js';
-import { TREE_LIMITS, type TreeEntry, isRelevantName } from './tree.js';
+import { TREE_LIMITS, type TreeEntry, type TreeLimits, isRelevantName } from './tree.js';
 
 const READ_CONCURRENCY = 32;
 
-export async function readWorkTree(dir: string, limits = TREE_LIMITS): Promise<TreeEntry[]> {
+export async function readWorkTree(dir: string, limits: TreeLimits = TREE_LIMITS): Promise<TreeEntry[]> {
   let handle;
   try {
     handle = await opendir(dir);

@@ -20,7 +20,7 @@ const UNIT_MS: Readonly<Record<string, number>> = {
   h: 3_600_000,
 };
 
-const TERM = /^(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/;
+const TERM = /^(\d+(?:\.\d*)?|\.\d+)([a-zµμ]*)/;
 
 /**
  * Milliseconds for a Go duration; throws InvalidInputError naming `what` and
@@ -38,8 +38,11 @@ export function parseDuration(text: string, what = 'duration'): number {
   let ms = 0;
   while (rest.length > 0) {
     const m = TERM.exec(rest);
-    if (!m) throw fail(/^\d/.test(rest) || rest.startsWith('.') ? 'a number needs a unit (ns, us, ms, s, m, h)' : `unexpected ${JSON.stringify(rest)}`);
-    ms += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
+    if (!m) throw fail(`unexpected ${JSON.stringify(rest)}`);
+    const unit = m[2] as string;
+    if (unit === '') throw fail('a number needs a unit (ns, us, ms, s, m, h)');
+    if (!Object.hasOwn(UNIT_MS, unit)) throw fail(`unknown unit ${JSON.stringify(unit)} (use ns, us, ms, s, m, h)`);
+    ms += Number(m[1]) * (UNIT_MS[unit] as number);
     rest = rest.slice(m[0].length);
   }
   if (!Number.isFinite(ms) || ms > DURATION_MAX_MS) throw fail(`longer than the maximum ${formatDuration(DURATION_MAX_MS)}`);
