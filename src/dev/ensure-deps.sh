@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make a fresh machine able to build and run the local cluster: npm packages,
 # etcd, sshd (for the ssh tunnel tests), systemd and dbus-daemon (the
-# simulated hosts), and Docker's engine, Debian's image registry and
+# simulated hosts), git (flotctl sync and diff), and Docker's engine, Debian's image registry and
 # busybox-static (Docker units on dev hosts, with images built from local
 # files). Run from the repo root by `npm start` and `npm test`.
 # Silent when nothing is missing.
@@ -24,6 +24,8 @@ fi
 # Slim CI images may lack these; on Debian they normally arrive with openssh-server's recommends.
 if [ ! -x /lib/systemd/systemd ] && [ ! -x /usr/lib/systemd/systemd ]; then packages+=(systemd); fi
 command -v dbus-daemon >/dev/null 2>&1 || packages+=(dbus)
+# flotctl diff/sync read sources through the git program (src/gitops/git.ts), and their tests use real repositories.
+command -v git >/dev/null 2>&1 || packages+=(git)
 # Docker units on the dev hosts: one engine per host (dockerd, containerd), a loopback registry,
 # and a static busybox to build a test image from. --no-install-recommends: no git, no apparmor.
 docker_packages=()
