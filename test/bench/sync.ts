@@ -8,19 +8,17 @@
  *
  *   npm run bench:sync            (ROUNDS=3 UNITS=100 by default)
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LocalCluster } from '../../src/dev/cluster.js';
 import type { Registry } from '../../src/registry/registry.js';
 import { waitFor } from '../../src/util/deadline.js';
 import { flotctl } from '../cli/support/run.js';
 import { runClusterBenchmark } from './support/cluster-bench.js';
 import { percentile } from './stats.js';
+import { commitAll, git } from '../support/git.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const UNITS = Number(process.env.UNITS ?? 100);
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
 
 async function run(env: Record<string, string>, args: string[]): Promise<number> {
   const r = await flotctl(args, { env: { ...env, NO_COLOR: '1' }, timeoutMs: 300_000 });
@@ -28,13 +26,12 @@ async function run(env: Record<string, string>, args: string[]): Promise<number>
   return r.ms;
 }
 
-async function empty(cluster: LocalCluster, registry: Registry, env: Record<string, string>, source: string): Promise<void> {
+async function empty(registry: Registry, env: Record<string, string>, source: string): Promise<void> {
   const sources = await flotctl(['sources', '--no-legend', '--fields', 'name'], { env });
   if (sources.stdout.includes(source)) await run(env, ['source', 'remove', '--prune', source]);
   const left = (await registry.listUnits()).map((u) => u.name);
   if (left.length > 0) await run(env, ['destroy', ...left]);
   await waitFor('every unit gone from every host', async () => ((await registry.listStates()).length === 0 ? true : undefined), { timeoutMs: 120_000, intervalMs: 200 });
-  void cluster;
 }
 
 runClusterBenchmark('bench-sync', { hosts: 3, ttlSeconds: 10 }, async (cluster, registry) => {
@@ -43,16 +40,15 @@ runClusterBenchmark('bench-sync', { hosts: 3, ttlSeconds: 10 }, async (cluster, 
   try {
     const names = Array.from({ length: UNITS }, (_, i) => `bench-${i}.service`);
     for (const n of names) await writeFile(join(dir, n), `[Unit]\nDescription=${n}\n\n[Service]\nExecStart=/bin/sleep infinity\n`);
-    execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir });
-    execFileSync('git', ['add', '-A'], { cwd: dir });
-    execFileSync('git', ['commit', '-qm', 'units'], { cwd: dir, env: GIT_ENV });
+    git(dir, 'init', '-q', '-b', 'main');
+    commitAll(dir, 'units');
     const source = dir.slice(1);
     const start: number[] = [];
     const sync: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? ['start', 'sync'] : ['sync', 'start'];
       for (const what of order) {
-        await empty(cluster, registry, env, source);
+        await empty(registry, env, source);
         if (what === 'start') start.push(await run(env, ['start', ...names.map((n) => join(dir, n))]));
         else sync.push(await run(env, ['sync', dir]));
       }

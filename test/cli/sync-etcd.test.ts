@@ -6,7 +6,6 @@
  * checks what the hosts' systemd then runs.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,29 +14,23 @@ import { decodeInventory, decodeSourceStatus } from '../../src/registry/records.
 import { UnitFile } from '../../src/unit/index.js';
 import { EtcdFixture, type Space } from './support/etcd-space.js';
 import { cells } from './support/run.js';
+import { commitAll, git } from '../support/git.js';
 
 const WEB = '[Unit]\nDescription=web %i\n\n[Service]\n# comment\nExecStart=/bin/sleep infinity\n';
 const API = '[Service]\nExecStart=/bin/sleep 100\n';
 const API2 = '[Service]\nExecStart=/bin/sleep 200\n';
 
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
-const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, env: GIT_ENV }).toString().trim();
 
 async function repo(files: Record<string, string>, links: Record<string, string> = {}): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'fl-sync-'));
   git(dir, 'init', '-q', '-b', 'main');
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   for (const [name, target] of Object.entries(links)) await symlink(target, join(dir, name));
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-qm', 'units');
+  commitAll(dir, 'units');
   return dir;
 }
 
-function commit(dir: string): string {
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-qm', 'change');
-  return git(dir, 'rev-parse', 'HEAD');
-}
+const commit = (dir: string): string => commitAll(dir);
 
 describe('sync and diff against etcd', () => {
   let fx: EtcdFixture;

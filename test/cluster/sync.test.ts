@@ -6,8 +6,7 @@
  * on untouched; the empty-source, dirty-tree and conflict refusals.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { LocalCluster } from '../../src/dev/cluster.js';
@@ -15,6 +14,7 @@ import { waitFor } from '../../src/util/deadline.js';
 import { flotctl, rows } from '../support/flotctl.js';
 import { HostSystemd } from '../support/host-systemd.js';
 import { hostUnit, hostsRunning } from '../support/hosts.js';
+import { commitAll, git } from '../support/git.js';
 
 const API = '[Unit]\nDescription=api\n\n[Service]\nExecStart=/bin/sleep infinity\n';
 const API2 = '[Unit]\nDescription=api, second version\n\n[Service]\nExecStart=/bin/sleep infinity\n';
@@ -24,13 +24,6 @@ const JOB = '[Service]\nType=oneshot\nExecStart=/bin/true\n';
 const HAND = '[Service]\nExecStart=/bin/sleep infinity\n';
 const OURS = ['api.service', 'web@1.service', 'web@2.service', 'web@3.service', 'agent.service', 'job.service', 'hand.service'];
 
-const GIT_ENV = { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
-const git = (cwd: string, ...args: string[]): string => execFileSync('git', args, { cwd, env: GIT_ENV }).toString().trim();
-const commitAll = (dir: string): string => {
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-qm', 'change');
-  return git(dir, 'rev-parse', 'HEAD');
-};
 
 let cluster: LocalCluster;
 let env: Record<string, string>;
@@ -46,7 +39,7 @@ before(async () => {
   repo = await mkdtemp('/tmp/fl-sync-repo-');
   work = await mkdtemp('/tmp/fl-sync-hand-');
   git(repo, 'init', '-q', '-b', 'main');
-  execFileSync('mkdir', ['-p', join(repo, 'units')]);
+  await mkdir(join(repo, 'units'));
   units = join(repo, 'units');
   await writeFile(join(units, 'api.service'), API);
   await writeFile(join(units, 'web@.service'), WEB);
@@ -150,7 +143,7 @@ test('prune removes exactly the removed units of the source; a hand-started unit
   assert.equal((await hostUnit(cluster, handHost, 'hand.service')).mainPid, handPid, 'the hand-started unit was not restarted');
 
   // A second directory of the repository is a second source; taking the first one's unit is a conflict naming both.
-  execFileSync('mkdir', ['-p', join(repo, 'other')]);
+  await mkdir(join(repo, 'other'));
   await writeFile(join(repo, 'other', 'api.service'), API2);
   commitAll(repo);
   const conflict = await flotctl(env, ['sync', join(repo, 'other')]);

@@ -13,6 +13,7 @@ import { TreeError, parseTree } from '../../src/gitops/desired-state.js';
 import { changedSourceFiles, readCommitTree, resolveCommit, workTreeOf } from '../../src/gitops/git.js';
 import { readSourceDir } from '../../src/gitops/source-dir.js';
 import { readWorkTree } from '../../src/gitops/work-tree.js';
+import { commitAll, git } from '../support/git.js';
 
 const WEB = '[Unit]\nDescription=web %i\n\n[Service]\nExecStart=/bin/sleep infinity\n';
 const API = '[Service]\nExecStart=/bin/sleep 100\n';
@@ -40,9 +41,6 @@ async function errorsOf(dir: string): Promise<string[]> {
   assert.fail('no error');
 }
 
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' } }).toString().trim();
-}
 
 describe('a directory as a desired state', () => {
   it('units, a template with instance symlinks, a global unit; everything else ignored', async () => {
@@ -147,9 +145,7 @@ describe('a directory as a desired state', () => {
     await symlink('web@.service', join(repo, 'units/prod/web@1.service'));
     await writeFile(join(repo, 'units/prod/README.md'), 'docs');
     await writeFile(join(repo, 'units/dev/api.service'), API);
-    git(repo, 'add', '-A');
-    git(repo, 'commit', '-qm', 'units');
-    const head = git(repo, 'rev-parse', 'HEAD');
+    const head = commitAll(repo, 'units');
 
     const prod = join(repo, 'units/prod');
     const { origin } = await readSourceDir(prod);
