@@ -161,3 +161,17 @@ test('prune removes exactly the removed units of the source; a hand-started unit
   assert.match(src.stdout, /:units\s+push\s+6\s+[0-9a-f]{12}\s+-\s+-/);
   assert.match((await flotctl(env, ['list-unit-files', '--no-legend', '--fields', 'unit,source'])).stdout, /hand\.service\s+-\n/);
 });
+
+test('a unit that fails to start fails the sync, naming it; its write stays (the cluster has it, failed)', async () => {
+  const dir = join(repo, 'failing');
+  await mkdir(dir);
+  await writeFile(join(dir, 'fail.service'), '[Service]\nExecStart=/bin/false\n');
+  commitAll(repo);
+  const r = await flotctl(env, ['sync', dir]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /Unit fail\.service failed: .*failed/);
+  assert.match(r.stderr, /written, but not every unit is healthy: fail\.service: /);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  const list = rows((await flotctl(env, ['list-unit-files', '--no-legend', '--fields', 'unit,dstate,source'])).stdout);
+  assert.ok(list.some(([u, d, s]) => u === 'fail.service' && d === 'launched' && s?.endsWith(':failing')), JSON.stringify(list));
+});
