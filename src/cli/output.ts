@@ -35,6 +35,14 @@ export interface TableOptions {
   legend: boolean;
 }
 
+/** Lines redrawn in place; persist() prints a line above them for good. */
+export interface LiveRegion {
+  update(lines: readonly string[]): void;
+  persist(text: string): void;
+  /** Leaves the last drawn lines on screen. */
+  close(): void;
+}
+
 const TAB_WIDTH = 8;
 const PADDING = 1;
 
@@ -181,6 +189,26 @@ export class Output implements OutputSink {
 
   json(value: unknown): void {
     this.streams.stdout.write(`${escaped(JSON.stringify(value, null, 2), UNSAFE_IN_JSON, jsonEscape)}\n`);
+  }
+
+  /**
+   * A block of lines redrawn in place on a terminal (progress), or undefined
+   * when stdout is not a TTY: then callers print plain lines instead.
+   * log-update is loaded only here, so other commands never pay for it.
+   */
+  async liveRegion(): Promise<LiveRegion | undefined> {
+    if (this.streams.stdout.isTTY !== true) return undefined;
+    const { createLogUpdate } = await import('log-update');
+    const stream = this.streams.stdout as unknown as NodeJS.WriteStream;
+    const update = createLogUpdate(stream);
+    return {
+      update: (lines) => update(lines.join('\n')),
+      persist: (text) => {
+        update.clear();
+        this.out(text);
+      },
+      close: () => update.done(),
+    };
   }
 
   /** Resolves once everything written so far has been handed to the OS, so exiting cannot truncate output. */

@@ -18,6 +18,8 @@ import { registerVersion, versionLine } from './commands/version.js';
 import { VERSION } from '../util/version.js';
 import { registerWhy } from './commands/why.js';
 import { registerRemoteCommands } from './commands/remote.js';
+import { registerSourceCommands } from './commands/sources.js';
+import { registerSyncCommands } from './commands/sync.js';
 import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, envName, isTrueWord, resolveGlobals } from './globals.js';
 import type { Output } from './output.js';
 import { commandIndex, expandCommandPrefix } from './prefix.js';
@@ -64,6 +66,8 @@ export function buildProgram(output: Output, env: Env): { program: Command; sess
   registerWhy(program, session);
   registerRemoteCommands(program, session);
   registerSetMetadata(program, session);
+  registerSyncCommands(program, session);
+  registerSourceCommands(program, session);
   registerVersion(program, session);
   return { program, session, current: () => current };
 }

@@ -4,6 +4,8 @@
  * never touch etcd, and never pay for loading the gRPC stack).
  */
 import type { ClusterClient } from '../client/types.js';
+import type { EtcdClusterClient } from '../client/etcd-client.js';
+import type { SourceClient } from '../client/sources/source-client.js';
 import { type OperationContext, operationContext } from '../client/operations/context.js';
 import { UsageError, errorMessage } from '../util/errors.js';
 import type { GlobalOptions } from './globals.js';
@@ -13,7 +15,7 @@ import type { RemoteRunner } from '../client/remote/runner.js';
 import { Terminal } from './terminal.js';
 
 export class Session {
-  private client: ClusterClient | undefined;
+  private client: EtcdClusterClient | undefined;
   private resolved: GlobalOptions | undefined;
   private runner: RemoteRunner | undefined;
   /** Set by commands whose status is not success-or-error (a remote command's exit status). */
@@ -57,6 +59,12 @@ export class Session {
       this.output.debug(`using etcd at ${endpoints.join(',')} with key prefix ${g.etcdKeyPrefix}`);
     }
     return this.client;
+  }
+
+  /** The source commands' store access, on the same connection. */
+  async sources(): Promise<SourceClient> {
+    await this.cluster();
+    return (this.client as EtcdClusterClient).sources();
   }
 
   async operations(): Promise<OperationContext> {

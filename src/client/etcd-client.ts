@@ -9,6 +9,7 @@
 import type { Etcd3, Watcher } from 'etcd3';
 import { Keys } from '../registry/keys.js';
 import { Registry } from '../registry/registry.js';
+import { SourceStore } from '../registry/source-store.js';
 import { connectStore } from '../registry/store.js';
 import { UnitFile, parseUnitName } from '../unit/index.js';
 import { InvalidInputError } from '../util/errors.js';
@@ -16,6 +17,7 @@ import { assignmentsByUnit, contentInfo, deriveSummary, statesByUnit, toStateVie
 import { resolveMachine, validateMetadataChange } from './metadata.js';
 import { StoreUnreachableError, explainStoreError } from './store-errors.js';
 import type { StoreSecurity } from '../registry/store-security.js';
+import type { SourceClient } from './sources/source-client.js';
 import type {
   ClusterClient,
   DesiredState,
@@ -252,6 +254,23 @@ export class EtcdClusterClient implements ClusterClient {
       throw await this.explain(err);
     }
     return cancelAll;
+  }
+
+  /** The source commands' view of the same store and connection. */
+  sources(): SourceClient {
+    const store = new SourceStore(this.etcd, this.registry.keys.prefix);
+    const g = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> => this.guard(() => fn(...args));
+    return {
+      keys: store.keys,
+      readSyncSnapshot: g((source: string) => store.readSyncSnapshot(source)),
+      applySync: g((plans) => store.applySync(plans)),
+      contents: g((hashes: Iterable<string>) => this.registry.getContents(hashes)),
+      listSources: g(() => store.listSources()),
+      getSource: g((name: string) => store.getSource(name)),
+      putSource: g((record, revision: number) => store.putSource(record, revision)),
+      removeSource: g((name: string) => store.removeSource(name)),
+      listInventory: g(() => store.listInventory()),
+    };
   }
 
   /** Watch creation has no gRPC deadline (it is a stream), so bound it here. */

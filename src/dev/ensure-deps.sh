@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Make a fresh machine able to build and run the local cluster: npm packages,
 # etcd, sshd (for the ssh tunnel tests), systemd and dbus-daemon (the
-# simulated hosts), Docker's engine, Debian's image registry and
+# simulated hosts), git (flotctl sync and diff), and Docker's engine, Debian's image registry and
 # busybox-static (Docker units on dev hosts, with images built from local
 # files), systemd-nspawn and mmdebstrap (the booted hosts; their rootfs is
 # built on first use and cached in /var/cache/flotilla). Run from the repo
@@ -31,6 +31,8 @@ command -v systemd-nspawn >/dev/null 2>&1 || packages+=(systemd-container)
 command -v mmdebstrap >/dev/null 2>&1 || packages+=(mmdebstrap)
 # The release strips its copy of node (98 MB -> 86 MB) when binutils is there.
 command -v strip >/dev/null 2>&1 || packages+=(binutils)
+# flotctl diff/sync read sources through the git program (src/gitops/git.ts), and their tests use real repositories.
+command -v git >/dev/null 2>&1 || packages+=(git)
 # Docker units on the dev hosts: one engine per host (dockerd, containerd), a loopback registry,
 # and a static busybox to build a test image from. --no-install-recommends: no git, no apparmor.
 docker_packages=()

@@ -12,6 +12,12 @@
  *   P/bids/<round>/<machine>       BidRecord: refused contents/units, on the agent's lease (agent)
  *   P/unplaced/<unit>              UnplacedRecord: why no machine takes it     (engine, fenced)
  *   P/engine/candidates/<lease>    engine election: lowest create revision leads (any flotillad)
+ *   P/sources/<source>             SourceRecord: where a source's units come from  (flotctl)
+ *   P/source-status/<source>       SourceStatusRecord: applied commit, sync intent, rollout (whoever applies)
+ *   P/inventory/<source>/<unit>    InventoryRecord: the source owns the unit; provenance (whoever applies)
+ *
+ * Source names may contain "/" (github.com/acme/infra:units); in keys it is
+ * written %2F, so a name is always one key segment.
  *
  * Assignments are keyed by machine first so an agent watches only its own
  * prefix; states are keyed by unit first so `list-units` and per-unit waits
@@ -65,6 +71,26 @@ export class Keys {
 
   get electionPrefix(): string { return `${this.prefix}engine/candidates/`; }
   candidate(leaseId: string): string { return `${this.electionPrefix}${leaseId}`; }
+
+  get sourcesPrefix(): string { return `${this.prefix}sources/`; }
+  source(name: string): string { return `${this.sourcesPrefix}${Keys.segment(name)}`; }
+
+  get sourceStatusPrefix(): string { return `${this.prefix}source-status/`; }
+  sourceStatus(name: string): string { return `${this.sourceStatusPrefix}${Keys.segment(name)}`; }
+
+  get inventoryPrefix(): string { return `${this.prefix}inventory/`; }
+  sourceInventoryPrefix(source: string): string { return `${this.inventoryPrefix}${Keys.segment(source)}/`; }
+  inventory(source: string, unit: string): string { return `${this.sourceInventoryPrefix(source)}${unit}`; }
+
+  /** A name as one key segment: "/" becomes %2F (source names never contain "%"). */
+  static segment(name: string): string {
+    return name.replaceAll('/', '%2F');
+  }
+
+  /** The name a key segment stands for. */
+  static unsegment(segment: string): string {
+    return segment.replaceAll('%2F', '/');
+  }
 
   /** The parts of a key after `base`, split on '/'; undefined if it is not under base. */
   static rest(key: string, base: string): string[] | undefined {

@@ -273,3 +273,157 @@ export function decodeUnplaced(text: string): UnplacedRecord | undefined {
   const reasons = reasonMap(o.reasons, (k) => k === NO_LIVE_MACHINE || isMachineId(k));
   return reasons ? { unit: o.unit, hash: o.hash, reasons, at: o.at } : undefined;
 }
+
+// --- sources: directories of unit files in git (src/gitops) -----------------
+
+export const SOURCE_MODES = ['push', 'pull'] as const;
+/** push: applied by `flotctl sync DIR` from a work tree; pull: the engine follows a repository (`flotctl source add`). */
+export type SourceMode = (typeof SOURCE_MODES)[number];
+
+/** P/sources/<name>: where a source's units come from (written by flotctl). */
+export interface SourceRecord {
+  name: string;
+  mode: SourceMode;
+  /** The repository's identity (src/gitops/source-name.ts): "github.com/acme/infra", or a path. */
+  repository: string;
+  /** The directory inside the repository, "" for its top. */
+  path: string;
+  /** Pull mode: what the engine fetches, from which branch, how often, and whether it prunes. */
+  url?: string;
+  branch?: string;
+  intervalMs?: number;
+  prune?: boolean;
+  /** ISO time the source was first defined. */
+  createdAt: string;
+}
+
+/** A commit as applied: its id ("" for a plain directory) and whether the tree differed from it. */
+export interface AppliedRevision {
+  commit: string;
+  dirty: boolean;
+  /** ISO time. */
+  at: string;
+}
+
+export const ROLLOUT_STATES = ['running', 'succeeded', 'failed', 'reverted'] as const;
+export type RolloutState = (typeof ROLLOUT_STATES)[number];
+
+/** Where a source's rollout is; written by whoever runs rollouts (the engine, once it does). */
+export interface RolloutStatus {
+  state: RolloutState;
+  commit: string;
+  done: number;
+  total: number;
+  /** The unit it stopped on, when it failed. */
+  unit?: string;
+  at: string;
+}
+
+/** P/source-status/<name>: what has been applied (flotctl sync for push sources; the engine for pull sources). */
+export interface SourceStatusRecord {
+  name: string;
+  /** The last commit applied completely. */
+  applied?: AppliedRevision;
+  /**
+   * A sync in several transactions, written by its first and removed by its
+   * last: while present the source's units may be part old, part new (each
+   * unit is written together with its inventory entry, so ownership is never
+   * lost). Also the fence of a sync: every later step compares this key's
+   * revision, so a second sync of the same source stops the first.
+   */
+  applying?: AppliedRevision & { steps: number };
+  rollout?: RolloutStatus;
+  /** The last failure to fetch or apply (pull mode), cleared by the next success. */
+  error?: { message: string; at: string };
+}
+
+/**
+ * P/inventory/<source>/<unit>: the source owns the unit (it created or
+ * adopted it; only this key says so, never a name or a label) and the
+ * unit's provenance: the content, commit and dirtiness of the sync that last
+ * wrote it. Written in the same transaction as the unit itself.
+ */
+export interface InventoryRecord {
+  source: string;
+  unit: string;
+  hash: string;
+  commit: string;
+  dirty: boolean;
+  at: string;
+}
+
+const COMMIT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})?$/;
+const SHA1 = /^[0-9a-f]{40}$/;
+const isCommitId = (v: unknown): v is string => typeof v === 'string' && COMMIT_ID.test(v);
+const boundedStr = (v: unknown, max: number): v is string => typeof v === 'string' && v.length <= max;
+const isSourceName = (v: unknown): v is string => boundedStr(v, 200) && v !== '' && !v.includes('%');
+const isUnitName = (v: unknown): v is string => boundedStr(v, 256) && v !== '' && !v.includes('/');
+const count = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 10_000_000;
+
+function decodeApplied(v: unknown): AppliedRevision | undefined {
+  const o = v as Json | null;
+  if (!o || typeof o !== 'object' || !isCommitId(o.commit) || typeof o.dirty !== 'boolean' || !boundedStr(o.at, 64)) return undefined;
+  return { commit: o.commit, dirty: o.dirty, at: o.at };
+}
+
+export function decodeSource(text: string): SourceRecord | undefined {
+  const o = obj(text);
+  if (!o || !isSourceName(o.name) || !(SOURCE_MODES as readonly unknown[]).includes(o.mode)) return undefined;
+  if (!boundedStr(o.repository, 1024) || !boundedStr(o.path, 1024) || !boundedStr(o.createdAt, 64)) return undefined;
+  const r: SourceRecord = { name: o.name, mode: o.mode as SourceMode, repository: o.repository, path: o.path, createdAt: o.createdAt };
+  if (o.url !== undefined) {
+    if (!boundedStr(o.url, 2048)) return undefined;
+    r.url = o.url;
+  }
+  if (o.branch !== undefined) {
+    if (!boundedStr(o.branch, 256)) return undefined;
+    r.branch = o.branch;
+  }
+  if (o.intervalMs !== undefined) {
+    if (!Number.isInteger(o.intervalMs) || (o.intervalMs as number) < 1000 || (o.intervalMs as number) > 2 ** 31 - 1) return undefined;
+    r.intervalMs = o.intervalMs as number;
+  }
+  if (o.prune !== undefined) {
+    if (typeof o.prune !== 'boolean') return undefined;
+    r.prune = o.prune;
+  }
+  return r;
+}
+
+export function decodeSourceStatus(text: string): SourceStatusRecord | undefined {
+  const o = obj(text);
+  if (!o || !isSourceName(o.name)) return undefined;
+  const s: SourceStatusRecord = { name: o.name };
+  if (o.applied !== undefined) {
+    const a = decodeApplied(o.applied);
+    if (!a) return undefined;
+    s.applied = a;
+  }
+  if (o.applying !== undefined) {
+    const a = decodeApplied(o.applying);
+    const steps = (o.applying as Json).steps;
+    if (!a || !count(steps)) return undefined;
+    s.applying = { ...a, steps };
+  }
+  if (o.rollout !== undefined) {
+    const r = o.rollout as Json | null;
+    if (!r || typeof r !== 'object' || !(ROLLOUT_STATES as readonly unknown[]).includes(r.state) || !isCommitId(r.commit)) return undefined;
+    if (!count(r.done) || !count(r.total) || !boundedStr(r.at, 64) || (r.unit !== undefined && !isUnitName(r.unit))) return undefined;
+    s.rollout = { state: r.state as RolloutState, commit: r.commit, done: r.done, total: r.total, at: r.at };
+    if (r.unit !== undefined) s.rollout.unit = r.unit as string;
+  }
+  if (o.error !== undefined) {
+    const e = o.error as Json | null;
+    if (!e || typeof e !== 'object' || !str(e.message) || !boundedStr(e.at, 64)) return undefined;
+    // For people: cut, not refused.
+    s.error = { message: e.message.length > 1024 ? `${e.message.slice(0, 1023)}…` : e.message, at: e.at };
+  }
+  return s;
+}
+
+export function decodeInventory(text: string): InventoryRecord | undefined {
+  const o = obj(text);
+  if (!o || !isSourceName(o.source) || !isUnitName(o.unit) || typeof o.hash !== 'string' || !SHA1.test(o.hash)) return undefined;
+  if (!isCommitId(o.commit) || typeof o.dirty !== 'boolean' || !boundedStr(o.at, 64)) return undefined;
+  return { source: o.source, unit: o.unit, hash: o.hash, commit: o.commit, dirty: o.dirty, at: o.at };
+}

@@ -3,14 +3,19 @@ import type { Command } from 'commander';
 import { machineFullLegend } from '../../client/legend.js';
 import { reasonLines, summarizeReasons } from '../../client/reasons.js';
 import type { MachineSummary, UnitSummary } from '../../client/types.js';
+import { ownersByUnit } from '../../client/sources/sources.js';
+import type { InventoryRecord } from '../../registry/records.js';
 import { shortHash } from '../../unit/index.js';
 import { type FieldSet, orDash } from '../fields.js';
 import type { Session } from '../session.js';
 import { listOptions, printList, selectFields, withListOptions } from './list-options.js';
+import { commitCell } from './sources.js';
 
 interface Row {
   unit: UnitSummary;
   machines: ReadonlyMap<string, MachineSummary>;
+  /** The source that owns the unit, with the provenance of its last write; read only when asked for. */
+  owner?: InventoryRecord | undefined;
 }
 
 function target(r: Row, full: boolean): string {
@@ -40,7 +45,15 @@ const FIELDS: FieldSet<Row> = {
   desc: { text: (r) => orDash(r.unit.description), json: (r) => r.unit.description ?? null },
   // Not a fleet column, so not a default: scripts splitting fleet's columns keep working.
   reason: { text: (r, c) => reason(r, c.full), json: (r) => r.unit.unplaced?.reasons ?? null },
+  // Provenance (flotctl sync): the owning source, and the commit its last write of the unit came from.
+  source: { text: (r) => orDash(r.owner?.source), json: (r) => r.owner?.source ?? null },
+  commit: {
+    text: (r, c) => commitCell(r.owner?.commit, r.owner?.dirty, c.full),
+    json: (r) => (r.owner ? { commit: r.owner.commit || null, dirty: r.owner.dirty, at: r.owner.at } : null),
+  },
 };
+
+const PROVENANCE_FIELDS = ['source', 'commit'];
 
 const DEFAULTS = ['unit', 'hash', 'dstate', 'state', 'target'];
 
@@ -54,9 +67,15 @@ export function registerListUnitFiles(program: Command, session: Session): void 
     const fields = selectFields(FIELDS, DEFAULTS, o);
     if (fields.includes('tmachine')) session.output.err('WARNING: The "tmachine" field is deprecated. Use "target" instead');
     const client = await session.cluster();
-    const [units, machines] = await Promise.all([client.listUnits(), client.listMachines()]);
+    const provenance = fields.some((f) => PROVENANCE_FIELDS.includes(f));
+    const [units, machines, inventory] = await Promise.all([
+      client.listUnits(),
+      client.listMachines(),
+      provenance ? session.sources().then((s) => s.listInventory()) : Promise.resolve([]),
+    ]);
     const byId = new Map(machines.map((m) => [m.id, m]));
-    const rows = units.map((unit) => ({ unit, machines: byId }));
+    const owners = ownersByUnit(inventory);
+    const rows = units.map((unit) => ({ unit, machines: byId, owner: owners.get(unit.name) }));
     printList(session, rows, fields, FIELDS, o);
   });
 }
