@@ -5,6 +5,8 @@
  * flotillad.conf) and/or flags; TLS material is given as PEM text or as the
  * path of a PEM file, whose contents are embedded in the bootstrap.
  */
+import { parseWholeSeconds } from '../daemon/config-values.js';
+import { TTL_SECONDS_MAX } from '../registry/records.js';
 import { isAbsolute, resolve } from 'node:path';
 import { InvalidInputError } from '../util/errors.js';
 import { parseEndpoints } from '../registry/store.js';
@@ -211,18 +213,11 @@ function metadataInput(v: unknown): string | undefined {
     .join(',');
 }
 
-/** Go durations (fleet's agent_ttl=30s, 1m30s) or plain seconds; 2 s to 1 h. */
+/** agent_ttl exactly as flotillad.conf takes it (Go durations such as 30s, or plain seconds; whole seconds; 2 s to 1 h). */
 function agentTtl(v: unknown): string | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const text = line('agent_ttl', v);
-  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600 };
-  let secs: number;
-  if (/^\d+(\.\d+)?$/.test(text)) secs = Number(text);
-  else if (/^(\d+(\.\d+)?(ms|s|m|h))+$/.test(text)) {
-    secs = 0;
-    for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) secs += Number(m[1]) * units[m[2]!]!;
-  } else throw new InvalidInputError(`agent_ttl "${text}" is invalid: use seconds such as 10 or a duration such as 10s or 1m30s`);
-  if (secs < 2 || secs > 3600) throw new InvalidInputError(`agent_ttl "${text}" is out of range: use 2s to 1h`);
+  parseWholeSeconds('agent_ttl', text, 2, TTL_SECONDS_MAX);
   return text;
 }
 

@@ -5,26 +5,29 @@
  * returns the value or throws a one-line InvalidInputError naming the key,
  * the value and the fix.
  */
+import { parseDuration } from '../util/duration.js';
 import { isIP } from 'node:net';
 import { posix } from 'node:path';
 import { validateMetadataKey, validateMetadataValue } from '../client/metadata.js';
 import { InvalidInputError, errorMessage } from '../util/errors.js';
 
-const GO_UNITS: Record<string, number> = { ns: 1e-9, us: 1e-6, 'µs': 1e-6, 'μs': 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
 const PLAIN_NUMBER = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
-const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
 
 /**
  * Seconds from a plain number of seconds (fleet's float options: `1.0`, `0.5`)
- * or a Go duration (fleet's agent_ttl: `30s`, `1m30s`, `1500ms`).
+ * or a Go duration (fleet's agent_ttl: `30s`, `1m30s`, `1500ms`; parsed by
+ * src/util/duration.ts, the one Go-duration parser).
  */
 export function parseSeconds(key: string, text: string, min: number, max: number): number {
   const t = text.trim();
   let seconds: number | undefined;
   if (PLAIN_NUMBER.test(t)) seconds = Number(t);
-  else if (GO_DURATION.test(t)) {
-    seconds = 0;
-    for (const m of t.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) seconds += Number(m[1]) * (GO_UNITS[m[2] as string] as number);
+  else {
+    try {
+      seconds = parseDuration(t, key) / 1000;
+    } catch {
+      seconds = undefined;
+    }
   }
   if (seconds === undefined || !Number.isFinite(seconds)) {
     throw new InvalidInputError(`${key} "${text}" is invalid: give seconds (10, 1.5) or a duration such as 30s, 1m30s or 500ms`);

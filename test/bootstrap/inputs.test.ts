@@ -22,7 +22,7 @@ test('bad inputs are refused with one line naming the input and the fix', () => 
     [{ ...BASE, etcd_password: 'a\nb', etcd_username: 'u' }, /^etcd_password holds a line break/],
     [{ ...BASE, metadata: 'region=eu,junk' }, /^metadata entry "junk" is not key=value/],
     [{ ...BASE, metadata: 'region=eu west' }, /^metadata value "eu west" of region is invalid/],
-    [{ ...BASE, agent_ttl: '1s' }, /^agent_ttl "1s" is out of range: use 2s to 1h/],
+    [{ ...BASE, agent_ttl: '1s' }, /^agent_ttl "1s" is out of range: give 2 s to 3600 s/],
     [{ ...BASE, agent_ttl: 'soon' }, /^agent_ttl "soon" is invalid/],
     [{ ...BASE, public_ip: 'somewhere' }, /^public_ip "somewhere" is invalid: use auto/],
     [{ ...BASE, afterburn_variable: 'EC2_IP' }, /^afterburn_variable "EC2_IP" is invalid/],
