@@ -319,10 +319,18 @@ export class Reconciler {
     });
   }
 
-  /** Why systemd's start job failed, in its own words: the job's result and the unit's Result (e.g. exit-code). */
+  /**
+   * Why systemd's start job failed, in its own words: the job's result, the
+   * unit's Result (e.g. exit-code) and the command that failed. Each read is
+   * best effort: without it the reason is shorter, never missing.
+   */
   private async startFailure(unit: string, result: JobResult): Promise<string> {
-    const why = await this.manager.unitResult?.(unit).catch(() => undefined);
-    return `systemd's start job ended "${result}"${why !== undefined && why !== 'success' ? ` (unit result "${why}")` : ''}`;
+    const [why, command] = await Promise.all([
+      this.manager.unitResult?.(unit).catch(() => undefined),
+      this.manager.failedCommand?.(unit).catch(() => undefined),
+    ]);
+    const base = `systemd's start job ended "${result}"${why !== undefined && why !== 'success' ? ` (unit result "${why}")` : ''}`;
+    return command === undefined ? base : `${base}: ${command}`;
   }
 
   /**

@@ -18,6 +18,8 @@ export interface UnitManager {
   unitStatus(name: string): Promise<UnitStatus>;
   /** systemd's Result property of the unit (why it last failed), if its type has one and the manager can tell. */
   unitResult?(name: string): Promise<string | undefined>;
+  /** The start command that failed, in systemctl status's words, if the manager can tell. */
+  failedCommand?(name: string): Promise<string | undefined>;
   /** Status of units whose files were just linked: many at once, cheaply. */
   freshUnitStatuses(names: readonly string[]): Promise<UnitStatus[]>;
   onUnitChange(listener: (name: string, status: Partial<Pick<UnitStatus, 'load' | 'active' | 'sub'>>) => void): () => void;

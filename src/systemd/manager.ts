@@ -12,6 +12,7 @@ import { errorMessage } from '../util/errors.js';
 import { BusCallError, BusConnection, DISCONNECTED, type Signal } from './bus.js';
 import { Coalescer } from '../util/coalesce.js';
 import { JobTracker, type JobResult } from './jobs.js';
+import { readFailedCommand } from './exec-status.js';
 import { listUnits, readFreshUnitStatuses, readUnitResult, readUnitStatus } from './unit-status.js';
 import { UnitChangeFeed, UnitPaths } from './unit-watch.js';
 import {
@@ -166,6 +167,15 @@ export class SystemdManager {
       return await readUnitResult(this.bus, this.paths, name);
     } catch (err) {
       throw wrap(err, `cannot read the result of unit ${name}`);
+    }
+  }
+
+  /** The start command that failed (e.g. "ExecStartPre=/usr/bin/docker pull x exited with status 1"), if any. */
+  async failedCommand(name: string): Promise<string | undefined> {
+    try {
+      return await readFailedCommand(this.bus, this.paths, name);
+    } catch (err) {
+      throw wrap(err, `cannot read the start commands of unit ${name}`);
     }
   }
 

@@ -25,7 +25,8 @@ export function notFoundStatus(name: string): UnitStatus {
 // caller that is the same as a unit without a file.
 const NOT_FOUND_ERRORS = new Set(['org.freedesktop.systemd1.NoSuchUnit', 'org.freedesktop.DBus.Error.UnknownObject']);
 
-async function getProperty(bus: BusConnection, path: string, iface: string, prop: string): Promise<unknown> {
+/** One property of one object, raw (the variant's value). */
+export async function readProperty(bus: BusConnection, path: string, iface: string, prop: string): Promise<unknown> {
   const [variant] = await bus.call({
     destination: SYSTEMD_BUS_NAME,
     path,
@@ -47,7 +48,7 @@ export async function readUnitStatus(bus: BusConnection, paths: UnitPaths, name:
   paths.remember(path, name);
   const isService = name.endsWith('.service');
   const mainPid = isService
-    ? getProperty(bus, path, SERVICE_IFACE, 'MainPID').catch((err: unknown) => {
+    ? readProperty(bus, path, SERVICE_IFACE, 'MainPID').catch((err: unknown) => {
         // Only a D-Bus error reply means "no such property here"; a lost
         // connection must still fail the whole read.
         if (err instanceof BusCallError && err.dbusName.startsWith('org.freedesktop.')) return 0;
@@ -56,10 +57,10 @@ export async function readUnitStatus(bus: BusConnection, paths: UnitPaths, name:
     : Promise.resolve(0);
   try {
     const [load, active, sub, needReload, pid] = await Promise.all([
-      getProperty(bus, path, UNIT_IFACE, 'LoadState'),
-      getProperty(bus, path, UNIT_IFACE, 'ActiveState'),
-      getProperty(bus, path, UNIT_IFACE, 'SubState'),
-      getProperty(bus, path, UNIT_IFACE, 'NeedDaemonReload'),
+      readProperty(bus, path, UNIT_IFACE, 'LoadState'),
+      readProperty(bus, path, UNIT_IFACE, 'ActiveState'),
+      readProperty(bus, path, UNIT_IFACE, 'SubState'),
+      readProperty(bus, path, UNIT_IFACE, 'NeedDaemonReload'),
       mainPid,
     ]);
     return {
@@ -143,6 +144,6 @@ export async function readUnitResult(bus: BusConnection, paths: UnitPaths, name:
   if (iface === undefined) return undefined;
   const path = unitObjectPath(name);
   paths.remember(path, name);
-  const v = await getProperty(bus, path, iface, 'Result');
+  const v = await readProperty(bus, path, iface, 'Result');
   return typeof v === 'string' ? v : undefined;
 }

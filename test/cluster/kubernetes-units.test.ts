@@ -105,3 +105,25 @@ test('list-units shows each unit on the host where it was placed, not active', a
     assert.deepEqual(hosts, [1, 2, 3], `${unit}: ${r.stdout}`);
   }
 });
+
+test('list-units reports each unit\'s failure as the image pull that failed', async () => {
+  const expected = new Map([...CONTROL_PLANE, ...WORKER].map((u) => [u, u === 'kube-etcd.service' ? `etcd:${RELEASE.etcd}` : `${u.replace('.service', '')}:${RELEASE.kubernetes}`]));
+  let last = '';
+  await waitFor('every unit\'s failure reason to name its failed docker pull', async () => {
+    const r = await flotctl(env, ['list-units', '--no-legend', '--full', '--fields', 'unit,active,failure']);
+    last = r.stdout;
+    if (r.code !== 0) return undefined;
+    const byUnit = rows(r.stdout);
+    for (const [unit, image] of expected) {
+      const mine = byUnit.filter(([u]) => u === unit);
+      if (mine.length === 0) return undefined;
+      for (const [, active = '', ...failure] of mine) {
+        const reason = failure.join(' ');
+        if (active !== 'failed' || !reason.includes('ExecStartPre=/usr/bin/docker pull') || !reason.includes(`/${image} exited with status 1`)) return undefined;
+      }
+    }
+    return true;
+  }, { timeoutMs: 60_000, intervalMs: 500 }).catch((err: unknown) => {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nlast list-units:\n${last}`);
+  });
+});
