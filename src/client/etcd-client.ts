@@ -223,24 +223,19 @@ export class EtcdClusterClient implements ClusterClient {
   async watchUnits(units: readonly string[], onChange: (unit: string) => void): Promise<Unsubscribe> {
     const wanted = new Set(units);
     const k = this.registry.keys;
-    const specs: Array<[prefix: string, unitOf: (rest: string[]) => string | undefined]> = [
-      [k.unitsPrefix, (rest) => rest[0]],
-      [k.statesPrefix, (rest) => rest[0]],
-      [k.assignmentsPrefix, (rest) => rest[1]],
-      // So a blocked start can tell the user why as soon as the engine knows.
-      [k.unplacedPrefix, (rest) => rest[0]],
-    ];
+    // So a blocked start can tell the user why as soon as the engine knows: unplaced too.
+    const prefixes = [k.unitsPrefix, k.statesPrefix, k.assignmentsPrefix, k.unplacedPrefix];
     const watchers: Watcher[] = [];
     const cancelAll = async (): Promise<void> => {
+      // A watch whose cancel fails is gone with its stream anyway; the caller wants the others cancelled.
       await Promise.all(watchers.map((w) => w.cancel().catch(() => undefined)));
     };
     try {
-      for (const [prefix, unitOf] of specs) {
+      for (const prefix of prefixes) {
         const w = await this.withDeadline(this.etcd.watch().prefix(prefix).create());
         watchers.push(w);
         const notify = (key: string): void => {
-          const rest = Keys.rest(key, prefix);
-          const unit = rest ? unitOf(rest) : undefined;
+          const unit = k.unitOfAnyKey(key);
           if (unit !== undefined && wanted.has(unit)) onChange(unit);
         };
         w.on('put', (kv) => notify(kv.key.toString()));

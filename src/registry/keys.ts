@@ -138,6 +138,48 @@ export class Keys {
   unplacedOfKey(key: string): string | undefined {
     return single(Keys.rest(key, this.unplacedPrefix));
   }
+
+  /** P/content/<sha1> -> hash */
+  contentOfKey(key: string): string | undefined {
+    return single(Keys.rest(key, this.contentPrefix));
+  }
+
+  /** P/metadata/<machine>/<key>; a key holding '/' is not a metadata key. */
+  metadataOfKey(key: string): { machineId: string; key: string } | undefined {
+    const p = pair(Keys.rest(key, this.metadataPrefix));
+    return p && { machineId: p[0], key: p[1] };
+  }
+
+  /** P/engine/candidates/<lease> -> lease id (decimal, as written by candidate()) */
+  candidateOfKey(key: string): string | undefined {
+    return single(Keys.rest(key, this.electionPrefix));
+  }
+
+  /** P/sources/<source> -> source name (unsegmented) */
+  sourceOfKey(key: string): string | undefined {
+    const s = single(Keys.rest(key, this.sourcesPrefix));
+    return s === undefined ? undefined : Keys.unsegment(s);
+  }
+
+  /** P/source-status/<source> -> source name (unsegmented) */
+  sourceStatusOfKey(key: string): string | undefined {
+    const s = single(Keys.rest(key, this.sourceStatusPrefix));
+    return s === undefined ? undefined : Keys.unsegment(s);
+  }
+
+  /** P/inventory/<source>/<unit>, the source unsegmented */
+  inventoryOfKey(key: string): { source: string; unit: string } | undefined {
+    const p = pair(Keys.rest(key, this.inventoryPrefix));
+    return p && { source: Keys.unsegment(p[0]), unit: p[1] };
+  }
+
+  /**
+   * The unit a key of any per-unit kind is about (unit record, state,
+   * assignment, unplaced record): what a watcher of several prefixes needs.
+   */
+  unitOfAnyKey(key: string): string | undefined {
+    return this.unitOfKey(key) ?? this.stateOfKey(key)?.unit ?? this.assignmentOfKey(key)?.unit ?? this.unplacedOfKey(key);
+  }
 }
 
 function single(rest: string[] | undefined): string | undefined {

@@ -165,10 +165,19 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     this.emit('renewed');
   }
 
-  /** True while etcd has not confirmed the lease for 2/3 of the TTL. */
-  get quiet(): boolean {
+  /**
+   * Checks the clock (emitting `silent` now if 2/3 of the TTL have passed
+   * unconfirmed, see checkSilence) and says whether the lease is silent.
+   * A method, not a getter: callers rely on its effect.
+   */
+  checkAndReportSilence(): boolean {
     this.checkSilence();
     return this.silent;
+  }
+
+  /** @deprecated Has checkAndReportSilence's effect; kept until the agent's callers switch (h9a). */
+  get quiet(): boolean {
+    return this.checkAndReportSilence();
   }
 
   /**

@@ -16,6 +16,7 @@ import {
   encode,
 } from './records.js';
 import { type KeyedDecoder, type RecordDecoders, recordDecoders } from './records-at.js';
+import { decodeDynamicMetadata, mergeMetadata } from './metadata-overlay.js';
 
 /** etcd's default --max-txn-ops is 128; stay under it with room for compares. */
 export const TXN_MAX_OPS = 100;
@@ -93,8 +94,8 @@ export class Registry {
     const res = await this.etcd.getAll().prefix(this.keys.contentPrefix).exec();
     const out = new Map<string, string>();
     for (const kv of res.kvs) {
-      const rest = Keys.rest(kv.key.toString(), this.keys.contentPrefix);
-      if (rest && rest.length === 1) out.set(rest[0] as string, kv.value.toString());
+      const hash = this.keys.contentOfKey(kv.key.toString());
+      if (hash !== undefined) out.set(hash, kv.value.toString());
     }
     return out;
   }
@@ -149,15 +150,7 @@ export class Registry {
       this.etcd.getAll().prefix(this.keys.machinesPrefix).exec(),
       this.etcd.getAll().prefix(this.keys.metadataPrefix).strings(),
     ]);
-    const overlay = new Map<string, Record<string, string>>();
-    for (const [key, value] of Object.entries(dynamic)) {
-      const rest = Keys.rest(key, this.keys.metadataPrefix);
-      if (!rest || rest.length !== 2) continue;
-      const [id, k] = rest as [string, string];
-      const m = overlay.get(id) ?? {};
-      m[k] = value;
-      overlay.set(id, m);
-    }
+    const overlay = decodeDynamicMetadata(this.keys, Object.entries(dynamic).map(([key, value]) => ({ key, value })));
     return decodeAll(machines.kvs, this.decode.machine)
       .map((m) => ({ ...m, effectiveMetadata: mergeMetadata(m.metadata, overlay.get(m.id)) }))
       .sort((a, b) => a.id.localeCompare(b.id));
@@ -168,8 +161,8 @@ export class Registry {
     const keys = await this.etcd.getAll().prefix(this.keys.machinesPrefix).keys();
     const out: string[] = [];
     for (const key of keys) {
-      const rest = Keys.rest(key, this.keys.machinesPrefix);
-      if (rest && rest.length === 1 && rest[0]) out.push(rest[0]);
+      const id = this.keys.machineOfKey(key);
+      if (id !== undefined) out.push(id);
     }
     return out.sort();
   }
@@ -257,12 +250,5 @@ export class Registry {
   }
 }
 
-/** Dynamic metadata wins; an empty dynamic value removes the key (fleet's tombstone). */
-export function mergeMetadata(config: Record<string, string>, dynamic: Record<string, string> | undefined): Record<string, string> {
-  const out: Record<string, string> = { ...config };
-  for (const [k, v] of Object.entries(dynamic ?? {})) {
-    if (v === '') delete out[k];
-    else out[k] = v;
-  }
-  return out;
-}
+/** Kept here for existing importers; the rule lives in metadata-overlay.ts. */
+export { mergeMetadata } from './metadata-overlay.js';

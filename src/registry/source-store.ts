@@ -162,11 +162,8 @@ export class SourceStore {
     }
     const owned = new Map<string, number>();
     for (const kv of kvs(2)) {
-      const rest = Keys.rest(kv.key.toString(), k.inventoryPrefix);
-      if (rest && rest.length === 2) {
-        const name = Keys.unsegment(rest[0] as string);
-        owned.set(name, (owned.get(name) ?? 0) + 1);
-      }
+      const at = k.inventoryOfKey(kv.key.toString());
+      if (at) owned.set(at.source, (owned.get(at.source) ?? 0) + 1);
     }
     return { definitions: definitions.sort((a, b) => cmp(a.name, b.name)), statuses, owned };
   }
