@@ -14,7 +14,7 @@ import { errorMessage } from '../util/errors.js';
 import { delay } from '../util/deadline.js';
 import { Bidder } from './bidder.js';
 import { ContentCache } from './content-cache.js';
-import { localHostFacts } from './host-facts.js';
+import { localHostFacts } from '../conditions/host-facts.js';
 import { MachineMetadata } from './metadata.js';
 import { Presence } from './presence.js';
 import { Reconciler } from './reconciler.js';
