@@ -14,7 +14,7 @@ import { errorMessage } from '../util/errors.js';
 import { delay } from '../util/deadline.js';
 import { Bidder } from './bidder.js';
 import { ContentCache } from './content-cache.js';
-import { localHostFacts } from './host-facts.js';
+import { localHostFacts } from '../conditions/host-facts.js';
 import { MachineMetadata } from './metadata.js';
 import { Presence } from './presence.js';
 import { Reconciler } from './reconciler.js';
@@ -164,7 +164,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     }
     this.reconciler.markReturning();
     // The new lease may itself have gone quiet while we retried: then stay held until it is confirmed.
-    if (!this.presence.quiet) this.reconciler.release();
+    if (!this.presence.checkSilence()) this.reconciler.release();
     await this.rearm();
     await this.reconciler.kick();
   }
@@ -178,7 +178,8 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.unsubscribe = this.opts.manager.onUnitChange((name, status) => {
       if (this.reconciler.has(name)) this.reporter.update(name, status);
     });
-    this.reconciler.beforeBatch = () => void this.presence.quiet;
+    // Emits `silent` (which holds the reconciler) if the lease went silent before its timer fired.
+    this.reconciler.beforeBatch = () => void this.presence.checkSilence();
     this.presence.on('renewed', () => void this.renewed());
     // Until etcd answers, assignments we hold may already be someone else's: change nothing.
     this.presence.on('silent', () => {
@@ -246,12 +247,14 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.unsubscribe?.();
     if (opts.keepUnits) {
       await this.reconciler.halt();
+      // Best effort on the way out: states hang on the lease, and the next flotillad republishes them.
       await this.reporter.flush().catch(() => undefined);
       this.presence.release();
       return;
     }
     await this.reconciler.unloadAll();
     await this.fence.disarm();
+    // Best effort on the way out: the revoke below deletes every state on the lease anyway.
     await this.reporter.flush().catch(() => undefined);
     await this.presence.revoke();
   }

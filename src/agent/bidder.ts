@@ -17,9 +17,9 @@ import { recordDecoders } from '../registry/records-at.js';
 import { encode, type BidRecord, type OfferedContent, type OfferRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
-import { refusalReason } from './host-checks.js';
+import { refusalReason } from '../conditions/host-checks.js';
 import { verdictDependsOnName, type UnitFile } from '../unit/index.js';
-import type { HostFacts, HostFactsSource } from './host-facts.js';
+import type { HostFacts, HostFactsSource } from '../conditions/host-facts.js';
 import type { ContentCache } from './content-cache.js';
 
 const NOT_FOUND = 'unit content not found in the store';

@@ -63,6 +63,7 @@ export class HostFence {
     for (const [name, text] of Object.entries(files)) {
       const path = join(this.dir, name);
       paths.push(path);
+      // Unreadable or absent counts as "not there yet": the file is (re)written either way.
       const old = await readFile(path, 'utf8').catch(() => undefined);
       if (old !== text) {
         await writeFile(path, text);
@@ -127,6 +128,7 @@ export class HostFence {
   /** Leaving the cluster on purpose: nothing must fire after we are gone. */
   async disarm(): Promise<void> {
     await this.arming;
+    // The agent is leaving and its units are already unloaded: a timer that still fires has nothing bound to stop.
     await this.manager.stopUnit(FENCE_TIMER).catch(() => undefined);
   }
 

@@ -160,9 +160,14 @@ export class Presence extends EventEmitter<PresenceEvents> {
     return res.succeeded;
   }
 
-  /** True when there is no lease, or etcd has not confirmed it for 2/3 of the TTL (emitting `silent` if due). */
-  get quiet(): boolean {
-    return this.lease?.quiet ?? true;
+  /**
+   * Whether the lease has gone silent: no lease, or etcd has not confirmed it
+   * for 2/3 of the TTL. Checking by the clock also emits `silent` if that is
+   * due and its timer has not fired yet (LeaseKeeper's checkAndReportSilence does both), so
+   * callers that need the hold to take effect call this for that effect.
+   */
+  checkSilence(): boolean {
+    return this.lease?.checkAndReportSilence() ?? true;
   }
 
   /** The lease the machine key is on now (undefined: no key). */
@@ -177,6 +182,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
     this.lease = undefined;
     this.currentId = undefined;
     this.emit('lost');
+    // start() retries registration itself until it succeeds or stop() is called; it rejects only when stopped.
     void this.start().catch(() => undefined);
   }
 

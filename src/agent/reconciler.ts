@@ -209,6 +209,7 @@ export class Reconciler {
 
   /** Stop the copy running old content before its file is replaced. */
   private async retire(unit: string): Promise<void> {
+    // A stop that fails is not fatal: the install below replaces the file, and the start step reads the real state.
     await this.manager.stopUnit(unit).catch(() => undefined);
     this.applied.delete(unit);
   }
@@ -216,6 +217,7 @@ export class Reconciler {
   /** `a` could not be carried out: report it failed (with what systemd says of it, if anything) and retry later. */
   private async fail(a: AssignmentRecord, reason: string, status?: UnitStatus): Promise<void> {
     this.failures.record(a, reason);
+    // Already failing: if systemd cannot say either, the unit is reported as never installed (the failure carries the reason).
     const s = status ?? (await this.manager.unitStatus(a.unit).catch(() => undefined)) ?? NOT_INSTALLED;
     this.reporter.set(a.unit, a.hash, a.desired, { load: s.load, active: s.active, sub: s.sub });
     this.reporter.setFailure(a.unit, reason);
@@ -325,6 +327,7 @@ export class Reconciler {
    * best effort: without it the reason is shorter, never missing.
    */
   private async startFailure(unit: string, result: JobResult): Promise<string> {
+    // Both reads only add detail to a reason that stands on its own.
     const [why, command] = await Promise.all([
       this.manager.unitResult?.(unit).catch(() => undefined),
       this.manager.failedCommand?.(unit).catch(() => undefined),
@@ -364,6 +367,7 @@ export class Reconciler {
       this.log.warn({ unit, err: errorMessage(err) }, 'stopping unit failed; keeping it for the next batch');
       return;
     }
+    // The unit is stopped: a link or a failed mark left behind goes with the file removed below.
     await this.manager.disableUnitFiles([unit]).catch(() => undefined);
     await this.manager.resetFailedUnit(unit).catch(() => undefined);
     try {
@@ -388,6 +392,7 @@ export class Reconciler {
     await this.batches.idle();
     this.handovers.closeAll();
     await Promise.all([...this.local.keys()].map((u) => this.unload(u)));
+    // Shutdown tidying only: systemd drops the stopped units whose files are gone on its next reload anyway.
     if (this.local.size === 0) await this.manager.reload().catch(() => undefined);
   }
 

@@ -85,6 +85,7 @@ export class UnitFiles {
       await writeFile(tmp, bindToLease ? content + BIND_TO_LEASE : content, { mode: 0o644 });
       await rename(tmp, path);
     } catch (err) {
+      // The write's own error is the one to report; init() clears a temp file left behind.
       await rm(tmp, { force: true }).catch(() => undefined);
       throw err;
     }

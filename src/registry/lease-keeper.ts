@@ -175,11 +175,6 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     return this.silent;
   }
 
-  /** @deprecated Has checkAndReportSilence's effect; kept until the agent's callers switch (h9a). */
-  get quiet(): boolean {
-    return this.checkAndReportSilence();
-  }
-
   /**
    * Emits `silent` now if 2/3 of the TTL have passed since the last
    * confirmation, even if the timer has not fired yet (a starved or paused

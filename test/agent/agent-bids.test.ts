@@ -109,9 +109,9 @@ test('an agent bids with its host root, its live metadata and its load (global u
     await registry.setMachineMetadata(ID, 'hostname', 'h9');
     const rebid = await bid(firstRound, (b) => refusedUnits(b, [pinned])['pinned.service'] !== undefined);
     assert.deepEqual(refusedUnits(rebid, [kvm, pinned]), {
-      'pinned.service': 'MachineMetadata hostname=h1 not met (host has hostname=h9)',
+      'pinned.service': 'MachineMetadata requires hostname=h1; machine has hostname=h9',
     });
-    assert.equal((await roundRefusals([pinned]))['pinned.service'], 'MachineMetadata hostname=h1 not met (host has hostname=h9)');
+    assert.equal((await roundRefusals([pinned]))['pinned.service'], 'MachineMetadata requires hostname=h1; machine has hostname=h9');
 
     // Unassigning one unit lowers the load once it is unloaded (its state goes last).
     const workerState = async () => (await registry.listStates('worker.service')).length;

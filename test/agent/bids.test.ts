@@ -16,7 +16,7 @@ import { decodeBid, encode, type BidRecord } from '../../src/registry/records.js
 import { Bidder } from '../../src/agent/bidder.js';
 import { ContentCache } from '../../src/agent/content-cache.js';
 import { MachineMetadata } from '../../src/agent/metadata.js';
-import type { HostFacts } from '../../src/agent/host-facts.js';
+import type { HostFacts } from '../../src/conditions/host-facts.js';
 import { UnitFile } from '../../src/unit/index.js';
 import { silentLogger } from '../../src/util/log.js';
 import { waitFor } from '../../src/util/deadline.js';
@@ -133,19 +133,19 @@ test('each host refuses what it cannot run, with reasons, and accepts the rest',
     assert.deepEqual(record.contents.find((c) => c.names)?.names, ['web@a.service', 'web@b.service']);
     const [bidA, bidB] = await Promise.all([bid(round, A), bid(round, B)]);
     assert.deepEqual(refusedUnits(bidA, units), {
-      'eu.service': 'MachineMetadata region=eu not met (host has region=us)',
-      'web@b.service': 'MachineMetadata hostname=b not met (host has hostname=a)',
+      'eu.service': 'MachineMetadata requires region=eu; machine has region=us',
+      'web@b.service': 'MachineMetadata requires hostname=b; machine has hostname=a',
       'ghost.service': 'unit content not found in the store',
     });
     assert.deepEqual(refusedUnits(bidB, units), {
       'vm.service': 'ConditionPathExists=/dev/kvm failed',
-      'agent.service': 'MachineMetadata region=us not met (host has region=eu)',
-      'web@a.service': 'MachineMetadata hostname=a not met (host has hostname=b)',
+      'agent.service': 'MachineMetadata requires region=us; machine has region=eu',
+      'web@a.service': 'MachineMetadata requires hostname=a; machine has hostname=b',
       'ghost.service': 'unit content not found in the store',
     });
     // Name-independent refusals are stated once per content, name-dependent ones per unit.
     assert.deepEqual(Object.keys(bidA.refuseContent).sort(), [units[2]!.hash, '0'.repeat(40)].sort());
-    assert.deepEqual(bidA.refuseUnit, { 'web@b.service': 'MachineMetadata hostname=b not met (host has hostname=a)' });
+    assert.deepEqual(bidA.refuseUnit, { 'web@b.service': 'MachineMetadata requires hostname=b; machine has hostname=a' });
     assert.equal(bidA.machineId, A);
     assert.equal(bidA.load, 3);
     assert.equal(bidB.load, 0);
@@ -161,7 +161,7 @@ test('bids use dynamic metadata from the store; it overrides config, an empty va
   try {
     const us = await storeUnit('us.service', service('', 'MachineMetadata=region=us'));
     const r1 = await offer([us]);
-    assert.equal((await refused(r1, B, [us]))['us.service'], 'MachineMetadata region=us not met (host has region=eu)');
+    assert.equal((await refused(r1, B, [us]))['us.service'], 'MachineMetadata requires region=us; machine has region=eu');
 
     await registry.setMachineMetadata(B, 'region', 'us');
     await waitFor('metadata seen', () => (b.metadata.current().region === 'us' ? true : undefined), { timeoutMs: 5000 });
@@ -169,7 +169,7 @@ test('bids use dynamic metadata from the store; it overrides config, an empty va
 
     await registry.removeMachineMetadata(B, 'region');
     await waitFor('metadata removal seen', () => (b.metadata.current().region === undefined ? true : undefined), { timeoutMs: 5000 });
-    assert.equal((await refused(await offer([us]), B, [us]))['us.service'], 'MachineMetadata region=us not met (host has no region)');
+    assert.equal((await refused(await offer([us]), B, [us]))['us.service'], 'MachineMetadata requires region=us; machine has no region');
 
     // The machine leaves (lease revoked) and rejoins: its dynamic metadata still applies.
     await registry.setMachineMetadata(B, 'region', 'us');
@@ -188,7 +188,7 @@ test('a metadata change answers a still-open round again with the new metadata',
   try {
     const gpu = await storeUnit('gpu.service', service('', 'MachineMetadata=gpu=yes'));
     const round = await offer([gpu]);
-    assert.equal((await refused(round, A, [gpu]))['gpu.service'], 'MachineMetadata gpu=yes not met (host has no gpu)');
+    assert.equal((await refused(round, A, [gpu]))['gpu.service'], 'MachineMetadata requires gpu=yes; machine has no gpu');
     await registry.setMachineMetadata(A, 'gpu', 'yes');
     assert.deepEqual(await refused(round, A, [gpu], (r) => r['gpu.service'] === undefined), {});
     // A resolved round (offer deleted) is not answered again.

@@ -30,7 +30,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { refusalReason, type HostFacts } from '../../src/agent/host-checks.js';
+import { refusalReason, type HostFacts } from '../../src/conditions/host-checks.js';
 import { ReplaceGraph, evaluatePlacements, placeUnits, type Candidate, type PlacementRequest } from '../../src/scheduler/index.js';
 import { decodeUnitFile } from '../../src/client/operations/local-files.js';
 import {

@@ -8,8 +8,8 @@ import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnitFile } from '../../src/unit/index.js';
-import { refusalReason } from '../../src/agent/host-checks.js';
-import type { HostFacts } from '../../src/agent/host-facts.js';
+import { refusalReason } from '../../src/conditions/host-checks.js';
+import type { HostFacts } from '../../src/conditions/host-facts.js';
 
 const MACHINE = '0123456789abcdef0123456789abcdef';
 let root = '';

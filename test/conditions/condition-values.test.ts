@@ -1,10 +1,10 @@
 /** The value languages inside conditions, hostname globs, specifiers and architecture names (pure). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareWith, isHiddenOrBackup, parseSize, parseUnsigned, splitKernelCommandLine } from '../../src/agent/condition-values.js';
-import { expandConditionSpecifiers } from '../../src/agent/condition-specifiers.js';
-import { fnmatch } from '../../src/agent/fnmatch.js';
-import { architectureFromUname } from '../../src/agent/host-facts.js';
+import { compareWith, isHiddenOrBackup, parseSize, parseUnsigned, splitKernelCommandLine } from '../../src/conditions/condition-values.js';
+import { expandConditionSpecifiers } from '../../src/conditions/condition-specifiers.js';
+import { fnmatch } from '../../src/conditions/fnmatch.js';
+import { architectureFromUname } from '../../src/conditions/host-facts.js';
 
 test('parseSize: systemd parse_size with base 1024', () => {
   assert.equal(parseSize('0'), 0);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fnmatch } from '../../src/agent/fnmatch.js';
+import { fnmatch } from '../../src/conditions/fnmatch.js';
 import { callWithDeadline } from '../support/runaway.js';
 
 // [pattern, text, FNM_CASEFOLD, expected]: every expectation is what glibc's
@@ -66,7 +66,7 @@ test('a "-" outside brackets is an ordinary character (hostnames and machine ids
   assert.equal(fnmatch('db-1', 'web-1', { caseFold: true }), false);
 });
 
-const FNMATCH = new URL('../../src/agent/fnmatch.js', import.meta.url);
+const FNMATCH = new URL('../../src/conditions/fnmatch.js', import.meta.url);
 
 test('stars cannot make a match run away: 12 stars then X against 27 characters, 40 against 60', async () => {
   // A backtracking regex took 67 s for the first (80 s for 20 stars against 15 characters).

@@ -6,6 +6,7 @@
  */
 import { overLimitReason, parseConditions, parseRequirements, unitLimitProblem, type UnitConditions, type UnitFile } from '../unit/index.js';
 import { errorMessage } from '../util/errors.js';
+import { metadataMismatch } from '../scheduler/filters/metadata.js';
 import { conditionsRefusal } from './conditions.js';
 import type { HostFacts } from './host-facts.js';
 
@@ -46,17 +47,11 @@ function checksOf(unit: string, file: UnitFile): HostChecks | string {
 export async function refusalReason(unit: string, file: UnitFile, host: HostFacts): Promise<string | undefined> {
   const checks = checksOf(unit, file);
   if (typeof checks === 'string') return checks;
-  return metadataRefusal(checks.required, host.metadata) ?? (await conditionsRefusal(checks.conditions, unit, host));
+  return metadataMismatch(checks.required, host.metadata) ?? (await conditionsRefusal(checks.conditions, unit, host));
 }
 
-/** fleet's MachineMetadata rule: every key must be present (AND), with one of its listed values (OR). */
-export function metadataRefusal(required: Readonly<Record<string, readonly string[]>>, have: Readonly<Record<string, string>>): string | undefined {
-  for (const [key, values] of Object.entries(required)) {
-    const actual = Object.hasOwn(have, key) ? have[key] : undefined;
-    if (actual !== undefined && values.includes(actual)) continue;
-    const wanted = values.map((v) => `${key}=${v}`).join(' or ');
-    const hostHas = actual === undefined ? `no ${key}` : `${key}=${actual}`;
-    return `MachineMetadata ${wanted} not met (host has ${hostHas})`;
-  }
-  return undefined;
-}
+/**
+ * fleet's MachineMetadata rule has one home, the scheduler's filter, so the
+ * engine, the host's bid and the client word a refusal the same way.
+ */
+export { metadataMismatch as metadataRefusal } from '../scheduler/filters/metadata.js';

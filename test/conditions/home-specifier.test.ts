@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expandConditionSpecifiers } from '../../src/agent/condition-specifiers.js';
+import { expandConditionSpecifiers } from '../../src/conditions/condition-specifiers.js';
 
 const host = { hostname: 'h1', machineId: 'a'.repeat(32), architecture: 'x86-64' };
 
