@@ -1,0 +1,90 @@
+/**
+ * Pure derivation of cluster events from etcd changes: one watched change
+ * (key, value before and after, revision) in, zero or more events out. No I/O
+ * here, so the rules are tested table-driven (test/events/derive.test.ts);
+ * the watch from a revision lives in src/registry/event-watch.ts.
+ *
+ * Events carry the etcd revision as their index (Nomad's Index), so a client
+ * that resumes from its last index misses nothing etcd still holds.
+ * Values are untrusted: a value that does not decode yields no event.
+ */
+import type { Keys } from '../registry/keys.js';
+import { recordDecoders } from '../registry/records-at.js';
+
+export type EventType =
+  | 'UnitSubmitted'
+  | 'UnitDestroyed'
+  | 'UnitPlaced'
+  | 'UnitUnassigned'
+  | 'UnitStarted'
+  | 'UnitStopped'
+  | 'UnitFailed'
+  | 'UnitUnplaced'
+  | 'MachineJoined'
+  | 'MachineLeft';
+
+export interface FlotillaEvent {
+  /** etcd revision of the change. */
+  index: number;
+  topic: 'Unit' | 'Machine';
+  type: EventType;
+  unit?: string;
+  machine?: string;
+  /** Why (unplaced reasons, failure text), for people. */
+  reason?: string;
+}
+
+/** One change as a watch reports it; value/previous are undefined when absent. */
+export interface KeyChange {
+  revision: number;
+  key: string;
+  value: string | undefined;
+  previous: string | undefined;
+}
+
+export function deriveEvents(keys: Keys, c: KeyChange): FlotillaEvent[] {
+  const d = recordDecoders(keys);
+  const index = c.revision;
+  const unitName = keys.unitOfKey(c.key);
+  if (unitName !== undefined) {
+    if (c.value === undefined) return [{ index, topic: 'Unit', type: 'UnitDestroyed', unit: unitName }];
+    const now = d.unit(c.value, c.key);
+    if (!now) return [];
+    const before = c.previous === undefined ? undefined : d.unit(c.previous, c.key);
+    return before ? [] : [{ index, topic: 'Unit', type: 'UnitSubmitted', unit: now.name }];
+  }
+  const machine = keys.machineOfKey(c.key);
+  if (machine !== undefined) {
+    if (c.value === undefined) return [{ index, topic: 'Machine', type: 'MachineLeft', machine }];
+    // A re-put of the record (new metadata) is not a join.
+    if (c.previous !== undefined || !d.machine(c.value, c.key)) return [];
+    return [{ index, topic: 'Machine', type: 'MachineJoined', machine }];
+  }
+  const assignment = keys.assignmentOfKey(c.key);
+  if (assignment !== undefined) {
+    const { machineId, unit } = assignment;
+    if (c.value === undefined) return [{ index, topic: 'Unit', type: 'UnitUnassigned', unit, machine: machineId }];
+    if (c.previous !== undefined || !d.assignment(c.value, c.key)) return [];
+    return [{ index, topic: 'Unit', type: 'UnitPlaced', unit, machine: machineId }];
+  }
+  const state = keys.stateOfKey(c.key);
+  if (state !== undefined && c.value !== undefined) {
+    const now = d.state(c.value, c.key);
+    if (!now) return [];
+    const before = c.previous === undefined ? undefined : d.state(c.previous, c.key);
+    if (before?.active === now.active) return [];
+    const base = { index, topic: 'Unit' as const, unit: now.unit, machine: now.machineId };
+    if (now.active === 'active') return [{ ...base, type: 'UnitStarted' }];
+    if (now.active === 'failed') return [{ ...base, type: 'UnitFailed', ...(now.failure ? { reason: now.failure } : {}) }];
+    if (now.active === 'inactive' && before !== undefined) return [{ ...base, type: 'UnitStopped' }];
+    return [];
+  }
+  const unplaced = keys.unplacedOfKey(c.key);
+  if (unplaced !== undefined && c.value !== undefined) {
+    const r = d.unplaced(c.value, c.key);
+    if (!r) return [];
+    const reason = Object.entries(r.reasons).map(([m, why]) => `${m}: ${why}`).join('; ');
+    return [{ index, topic: 'Unit', type: 'UnitUnplaced', unit: r.unit, reason }];
+  }
+  return [];
+}
