@@ -1,0 +1,112 @@
+/**
+ * The engine-side rolling replace, decided in one pure step: given the
+ * rollout's record (as stored in etcd), what every host reports for each unit
+ * in flight, and the time, return the next record, which units to replace or
+ * revert now, and when to look again. The engine persists the record in the
+ * same fenced txn as the replacements it writes, so a new leader resumes from
+ * the record alone: nothing lives in memory between steps.
+ */
+import type { Health } from './health.js';
+import type { RolloutOptions } from './options.js';
+
+export type UnitPhase = 'pending' | 'inflight' | 'done' | 'failed' | 'reverted';
+
+export interface UnitProgress {
+  name: string;
+  hash: string;
+  /** The content before this rollout: what --auto-revert puts back. */
+  previousHash?: string;
+  phase: UnitPhase;
+  /** When the replacement was written (ms since epoch). */
+  startedAt?: number;
+  /** Since when every host runs the new content healthily. */
+  healthySince?: number;
+  reason?: string;
+}
+
+export type RolloutState = 'running' | 'done' | 'failed';
+
+export interface RolloutRecord {
+  source: string;
+  commit: string;
+  opts: RolloutOptions;
+  state: RolloutState;
+  units: UnitProgress[];
+  error?: string;
+}
+
+/** Health of one unit in flight, over all hosts that must run it (worst wins). */
+export type ObserveHealth = (unit: string, hash: string) => Health;
+
+export interface RolloutStep {
+  record: RolloutRecord;
+  /** Units whose new content to write now. */
+  replace: string[];
+  /** Units whose previous content to write back now (auto-revert). */
+  revert: Array<{ unit: string; hash: string }>;
+  /** When to step again without news (undefined: the rollout ended). */
+  wakeAt?: number;
+}
+
+function worst(a: Health, b: Health): Health {
+  if (a === 'failed' || b === 'failed') return 'failed';
+  return a === 'pending' || b === 'pending' ? 'pending' : 'healthy';
+}
+export const combineHealth = (hs: readonly Health[]): Health => hs.reduce<Health>(worst, hs.length === 0 ? 'pending' : 'healthy');
+
+export function stepRollout(rec: RolloutRecord, observe: ObserveHealth, now: number): RolloutStep {
+  if (rec.state !== 'running') return { record: rec, replace: [], revert: [] };
+  const { maxParallel, minHealthyMs, healthyDeadlineMs, autoRevert } = rec.opts;
+  const units = rec.units.map((u) => ({ ...u }));
+  let wakeAt: number | undefined;
+  const wake = (t: number): void => { wakeAt = wakeAt === undefined ? t : Math.min(wakeAt, t); };
+  let failure: UnitProgress | undefined;
+  for (const u of units) {
+    if (u.phase !== 'inflight') continue;
+    const started = u.startedAt ?? now;
+    const h = observe(u.name, u.hash);
+    if (h === 'healthy') {
+      u.healthySince ??= now;
+      if (now - u.healthySince >= minHealthyMs) u.phase = 'done';
+      else wake(u.healthySince + minHealthyMs);
+      continue;
+    }
+    delete u.healthySince;
+    const late = now - started >= healthyDeadlineMs;
+    if (h === 'failed' || late) {
+      u.phase = 'failed';
+      u.reason = h === 'failed' ? 'failed to start' : `not healthy within ${healthyDeadlineMs} ms`;
+      failure ??= u;
+    } else wake(started + healthyDeadlineMs);
+  }
+  if (failure) {
+    const revert = autoRevert
+      ? units.filter((u) => (u.phase === 'failed' || u.phase === 'inflight') && u.previousHash !== undefined)
+      : [];
+    for (const u of revert) u.phase = 'reverted';
+    const error = `${failure.name}: ${failure.reason ?? 'unhealthy'}; rollout stopped${autoRevert ? ', previous content put back' : ''}`;
+    return {
+      record: { ...rec, units, state: 'failed', error },
+      replace: [],
+      revert: revert.map((u) => ({ unit: u.name, hash: u.previousHash as string })),
+    };
+  }
+  const replace: string[] = [];
+  let inflight = units.filter((u) => u.phase === 'inflight').length;
+  for (const u of units) {
+    if (inflight >= maxParallel) break;
+    if (u.phase !== 'pending') continue;
+    u.phase = 'inflight';
+    u.startedAt = now;
+    replace.push(u.name);
+    inflight++;
+    wake(now + healthyDeadlineMs);
+  }
+  const finished = units.every((u) => u.phase === 'done');
+  return {
+    record: { ...rec, units, state: finished ? 'done' : 'running' },
+    replace,
+    revert: [],
+    wakeAt: finished ? undefined : wakeAt,
+  };
+}
