@@ -152,7 +152,7 @@ test('one unit never holds back another: of one batch, the units that can run st
   assert.deepEqual(byUnit.get('plain-a.service'), { active: 'active', failure: null });
   const table = new Map(rows((await flotctl(env, ['list-units', '--no-legend', '--fields', 'unit,active'])).stdout).map((row) => [row[0], row[1]] as const));
   for (const n of names) assert.equal(table.get(n), n === 'pre-fails.service' || n === 'no-exec.service' ? 'failed' : 'active', n);
-  assert.deepEqual(byUnit.get('pre-fails.service'), { active: 'failed', failure: 'systemd\'s start job ended "failed" (unit result "exit-code")' });
+  assert.deepEqual(byUnit.get('pre-fails.service'), { active: 'failed', failure: 'systemd\'s start job ended "failed" (unit result "exit-code"): ExecStartPre=/bin/false exited with status 1' });
   assert.equal(byUnit.get('no-exec.service')?.active, 'failed');
   assert.match(byUnit.get('no-exec.service')?.failure ?? '', /no-exec\.service/);
 
@@ -160,7 +160,7 @@ test('one unit never holds back another: of one batch, the units that can run st
   assert.equal(why.code, 0, why.stderr);
   assert.match(why.stdout, /^Unit no-exec\.service is placed on [0-9a-f]{8}\.\.\.\/[\d.]+ but failed there: .+ \(desired launched, current launched, systemd /);
   const whyJson = JSON.parse((await flotctl(env, ['--json', 'why', 'pre-fails.service'])).stdout) as { machines: Array<{ failure?: string }> };
-  assert.equal(whyJson.machines[0]?.failure, 'systemd\'s start job ended "failed" (unit result "exit-code")');
+  assert.equal(whyJson.machines[0]?.failure, 'systemd\'s start job ended "failed" (unit result "exit-code"): ExecStartPre=/bin/false exited with status 1');
 
   const destroy = await flotctl(env, ['destroy', ...names]);
   assert.equal(destroy.code, 0, destroy.stderr);
