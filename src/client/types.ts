@@ -40,7 +40,7 @@ export interface Unplaced {
 }
 
 /** Key of `Unplaced.reasons` used when no machine was live to ask. */
-export const NO_LIVE_MACHINE = '*';
+export { NO_LIVE_MACHINE } from '../registry/records.js';
 
 /** What systemd on one machine reports for one unit. */
 export interface UnitStateView {

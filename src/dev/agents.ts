@@ -4,6 +4,7 @@
  * (a systemctl process each), so the unit state is checked only now and then,
  * to fail fast with the agent's own log when flotillad cannot start at all.
  */
+import { leadingCandidate } from '../engine/leader-rule.js';
 import { readFile } from 'node:fs/promises';
 import { delay } from '../util/deadline.js';
 import { FlotillaError } from '../util/errors.js';
@@ -92,8 +93,7 @@ export async function engineMachine(store: StoreOptions, prefix: string): Promis
   const client = connectStore(store);
   try {
     const res = await client.getAll().prefix(new Keys(prefix).electionPrefix).exec();
-    const sorted = [...res.kvs].sort((a, b) => Number(a.create_revision) - Number(b.create_revision));
-    return sorted[0]?.value.toString();
+    return leadingCandidate(res.kvs.map((kv) => ({ createRevision: Number(kv.create_revision), value: kv.value.toString() })))?.value;
   } finally {
     client.close();
   }

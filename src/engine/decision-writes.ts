@@ -6,7 +6,7 @@
  * again for nothing.
  */
 import type { Keys } from '../registry/keys.js';
-import { encode, type UnitRecord } from '../registry/records.js';
+import { encode, NO_LIVE_MACHINE, type UnitRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { assignmentFor } from './assignments.js';
 import type { Batch } from './batch.js';
@@ -64,7 +64,7 @@ export function writeDecision(ctx: DecisionContext, res: Resolution, kept: reado
     }
     const reasons: Record<string, string> = { ...u.reasons };
     for (const m of silent) reasons[m] = SILENT;
-    if (snap.live.length === 0) reasons['*'] = NO_MACHINE;
+    if (snap.live.length === 0) reasons[NO_LIVE_MACHINE] = NO_MACHINE;
     book.set(batch, u.unit, unit.hash, reasons, ctx.now);
     log.info({ unit: u.unit, reasons, round: round.id }, 'no machine can run unit now');
   }

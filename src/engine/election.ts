@@ -4,6 +4,7 @@
  * lease expires (its host died) or it resigns, its key disappears and the next
  * candidate leads at once: failover costs the lease TTL, nothing more.
  */
+import { leadingCandidate } from './leader-rule.js';
 import { EventEmitter } from 'node:events';
 import type { Etcd3 } from 'etcd3';
 import type { Keys } from '../registry/keys.js';
@@ -58,10 +59,8 @@ export class Election extends EventEmitter<ElectionEvents> {
 
   private evaluate(): void {
     if (!this.candidates) return;
-    let lowest: { key: string; rev: number; value: string; lease: string } | undefined;
-    for (const e of this.candidates.values()) {
-      if (!lowest || e.createRevision < lowest.rev) lowest = { key: e.key, rev: e.createRevision, value: e.value, lease: e.lease };
-    }
+    const leader = leadingCandidate(this.candidates.values());
+    const lowest = leader && { key: leader.key, rev: leader.createRevision, value: leader.value, lease: leader.lease };
     this.leaderId = lowest?.value;
     if (lowest && lowest.key === this.myKey) {
       if (!this.fence || this.fence.revision !== lowest.rev) {

@@ -8,7 +8,7 @@
  * each time, a conflicting unit going away or a peer arriving is noticed on
  * the next reconcile, without bookkeeping.
  */
-import type { OfferedContent, UnitRecord } from '../registry/records.js';
+import { NO_LIVE_MACHINE, type OfferedContent, type UnitRecord } from '../registry/records.js';
 import { placeUnits, type Candidate, type ClusterView, type Decision, type PlacementRequest } from '../scheduler/index.js';
 import type { ClusterState, HostJudgement, PlacedEntry } from './cluster-state.js';
 import type { Refusals } from './refusals.js';
@@ -33,7 +33,7 @@ export interface OfferPlan {
   units: RoundUnit[];
   /** What the offer record says: the units grouped by content. */
   contents: OfferedContent[];
-  /** Units that need a machine and that none can take now: reasons per machine, '*' when it is not about machines. */
+  /** Units that need a machine and that none can take now: reasons per machine, NO_LIVE_MACHINE when it is not about machines. */
   unplaced: Map<string, { hash: string; reasons: Record<string, string> }>;
 }
 
@@ -79,13 +79,13 @@ export function planOffer(state: ClusterState, snap: Snapshot, kept: readonly Pl
     records.set(unit.name, unit);
     const broken = snap.broken.get(unit.name);
     if (broken !== undefined) {
-      if (!machinesOf.has(unit.name)) unplaced.set(unit.name, { hash: unit.hash, reasons: { '*': broken } });
+      if (!machinesOf.has(unit.name)) unplaced.set(unit.name, { hash: unit.hash, reasons: { [NO_LIVE_MACHINE]: broken } });
       continue;
     }
     if (needsPlacement(unit, snap, machinesOf)) requests.push({ unit: unit.name, requirements: snap.requirements.get(unit.name)! });
   }
   if (snap.live.length === 0) {
-    for (const r of requests) if (!machinesOf.has(r.unit)) unplaced.set(r.unit, { hash: records.get(r.unit)!.hash, reasons: { '*': NO_MACHINE } });
+    for (const r of requests) if (!machinesOf.has(r.unit)) unplaced.set(r.unit, { hash: records.get(r.unit)!.hash, reasons: { [NO_LIVE_MACHINE]: NO_MACHINE } });
     return { units: [], contents: [], unplaced };
   }
 

@@ -264,8 +264,8 @@ export function decodeBid(text: string): BidRecord | undefined {
   return { round: o.round, machineId: o.machineId, refuseContent, refuseUnit, load: o.load, freeMemoryBytes: o.freeMemoryBytes };
 }
 
-/** Key of UnplacedRecord.reasons when no machine was live (client/types.ts NO_LIVE_MACHINE). */
-const NO_LIVE_MACHINE = '*';
+/** Key of UnplacedRecord.reasons when no machine was live: written by the engine, read by the client. */
+export const NO_LIVE_MACHINE = '*';
 
 export function decodeUnplaced(text: string): UnplacedRecord | undefined {
   const o = obj(text);

@@ -2,6 +2,7 @@
  * Looks at a host through its own systemd (systemctl --user on that host's
  * bus), never through Flotilla, so tests check what really runs.
  */
+import { leadingCandidate } from '../../src/engine/leader-rule.js';
 import type { LocalCluster } from '../../src/dev/cluster.js';
 import { Keys } from '../../src/registry/keys.js';
 import { connectStore } from '../../src/registry/store.js';
@@ -36,8 +37,7 @@ export async function engineLeader(cluster: LocalCluster): Promise<string | unde
   const etcd = connectStore({ endpoints: cluster.endpoints });
   try {
     const res = await etcd.getAll().prefix(new Keys(cluster.prefix).electionPrefix).exec();
-    const sorted = [...res.kvs].sort((a, b) => Number(a.create_revision) - Number(b.create_revision));
-    return sorted[0]?.value.toString();
+    return leadingCandidate(res.kvs.map((kv) => ({ createRevision: Number(kv.create_revision), value: kv.value.toString() })))?.value;
   } finally {
     etcd.close();
   }
