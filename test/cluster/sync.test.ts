@@ -165,7 +165,9 @@ test('prune removes exactly the removed units of the source; a hand-started unit
 test('a unit that fails to start fails the sync, naming it; its write stays (the cluster has it, failed)', async () => {
   const dir = join(repo, 'failing');
   await mkdir(dir);
-  await writeFile(join(dir, 'fail.service'), '[Service]\nExecStart=/bin/false\n');
+  // Its start job fails (ExecStartPre), so it is never active: a simple service whose
+  // ExecStart exits at once is briefly active, and a created unit counts as healthy once active.
+  await writeFile(join(dir, 'fail.service'), '[Service]\nExecStartPre=/bin/false\nExecStart=/bin/sleep infinity\n');
   commitAll(repo);
   const r = await flotctl(env, ['sync', dir]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
