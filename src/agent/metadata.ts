@@ -8,7 +8,7 @@
 import type { Etcd3 } from 'etcd3';
 import { Keys } from '../registry/keys.js';
 import { PrefixCache } from '../registry/prefix-cache.js';
-import { mergeMetadata } from '../registry/registry.js';
+import { mergeMetadata } from '../registry/metadata-overlay.js';
 import type { Logger } from '../util/log.js';
 
 export class MachineMetadata {

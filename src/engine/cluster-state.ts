@@ -8,7 +8,8 @@ import { Keys } from '../registry/keys.js';
 import { PrefixCache, type Change } from '../registry/prefix-cache.js';
 import type { AssignmentRecord, BidRecord, MachineRecord, UnitRecord } from '../registry/records.js';
 import { assignmentKeyOf } from '../registry/records-at.js';
-import { mergeMetadata, TXN_MAX_OPS, type Registry } from '../registry/registry.js';
+import { mergeMetadata } from '../registry/metadata-overlay.js';
+import { TXN_MAX_OPS, type Registry } from '../registry/registry.js';
 import { ReplaceGraph } from '../scheduler/index.js';
 import {
   type UnitFile,

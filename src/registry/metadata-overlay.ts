@@ -1,8 +1,9 @@
 /**
  * Dynamic machine metadata (P/metadata/<machine>/<key>) and how it overlays
- * a machine's config metadata: the one decoder every reader uses (client
- * listing, engine snapshot, agent's own view), so they cannot disagree on
- * which keys count or what an empty value means.
+ * a machine's config metadata. mergeMetadata is the one overlay rule (client
+ * listing, engine snapshot, agent's own view); the machine listing decodes
+ * with decodeDynamicMetadata. The engine's and the agent's own key decoding
+ * are still to switch to these decoders (issue 9).
  */
 import type { Keys } from './keys.js';
 

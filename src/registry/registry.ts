@@ -250,5 +250,3 @@ export class Registry {
   }
 }
 
-/** Kept here for existing importers; the rule lives in metadata-overlay.ts. */
-export { mergeMetadata } from './metadata-overlay.js';
