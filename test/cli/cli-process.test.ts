@@ -3,9 +3,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { freePort } from '../client/support/ports.js';
-import { FLOTCTL, flotctl, runFile } from './support/run.js';
+import { flotctl, runFile } from './support/run.js';
 
-const version = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string; bin: { flotctl: string } };
+const version = pkg.version;
+/** What npx runs: the bundled bin target. */
+const BIN = new URL(`../../../${pkg.bin.flotctl}`, import.meta.url).pathname;
 
 function oneLine(text: string): string {
   const lines = text.split('\n').filter((l) => l.length > 0);
@@ -15,9 +18,9 @@ function oneLine(text: string): string {
 
 describe('flotctl process', () => {
   it('is an executable script, runnable directly as npx runs it (the build sets its execute bits)', async () => {
-    assert.ok(readFileSync(FLOTCTL, 'utf8').startsWith('#!/usr/bin/env node\n'));
-    assert.equal(statSync(FLOTCTL).mode & 0o111, 0o111, `mode ${(statSync(FLOTCTL).mode & 0o777).toString(8)}`);
-    const r = await runFile(FLOTCTL, ['version']);
+    assert.ok(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n'));
+    assert.equal(statSync(BIN).mode & 0o111, 0o111, `mode ${(statSync(BIN).mode & 0o777).toString(8)}`);
+    const r = await runFile(BIN, ['version']);
     assert.deepEqual([r.code, r.stdout], [0, `flotctl version ${version}\n`]);
   });
 
