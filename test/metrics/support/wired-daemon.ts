@@ -7,9 +7,7 @@
 import { Agent } from '../../../src/agent/agent.js';
 import { Election } from '../../../src/engine/election.js';
 import { Engine } from '../../../src/engine/engine.js';
-import { FlotillaMetrics } from '../../../src/metrics/instruments.js';
-import { observeDaemon, type DaemonMetrics } from '../../../src/metrics/daemon.js';
-import { timedUnitManager } from '../../../src/metrics/sources.js';
+import { FlotillaMetrics, observeDaemon, timedUnitManager, type DaemonMetrics } from '../../../src/metrics/index.js';
 import type { DaemonConfig } from '../../../src/daemon/config.js';
 import { Registry } from '../../../src/registry/registry.js';
 import { connectStore } from '../../../src/registry/store.js';
