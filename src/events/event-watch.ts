@@ -92,16 +92,25 @@ export class EventWatch extends EventEmitter<EventWatchEvents> {
     const tracker = new EventTracker(keys);
     tracker.seed(assignments.map((key) => ({ key, value: '', createRevision: 0 })), candidates.map(seedKey));
     const w = new EventWatch(etcd, keys, tracker, start);
-    await w.watch();
+    try {
+      await w.watch();
+    } catch (err) {
+      await w.close();
+      // Compacted between the read above and the watch: the same answer.
+      if (COMPACTED.test(errorMessage(err))) throw new ResyncRequired(start, current, 'compacted');
+      throw err;
+    }
     return w;
   }
 
+  /**
+   * Handlers go on before the watcher connects (watcher(), not create()): a
+   * resumed watch gets its backlog right behind the created answer, possibly
+   * in the same tick, and a handler attached after create() resolved could
+   * miss the first of it.
+   */
   private async watch(): Promise<void> {
-    const w = await this.etcd.watch().prefix(this.keys.prefix).startRevision(String(this.startIndex + 1)).withPreviousKV().create();
-    if (this.closed) {
-      void w.cancel().catch(() => undefined);
-      return;
-    }
+    const w = this.etcd.watch().prefix(this.keys.prefix).startRevision(String(this.startIndex + 1)).withPreviousKV().watcher();
     this.watcher = w;
     w.on('data', (res) => {
       // One response may span several revisions; a revision never spans responses.
@@ -128,7 +137,17 @@ export class EventWatch extends EventEmitter<EventWatchEvents> {
       }
       flush();
     });
-    w.on('error', (err) => void this.failed(err));
+    let connected = false;
+    await new Promise<void>((resolve, reject) => {
+      w.once('connected', () => {
+        connected = true;
+        resolve();
+      });
+      w.on('error', (err) => {
+        if (!connected) return reject(err);
+        void this.failed(err);
+      });
+    });
   }
 
   private deliver(revision: number, changes: TrackedChange[]): void {
