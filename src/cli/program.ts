@@ -18,6 +18,7 @@ import { registerVersion } from './commands/version.js';
 import { versionLine } from './version-line.js';
 import { VERSION } from '../util/version.js';
 import { registerWhy } from './commands/why.js';
+import { registerEvents } from './commands/events.js';
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerSourceCommands } from './commands/sources.js';
 import { registerSyncCommands } from './commands/sync.js';
@@ -65,6 +66,7 @@ export function buildProgram(output: Output, env: Env): { program: Command; sess
   registerListUnitFiles(program, session);
   registerListMachines(program, session);
   registerWhy(program, session);
+  registerEvents(program, session);
   registerRemoteCommands(program, session);
   registerSetMetadata(program, session);
   registerSyncCommands(program, session);

@@ -2,7 +2,8 @@
  * Pure derivation of cluster events from etcd changes: one watched change
  * (key, value before and after, revision) in, zero or more events out. No I/O
  * here, so the rules are tested table-driven (test/events/derive.test.ts);
- * the watch from a revision lives in src/registry/event-watch.ts.
+ * what needs memory of earlier changes (moves, leadership) is in tracker.ts,
+ * the watch from a revision in event-watch.ts.
  *
  * Events carry the etcd revision as their index (Nomad's Index), so a client
  * that resumes from its last index misses nothing etcd still holds.
@@ -20,18 +21,23 @@ export type EventType =
   | 'UnitStopped'
   | 'UnitFailed'
   | 'UnitUnplaced'
+  | 'UnitMoved'
   | 'MachineJoined'
-  | 'MachineLeft';
+  | 'MachineLeft'
+  | 'EngineElected'
+  | 'EngineDeposed';
 
 export interface FlotillaEvent {
   /** etcd revision of the change. */
   index: number;
-  topic: 'Unit' | 'Machine';
+  topic: 'Unit' | 'Machine' | 'Engine';
   type: EventType;
   unit?: string;
   machine?: string;
   /** Why (unplaced reasons, failure text), for people. */
   reason?: string;
+  /** UnitMoved: the machine the unit was placed on before. */
+  from?: string;
 }
 
 /** One change as a watch reports it; value/previous are undefined when absent. */

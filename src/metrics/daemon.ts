@@ -1,0 +1,53 @@
+/**
+ * All of a flotillad's metrics wiring in one call, so flotillad.ts needs
+ * three lines: make the FlotillaMetrics, wrap the systemd manager it hands
+ * the agent (timedUnitManager), and call observeDaemon once the roles exist.
+ */
+import type { EventEmitter } from 'node:events';
+import type { Etcd3 } from 'etcd3';
+import type { PresenceEvents } from '../agent/presence.js';
+import type { ElectionEvents } from '../engine/election.js';
+import type { EngineStats } from '../engine/stats.js';
+import type { Keys } from '../registry/keys.js';
+import type { Logger } from '../util/log.js';
+import type { FlotillaMetrics } from './instruments.js';
+import { startMetricsListener, type MetricsListener } from './http.js';
+import { LeaderView } from './leader-view.js';
+import { observeElection, observeEngine, observeEtcdErrors, observePresence } from './sources.js';
+
+export interface DaemonParts {
+  etcd: Etcd3;
+  keys: Keys;
+  log: Logger;
+  presence: EventEmitter<PresenceEvents>;
+  /** Absent when the engine role is disabled. */
+  engine?: { readonly stats: EngineStats; readonly leading: boolean };
+  election?: EventEmitter<ElectionEvents>;
+  /** Config `metrics_address` (HOST:PORT); absent: only the API listeners serve /metrics. */
+  metricsAddress?: string;
+}
+
+export interface DaemonMetrics {
+  /** The metrics listener, if one was asked for. */
+  readonly listener: MetricsListener | undefined;
+  stop(): Promise<void>;
+}
+
+/** Subscribe every source; call before the agent starts so its first lease is counted. */
+export async function observeDaemon(metrics: FlotillaMetrics, parts: DaemonParts): Promise<DaemonMetrics> {
+  const log = parts.log.child({ role: 'metrics' });
+  observePresence(metrics, parts.presence);
+  observeEtcdErrors(metrics, parts.etcd);
+  const view = parts.election ? new LeaderView(parts.etcd, parts.keys, metrics, log) : undefined;
+  if (parts.engine) observeEngine(metrics, parts.engine);
+  if (parts.election) observeElection(metrics, parts.election, view);
+  const listener = parts.metricsAddress ? await startMetricsListener(parts.metricsAddress, metrics) : undefined;
+  if (listener) log.info({ address: `${listener.address.host}:${listener.address.port}` }, 'serving /metrics');
+  return {
+    listener,
+    async stop() {
+      await listener?.close();
+      await view?.stop();
+    },
+  };
+}
