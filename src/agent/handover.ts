@@ -95,6 +95,11 @@ export class Handovers {
     return this.pending.has(unit);
   }
 
+  /** The units being handed over now. */
+  units(): IterableIterator<string> {
+    return this.pending.keys();
+  }
+
   begin(unit: string, opts: { global: boolean }): void {
     if (this.pending.has(unit)) return;
     const p: Pending = {
