@@ -6,9 +6,9 @@
  * apply again when the machine rejoins.
  */
 import type { Etcd3 } from 'etcd3';
-import { Keys } from '../registry/keys.js';
+import type { Keys } from '../registry/keys.js';
 import { PrefixCache } from '../registry/prefix-cache.js';
-import { mergeMetadata } from '../registry/metadata-overlay.js';
+import { decodeMachineDynamicMetadata, mergeMetadata } from '../registry/metadata-overlay.js';
 import type { Logger } from '../util/log.js';
 
 export class MachineMetadata {
@@ -18,8 +18,8 @@ export class MachineMetadata {
 
   constructor(
     etcd: Etcd3,
-    keys: Keys,
-    machineId: string,
+    private readonly keys: Keys,
+    private readonly machineId: string,
     private config: Readonly<Record<string, string>>,
     private readonly log: Logger,
   ) {
@@ -58,13 +58,7 @@ export class MachineMetadata {
   }
 
   private compute(): Record<string, string> {
-    const overlay: Record<string, string> = {};
-    for (const e of this.dynamic.values()) {
-      const rest = Keys.rest(e.key, this.dynamic.prefix);
-      // Same rule as Registry.listMachines: a key holding '/' is not a metadata key.
-      if (rest?.length === 1 && rest[0]) overlay[rest[0]] = e.value;
-    }
-    return mergeMetadata(this.config, overlay);
+    return mergeMetadata(this.config, decodeMachineDynamicMetadata(this.keys, this.machineId, this.dynamic.values()));
   }
 
   async close(): Promise<void> {
