@@ -5,9 +5,8 @@
  * not on the agent's lease, so they outlive a restart or a lost lease and
  * apply again when the machine rejoins.
  */
-import type { Etcd3 } from 'etcd3';
-import type { Keys } from '../registry/keys.js';
-import { PrefixCache } from '../registry/prefix-cache.js';
+import type { AgentStore } from '../registry/agent-store.js';
+import type { PrefixCache } from '../registry/prefix-cache.js';
 import { decodeMachineDynamicMetadata, mergeMetadata } from '../registry/metadata-overlay.js';
 import type { Logger } from '../util/log.js';
 
@@ -17,14 +16,12 @@ export class MachineMetadata {
   private readonly listeners: Array<(metadata: Readonly<Record<string, string>>) => void> = [];
 
   constructor(
-    etcd: Etcd3,
-    private readonly keys: Keys,
-    private readonly machineId: string,
+    private readonly store: AgentStore,
     private config: Readonly<Record<string, string>>,
     private readonly log: Logger,
   ) {
     this.effective = { ...config };
-    this.dynamic = new PrefixCache(etcd, keys.machineMetadataPrefix(machineId), (text) => text, log);
+    this.dynamic = store.ownMetadata(log);
     this.dynamic.onChange(() => this.recompute());
   }
 
@@ -58,7 +55,7 @@ export class MachineMetadata {
   }
 
   private compute(): Record<string, string> {
-    return mergeMetadata(this.config, decodeMachineDynamicMetadata(this.keys, this.machineId, this.dynamic.values()));
+    return mergeMetadata(this.config, decodeMachineDynamicMetadata(this.store.keys, this.store.machineId, this.dynamic.values()));
   }
 
   async close(): Promise<void> {
