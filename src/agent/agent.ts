@@ -6,7 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Registry } from '../registry/registry.js';
-import { PrefixCache } from '../registry/prefix-cache.js';
+import { AgentStore } from '../registry/agent-store.js';
+import type { PrefixCache } from '../registry/prefix-cache.js';
 import type { AssignmentRecord, MachineRecord } from '../registry/records.js';
 import { assignmentKeyOf } from '../registry/records-at.js';
 import type { Logger } from '../util/log.js';
@@ -64,21 +65,19 @@ export class Agent extends EventEmitter<AgentEvents> {
   constructor(private readonly opts: AgentOptions) {
     super();
     const { registry, machine, log } = opts;
-    const etcd = registry.etcd;
-    const keys = registry.keys;
+    const store = new AgentStore(registry, machine.id);
     this.log = log;
     this.files = new UnitFiles(opts.unitsDirectory);
     this.fence = new HostFence(opts.manager, join(opts.unitsDirectory, 'fence'), opts.ttlSeconds * 1000 * FENCE_DEADLINE_FRACTION, log);
-    this.presence = new Presence(etcd, keys, machine, opts.ttlSeconds, join(opts.unitsDirectory, '.lease'), log);
-    const mine = keys.machineAssignmentsPrefix(machine.id);
-    this.assignments = new PrefixCache(etcd, mine, registry.decode.assignment, log);
-    this.reporter = new StateReporter(etcd, keys, machine.id, log);
-    const contents = new ContentCache(registry);
-    const handovers = new Handovers(etcd, keys, machine.id, handoverTimeoutMs(opts.ttlSeconds), () => void this.reconciler.kick(), log);
+    this.presence = new Presence(store, machine, opts.ttlSeconds, join(opts.unitsDirectory, '.lease'), log);
+    this.assignments = store.ownAssignments(log);
+    this.reporter = new StateReporter(store, log);
+    const contents = new ContentCache(store);
+    const handovers = new Handovers(store, handoverTimeoutMs(opts.ttlSeconds), () => void this.reconciler.kick(), log);
     this.reconciler = new Reconciler(() => this.desired(), this.files, contents, opts.manager, this.reporter, handovers, log, () => this.unreadable());
-    this.metadata = new MachineMetadata(etcd, keys, machine.id, machine.metadata, log);
+    this.metadata = new MachineMetadata(store, machine.metadata, log);
     const facts = localHostFacts({ machineId: machine.id, root: opts.hostRoot ?? '/', metadata: () => this.metadata.current() });
-    this.bidder = new Bidder(etcd, keys, machine.id, facts, contents, () => this.load(), log);
+    this.bidder = new Bidder(store, facts, contents, () => this.load(), log);
     this.assignments.onChange(() => void this.reconciler.kick());
     // The engine re-offers what this machine refused once it sees the metadata
     // change; answering open rounds again covers a round already in flight.

@@ -10,11 +10,10 @@
  * on what the host is now, not on what it was when the offer arrived.
  */
 import { freemem } from 'node:os';
-import type { Etcd3 } from 'etcd3';
+import type { AgentStore } from '../registry/agent-store.js';
 import type { Keys } from '../registry/keys.js';
-import { PrefixCache } from '../registry/prefix-cache.js';
-import { recordDecoders } from '../registry/records-at.js';
-import { encode, type BidRecord, type OfferedContent, type OfferRecord } from '../registry/records.js';
+import type { PrefixCache } from '../registry/prefix-cache.js';
+import type { BidRecord, OfferedContent, OfferRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import { refusalReason } from '../conditions/host-checks.js';
@@ -35,17 +34,17 @@ export class Bidder {
   /** Bids are written one at a time, so a re-bid can never be overtaken by the bid it replaces. */
   private queue: Promise<void> = Promise.resolve();
   private leaseId: string | undefined;
+  private readonly keys: Keys;
 
   constructor(
-    private readonly etcd: Etcd3,
-    private readonly keys: Keys,
-    private readonly machineId: string,
+    private readonly store: AgentStore,
     private readonly host: HostFactsSource,
     private readonly contents: ContentCache,
     private readonly load: () => number,
     private readonly log: Logger,
   ) {
-    this.offers = new PrefixCache(etcd, keys.offersPrefix, recordDecoders(keys).offer, log);
+    this.keys = store.keys;
+    this.offers = store.offers(log);
     this.offers.onChange((c) => {
       this.contents.setOffered(new Set([...this.offers.values()].flatMap((e) => e.value.contents.filter((o) => o.hostChecks).map((o) => o.hash))));
       if (c.type === 'put') this.schedule(c.entry.value.round);
@@ -106,7 +105,7 @@ export class Bidder {
       );
       const bid: BidRecord = {
         round: offer.round,
-        machineId: this.machineId,
+        machineId: this.store.machineId,
         refuseContent: clipped(refuseContent),
         refuseUnit: clipped(refuseUnit),
         load: this.load(),
@@ -114,14 +113,10 @@ export class Bidder {
       };
       // Only while the offer stands: a bid landing after the engine resolved and
       // cleared the round would otherwise sit on our lease for as long as we live.
-      const offerKey = this.keys.offer(offer.round);
-      const res = await this.etcd
-        .if(offerKey, 'Version', '>', 0)
-        .then(this.etcd.put(this.keys.bid(offer.round, this.machineId)).value(encode(bid)).lease(leaseId))
-        .commit();
+      const written = await this.store.putBid(bid, leaseId);
       // Remembered only for a round still open: the offer's delete prunes the entry, and a
       // round already gone would otherwise stay in the map for the life of the lease.
-      if (res.succeeded && this.offers.get(offerKey) !== undefined) this.answered.set(round, generation);
+      if (written && this.offers.get(this.keys.offer(offer.round)) !== undefined) this.answered.set(round, generation);
       if (refuseContent.size + refuseUnit.size > 0) this.log.debug({ round, refuseContent: bid.refuseContent, refuseUnit: bid.refuseUnit }, 'bid refuses units');
     } catch (err) {
       this.log.warn({ round, err: errorMessage(err) }, 'bidding failed');

@@ -4,8 +4,12 @@
  * arrives, and a content offered round after round is judged from the same
  * parsed file. Kept: contents of units on this host, and of open offers.
  */
-import type { Registry } from '../registry/registry.js';
 import { readStoredUnit, type UnitFile } from '../unit/index.js';
+
+/** Where contents come from: the agent's store (or the registry, which has the same read). */
+export interface ContentSource {
+  getContents(hashes: readonly string[]): Promise<Map<string, string>>;
+}
 
 export class ContentCache {
   private readonly texts = new Map<string, string>();
@@ -13,13 +17,13 @@ export class ContentCache {
   private readonly parsed = new Map<string, UnitFile | string>();
   private offered: ReadonlySet<string> = new Set();
 
-  constructor(private readonly registry: Registry) {}
+  constructor(private readonly source: ContentSource) {}
 
   async fetch(hashes: Iterable<string>): Promise<Map<string, string>> {
     const want = [...new Set(hashes)];
     const missing = want.filter((h) => !this.texts.has(h));
     if (missing.length > 0) {
-      for (const [h, t] of await this.registry.getContents(missing)) this.texts.set(h, t);
+      for (const [h, t] of await this.source.getContents(missing)) this.texts.set(h, t);
     }
     const out = new Map<string, string>();
     for (const h of want) {

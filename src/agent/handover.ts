@@ -18,11 +18,9 @@
  * the user, or for the timeout. OnDisconnect=stop units never wait: their
  * host's switch has stopped them.
  */
-import type { Etcd3 } from 'etcd3';
-import type { Keys } from '../registry/keys.js';
-import { PrefixCache } from '../registry/prefix-cache.js';
+import type { AgentStore } from '../registry/agent-store.js';
+import type { PrefixCache } from '../registry/prefix-cache.js';
 import type { UnitRecord, UnitStateRecord } from '../registry/records.js';
-import { recordDecoders, type RecordDecoders } from '../registry/records-at.js';
 import type { Logger } from '../util/log.js';
 import { delay } from '../util/deadline.js';
 import { errorMessage } from '../util/errors.js';
@@ -78,21 +76,20 @@ interface Pending {
 export class Handovers {
   private readonly pending = new Map<string, Pending>();
 
-  private readonly decode: RecordDecoders;
-
   constructor(
-    private readonly etcd: Etcd3,
-    private readonly keys: Keys,
-    private readonly machineId: string,
+    private readonly store: AgentStore,
     private readonly timeoutMs: number,
     private readonly onChange: () => void,
     private readonly log: Logger,
-  ) {
-    this.decode = recordDecoders(keys);
-  }
+  ) {}
 
   has(unit: string): boolean {
     return this.pending.has(unit);
+  }
+
+  /** The units being handed over now. */
+  units(): IterableIterator<string> {
+    return this.pending.keys();
   }
 
   begin(unit: string, opts: { global: boolean }): void {
@@ -114,10 +111,8 @@ export class Handovers {
 
   /** The unit's states and its record, each a watched cache that reports changes. */
   private caches(unit: string): Pick<Pending, 'states' | 'record'> {
-    const unitKey = this.keys.unit(unit);
-    const states = new PrefixCache(this.etcd, this.keys.unitStatesPrefix(unit), this.decode.state, this.log);
-    // A prefix watch on the exact key; other keys it may match are ignored.
-    const record = new PrefixCache(this.etcd, unitKey, this.decode.unit, this.log, (key) => key === unitKey);
+    const states = this.store.unitStates(unit, this.log);
+    const record = this.store.unitRecord(unit, this.log);
     states.onChange(() => this.onChange());
     record.onChange(() => this.onChange());
     return { states, record };
@@ -146,8 +141,8 @@ export class Handovers {
     if (!p) return { stop: true, reason: 'no handover' };
     const waitedMs = Date.now() - p.since;
     if (!p.loaded) return waitedMs >= this.timeoutMs ? { stop: true, reason: 'timed out before the replacement could be looked up' } : { stop: false };
-    const others = [...p.states.values()].map((e) => e.value).filter((s) => s.machineId !== this.machineId);
-    const unitRecord = p.record.get(this.keys.unit(unit))?.value;
+    const others = [...p.states.values()].map((e) => e.value).filter((s) => s.machineId !== this.store.machineId);
+    const unitRecord = p.record.get(this.store.keys.unit(unit))?.value;
     return handoverVerdict({ unit: unitRecord, others, global: p.global, waitedMs, timeoutMs: this.timeoutMs });
   }
 

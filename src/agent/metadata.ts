@@ -5,10 +5,9 @@
  * not on the agent's lease, so they outlive a restart or a lost lease and
  * apply again when the machine rejoins.
  */
-import type { Etcd3 } from 'etcd3';
-import { Keys } from '../registry/keys.js';
-import { PrefixCache } from '../registry/prefix-cache.js';
-import { mergeMetadata } from '../registry/metadata-overlay.js';
+import type { AgentStore } from '../registry/agent-store.js';
+import type { PrefixCache } from '../registry/prefix-cache.js';
+import { decodeMachineDynamicMetadata, mergeMetadata } from '../registry/metadata-overlay.js';
 import type { Logger } from '../util/log.js';
 
 export class MachineMetadata {
@@ -17,14 +16,12 @@ export class MachineMetadata {
   private readonly listeners: Array<(metadata: Readonly<Record<string, string>>) => void> = [];
 
   constructor(
-    etcd: Etcd3,
-    keys: Keys,
-    machineId: string,
+    private readonly store: AgentStore,
     private config: Readonly<Record<string, string>>,
     private readonly log: Logger,
   ) {
     this.effective = { ...config };
-    this.dynamic = new PrefixCache(etcd, keys.machineMetadataPrefix(machineId), (text) => text, log);
+    this.dynamic = store.ownMetadata(log);
     this.dynamic.onChange(() => this.recompute());
   }
 
@@ -58,13 +55,7 @@ export class MachineMetadata {
   }
 
   private compute(): Record<string, string> {
-    const overlay: Record<string, string> = {};
-    for (const e of this.dynamic.values()) {
-      const rest = Keys.rest(e.key, this.dynamic.prefix);
-      // Same rule as Registry.listMachines: a key holding '/' is not a metadata key.
-      if (rest?.length === 1 && rest[0]) overlay[rest[0]] = e.value;
-    }
-    return mergeMetadata(this.config, overlay);
+    return mergeMetadata(this.config, decodeMachineDynamicMetadata(this.store.keys, this.store.machineId, this.dynamic.values()));
   }
 
   async close(): Promise<void> {

@@ -15,10 +15,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
-import type { Etcd3 } from 'etcd3';
-import type { Keys } from '../registry/keys.js';
-import { LeaseKeeper } from '../registry/lease-keeper.js';
-import { encode, type MachineRecord } from '../registry/records.js';
+import type { AgentStore } from '../registry/agent-store.js';
+import type { LeaseKeeper } from '../registry/lease-keeper.js';
+import type { MachineRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { delay } from '../util/deadline.js';
 import { errorMessage } from '../util/errors.js';
@@ -56,8 +55,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
   private stopped = false;
 
   constructor(
-    private readonly etcd: Etcd3,
-    private readonly keys: Keys,
+    private readonly store: AgentStore,
     private machine: MachineRecord,
     private readonly ttlSeconds: number,
     private readonly leaseFile: string,
@@ -88,7 +86,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
 
   private async establish(): Promise<string> {
     const previous = await this.readLeaseFile();
-    const lease = await LeaseKeeper.grant(this.etcd, this.ttlSeconds, this.log, registrationDeadlineMs(this.ttlSeconds));
+    const lease = await this.store.grantLease(this.ttlSeconds, this.log, registrationDeadlineMs(this.ttlSeconds));
     const id = lease.id;
     try {
       await this.claimMachineKey(id, previous);
@@ -126,18 +124,14 @@ export class Presence extends EventEmitter<PresenceEvents> {
 
   /** Put the machine key on lease `id`, if it is free or held by our own previous life (`previous`). */
   private async claimMachineKey(id: string, previous: string | undefined): Promise<void> {
-    const key = this.keys.machine(this.machine.id);
     const record: MachineRecord = { ...this.machine, ttlSeconds: this.ttlSeconds };
-    const put = () => this.etcd.put(key).value(encode(record)).lease(id);
-    const options = () => ({ deadline: Date.now() + registrationDeadlineMs(this.ttlSeconds) });
-    const res = await this.etcd.if(key, 'Create', '==', 0).then(put()).options(options()).commit();
-    if (res.succeeded) return;
+    const deadlineMs = registrationDeadlineMs(this.ttlSeconds);
+    if (await this.store.putMachine(record, id, { free: true, deadlineMs })) return;
     const holder = await this.keyHolder();
     if (holder !== undefined && holder !== previous && !this.orphans.has(holder)) {
       throw new MachineKeyRefused(`machine id ${this.machine.id} is registered by another live flotillad (lease ${holder}); waiting for it to go away`);
     }
-    const again = await this.etcd.if(key, 'Lease', '==', holder ?? '0').then(put()).options(options()).commit();
-    if (!again.succeeded) throw new MachineKeyRefused('machine key changed while taking it over');
+    if (!(await this.store.putMachine(record, id, { heldBy: holder, deadlineMs }))) throw new MachineKeyRefused('machine key changed while taking it over');
     this.log.info({ previousLease: holder }, 'took over machine key from previous run');
   }
 
@@ -150,14 +144,8 @@ export class Presence extends EventEmitter<PresenceEvents> {
     this.machine = machine;
     const id = this.currentId;
     if (id === undefined) return false;
-    const key = this.keys.machine(machine.id);
     const record: MachineRecord = { ...machine, ttlSeconds: this.ttlSeconds };
-    const res = await this.etcd
-      .if(key, 'Lease', '==', id)
-      .then(this.etcd.put(key).value(encode(record)).lease(id))
-      .options({ deadline: Date.now() + registrationDeadlineMs(this.ttlSeconds) })
-      .commit();
-    return res.succeeded;
+    return this.store.putMachine(record, id, { heldBy: id, deadlineMs: registrationDeadlineMs(this.ttlSeconds) });
   }
 
   /**
@@ -172,8 +160,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
 
   /** The lease the machine key is on now (undefined: no key). */
   private async keyHolder(): Promise<string | undefined> {
-    const held = await this.etcd.get(this.keys.machine(this.machine.id)).options({ deadline: Date.now() + registrationDeadlineMs(this.ttlSeconds) }).exec();
-    return held.kvs[0] ? String(held.kvs[0].lease) : undefined;
+    return this.store.machineKeyLease(registrationDeadlineMs(this.ttlSeconds));
   }
 
   private onLost(lease: LeaseKeeper): void {

@@ -10,9 +10,7 @@
  * reconciler clears it, or, for a failed start, until systemd reports the
  * unit active after all (a Restart= unit that came up on a later try).
  */
-import type { Etcd3, IRequestOp } from 'etcd3';
-import type { Keys } from '../registry/keys.js';
-import { TXN_MAX_OPS } from '../registry/registry.js';
+import type { AgentStore } from '../registry/agent-store.js';
 import { boundedReason, encode, type AssignedState, type UnitStateRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -38,12 +36,14 @@ export class StateReporter {
   private failing = false;
   private leaseId: string | undefined;
 
+  private readonly machineId: string;
+
   constructor(
-    private readonly etcd: Etcd3,
-    private readonly keys: Keys,
-    private readonly machineId: string,
+    private readonly store: AgentStore,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.machineId = store.machineId;
+  }
 
   /** A new lease: everything must be written again on it. */
   useLease(leaseId: string): void {
@@ -145,24 +145,19 @@ export class StateReporter {
     let failed = false;
     const deletes = [...this.deleted];
     try {
-      const ops: IRequestOp[] = [];
-      for (const unit of deletes) {
-        ops.push({ request_delete_range: { key: Buffer.from(this.keys.state(unit, this.machineId)) } });
-        this.published.delete(unit);
-      }
+      for (const unit of deletes) this.published.delete(unit);
       this.deleted.clear();
+      const puts: UnitStateRecord[] = [];
       for (const unit of this.dirty) {
         const rec = this.current.get(unit);
         if (!rec || !leaseId) continue;
         const value = encode(rec);
         if (this.published.get(unit) === value) continue;
         this.published.set(unit, value);
-        ops.push({ request_put: { key: Buffer.from(this.keys.state(unit, this.machineId)), value: Buffer.from(value), lease: leaseId } });
+        puts.push(rec);
       }
       this.dirty.clear();
-      const writes: Promise<unknown>[] = [];
-      for (let i = 0; i < ops.length; i += TXN_MAX_OPS) writes.push(this.etcd.kv.txn({ compare: [], success: ops.slice(i, i + TXN_MAX_OPS), failure: [] }));
-      await Promise.all(writes);
+      if (deletes.length + puts.length > 0) await this.store.writeStates(leaseId, puts, deletes);
       if (this.failing) this.log.info('publishing unit states works again');
       this.failing = false;
     } catch (err) {

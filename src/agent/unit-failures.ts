@@ -13,7 +13,8 @@ import type { Logger } from '../util/log.js';
 export const RETRY_MIN_MS = 1000;
 export const RETRY_MAX_MS = 60_000;
 
-interface Failure {
+/** A unit's last failure: for which assignment, why, how often, and when to try again. */
+export interface UnitFailure {
   hash: string;
   desired: AssignedState;
   reason: string;
@@ -21,8 +22,13 @@ interface Failure {
   retryAt: number;
 }
 
+/** Pure: whether to try `a` at `now`, given the unit's failure `f`: a failure of another assignment does not count. */
+export function failureDue(f: Readonly<UnitFailure> | undefined, a: AssignmentRecord, now: number): boolean {
+  return f === undefined || f.hash !== a.hash || f.desired !== a.desired || now >= f.retryAt;
+}
+
 export class UnitFailures {
-  private readonly byUnit = new Map<string, Failure>();
+  private readonly byUnit = new Map<string, UnitFailure>();
 
   constructor(
     private readonly log: Logger,
@@ -44,8 +50,12 @@ export class UnitFailures {
 
   /** Whether to try `a` now: it has not failed, failed for another assignment, or its retry is due. */
   due(a: AssignmentRecord): boolean {
-    const f = this.of(a);
-    return f === undefined || this.now() >= f.retryAt;
+    return failureDue(this.byUnit.get(a.unit), a, this.now());
+  }
+
+  /** Every unit's failure, as plain data (for the batch plan). */
+  all(): ReadonlyMap<string, Readonly<UnitFailure>> {
+    return this.byUnit;
   }
 
   /** The unit's assignment was carried out. */
@@ -73,7 +83,7 @@ export class UnitFailures {
   }
 
   /** The failure recorded for exactly this assignment. */
-  private of(a: AssignmentRecord): Failure | undefined {
+  private of(a: AssignmentRecord): UnitFailure | undefined {
     const f = this.byUnit.get(a.unit);
     return f && f.hash === a.hash && f.desired === a.desired ? f : undefined;
   }

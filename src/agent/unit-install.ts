@@ -5,7 +5,8 @@
  * found and the others are linked anyway), and their fresh statuses read
  * with one ListUnits + ListUnitsByNames (per unit if that fails). A unit that
  * fails at a step leaves the batch with its reason; the others carry on.
- * Deciding what to install, and the daemon-reload, stay with the reconciler.
+ * Deciding what to install is the batch plan's (batch-plan.ts), the
+ * daemon-reload the executor's (batch-executor.ts).
  */
 import type { AssignmentRecord } from '../registry/records.js';
 import { UnitFile, parseRequirements } from '../unit/index.js';

@@ -12,6 +12,7 @@ import type { Etcd3 } from 'etcd3';
 import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
 import { connectStore } from '../../src/registry/store.js';
 import { Registry } from '../../src/registry/registry.js';
+import { AgentStore } from '../../src/registry/agent-store.js';
 import { decodeBid, encode, type BidRecord } from '../../src/registry/records.js';
 import { Bidder } from '../../src/agent/bidder.js';
 import { ContentCache } from '../../src/agent/content-cache.js';
@@ -58,7 +59,8 @@ after(async () => {
 
 async function startHost(id: string, name: string, config: Record<string, string>): Promise<SimHost> {
   const log = silentLogger();
-  const metadata = new MachineMetadata(client, registry.keys, id, config, log);
+  const store = new AgentStore(registry, id);
+  const metadata = new MachineMetadata(store, config, log);
   await metadata.start();
   const facts = async (): Promise<HostFacts> => ({
     machineId: id, hostname: name, metadata: metadata.current(), architecture: 'x86-64', kernelCommandLine: '',
@@ -67,7 +69,7 @@ async function startHost(id: string, name: string, config: Record<string, string
   const lease = client.lease(10);
   const leaseId = await lease.grant();
   const state = { load: 0 };
-  const bidder = new Bidder(client, registry.keys, id, facts, new ContentCache(registry), () => state.load, log);
+  const bidder = new Bidder(store, facts, new ContentCache(registry), () => state.load, log);
   metadata.onChange(() => bidder.reconsider());
   await bidder.start(leaseId);
   return {
