@@ -21,6 +21,12 @@ function find(dir) {
 }
 
 let files = find(root);
-if (only.length > 0) files = files.filter((f) => only.some((o) => f.includes(o)));
+// Matched against the path under dist/test only: a checkout at /work/wt/agent must not make "agent/" match every file.
+if (only.length > 0) files = files.filter((f) => only.some((o) => f.slice(root.length).includes(o.replace(/^test\//, ''))));
+// node --test with no files runs everything it can find: a filter that matches nothing is a mistake, not "run all".
+if (files.length === 0) {
+  process.stderr.write(`test/run.mjs: no compiled test file under dist/test matches ${only.join(' ')}: run npm run build, or check the names\n`);
+  process.exit(2);
+}
 const res = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...files], { stdio: 'inherit' });
 process.exit(res.status ?? 1);
