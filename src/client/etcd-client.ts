@@ -6,11 +6,8 @@
  * range reads whatever the unit count (no per-unit reads), and unit contents,
  * immutable per hash, are parsed once per process.
  */
-import type { Etcd3, Watcher } from 'etcd3';
-import { Keys } from '../registry/keys.js';
-import { Registry } from '../registry/registry.js';
-import { SourceStore } from '../registry/source-store.js';
-import { connectStore } from '../registry/store.js';
+import { type ClientStore, type StopWatch, connectClientStore } from '../registry/client-store.js';
+import type { Keys } from '../registry/keys.js';
 import { UnitFile, parseUnitName } from '../unit/index.js';
 import { InvalidInputError } from '../util/errors.js';
 import { assignmentsByUnit, contentInfo, deriveSummary, statesByUnit, toStateView, type ContentInfo } from './derive.js';
@@ -24,9 +21,11 @@ import type {
   MachineSummary,
   MetadataChange,
   MetadataResult,
+  UnitRecordView,
   UnitStateView,
   UnitSummary,
   Unsubscribe,
+  WriteMark,
 } from './types.js';
 
 export interface EtcdClientOptions {
@@ -45,17 +44,16 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 3000;
 const BULK_CONTENT_THRESHOLD = 200;
 
 export class EtcdClusterClient implements ClusterClient {
-  private readonly registry: Registry;
   private readonly contents = new Map<string, ContentInfo>();
   private readonly endpoints: readonly string[];
   private readonly requestTimeoutMs: number;
   private readonly security: StoreSecurity | undefined;
 
+  /** `registry`: the store as the client may use it (tests pass a wrapped one). */
   constructor(
-    private readonly etcd: Etcd3,
+    private readonly registry: ClientStore,
     opts: EtcdClientOptions,
   ) {
-    this.registry = new Registry(etcd, opts.prefix);
     this.endpoints = opts.endpoints;
     this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.security = opts.security;
@@ -63,8 +61,14 @@ export class EtcdClusterClient implements ClusterClient {
 
   static connect(opts: EtcdClientOptions): EtcdClusterClient {
     const timeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const etcd = connectStore({ endpoints: opts.endpoints, requestTimeoutMs: timeout, dialTimeoutMs: timeout, ...(opts.security ? { security: opts.security } : {}) });
-    return new EtcdClusterClient(etcd, opts);
+    const store = connectClientStore({
+      endpoints: opts.endpoints,
+      requestTimeoutMs: timeout,
+      dialTimeoutMs: timeout,
+      ...(opts.security ? { security: opts.security } : {}),
+      ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}),
+    });
+    return new EtcdClusterClient(store, opts);
   }
 
   get keys(): Keys {
@@ -165,12 +169,23 @@ export class EtcdClusterClient implements ClusterClient {
     });
   }
 
-  createUnit(name: string, file: UnitFile): Promise<void> {
+  getUnitRecord(name: string): Promise<UnitRecordView | undefined> {
+    return this.guard(async () => {
+      const record = await this.registry.getUnit(name);
+      return record && { name: record.name, hash: record.hash, desiredState: record.desired };
+    });
+  }
+
+  createUnit(name: string, file: UnitFile, desired: DesiredState = 'inactive'): Promise<WriteMark> {
+    if (desired !== 'inactive' && name.includes('@') && parseUnitName(name).isTemplate) {
+      return Promise.reject(new InvalidInputError(`cannot activate template ${JSON.stringify(name)}`));
+    }
     return this.guard(async () => {
       const content = file.serialize();
       const hash = file.hash();
-      await this.registry.putUnit({ name, hash, desired: 'inactive' }, content);
+      const revision = await this.registry.putUnit({ name, hash, desired }, content);
       this.contents.set(hash, contentInfo(content, name));
+      return { revision };
     });
   }
 
@@ -216,44 +231,43 @@ export class EtcdClusterClient implements ClusterClient {
 
 
   /**
-   * Four prefix watches (records, assignments, states, unplaced) filtered here,
-   * rather than watches per unit: constant cost however many units a command
-   * waits on.
+   * One watch of the whole key prefix, filtered here: every per-unit kind
+   * (records, assignments, states, unplaced reports) is under it, and no
+   * narrower range covers them all. Constant cost however many units a
+   * command waits on; keys of other kinds are dropped unparsed beyond their
+   * prefix. With `after`, the watch starts just after that write, so what
+   * happened between the write and the watch going live is reported too.
    */
-  async watchUnits(units: readonly string[], onChange: (unit: string) => void): Promise<Unsubscribe> {
+  async watchUnits(units: readonly string[], onChange: (unit: string) => void, after?: WriteMark): Promise<Unsubscribe> {
     const wanted = new Set(units);
     const k = this.registry.keys;
-    // So a blocked start can tell the user why as soon as the engine knows: unplaced too.
-    const prefixes = [k.unitsPrefix, k.statesPrefix, k.assignmentsPrefix, k.unplacedPrefix];
-    const watchers: Watcher[] = [];
-    const cancelAll = async (): Promise<void> => {
-      // A watch whose cancel fails is gone with its stream anyway; the caller wants the others cancelled.
-      await Promise.all(watchers.map((w) => w.cancel().catch(() => undefined)));
-    };
+    const from = after === undefined ? undefined : (BigInt(after.revision) + 1n).toString();
+    let stop: StopWatch;
     try {
-      for (const prefix of prefixes) {
-        const w = await this.withDeadline(this.etcd.watch().prefix(prefix).create());
-        watchers.push(w);
-        const notify = (key: string): void => {
-          const unit = k.unitOfAnyKey(key);
-          if (unit !== undefined && wanted.has(unit)) onChange(unit);
-        };
-        w.on('put', (kv) => notify(kv.key.toString()));
-        w.on('delete', (kv) => notify(kv.key.toString()));
-        // Events may have been lost while the stream was down: make everyone re-read.
-        w.on('connected', () => wanted.forEach(onChange));
-        w.on('error', () => wanted.forEach(onChange));
-      }
+      stop = await this.withDeadline(
+        this.registry.watchPrefix(
+          k.prefix,
+          {
+            changed: (key) => {
+              const unit = k.unitOfAnyKey(key);
+              if (unit !== undefined && wanted.has(unit)) onChange(unit);
+            },
+            // Events may have been lost while the stream was down: make everyone re-read.
+            gap: () => wanted.forEach(onChange),
+          },
+          from,
+        ),
+      );
     } catch (err) {
-      await cancelAll();
       throw await this.explain(err);
     }
-    return cancelAll;
+    // A watch whose cancel fails is gone with its stream anyway; the caller only wants it stopped.
+    return () => stop().catch(() => undefined);
   }
 
   /** The source commands' view of the same store and connection. */
   sources(): SourceClient {
-    const store = new SourceStore(this.etcd, this.registry.keys.prefix);
+    const store = this.registry.sourceStore();
     const g = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> => this.guard(() => fn(...args));
     return {
       keys: store.keys,
@@ -281,7 +295,7 @@ export class EtcdClusterClient implements ClusterClient {
   }
 
   async close(): Promise<void> {
-    this.etcd.close();
+    this.registry.close();
   }
 }
 

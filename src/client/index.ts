@@ -1,4 +1,4 @@
-export type { ClusterClient, DesiredState, MachineSummary, MetadataChange, MetadataResult, UnitStateView, UnitSummary, Unplaced, Unsubscribe } from './types.js';
+export type { ClusterClient, DesiredState, MachineSummary, MetadataChange, MetadataResult, UnitRecordView, UnitStateView, UnitSummary, Unplaced, Unsubscribe, WriteMark } from './types.js';
 export { NO_LIVE_MACHINE } from './types.js';
 export { parseMetadataAssignment, resolveMachine, validateMetadataChange, validateMetadataKey, validateMetadataValue } from './metadata.js';
 export { type ReasonLine, formatReasonLine, reasonLines, summarizeReasons } from './reasons.js';

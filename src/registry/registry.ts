@@ -4,7 +4,8 @@
  * with the engine; agent-only lease-bound writes live with the agent. Both
  * build keys with `Keys` and values with `records.ts`, never by hand.
  */
-import type { Etcd3, IKeyValue } from 'etcd3';
+import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { ClientStore, PrefixWatchEvents, StopWatch, StoreRevision } from './client-store.js';
 import { Keys } from './keys.js';
 import {
   type AssignmentRecord,
@@ -17,6 +18,7 @@ import {
 } from './records.js';
 import { type KeyedDecoder, type RecordDecoders, recordDecoders } from './records-at.js';
 import { decodeDynamicMetadata, mergeMetadata } from './metadata-overlay.js';
+import { SourceStore } from './source-store.js';
 
 /** etcd's default --max-txn-ops is 128; stay under it with room for compares. */
 export const TXN_MAX_OPS = 100;
@@ -39,7 +41,7 @@ function decodeAll<T>(kvs: IKeyValue[], decode: KeyedDecoder<T>): T[] {
   return out;
 }
 
-export class Registry {
+export class Registry implements ClientStore {
   readonly keys: Keys;
   /** Every record read here is decoded against the key it was read from. */
   readonly decode: RecordDecoders;
@@ -103,16 +105,18 @@ export class Registry {
   /**
    * Store a unit: its content (immutable, written only if absent) and its
    * record, in one transaction so a crash never leaves a record pointing at
-   * missing content.
+   * missing content. Resolves to the transaction's revision, from which a
+   * watch can start so nothing after this write is missed.
    */
-  async putUnit(record: UnitRecord, content: string): Promise<void> {
+  async putUnit(record: UnitRecord, content: string): Promise<StoreRevision> {
     const contentKey = this.keys.content(record.hash);
     const putRecord = this.etcd.put(this.keys.unit(record.name)).value(encode(record));
-    await this.etcd
+    const res = await this.etcd
       .if(contentKey, 'Create', '==', 0)
       .then(this.etcd.put(contentKey).value(content), putRecord)
       .else(this.etcd.put(this.keys.unit(record.name)).value(encode(record)))
       .commit();
+    return res.header.revision;
   }
 
   /**
@@ -248,5 +252,25 @@ export class Registry {
       (a, b) => a.unit.localeCompare(b.unit) || a.machineId.localeCompare(b.machineId),
     );
   }
-}
 
+  // --- watches and the rest of the connection ---------------------------------
+
+  async watchPrefix(prefix: string, events: PrefixWatchEvents, from?: StoreRevision): Promise<StopWatch> {
+    const builder = this.etcd.watch().prefix(prefix);
+    if (from !== undefined) builder.startRevision(from);
+    const w: Watcher = await builder.create();
+    w.on('put', (kv) => events.changed(kv.key.toString()));
+    w.on('delete', (kv) => events.changed(kv.key.toString()));
+    w.on('connected', () => events.gap());
+    w.on('error', () => events.gap());
+    return () => w.cancel();
+  }
+
+  sourceStore(): SourceStore {
+    return new SourceStore(this.etcd, this.keys.prefix);
+  }
+
+  close(): void {
+    this.etcd.close();
+  }
+}

@@ -54,14 +54,20 @@ class OrderedLines {
   }
 }
 
+/** How a wait is run: on a waiter the caller keeps open across waits (one watch for all), or on its own. */
+export interface WaitOptions {
+  waiter?: UnitWaiter;
+}
+
 async function eachUnit(
   ctx: OperationContext,
   names: readonly string[],
   fn: (w: UnitWaiter, name: string) => Promise<(() => void) | void>,
+  waiter?: UnitWaiter,
 ): Promise<void> {
   if (names.length === 0) return;
   const lines = new OrderedLines(names.length);
-  await withWaiter(ctx, names, async (w) => {
+  const run = async (w: UnitWaiter): Promise<void> => {
     const results = await Promise.allSettled(
       names.map(async (name, i) => {
         try {
@@ -74,7 +80,9 @@ async function eachUnit(
       }),
     );
     throwFailures(results);
-  });
+  };
+  if (waiter) await run(waiter);
+  else await withWaiter(ctx, names, run);
 }
 
 async function mustGetUnit(ctx: OperationContext, name: string, what: string): Promise<UnitSummary> {
@@ -109,7 +117,12 @@ export async function waitForUnitStates(
   goal: DesiredState,
   attempts: number,
   verb: string,
+  opts: WaitOptions & {
+    /** Where each unit's "Unit <n> <state>" line goes, in order; printed by default. */
+    report?: (name: string, line: string) => void;
+  } = {},
 ): Promise<void> {
+  const report = opts.report ?? ((_name: string, line: string) => ctx.sink.out(line));
   if (attempts < 0) {
     for (const name of names) ctx.sink.out(`Triggered unit ${name} ${verb}`);
     return;
@@ -141,8 +154,8 @@ export async function waitForUnitStates(
       },
     );
     const line = await unitStateLine(ctx, u);
-    return () => ctx.sink.out(line);
-  });
+    return () => report(name, line);
+  }, opts.waiter);
 }
 
 /**
@@ -154,7 +167,7 @@ export async function waitForUnitStates(
  * Restart= unit shows "activating" meanwhile), so waiting forever would only
  * hang the command.
  */
-export async function waitForSystemdActive(ctx: OperationContext, names: readonly string[], attempts: number): Promise<void> {
+export async function waitForSystemdActive(ctx: OperationContext, names: readonly string[], attempts: number, opts: WaitOptions = {}): Promise<void> {
   if (attempts < 0) return;
   const budget = budgetFor(attempts, ctx.attemptMs);
   await eachUnit(ctx, names, async (w, name) => {
@@ -181,7 +194,7 @@ export async function waitForSystemdActive(ctx: OperationContext, names: readonl
       budget,
       () => `timed out waiting for unit ${name} to become active in systemd (last reported: ${last})`,
     );
-  });
+  }, opts.waiter);
 }
 
 /**
