@@ -43,6 +43,31 @@ export class StoreUnavailableError extends FlotillaError {
   }
 }
 
+/** The store could not be reached at all: names the endpoints first, then why. */
+export class StoreUnreachableError extends StoreUnavailableError {
+  constructor(
+    readonly endpoints: readonly string[],
+    readonly reason: string,
+  ) {
+    super(reason);
+    // The base class words it "cluster store unreachable: x"; users need the URL first.
+    this.message = `cluster store unreachable at ${endpoints.join(',')}: ${reason}`;
+  }
+}
+
+/**
+ * etcd answered, or would answer, but not to us: its certificate is not
+ * trusted, it wants a client certificate, the password is wrong. A setting
+ * to fix, not an outage: exit 1, one line naming the setting.
+ */
+export class StoreRefusedError extends StoreUnavailableError {
+  override readonly exitCode: ExitCode = ExitCode.failure;
+  constructor(message: string) {
+    super(message);
+    this.message = message;
+  }
+}
+
 /** A conditional (fenced) write lost: another writer or a newer engine won. */
 export class FencedWriteError extends FlotillaError {
   constructor(what: string) {

@@ -72,7 +72,7 @@ describe('the store calls of one start', () => {
     const prefix = `/calls${++n}/`;
     const keys = new Keys(prefix);
     const { store, calls } = counted(connectClientStore({ endpoints: etcd.endpoints, prefix }));
-    const client = new EtcdClusterClient(store, { endpoints: etcd.endpoints, prefix });
+    const client = new EtcdClusterClient(store);
     const sink = new MemorySink();
     const ctx = operationContext(client, sink, { files: memoryFiles({ 'hello.service': HELLO }) });
     return { keys, calls, client, sink, ctx };
