@@ -12,7 +12,7 @@ import { FlotillaError, errorMessage } from '../../util/errors.js';
 import type { DesiredState, WriteMark } from '../types.js';
 import { mapLimit } from './concurrency.js';
 import type { OperationContext } from './context.js';
-import { fail } from './errors.js';
+import { fail, isCommandFailure } from './errors.js';
 import { checkReplaceCycles } from './replaces.js';
 import { type UnitArg, uniqueUnitArgs } from './unit-args.js';
 import { waitForUnitStates } from './waits.js';
@@ -213,7 +213,7 @@ export async function createUnits(ctx: OperationContext, args: readonly string[]
     try {
       mark = await ctx.client.createUnit(c.name, c.file, desired);
     } catch (err) {
-      if (err instanceof FlotillaError && err.exitCode !== 1) throw err;
+      if (err instanceof FlotillaError && !isCommandFailure(err)) throw err;
       throw fail(`failed creating unit ${c.name}: ${errorMessage(err)}`);
     }
     result.firstWrite ??= mark;
@@ -250,7 +250,7 @@ async function reportCreated(ctx: OperationContext, creates: readonly Create[], 
     ctx.sink.out(line);
   }
   if (failure === undefined) return;
-  if (!(failure instanceof FlotillaError) || failure.exitCode !== 1) throw failure;
+  if (!isCommandFailure(failure)) throw failure;
   ctx.sink.err(`Error waiting on unit creation: ${failure.message}`);
   throw fail('One or more errors creating units');
 }

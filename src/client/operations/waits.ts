@@ -8,7 +8,7 @@ import { machineFullLegend, machineIdLegend } from '../legend.js';
 import { problemMachineIds, reasonLines, summarizeReasons } from '../reasons.js';
 import type { DesiredState, Unplaced, UnitSummary } from '../types.js';
 import type { OperationContext } from './context.js';
-import { fail } from './errors.js';
+import { fail, isCommandFailure } from './errors.js';
 import { type UnitWaiter, budgetFor, withWaiter } from './waiter.js';
 
 /** "Unit hello.service launched on 113f16a7.../10.0.0.1" */
@@ -26,7 +26,7 @@ export async function unitStateLine(ctx: OperationContext, u: UnitSummary): Prom
 export function throwFailures(results: ReadonlyArray<PromiseSettledResult<unknown>>): void {
   const reasons = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
   if (reasons.length === 0) return;
-  const severe = reasons.find((r) => !(r instanceof FlotillaError) || r.exitCode !== 1);
+  const severe = reasons.find((r) => !isCommandFailure(r));
   if (severe !== undefined) throw severe;
   throw fail(reasons.map((r) => (r as Error).message).join('; '));
 }
