@@ -19,6 +19,7 @@ import {
 import { type KeyedDecoder, type RecordDecoders, recordDecoders } from './records-at.js';
 import { decodeDynamicMetadata, mergeMetadata } from './metadata-overlay.js';
 import { SourceStore } from './source-store.js';
+import { errorMessage } from '../util/errors.js';
 import { TXN_MAX_OPS, Writes, commitTxn, read, readChunked, when } from './txn.js';
 
 export { TXN_MAX_OPS };
@@ -250,15 +251,49 @@ export class Registry implements ClientStore {
 
   // --- watches and the rest of the connection ---------------------------------
 
+  /**
+   * If etcd has compacted the history since `from` away (it says so when the
+   * watch is created, or right after), the watch starts again from now and
+   * `gap` tells the caller to re-read: what it would have been told is in
+   * the store's current state.
+   */
   async watchPrefix(prefix: string, events: PrefixWatchEvents, from?: StoreRevision): Promise<StopWatch> {
-    const builder = this.etcd.watch().prefix(prefix);
-    if (from !== undefined) builder.startRevision(from);
-    const w: Watcher = await builder.create();
-    w.on('put', (kv) => events.changed(kv.key.toString()));
-    w.on('delete', (kv) => events.changed(kv.key.toString()));
-    w.on('connected', () => events.gap());
-    w.on('error', () => events.gap());
-    return () => w.cancel();
+    let current: Watcher | undefined;
+    let stopped = false;
+    const open = async (start: StoreRevision | undefined): Promise<Watcher> => {
+      const builder = this.etcd.watch().prefix(prefix);
+      if (start !== undefined) builder.startRevision(start);
+      const w = await builder.create();
+      w.on('put', (kv) => events.changed(kv.key.toString()));
+      w.on('delete', (kv) => events.changed(kv.key.toString()));
+      w.on('connected', () => events.gap());
+      w.on('error', (err) => {
+        // etcd cancels a watch whose start is compacted; any other error the watcher recovers from itself.
+        if (stopped || !isCompacted(err)) return events.gap();
+        open(undefined).then(
+          (next) => {
+            current = next;
+            if (stopped) void next.cancel();
+            // Live again: anything missed since is in what the caller reads now.
+            else events.gap();
+          },
+          // The connection is down as well: the caller's safety re-reads go on until it is stopped.
+          () => undefined,
+        );
+      });
+      return w;
+    };
+    try {
+      current = await open(from);
+    } catch (err) {
+      if (from === undefined || !isCompacted(err)) throw err;
+      current = await open(undefined);
+      events.gap();
+    }
+    return async () => {
+      stopped = true;
+      await current?.cancel();
+    };
   }
 
   sourceStore(): SourceStore {
@@ -268,4 +303,8 @@ export class Registry implements ClientStore {
   close(): void {
     this.etcd.close();
   }
+}
+
+function isCompacted(err: unknown): boolean {
+  return /compacted/.test(errorMessage(err));
 }

@@ -148,4 +148,28 @@ describe('the store calls of one start', () => {
       await client.close();
     }
   });
+
+  it('a watch from a revision etcd has compacted away starts now and asks for a re-read', { timeout: 10_000 }, async () => {
+    const { keys, client } = setup();
+    try {
+      const mark = await client.createUnit('hello.service', UnitFile.parse(HELLO));
+      const latest = await raw.put(keys.assignment(M1, 'hello.service')).value('{}').exec();
+      await raw.kv.compact({ revision: latest.header.revision });
+      let notified: (() => void) | undefined;
+      const next = (): Promise<void> => new Promise((resolve) => (notified = resolve));
+      let got = next();
+      const unsubscribe = await client.watchUnits(['hello.service'], () => notified?.(), mark);
+      try {
+        await got;
+        // And it goes on reporting changes.
+        got = next();
+        await raw.put(keys.state('hello.service', M1)).value('{}');
+        await got;
+      } finally {
+        await unsubscribe();
+      }
+    } finally {
+      await client.close();
+    }
+  });
 });
