@@ -184,6 +184,8 @@ export async function waitForSystemdActive(ctx: OperationContext, names: readonl
         const s = (await ctx.client.listUnitStates(name)).find((x) => x.machineId === machineId);
         if (!s) return undefined;
         last = `${s.load}/${s.active}/${s.sub}`;
+        // A report about other content (a unit destroyed and created again, a replace) says nothing of this one yet.
+        if (s.hash !== '' && s.hash !== u.hash) return undefined;
         if (s.failure !== undefined) throw await failedOn(ctx, name, machineId, s.failure, last);
         if (s.active === 'failed') {
           const machine = (await ctx.machines.get(machineId)) ?? { id: machineId };
