@@ -98,6 +98,7 @@ export function connectClientStore(opts: ClientStoreOptions): ClientStore {
   const registry = new Registry(connectStore(opts), opts.prefix);
   return new EtcdClientStore(registry, {
     endpoints: opts.endpoints,
+    // connectStore's default, named in the messages it explains.
     requestTimeoutMs: opts.requestTimeoutMs ?? 5000,
     prefix: registry.keys.prefix,
     ...(opts.security ? { security: opts.security } : {}),
