@@ -9,6 +9,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, FlotillaError, StoreUnavailableError, UsageError, errorMessage } from '../util/errors.js';
 import { registerCat } from './commands/cat.js';
+import { exitCodeOf } from './exit-codes.js';
 import { registerListMachines } from './commands/list-machines.js';
 import { registerListUnitFiles } from './commands/list-unit-files.js';
 import { registerListUnits } from './commands/list-units.js';
@@ -112,11 +113,11 @@ export function report(err: unknown, output: Output, command: string | undefined
   }
   if (err instanceof StoreUnavailableError) {
     output.error(`flotctl: ${err.message}`);
-    return err.exitCode;
+    return exitCodeOf(err);
   }
   if (err instanceof FlotillaError) {
     output.error(err.message);
-    return err.exitCode;
+    return exitCodeOf(err);
   }
   output.error(`flotctl: internal error: ${errorMessage(err)}`);
   if (debug && err instanceof Error && err.stack) output.rawErr(`${err.stack}\n`);

@@ -1,21 +1,18 @@
 /**
- * ClusterClient on the etcd registry. Every call goes through `guard`, so a
- * store that cannot be reached surfaces as one StoreUnreachableError.
+ * ClusterClient on the etcd registry, reached through the ClientStore (which
+ * turns etcd's errors into typed ones: a store that cannot be reached
+ * surfaces as one StoreUnreachableError).
  *
  * Reads are shaped for large clusters: list calls are a fixed number of
  * range reads whatever the unit count (no per-unit reads), and unit contents,
  * immutable per hash, are parsed once per process.
  */
-import type { Etcd3, Watcher } from 'etcd3';
-import { Keys } from '../registry/keys.js';
-import { Registry } from '../registry/registry.js';
-import { SourceStore } from '../registry/source-store.js';
-import { connectStore } from '../registry/store.js';
+import { type ClientStore, connectClientStore } from '../registry/client-store.js';
+import type { Keys } from '../registry/keys.js';
 import { UnitFile, parseUnitName } from '../unit/index.js';
 import { InvalidInputError } from '../util/errors.js';
 import { assignmentsByUnit, contentInfo, deriveSummary, statesByUnit, toStateView, type ContentInfo } from './derive.js';
 import { resolveMachine, validateMetadataChange } from './metadata.js';
-import { StoreUnreachableError, explainStoreError } from './store-errors.js';
 import type { StoreSecurity } from '../registry/store-security.js';
 import type { SourceClient } from './sources/source-client.js';
 import type {
@@ -24,9 +21,11 @@ import type {
   MachineSummary,
   MetadataChange,
   MetadataResult,
+  UnitRecordView,
   UnitStateView,
   UnitSummary,
   Unsubscribe,
+  WriteMark,
 } from './types.js';
 
 export interface EtcdClientOptions {
@@ -45,42 +44,25 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 3000;
 const BULK_CONTENT_THRESHOLD = 200;
 
 export class EtcdClusterClient implements ClusterClient {
-  private readonly registry: Registry;
   private readonly contents = new Map<string, ContentInfo>();
-  private readonly endpoints: readonly string[];
-  private readonly requestTimeoutMs: number;
-  private readonly security: StoreSecurity | undefined;
 
-  constructor(
-    private readonly etcd: Etcd3,
-    opts: EtcdClientOptions,
-  ) {
-    this.registry = new Registry(etcd, opts.prefix);
-    this.endpoints = opts.endpoints;
-    this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    this.security = opts.security;
-  }
+  /** `registry`: the store as the client may use it (tests pass a wrapped one). */
+  constructor(private readonly registry: ClientStore) {}
 
   static connect(opts: EtcdClientOptions): EtcdClusterClient {
     const timeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const etcd = connectStore({ endpoints: opts.endpoints, requestTimeoutMs: timeout, dialTimeoutMs: timeout, ...(opts.security ? { security: opts.security } : {}) });
-    return new EtcdClusterClient(etcd, opts);
+    const store = connectClientStore({
+      endpoints: opts.endpoints,
+      requestTimeoutMs: timeout,
+      dialTimeoutMs: timeout,
+      ...(opts.security ? { security: opts.security } : {}),
+      ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}),
+    });
+    return new EtcdClusterClient(store);
   }
 
   get keys(): Keys {
     return this.registry.keys;
-  }
-
-  private async guard<T>(op: () => Promise<T>): Promise<T> {
-    try {
-      return await op();
-    } catch (err) {
-      throw await this.explain(err);
-    }
-  }
-
-  private explain(err: unknown): Promise<unknown> {
-    return explainStoreError(err, { endpoints: this.endpoints, requestTimeoutMs: this.requestTimeoutMs, prefix: this.registry.keys.prefix, ...(this.security ? { security: this.security } : {}) });
   }
 
   private async infoFor(hash: string, unitName: string): Promise<ContentInfo> {
@@ -106,182 +88,154 @@ export class EtcdClusterClient implements ClusterClient {
     for (const hash of missing) this.contents.set(hash, contentInfo(texts.get(hash), wanted.get(hash) ?? ''));
   }
 
-  listUnits(): Promise<UnitSummary[]> {
-    return this.guard(async () => {
-      // Unplaced records exist only for units no machine takes: a small range read.
-      const [units, assignments, states, unplaced] = await Promise.all([
-        this.registry.listUnits(),
-        this.registry.listAssignments(),
-        this.registry.listStates(),
-        this.registry.listUnplaced(),
-      ]);
-      await this.loadContentsOf(units);
-      const placed = assignmentsByUnit(assignments);
-      const byUnit = statesByUnit(states);
-      const problems = new Map(unplaced.map((r) => [r.unit, r]));
-      return units
-        .map((u) =>
-          deriveSummary(u, this.contents.get(u.hash) ?? contentInfo(undefined, u.name), placed.get(u.name), byUnit.get(u.name) ?? [], problems.get(u.name)),
-        )
-        .sort((a, b) => compare(a.name, b.name));
-    });
+  async listUnits(): Promise<UnitSummary[]> {
+    // Unplaced records exist only for units no machine takes: a small range read.
+    const [units, assignments, states, unplaced] = await Promise.all([
+      this.registry.listUnits(),
+      this.registry.listAssignments(),
+      this.registry.listStates(),
+      this.registry.listUnplaced(),
+    ]);
+    await this.loadContentsOf(units);
+    const placed = assignmentsByUnit(assignments);
+    const byUnit = statesByUnit(states);
+    const problems = new Map(unplaced.map((r) => [r.unit, r]));
+    return units
+      .map((u) =>
+        deriveSummary(u, this.contents.get(u.hash) ?? contentInfo(undefined, u.name), placed.get(u.name), byUnit.get(u.name) ?? [], problems.get(u.name)),
+      )
+      .sort((a, b) => compare(a.name, b.name));
   }
 
-  getUnit(name: string): Promise<UnitSummary | undefined> {
-    return this.guard(async () => {
-      const [record, states, machineIds, unplaced] = await Promise.all([
-        this.registry.getUnit(name),
-        this.registry.listStates(name),
-        this.registry.listMachineIds(),
-        this.registry.getUnplaced(name),
-      ]);
-      if (!record) return undefined;
-      const info = await this.infoFor(record.hash, name);
-      if (info.global) return deriveSummary(record, info, undefined, states, unplaced);
-      // A machine that left may still hold the assignment while its states linger on its lease.
-      const assignment = await this.registry.findAssignment(name, [...machineIds, ...states.map((s) => s.machineId)]);
-      return deriveSummary(record, info, assignment, states, unplaced);
-    });
+  async getUnit(name: string): Promise<UnitSummary | undefined> {
+    const [record, states, machineIds, unplaced] = await Promise.all([
+      this.registry.getUnit(name),
+      this.registry.listStates(name),
+      this.registry.listMachineIds(),
+      this.registry.getUnplaced(name),
+    ]);
+    if (!record) return undefined;
+    const info = await this.infoFor(record.hash, name);
+    if (info.global) return deriveSummary(record, info, undefined, states, unplaced);
+    // A machine that left may still hold the assignment while its states linger on its lease.
+    const assignment = await this.registry.findAssignment(name, [...machineIds, ...states.map((s) => s.machineId)]);
+    return deriveSummary(record, info, assignment, states, unplaced);
   }
 
-  listUnitFiles(): Promise<Array<{ name: string; file: UnitFile }>> {
-    return this.guard(async () => {
-      const units = await this.registry.listUnits();
-      await this.loadContentsOf(units);
-      const out: Array<{ name: string; file: UnitFile }> = [];
-      for (const u of units) {
-        const file = this.contents.get(u.hash)?.file;
-        if (file) out.push({ name: u.name, file });
-      }
-      return out.sort((a, b) => compare(a.name, b.name));
-    });
-  }
-
-  getUnitFile(name: string): Promise<UnitFile | undefined> {
-    return this.guard(async () => {
-      const record = await this.registry.getUnit(name);
-      if (!record) return undefined;
-      return (await this.infoFor(record.hash, name)).file;
-    });
-  }
-
-  createUnit(name: string, file: UnitFile): Promise<void> {
-    return this.guard(async () => {
-      const content = file.serialize();
-      const hash = file.hash();
-      await this.registry.putUnit({ name, hash, desired: 'inactive' }, content);
-      this.contents.set(hash, contentInfo(content, name));
-    });
-  }
-
-  setDesiredState(name: string, state: DesiredState): Promise<boolean> {
-    // fleet's API refuses this on update only; a template never runs anywhere, so refuse it always.
-    if (state !== 'inactive' && name.includes('@') && parseUnitName(name).isTemplate) {
-      return Promise.reject(new InvalidInputError(`cannot activate template ${JSON.stringify(name)}`));
+  async listUnitFiles(): Promise<Array<{ name: string; file: UnitFile }>> {
+    const units = await this.registry.listUnits();
+    await this.loadContentsOf(units);
+    const out: Array<{ name: string; file: UnitFile }> = [];
+    for (const u of units) {
+      const file = this.contents.get(u.hash)?.file;
+      if (file) out.push({ name: u.name, file });
     }
-    return this.guard(() => this.registry.setDesiredState(name, state));
+    return out.sort((a, b) => compare(a.name, b.name));
+  }
+
+  async getUnitFile(name: string): Promise<UnitFile | undefined> {
+    const record = await this.registry.getUnit(name);
+    if (!record) return undefined;
+    return (await this.infoFor(record.hash, name)).file;
+  }
+
+  async getUnitRecord(name: string): Promise<UnitRecordView | undefined> {
+    const record = await this.registry.getUnit(name);
+    return record && { name: record.name, hash: record.hash, desiredState: record.desired };
+  }
+
+  async createUnit(name: string, file: UnitFile, desired: DesiredState = 'inactive'): Promise<WriteMark> {
+    refuseActiveTemplate(name, desired);
+    const content = file.serialize();
+    const hash = file.hash();
+    const revision = await this.registry.putUnit({ name, hash, desired }, content);
+    this.contents.set(hash, contentInfo(content, name));
+    return { revision };
+  }
+
+  async setDesiredState(name: string, state: DesiredState): Promise<boolean> {
+    refuseActiveTemplate(name, state);
+    return this.registry.setDesiredState(name, state);
   }
 
   destroyUnit(name: string): Promise<boolean> {
-    return this.guard(() => this.registry.destroyUnit(name));
+    return this.registry.destroyUnit(name);
   }
 
-  listUnitStates(unit?: string): Promise<UnitStateView[]> {
-    return this.guard(async () =>
-      (await this.registry.listStates(unit)).map(toStateView).sort((a, b) => compare(a.name, b.name) || compare(a.machineId, b.machineId)),
-    );
+  async listUnitStates(unit?: string): Promise<UnitStateView[]> {
+    return (await this.registry.listStates(unit)).map(toStateView).sort((a, b) => compare(a.name, b.name) || compare(a.machineId, b.machineId));
   }
 
-  listMachines(): Promise<MachineSummary[]> {
-    return this.guard(async () =>
-      (await this.registry.listMachines()).map((m) => ({
-        id: m.id,
-        publicIP: m.publicIP,
-        metadata: m.effectiveMetadata,
-        sshPort: m.sshPort ?? 22,
-        systemdScope: m.systemdScope ?? 'system',
-      })),
-    );
+  async listMachines(): Promise<MachineSummary[]> {
+    return (await this.registry.listMachines()).map((m) => ({
+      id: m.id,
+      publicIP: m.publicIP,
+      metadata: m.effectiveMetadata,
+      sshPort: m.sshPort ?? 22,
+      systemdScope: m.systemdScope ?? 'system',
+    }));
   }
 
-  updateMachineMetadata(machine: string, change: MetadataChange): Promise<MetadataResult> {
-    return this.guard(async () => {
-      // Checked before the store is asked anything, so bad input fails the same with etcd down.
-      const valid = validateMetadataChange(change);
-      const resolved = resolveMachine(machine, await this.registry.listMachineIds());
-      await this.registry.updateMachineMetadata(resolved.machineId, valid.set, valid.remove);
-      return resolved;
-    });
+  async updateMachineMetadata(machine: string, change: MetadataChange): Promise<MetadataResult> {
+    // Checked before the store is asked anything, so bad input fails the same with etcd down.
+    const valid = validateMetadataChange(change);
+    const resolved = resolveMachine(machine, await this.registry.listMachineIds());
+    await this.registry.updateMachineMetadata(resolved.machineId, valid.set, valid.remove);
+    return resolved;
   }
 
 
   /**
-   * Four prefix watches (records, assignments, states, unplaced) filtered here,
-   * rather than watches per unit: constant cost however many units a command
-   * waits on.
+   * One watch of the whole key prefix, filtered here: every per-unit kind
+   * (records, assignments, states, unplaced reports) is under it, and no
+   * narrower range covers them all. Constant cost however many units a
+   * command waits on; keys of other kinds are dropped unparsed beyond their
+   * prefix. With `after`, the watch starts just after that write, so what
+   * happened between the write and the watch going live is reported too.
    */
-  async watchUnits(units: readonly string[], onChange: (unit: string) => void): Promise<Unsubscribe> {
+  async watchUnits(units: readonly string[], onChange: (unit: string) => void, after?: WriteMark): Promise<Unsubscribe> {
     const wanted = new Set(units);
     const k = this.registry.keys;
-    // So a blocked start can tell the user why as soon as the engine knows: unplaced too.
-    const prefixes = [k.unitsPrefix, k.statesPrefix, k.assignmentsPrefix, k.unplacedPrefix];
-    const watchers: Watcher[] = [];
-    const cancelAll = async (): Promise<void> => {
-      // A watch whose cancel fails is gone with its stream anyway; the caller wants the others cancelled.
-      await Promise.all(watchers.map((w) => w.cancel().catch(() => undefined)));
-    };
-    try {
-      for (const prefix of prefixes) {
-        const w = await this.withDeadline(this.etcd.watch().prefix(prefix).create());
-        watchers.push(w);
-        const notify = (key: string): void => {
+    const from = after === undefined ? undefined : (BigInt(after.revision) + 1n).toString();
+    return this.registry.watchPrefix(
+      k.prefix,
+      {
+        changed: (key) => {
           const unit = k.unitOfAnyKey(key);
           if (unit !== undefined && wanted.has(unit)) onChange(unit);
-        };
-        w.on('put', (kv) => notify(kv.key.toString()));
-        w.on('delete', (kv) => notify(kv.key.toString()));
+        },
         // Events may have been lost while the stream was down: make everyone re-read.
-        w.on('connected', () => wanted.forEach(onChange));
-        w.on('error', () => wanted.forEach(onChange));
-      }
-    } catch (err) {
-      await cancelAll();
-      throw await this.explain(err);
-    }
-    return cancelAll;
+        gap: () => wanted.forEach(onChange),
+      },
+      from,
+    );
   }
 
   /** The source commands' view of the same store and connection. */
   sources(): SourceClient {
-    const store = new SourceStore(this.etcd, this.registry.keys.prefix);
-    const g = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> => this.guard(() => fn(...args));
+    const store = this.registry.sourceStore();
     return {
       keys: store.keys,
-      readSyncSnapshot: g((source: string) => store.readSyncSnapshot(source)),
-      applySync: g((plans) => store.applySync(plans)),
-      contents: g((hashes: Iterable<string>) => this.registry.getContents(hashes)),
-      listSources: g(() => store.listSources()),
-      getSource: g((name: string) => store.getSource(name)),
-      putSource: g((record, revision: number) => store.putSource(record, revision)),
-      removeSource: g((name: string) => store.removeSource(name)),
-      listInventory: g(() => store.listInventory()),
+      readSyncSnapshot: (source) => store.readSyncSnapshot(source),
+      applySync: (plans) => store.applySync(plans),
+      contents: (hashes) => this.registry.getContents(hashes),
+      listSources: () => store.listSources(),
+      getSource: (name) => store.getSource(name),
+      putSource: (record, revision) => store.putSource(record, revision),
+      removeSource: (name) => store.removeSource(name),
+      listInventory: () => store.listInventory(),
     };
   }
 
-  /** Watch creation has no gRPC deadline (it is a stream), so bound it here. */
-  private withDeadline<T>(p: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new StoreUnreachableError(this.endpoints, `no answer within ${this.requestTimeoutMs / 1000} s (see --request-timeout)`)),
-        this.requestTimeoutMs,
-      );
-    });
-    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-  }
-
   async close(): Promise<void> {
-    this.etcd.close();
+    this.registry.close();
+  }
+}
+
+/** fleet's API refuses this on update only; a template never runs anywhere, so it is refused always. */
+function refuseActiveTemplate(name: string, state: DesiredState): void {
+  if (state !== 'inactive' && name.includes('@') && parseUnitName(name).isTemplate) {
+    throw new InvalidInputError(`cannot activate template ${JSON.stringify(name)}`);
   }
 }
 

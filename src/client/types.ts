@@ -83,6 +83,21 @@ export interface MetadataResult {
   registered: boolean;
 }
 
+/** A unit as stored, without what the engine and agents report about it: one read. */
+export interface UnitRecordView {
+  name: string;
+  hash: string;
+  desiredState: DesiredState;
+}
+
+/**
+ * Where in the store's history a write of this client landed, so a change
+ * feed opened afterwards can start right after it (opaque to operations).
+ */
+export interface WriteMark {
+  readonly revision: string;
+}
+
 /** Stops a subscription; resolves once no more callbacks will run. */
 export type Unsubscribe = () => Promise<void>;
 
@@ -90,9 +105,15 @@ export interface ClusterClient {
   /** Sorted by name. */
   listUnits(): Promise<UnitSummary[]>;
   getUnit(name: string): Promise<UnitSummary | undefined>;
+  /** The stored record only (no derived state): whether the unit exists, its content and desired state. */
+  getUnitRecord(name: string): Promise<UnitRecordView | undefined>;
   getUnitFile(name: string): Promise<UnitFile | undefined>;
-  /** Stores content and record with desired state 'inactive' (a replace resets the desired state too). */
-  createUnit(name: string, file: UnitFile): Promise<void>;
+  /**
+   * Stores content and record with desired state `desired` ('inactive' by
+   * default; a replace resets the desired state too) in one write. A
+   * template is refused any state but inactive (InvalidInputError).
+   */
+  createUnit(name: string, file: UnitFile, desired?: DesiredState): Promise<WriteMark>;
   /** False if the unit does not exist. */
   setDesiredState(name: string, state: DesiredState): Promise<boolean>;
   /** False if the unit did not exist. */
@@ -114,8 +135,11 @@ export interface ClusterClient {
    * Calls `onChange(unit)` soon after anything that can change the summary or
    * the systemd states of one of `units` changes. Resolves once the
    * subscription is live, so a read made afterwards cannot miss a change.
-   * Notifications may be spurious or coalesced; callers re-read.
+   * Notifications may be spurious or coalesced; callers re-read. With
+   * `after`, changes since that write are reported too (the feed starts
+   * just after it), so a caller that wrote first and watches second misses
+   * nothing either.
    */
-  watchUnits(units: readonly string[], onChange: (unit: string) => void): Promise<Unsubscribe>;
+  watchUnits(units: readonly string[], onChange: (unit: string) => void, after?: WriteMark): Promise<Unsubscribe>;
   close(): Promise<void>;
 }

@@ -6,9 +6,9 @@
  * before their etcd).
  */
 import type { Etcd3 } from 'etcd3';
-import { StoreRefusedError, explainStoreError } from '../client/store-errors.js';
+import { explainStoreError } from '../registry/client-store.js';
 import { Keys } from '../registry/keys.js';
-import { FlotillaError, errorMessage } from '../util/errors.js';
+import { FlotillaError, StoreRefusedError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { DaemonConfig } from './config.js';
 

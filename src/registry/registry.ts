@@ -4,7 +4,8 @@
  * with the engine; agent-only lease-bound writes live with the agent. Both
  * build keys with `Keys` and values with `records.ts`, never by hand.
  */
-import type { Etcd3, IKeyValue } from 'etcd3';
+import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { ClientStore, PrefixWatchEvents, StopWatch, StoreRevision } from './client-store.js';
 import { Keys } from './keys.js';
 import {
   type AssignmentRecord,
@@ -17,8 +18,9 @@ import {
 } from './records.js';
 import { type KeyedDecoder, type RecordDecoders, recordDecoders } from './records-at.js';
 import { decodeDynamicMetadata, mergeMetadata } from './metadata-overlay.js';
-
-import { TXN_MAX_OPS } from './txn.js';
+import { SourceStore } from './source-store.js';
+import { errorMessage } from '../util/errors.js';
+import { TXN_MAX_OPS, Writes, commitTxn, read, readChunked, when } from './txn.js';
 
 export { TXN_MAX_OPS };
 
@@ -40,7 +42,7 @@ function decodeAll<T>(kvs: IKeyValue[], decode: KeyedDecoder<T>): T[] {
   return out;
 }
 
-export class Registry {
+export class Registry implements ClientStore {
   readonly keys: Keys;
   /** Every record read here is decoded against the key it was read from. */
   readonly decode: RecordDecoders;
@@ -74,19 +76,12 @@ export class Registry {
   /** Contents for many hashes: one transaction of gets per chunk (etcd caps ops per txn). */
   async getContents(hashes: Iterable<string>): Promise<Map<string, string>> {
     const wanted = [...new Set(hashes)];
+    const found = await readChunked(this.etcd, wanted.map((h) => read.get(this.keys.content(h))));
     const out = new Map<string, string>();
-    for (let i = 0; i < wanted.length; i += TXN_MAX_OPS) {
-      const chunk = wanted.slice(i, i + TXN_MAX_OPS);
-      const res = await this.etcd.kv.txn({
-        compare: [],
-        success: chunk.map((h) => ({ request_range: { key: Buffer.from(this.keys.content(h)) } })),
-        failure: [],
-      });
-      res.responses.forEach((r, j) => {
-        const kv = r.response_range?.kvs[0];
-        if (kv) out.set(chunk[j] as string, kv.value.toString());
-      });
-    }
+    found.forEach((kvs, i) => {
+      const kv = kvs[0];
+      if (kv) out.set(wanted[i] as string, kv.value);
+    });
     return out;
   }
 
@@ -104,16 +99,25 @@ export class Registry {
   /**
    * Store a unit: its content (immutable, written only if absent) and its
    * record, in one transaction so a crash never leaves a record pointing at
-   * missing content.
+   * missing content. Resolves to the transaction's revision, from which a
+   * watch can start so nothing after this write is missed.
+   *
+   * Built with etcd3's fluent transaction rather than txn.ts: the record is
+   * written on both branches, and txn.ts's `otherwise` takes reads only.
+   * Writing the content unconditionally instead would rewrite immutable
+   * content (a watch event and an MVCC copy per submit), and two
+   * transactions would cost start its one-transaction budget whenever
+   * the content is shared (template instances).
    */
-  async putUnit(record: UnitRecord, content: string): Promise<void> {
+  async putUnit(record: UnitRecord, content: string): Promise<StoreRevision> {
     const contentKey = this.keys.content(record.hash);
     const putRecord = this.etcd.put(this.keys.unit(record.name)).value(encode(record));
-    await this.etcd
+    const res = await this.etcd
       .if(contentKey, 'Create', '==', 0)
       .then(this.etcd.put(contentKey).value(content), putRecord)
       .else(this.etcd.put(this.keys.unit(record.name)).value(encode(record)))
       .commit();
+    return res.header.revision;
   }
 
   /**
@@ -124,16 +128,15 @@ export class Registry {
   async setDesiredState(name: string, desired: DesiredState): Promise<boolean> {
     const key = this.keys.unit(name);
     for (;;) {
-      const res = await this.etcd.get(key).exec();
-      const kv = res.kvs[0];
+      const kv = (await this.etcd.get(key).exec()).kvs[0];
       if (!kv) return false;
       const current = this.decode.unit(kv.value.toString(), key);
       if (!current) return false;
       if (current.desired === desired) return true;
-      const txn = await this.etcd
-        .if(key, 'Mod', '==', Number(kv.mod_revision))
-        .then(this.etcd.put(key).value(encode({ ...current, desired })))
-        .commit();
+      const txn = await commitTxn(this.etcd, {
+        conditions: [when.modifiedAt(key, Number(kv.mod_revision))],
+        writes: new Writes().put(key, encode({ ...current, desired })),
+      });
       if (txn.succeeded) return true;
     }
   }
@@ -184,12 +187,11 @@ export class Registry {
    * the tombstone, as removeMachineMetadata does. At most TXN_MAX_OPS keys.
    */
   async updateMachineMetadata(machineId: string, set: Readonly<Record<string, string>>, remove: readonly string[]): Promise<void> {
-    const put = (k: string, v: string) => ({
-      request_put: { key: Buffer.from(this.keys.machineMetadata(machineId, k)), value: Buffer.from(v) },
-    });
-    const ops = [...Object.entries(set).map(([k, v]) => put(k, v)), ...remove.map((k) => put(k, ''))];
-    if (ops.length > TXN_MAX_OPS) throw new RangeError(`at most ${TXN_MAX_OPS} metadata keys per update`);
-    if (ops.length > 0) await this.etcd.kv.txn({ compare: [], success: ops, failure: [] });
+    const writes = new Writes();
+    for (const [k, v] of Object.entries(set)) writes.put(this.keys.machineMetadata(machineId, k), v);
+    for (const k of remove) writes.put(this.keys.machineMetadata(machineId, k), '');
+    if (writes.size > TXN_MAX_OPS) throw new RangeError(`at most ${TXN_MAX_OPS} metadata keys per update`);
+    if (writes.size > 0) await commitTxn(this.etcd, { writes });
   }
 
   // --- placement problems ----------------------------------------------------
@@ -214,16 +216,13 @@ export class Registry {
    */
   async findAssignment(unit: string, machineIds: Iterable<string>): Promise<PlacedAssignment | undefined> {
     const ids = [...new Set(machineIds)].sort();
+    // Chunk by chunk rather than readChunked: the first chunk with a hit answers.
     for (let i = 0; i < ids.length; i += TXN_MAX_OPS) {
       const chunk = ids.slice(i, i + TXN_MAX_OPS);
-      const res = await this.etcd.kv.txn({
-        compare: [],
-        success: chunk.map((m) => ({ request_range: { key: Buffer.from(this.keys.assignment(m, unit)) } })),
-        failure: [],
-      });
+      const res = await commitTxn(this.etcd, { reads: chunk.map((m) => read.get(this.keys.assignment(m, unit))) });
       for (let j = 0; j < chunk.length; j++) {
-        const kv = res.responses[j]?.response_range?.kvs[0];
-        const a = kv ? this.decode.assignment(kv.value.toString(), kv.key.toString()) : undefined;
+        const kv = res.reads[j]?.[0];
+        const a = kv ? this.decode.assignment(kv.value, kv.key) : undefined;
         if (a) return { ...a, machineId: chunk[j] as string };
       }
     }
@@ -249,5 +248,63 @@ export class Registry {
       (a, b) => a.unit.localeCompare(b.unit) || a.machineId.localeCompare(b.machineId),
     );
   }
+
+  // --- watches and the rest of the connection ---------------------------------
+
+  /**
+   * If etcd has compacted the history since `from` away (it says so when the
+   * watch is created, or right after), the watch starts again from now and
+   * `gap` tells the caller to re-read: what it would have been told is in
+   * the store's current state.
+   */
+  async watchPrefix(prefix: string, events: PrefixWatchEvents, from?: StoreRevision): Promise<StopWatch> {
+    let current: Watcher | undefined;
+    let stopped = false;
+    const open = async (start: StoreRevision | undefined): Promise<Watcher> => {
+      const builder = this.etcd.watch().prefix(prefix);
+      if (start !== undefined) builder.startRevision(start);
+      const w = await builder.create();
+      w.on('put', (kv) => events.changed(kv.key.toString()));
+      w.on('delete', (kv) => events.changed(kv.key.toString()));
+      w.on('connected', () => events.gap());
+      w.on('error', (err) => {
+        // etcd cancels a watch whose start is compacted; any other error the watcher recovers from itself.
+        if (stopped || !isCompacted(err)) return events.gap();
+        open(undefined).then(
+          (next) => {
+            current = next;
+            if (stopped) void next.cancel();
+            // Live again: anything missed since is in what the caller reads now.
+            else events.gap();
+          },
+          // The connection is down as well: the caller's safety re-reads go on until it is stopped.
+          () => undefined,
+        );
+      });
+      return w;
+    };
+    try {
+      current = await open(from);
+    } catch (err) {
+      if (from === undefined || !isCompacted(err)) throw err;
+      current = await open(undefined);
+      events.gap();
+    }
+    return async () => {
+      stopped = true;
+      await current?.cancel();
+    };
+  }
+
+  sourceStore(): SourceStore {
+    return new SourceStore(this.etcd, this.keys.prefix);
+  }
+
+  close(): void {
+    this.etcd.close();
+  }
 }
 
+function isCompacted(err: unknown): boolean {
+  return /compacted/.test(errorMessage(err));
+}

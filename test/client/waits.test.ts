@@ -218,6 +218,24 @@ describe('blocking waits', () => {
     await assert.rejects(waitForUnitStates(ctx, ['hello.service'], 'loaded', 0, 'load'), /was destroyed while waiting/);
   });
 
+  it('start of a unit created again does not end on what systemd reports of its earlier version', async () => {
+    const { client, sink, ctx } = setup({ files: { 'hello.service': HELLO } });
+    // Left over from a unit of that name destroyed a moment ago, other content: not yet cleaned up.
+    const old = 'a'.repeat(40);
+    client.assignments.set(`${MACHINE}/hello.service`, { unit: 'hello.service', machineId: MACHINE, hash: old, desired: 'launched' });
+    client.states.set(`hello.service/${MACHINE}`, { unit: 'hello.service', machineId: MACHINE, hash: old, load: 'loaded', active: 'active', sub: 'running', applied: 'launched' });
+    let ranAt = 0;
+    client.onDesired = (name) =>
+      setTimeout(() => {
+        ranAt = Date.now();
+        client.assign(name, MACHINE, 'launched');
+        client.publish(name, MACHINE, { hash: client.units.get(name)?.hash ?? '', applied: 'launched', active: 'active', sub: 'running' });
+      }, 50);
+    await startUnits(ctx, ['hello']);
+    assert.ok(ranAt > 0 && Date.now() >= ranAt, 'returned only once the new content runs');
+    assert.equal(sink.outLines[0], 'Unit hello.service inactive');
+  });
+
   it('load of a missing unit fails before changing anything', async () => {
     const { client, ctx } = setup({ files: { 'a.service': HELLO } });
     client.seed('b.service', HELLO);

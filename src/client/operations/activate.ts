@@ -7,8 +7,9 @@ import type { DesiredState, UnitSummary } from '../types.js';
 import { mapLimit } from './concurrency.js';
 import type { OperationContext } from './context.js';
 import { fail, wrapError } from './errors.js';
-import { lazyCreateUnits } from './create.js';
+import { type CreateResult, createUnits } from './create.js';
 import { unitNames } from './unit-args.js';
+import { withWaiter } from './waiter.js';
 import { waitForSystemdActive, waitForUnitStates } from './waits.js';
 
 export interface BlockOptions {
@@ -70,34 +71,53 @@ async function activate(
     const example = template.replace('@.', '@1.');
     throw fail(`${failed}cannot activate template ${JSON.stringify(template)}: ${command} an instance of it instead, e.g. ${example}`);
   }
+  const goal: DesiredState = command === 'load' ? 'loaded' : 'launched';
+  let created: CreateResult;
   try {
-    await lazyCreateUnits(ctx, args, { command, replace: opts.replace ?? false, blockAttempts: opts.blockAttempts ?? 0 });
+    created = await createUnits(ctx, args, { command, replace: opts.replace ?? false, blockAttempts: opts.blockAttempts ?? 0, goal });
   } catch (err) {
     throw wrapError('Error creating units: ', err);
   }
-  const goal: DesiredState = command === 'load' ? 'loaded' : 'launched';
-  let triggered: UnitSummary[];
+  // A unit created at the goal is triggered by its creation: it is neither read nor written again.
+  const atGoal = new Map(created.created.filter((c) => c.desired === goal).map((c) => [c.name, c]));
+  const names = unitNames(args);
+  let changed: UnitSummary[];
   try {
-    triggered = await setTargetStateOfUnits(ctx, unitNames(args), goal);
+    changed = await setTargetStateOfUnits(ctx, names.filter((n) => !atGoal.has(n)), goal);
   } catch (err) {
     throw wrapError(failed, err);
   }
+  const byName = new Map<string, { name: string; global: boolean }>([...atGoal, ...changed.map((u) => [u.name, u] as const)]);
   const waiting: string[] = [];
-  for (const u of triggered) {
+  for (const name of names) {
+    const u = byName.get(name);
+    if (!u) continue;
     if (u.global) ctx.sink.out(`Triggered global unit ${u.name} ${command}`);
     else waiting.push(u.name);
   }
-  try {
+  if (attempts < 0 || waiting.length === 0) {
     await waitForUnitStates(ctx, waiting, goal, attempts, command);
-  } catch (err) {
-    throw wrapError('Error waiting for unit states, exit status: ', err);
+    return;
   }
-  if (command !== 'start') return;
-  try {
-    await waitForSystemdActive(ctx, waiting, attempts);
-  } catch (err) {
-    throw wrapError('Error waiting for systemd unit states, err: ', err);
-  }
+  // One change feed for both waits, from the first write on: nothing between the writes and the waits is missed.
+  await withWaiter(
+    ctx,
+    waiting,
+    async (waiter) => {
+      try {
+        await waitForUnitStates(ctx, waiting, goal, attempts, command, { waiter });
+      } catch (err) {
+        throw wrapError('Error waiting for unit states, exit status: ', err);
+      }
+      if (command !== 'start') return;
+      try {
+        await waitForSystemdActive(ctx, waiting, attempts, { waiter });
+      } catch (err) {
+        throw wrapError('Error waiting for systemd unit states, err: ', err);
+      }
+    },
+    created.firstWrite,
+  );
 }
 
 export function loadUnits(ctx: OperationContext, args: readonly string[], opts: ActivateOptions = {}): Promise<void> {

@@ -7,12 +7,12 @@
  * written, so one bad file or name leaves the cluster untouched.
  */
 import { posix } from 'node:path';
-import { UnitFile, parseUnitName, validateUnit, validateUnitName } from '../../unit/index.js';
+import { UnitFile, parseRequirements, parseUnitName, validateUnit, validateUnitName } from '../../unit/index.js';
 import { FlotillaError, errorMessage } from '../../util/errors.js';
-import type { DesiredState } from '../types.js';
+import type { DesiredState, WriteMark } from '../types.js';
 import { mapLimit } from './concurrency.js';
 import type { OperationContext } from './context.js';
-import { fail } from './errors.js';
+import { fail, isCommandFailure } from './errors.js';
 import { checkReplaceCycles } from './replaces.js';
 import { type UnitArg, uniqueUnitArgs } from './unit-args.js';
 import { waitForUnitStates } from './waits.js';
@@ -24,6 +24,26 @@ export interface CreateOptions {
   replace?: boolean;
   /** --block-attempts for the wait after creation; 0 or less = wait until done. */
   blockAttempts?: number;
+  /**
+   * The desired state load or start goes on to set: a unit that did not
+   * exist is created in it directly, in its one write (a replaced unit is
+   * still reset to inactive first, so its old version is unscheduled).
+   */
+  goal?: DesiredState;
+}
+
+export interface CreatedUnit {
+  name: string;
+  /** The desired state it was written with. */
+  desired: DesiredState;
+  global: boolean;
+}
+
+export interface CreateResult {
+  /** In argument order. */
+  created: CreatedUnit[];
+  /** The first write's mark: a change feed from it misses nothing of the units written. */
+  firstWrite?: WriteMark;
 }
 
 /** Desired states in which --replace may overwrite a unit, per command (fleet's checkReplaceUnitState). */
@@ -39,9 +59,16 @@ const PLAN_CONCURRENCY = 16;
 
 type Line = ['out' | 'err', string];
 
+interface Create {
+  name: string;
+  file: UnitFile;
+  /** A unit of that name existed (and is replaced). */
+  replacing: boolean;
+}
+
 interface Plan {
   lines: Line[];
-  create?: { name: string; file: UnitFile };
+  create?: Create;
 }
 
 type Loaded = { file: UnitFile } | { missing: true } | { error: string };
@@ -128,7 +155,7 @@ async function planOne(ctx: OperationContext, u: UnitArg, opts: CreateOptions): 
   const lines: Line[] = [];
   const replace = opts.replace === true;
   validateUnitName(u.name);
-  const existing = await ctx.client.getUnit(u.name);
+  const existing = await ctx.client.getUnitRecord(u.name);
   if (existing) {
     const cmp = await compareLocal(ctx, u, u.name, existing.hash, replace, lines);
     if (!replace) return { lines };
@@ -151,7 +178,7 @@ async function planOne(ctx: OperationContext, u: UnitArg, opts: CreateOptions): 
     throw err;
   }
   for (const w of warnings) lines.push(['err', `WARNING: ${w}`]);
-  return { lines, create: { name: u.name, file } };
+  return { lines, create: { name: u.name, file, replacing: existing !== undefined } };
 }
 
 /**
@@ -159,6 +186,11 @@ async function planOne(ctx: OperationContext, u: UnitArg, opts: CreateOptions): 
  * fleet's reason; callers prefix it with "Error creating units: ".
  */
 export async function lazyCreateUnits(ctx: OperationContext, args: readonly string[], opts: CreateOptions): Promise<string[]> {
+  return (await createUnits(ctx, args, opts)).created.map((c) => c.name);
+}
+
+/** lazyCreateUnits, saying what each created unit was written as. */
+export async function createUnits(ctx: OperationContext, args: readonly string[], opts: CreateOptions): Promise<CreateResult> {
   const units = uniqueUnitArgs(args);
   const settled = await mapLimit(units, PLAN_CONCURRENCY, (u) =>
     planOne(ctx, u, opts).then(
@@ -167,29 +199,59 @@ export async function lazyCreateUnits(ctx: OperationContext, args: readonly stri
     ),
   );
   // Messages in argument order, up to the first failing argument, as fleet would have printed them.
-  const creates: Array<{ name: string; file: UnitFile }> = [];
+  const creates: Create[] = [];
   for (const s of settled) {
     if ('error' in s) throw s.error;
     for (const [stream, line] of s.plan.lines) ctx.sink[stream](line);
     if (s.plan.create) creates.push(s.plan.create);
   }
   await checkReplaceCycles(ctx, creates);
+  const result: CreateResult = { created: [] };
   for (const c of creates) {
+    const desired = c.replacing ? 'inactive' : (opts.goal ?? 'inactive');
+    let mark: WriteMark;
     try {
-      await ctx.client.createUnit(c.name, c.file);
+      mark = await ctx.client.createUnit(c.name, c.file, desired);
     } catch (err) {
-      if (err instanceof FlotillaError && err.exitCode !== 1) throw err;
+      if (err instanceof FlotillaError && !isCommandFailure(err)) throw err;
       throw fail(`failed creating unit ${c.name}: ${errorMessage(err)}`);
     }
+    result.firstWrite ??= mark;
+    result.created.push({ name: c.name, desired, global: parseRequirements(c.file, c.name).requirements.global });
     ctx.sink.debug(`Created Unit(${c.name}) in Registry`);
   }
-  const created = creates.map((c) => c.name);
-  try {
-    await waitForUnitStates(ctx, created, 'inactive', Math.max(0, opts.blockAttempts ?? 0), 'submit');
-  } catch (err) {
-    if (!(err instanceof FlotillaError) || err.exitCode !== 1) throw err;
-    ctx.sink.err(`Error waiting on unit creation: ${err.message}`);
-    throw fail('One or more errors creating units');
-  }
-  return created;
+  await reportCreated(ctx, creates, opts);
+  return result;
 }
+
+/**
+ * fleet's "Unit x inactive" per created unit, in argument order. A unit that
+ * did not exist was inactive until this write, whatever state it was written
+ * in: nothing can have run it, so nothing is waited for. A replaced unit may
+ * still run its old version: it is waited on until it is unscheduled.
+ */
+async function reportCreated(ctx: OperationContext, creates: readonly Create[], opts: CreateOptions): Promise<void> {
+  const replaced = creates.filter((c) => c.replacing).map((c) => c.name);
+  const waited = new Map<string, string>();
+  let failure: unknown;
+  if (replaced.length > 0) {
+    try {
+      // Lines held back, to go out with the new units' lines in argument order.
+      await waitForUnitStates(ctx, replaced, 'inactive', Math.max(0, opts.blockAttempts ?? 0), 'submit', {
+        report: (name, line) => waited.set(name, line),
+      });
+    } catch (err) {
+      failure = err;
+    }
+  }
+  for (const c of creates) {
+    const line = c.replacing ? waited.get(c.name) : `Unit ${c.name} inactive`;
+    if (line === undefined) break;
+    ctx.sink.out(line);
+  }
+  if (failure === undefined) return;
+  if (!isCommandFailure(failure)) throw failure;
+  ctx.sink.err(`Error waiting on unit creation: ${failure.message}`);
+  throw fail('One or more errors creating units');
+}
+

@@ -8,11 +8,10 @@
  * state only lets already-settled units be skipped. Everything is checked
  * before anything is changed.
  */
-import { FlotillaError } from '../../util/errors.js';
 import type { DesiredState, UnitSummary } from '../types.js';
 import { type BlockOptions, blockAttempts } from './activate.js';
 import type { OperationContext } from './context.js';
-import { fail } from './errors.js';
+import { fail, isCommandFailure } from './errors.js';
 import { unitsToChange } from './find.js';
 import { goList } from './unit-args.js';
 import { waitForUnitStates } from './waits.js';
@@ -48,7 +47,7 @@ async function deactivate(ctx: OperationContext, args: readonly string[], opts: 
   try {
     await waitForUnitStates(ctx, waiting, d.goal, blockAttempts(opts), d.verb);
   } catch (err) {
-    if (!(err instanceof FlotillaError) || err.exitCode !== 1) throw err;
+    if (!isCommandFailure(err)) throw err;
     throw fail(`Failed to ${d.verb} units ${goList(waiting)}. err: ${err.message}`);
   }
   ctx.sink.err(`Successfully ${d.past} units ${goList(waiting)}.`);

@@ -8,7 +8,7 @@
  * (callers print "Triggered ..." instead of creating a waiter).
  */
 import { FlotillaError } from '../../util/errors.js';
-import type { Unsubscribe } from '../types.js';
+import type { Unsubscribe, WriteMark } from '../types.js';
 import type { OperationContext } from './context.js';
 
 /** undefined = no deadline. */
@@ -27,10 +27,13 @@ export class UnitWaiter {
 
   private constructor(private readonly ctx: OperationContext) {}
 
-  /** Subscribes before returning, so checks made afterwards cannot miss a change. */
-  static async open(ctx: OperationContext, units: readonly string[]): Promise<UnitWaiter> {
+  /**
+   * Subscribes before returning, so checks made afterwards cannot miss a
+   * change; with `after`, changes since that write count too.
+   */
+  static async open(ctx: OperationContext, units: readonly string[], after?: WriteMark): Promise<UnitWaiter> {
     const waiter = new UnitWaiter(ctx);
-    waiter.unsubscribe = await ctx.client.watchUnits(units, (unit) => waiter.changed(unit));
+    waiter.unsubscribe = await ctx.client.watchUnits(units, (unit) => waiter.changed(unit), after);
     return waiter;
   }
 
@@ -90,8 +93,8 @@ export class UnitWaiter {
 }
 
 /** Opens a waiter for `units`, runs `fn`, and always closes it. */
-export async function withWaiter<T>(ctx: OperationContext, units: readonly string[], fn: (w: UnitWaiter) => Promise<T>): Promise<T> {
-  const waiter = await UnitWaiter.open(ctx, units);
+export async function withWaiter<T>(ctx: OperationContext, units: readonly string[], fn: (w: UnitWaiter) => Promise<T>, after?: WriteMark): Promise<T> {
+  const waiter = await UnitWaiter.open(ctx, units, after);
   try {
     return await fn(waiter);
   } finally {

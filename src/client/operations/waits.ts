@@ -8,7 +8,7 @@ import { machineFullLegend, machineIdLegend } from '../legend.js';
 import { problemMachineIds, reasonLines, summarizeReasons } from '../reasons.js';
 import type { DesiredState, Unplaced, UnitSummary } from '../types.js';
 import type { OperationContext } from './context.js';
-import { fail } from './errors.js';
+import { fail, isCommandFailure } from './errors.js';
 import { type UnitWaiter, budgetFor, withWaiter } from './waiter.js';
 
 /** "Unit hello.service launched on 113f16a7.../10.0.0.1" */
@@ -26,7 +26,7 @@ export async function unitStateLine(ctx: OperationContext, u: UnitSummary): Prom
 export function throwFailures(results: ReadonlyArray<PromiseSettledResult<unknown>>): void {
   const reasons = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
   if (reasons.length === 0) return;
-  const severe = reasons.find((r) => !(r instanceof FlotillaError) || r.exitCode !== 1);
+  const severe = reasons.find((r) => !isCommandFailure(r));
   if (severe !== undefined) throw severe;
   throw fail(reasons.map((r) => (r as Error).message).join('; '));
 }
@@ -54,14 +54,20 @@ class OrderedLines {
   }
 }
 
+/** How a wait is run: on a waiter the caller keeps open across waits (one watch for all), or on its own. */
+export interface WaitOptions {
+  waiter?: UnitWaiter;
+}
+
 async function eachUnit(
   ctx: OperationContext,
   names: readonly string[],
   fn: (w: UnitWaiter, name: string) => Promise<(() => void) | void>,
+  waiter?: UnitWaiter,
 ): Promise<void> {
   if (names.length === 0) return;
   const lines = new OrderedLines(names.length);
-  await withWaiter(ctx, names, async (w) => {
+  const run = async (w: UnitWaiter): Promise<void> => {
     const results = await Promise.allSettled(
       names.map(async (name, i) => {
         try {
@@ -74,7 +80,9 @@ async function eachUnit(
       }),
     );
     throwFailures(results);
-  });
+  };
+  if (waiter) await run(waiter);
+  else await withWaiter(ctx, names, run);
 }
 
 async function mustGetUnit(ctx: OperationContext, name: string, what: string): Promise<UnitSummary> {
@@ -109,7 +117,12 @@ export async function waitForUnitStates(
   goal: DesiredState,
   attempts: number,
   verb: string,
+  opts: WaitOptions & {
+    /** Where each unit's "Unit <n> <state>" line goes, in order; printed by default. */
+    report?: (name: string, line: string) => void;
+  } = {},
 ): Promise<void> {
+  const report = opts.report ?? ((_name: string, line: string) => ctx.sink.out(line));
   if (attempts < 0) {
     for (const name of names) ctx.sink.out(`Triggered unit ${name} ${verb}`);
     return;
@@ -141,8 +154,8 @@ export async function waitForUnitStates(
       },
     );
     const line = await unitStateLine(ctx, u);
-    return () => ctx.sink.out(line);
-  });
+    return () => report(name, line);
+  }, opts.waiter);
 }
 
 /**
@@ -154,7 +167,7 @@ export async function waitForUnitStates(
  * Restart= unit shows "activating" meanwhile), so waiting forever would only
  * hang the command.
  */
-export async function waitForSystemdActive(ctx: OperationContext, names: readonly string[], attempts: number): Promise<void> {
+export async function waitForSystemdActive(ctx: OperationContext, names: readonly string[], attempts: number, opts: WaitOptions = {}): Promise<void> {
   if (attempts < 0) return;
   const budget = budgetFor(attempts, ctx.attemptMs);
   await eachUnit(ctx, names, async (w, name) => {
@@ -171,6 +184,8 @@ export async function waitForSystemdActive(ctx: OperationContext, names: readonl
         const s = (await ctx.client.listUnitStates(name)).find((x) => x.machineId === machineId);
         if (!s) return undefined;
         last = `${s.load}/${s.active}/${s.sub}`;
+        // A report about other content (a unit destroyed and created again, a replace) says nothing of this one yet.
+        if (s.hash !== '' && s.hash !== u.hash) return undefined;
         if (s.failure !== undefined) throw await failedOn(ctx, name, machineId, s.failure, last);
         if (s.active === 'failed') {
           const machine = (await ctx.machines.get(machineId)) ?? { id: machineId };
@@ -181,7 +196,7 @@ export async function waitForSystemdActive(ctx: OperationContext, names: readonl
       budget,
       () => `timed out waiting for unit ${name} to become active in systemd (last reported: ${last})`,
     );
-  });
+  }, opts.waiter);
 }
 
 /**

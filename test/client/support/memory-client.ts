@@ -12,9 +12,11 @@ import type {
   MachineSummary,
   MetadataChange,
   MetadataResult,
+  UnitRecordView,
   UnitStateView,
   UnitSummary,
   Unsubscribe,
+  WriteMark,
 } from '../../../src/client/types.js';
 import type { PlacedAssignment } from '../../../src/registry/registry.js';
 import type { AssignedState, UnitStateRecord, UnplacedRecord } from '../../../src/registry/records.js';
@@ -39,7 +41,9 @@ export class MemoryClient implements ClusterClient {
   /** Every mutation, for asserting what an operation wrote. */
   readonly writes: string[] = [];
   private readonly watchers = new Set<{ units: Set<string>; fn: (u: string) => void }>();
-  /** Called after every setDesiredState: lets a test act as the cluster reacting. */
+  /** Counts writes, standing in for the store's revision. */
+  private revision = 0;
+  /** Called after every setDesiredState, and after a create at a state other than inactive: lets a test act as the cluster reacting. */
   onDesired: ((name: string, state: DesiredState) => void) | undefined;
 
   private notify(unit: string): void {
@@ -111,10 +115,17 @@ export class MemoryClient implements ClusterClient {
     return this.units.get(name)?.file;
   }
 
-  async createUnit(name: string, file: UnitFile): Promise<void> {
-    this.writes.push(`create ${name}`);
-    this.units.set(name, { name, hash: file.hash(), desired: 'inactive', file });
+  async getUnitRecord(name: string): Promise<UnitRecordView | undefined> {
+    const u = this.units.get(name);
+    return u && { name: u.name, hash: u.hash, desiredState: u.desired };
+  }
+
+  async createUnit(name: string, file: UnitFile, desired: DesiredState = 'inactive'): Promise<WriteMark> {
+    this.writes.push(desired === 'inactive' ? `create ${name}` : `create ${name} ${desired}`);
+    this.units.set(name, { name, hash: file.hash(), desired, file });
     this.notify(name);
+    if (desired !== 'inactive') this.onDesired?.(name, desired);
+    return { revision: String(++this.revision) };
   }
 
   async setDesiredState(name: string, state: DesiredState): Promise<boolean> {
