@@ -58,6 +58,12 @@ function describe(cluster: LocalCluster, ms: number): void {
     if (h.boot) print(`${h.name} ${h.machineId} ${h.publicIP}  nsenter -t ${h.boot.initPid} -a systemctl ...   (root: ${sh(h.boot.root)})`);
     else print(`${h.name} ${h.machineId} ${h.publicIP}  DBUS_SESSION_BUS_ADDRESS=${sh(h.busAddress)} XDG_RUNTIME_DIR=${sh(h.runtimeDir)} systemctl --user ...`);
   }
+  const sockets = cluster.hosts.map((h, i) => [h.name, cluster.apiSocket(i)] as const).filter((x): x is readonly [string, string] => x[1] !== undefined);
+  if (sockets.length > 0) {
+    print();
+    print("# each host's API (fleet's /fleet/v1 and /flotilla/v1):");
+    for (const [name, path] of sockets) print(`${name}  curl --unix-socket ${sh(path)} http://localhost/fleet/v1/machines`);
+  }
   if (cluster.registry) {
     print();
     print(`# each host runs its own Docker engine (docker.service); images from this machine's files, in the registry on ${cluster.registry}:`);
