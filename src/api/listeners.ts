@@ -7,7 +7,8 @@
  * client certificates when TLS files are configured (config-api.ts refuses
  * plain TCP off loopback).
  */
-import { chown, lstat, unlink } from 'node:fs/promises';
+import { chown, lstat, stat, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { connect } from 'node:net';
@@ -45,6 +46,8 @@ function answers(path: string): Promise<boolean> {
 }
 
 async function clearStaleSocket(path: string): Promise<void> {
+  const parent = await stat(dirname(path)).catch(() => undefined);
+  if (!parent?.isDirectory()) throw new FlotillaError(`api_socket ${path}: directory ${dirname(path)} does not exist: create it or set another api_socket`);
   let st;
   try {
     st = await lstat(path);
