@@ -8,6 +8,12 @@ import type { IncomingMessage } from 'node:http';
 import { ApiError } from './errors.js';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * After a 413 the rest of the body is read and dropped, up to this much, so
+ * the client (still writing) receives the answer instead of a broken pipe;
+ * beyond it the connection is cut.
+ */
+export const DRAIN_MAX_BYTES = 8 * 1024 * 1024;
 
 /** fleet's check: exactly one Content-Type whose media type is application/json (parameters such as charset allowed). */
 export function checkJsonContentType(req: IncomingMessage): void {
@@ -17,22 +23,50 @@ export function checkJsonContentType(req: IncomingMessage): void {
   if (media !== 'application/json') throw new ApiError(415, `Content-Type ${JSON.stringify(values[0])} is not accepted: send Content-Type: application/json`);
 }
 
-/** The raw body, refused (413) as soon as it is known to exceed `limit`. */
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+/**
+ * The raw body, refused (413) as soon as it is known to exceed `limit`
+ * (declared or counted); what follows is drained (see DRAIN_MAX_BYTES).
+ */
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk);
+  if (Number.isFinite(declared) && declared > limit) {
+    drain(req, declared > limit + DRAIN_MAX_BYTES ? 0 : DRAIN_MAX_BYTES);
+    return Promise.reject(tooLarge(limit, declared > limit + DRAIN_MAX_BYTES));
   }
-  return Buffer.concat(chunks, size);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      req.off('end', onEnd);
+      drain(req, DRAIN_MAX_BYTES);
+      reject(tooLarge(limit, false));
+    };
+    const onEnd = (): void => resolve(Buffer.concat(chunks, size));
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', reject);
+  });
 }
 
-function tooLarge(limit: number): ApiError {
-  return new ApiError(413, `request body exceeds ${limit / 1024} KiB: send a smaller body (unit files are far smaller)`, { Connection: 'close' });
+/** Read and drop what is left of the body; cut the connection past `max` bytes. */
+function drain(req: IncomingMessage, max: number): void {
+  let dropped = 0;
+  if (max === 0) return;
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > max) req.socket.destroy();
+  });
+  req.resume();
+}
+
+function tooLarge(limit: number, cut: boolean): ApiError {
+  return new ApiError(413, `request body exceeds ${limit / 1024} KiB: send a smaller body (unit files are far smaller)`, cut ? { Connection: 'close' } : {});
 }
 
 /** Content-Type, size, then JSON text; the value is still untyped. */

@@ -11,6 +11,9 @@ import { LocalCluster } from '../../src/dev/cluster.js';
 import { waitFor } from '../../src/util/deadline.js';
 import { encodeToken } from '../../src/api/pagination.js';
 import { ask, type Answer, type Ask } from './support/http.js';
+import { mkdtemp as mkdtempDir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { flotctl } from '../support/flotctl.js';
 
 let cluster: LocalCluster;
 let socket: string;
@@ -228,6 +231,54 @@ describe('/flotilla/v1', () => {
     const r = await call(`/flotilla/v1/machines/${id.slice(0, 8)}`, { method: 'PATCH', body: [{ op: 'add', path: '/metadata/zone', value: 'z1' }] });
     assert.deepEqual([r.status, r.json], [200, { machineId: id, registered: true }]);
     expectError(await call('/flotilla/v1/machines/zz', { method: 'PATCH', body: [{ op: 'add', path: '/metadata/zone', value: 'z1' }] }), 400, /^invalid machine "zz"/);
+  });
+});
+
+describe('flotctl --driver api', () => {
+  const etcdEnv = (): Record<string, string> => cluster.flotctlEnv();
+  const apiEnv = (): Record<string, string> => ({ ...cluster.flotctlEnv(), FLOTCTL_DRIVER: 'api', FLOTCTL_ENDPOINT: `unix://${socket}` });
+  /** The same command through both drivers: same exit code, same output. */
+  const same = async (args: string[], cwd?: string): Promise<string> => {
+    const [e, a] = await Promise.all([flotctl(etcdEnv(), args, cwd ? { cwd } : {}), flotctl(apiEnv(), args, cwd ? { cwd } : {})]);
+    assert.deepEqual([a.code, a.stdout, a.stderr], [e.code, e.stdout, e.stderr], args.join(' '));
+    return a.stdout;
+  };
+
+  it('reads give what the etcd driver gives', async () => {
+    for (const args of [['list-units'], ['list-units', '-l', '--fields', 'unit,load,active,sub,machine,dstate,tmachine,state,hash,desc'], ['list-machines', '-l'], ['--json', 'list-machines'], ['list-unit-files', '-l'], ['cat', 'api-hello.service'], ['--json', 'list-units'], ['why', 'api-nowhere.service']]) {
+      await same(args);
+    }
+    assert.match(await same(['list-machines', '--no-legend']), /hostname=/);
+  });
+
+  it('writes: submit, start, stop, destroy, set-metadata through the API', async () => {
+    const work = await mkdtempDir('/tmp/fl-api-units-');
+    await writeFile(join(work, 'api-drv.service'), '[Service]\nExecStart=/bin/sleep infinity\n');
+    const api = (args: string[]) => flotctl(apiEnv(), args, { cwd: work });
+    const start = await api(['start', 'api-drv.service']);
+    assert.equal(start.code, 0, start.stderr);
+    assert.match(start.stdout, /^Unit api-drv\.service launched on [0-9a-f]{8}\.\.\.\/127\./m);
+    await same(['list-units', '--fields', 'unit,dstate,active,machine']);
+    const stop = await api(['stop', 'api-drv.service']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.match(stop.stdout, /^Unit api-drv\.service loaded on [0-9a-f]{8}\.\.\./m);
+    const destroy = await api(['destroy', 'api-drv.service']);
+    assert.deepEqual([destroy.code, destroy.stdout], [0, 'Destroyed api-drv.service\n']);
+    const meta = await api(['set-metadata', cluster.hosts[1]!.machineId.slice(0, 6), 'tier=gold']);
+    assert.equal(meta.code, 0, meta.stderr);
+    assert.match(await same(['list-machines', '--no-legend']), /tier=gold/);
+    const bad = await api(['set-metadata', cluster.hosts[1]!.machineId, 'a b=c']);
+    assert.deepEqual([bad.code, bad.stderr], [1, 'invalid metadata key "a b": use only letters, digits, "_", "." and "-"\n']);
+  });
+
+  it('an endpoint that is etcd, not flotillad: one line naming --driver etcd', async () => {
+    const r = await flotctl({ ...apiEnv(), FLOTCTL_ENDPOINT: cluster.endpoints[0]! }, ['list-units']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /is not a Flotilla API .*--driver etcd/);
+    const none = await flotctl({ ...apiEnv(), FLOTCTL_ENDPOINT: `unix://${socket}.none` }, ['list-units']);
+    assert.equal(none.code, 3);
+    assert.match(none.stderr, /flotillad API unreachable at unix:\/\/.*\.none: no socket/);
   });
 });
 

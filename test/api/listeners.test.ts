@@ -89,6 +89,9 @@ test('bodies: 413 beyond 1 MiB (declared or streamed), 415, 400 for bad JSON', a
   const big = Buffer.alloc(MAX_BODY_BYTES + 1, 0x20);
   const r = await ask(s, '/echo', { method: 'PUT', raw: big, headers: { 'Content-Type': 'application/json' } });
   assert.deepEqual([r.status, r.json], [413, apiError(413, 'request body exceeds 1024 KiB: send a smaller body (unit files are far smaller)')]);
+  // Without a Content-Length (chunked), counted as it arrives; the connection stays usable.
+  const chunked = await ask(s, '/echo', { method: 'PUT', raw: Buffer.alloc(3 * MAX_BODY_BYTES, 0x20), headers: { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked' } });
+  assert.equal(chunked.status, 413);
   const ok = await ask(s, '/echo', { method: 'PUT', body: { a: [1, 2] } });
   assert.deepEqual([ok.status, ok.json], [200, { a: [1, 2] }]);
   const none = await ask(s, '/echo', { method: 'PUT', raw: '{}' });

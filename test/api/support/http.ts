@@ -28,7 +28,7 @@ export function ask(target: Target, path: string, a: Ask = {}): Promise<Answer> 
     payload = Buffer.from(JSON.stringify(a.body));
     if (!Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
   }
-  if (payload) headers['Content-Length'] = String(payload.length);
+  if (payload && !Object.keys(headers).some((h) => h.toLowerCase() === 'transfer-encoding')) headers['Content-Length'] = String(payload.length);
   const method = a.method ?? 'GET';
   return new Promise((resolve, reject) => {
     const done = (res: import('node:http').IncomingMessage): void => {
