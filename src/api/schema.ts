@@ -6,6 +6,7 @@
  * is refused. Pure.
  */
 import { ApiError } from './errors.js';
+import { METADATA_CHANGES_MAX } from '../client/metadata.js';
 import type { DesiredState } from '../client/types.js';
 import type { UnitOption } from '../unit/index.js';
 
@@ -115,6 +116,8 @@ const OPS = ['add', 'replace', 'remove'] as const;
 export function parseMetadataOps(v: unknown, machine?: string): MetadataOp[] {
   if (!Array.isArray(v)) throw bad(`the body must be a JSON array of metadata operations, not ${typeName(v)}`);
   if (v.length === 0) throw bad('the body holds no operations: send at least one {op, path, value}');
+  // Each machine's change is a store transaction; bound the work one request can ask for.
+  if (v.length > METADATA_CHANGES_MAX) throw bad(`the body holds ${v.length} operations: send at most ${METADATA_CHANGES_MAX} per request`);
   return v.map((x, i) => parseMetadataOp(x, `operation ${i}`, machine));
 }
 

@@ -103,6 +103,11 @@ test('bodies: 413 beyond 1 MiB (declared or streamed), 415, 400 for bad JSON', a
   const bad = await ask(s, '/echo', { method: 'PUT', raw: '{"a":', headers: { 'Content-Type': 'application/json' } });
   assert.equal(bad.status, 400);
   assert.match((bad.json as { error: { message: string } }).error.message, /^unable to decode body: /);
+  const deep = await ask(s, '/echo', { method: 'PUT', raw: `${'['.repeat(400_000)}${']'.repeat(400_000)}`, headers: { 'Content-Type': 'application/json' } });
+  assert.deepEqual([deep.status, deep.json], [400, apiError(400, 'request body nests deeper than 16 levels: no API body needs that')]);
+  // Brackets inside strings do not count.
+  const quoted = await ask(s, '/echo', { method: 'PUT', body: { a: '[[[[[[[[[[[[[[[[[[[[[[[["\\' } });
+  assert.equal(quoted.status, 200);
   const empty = await ask(s, '/echo', { method: 'PUT', raw: '', headers: { 'Content-Type': 'application/json' } });
   assert.deepEqual([empty.status, empty.json], [400, apiError(400, 'request body is empty: send a JSON document')]);
 });

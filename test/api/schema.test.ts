@@ -56,3 +56,9 @@ test("PATCH /machines: fleet's value object or a plain string; checked op by op"
   refuses(() => parseMetadataOps([{ op: 'add', path: '/m/metadata/k', value: { valeu: 'x' } }]), /unknown field "valeu"/);
   refuses(() => parseMetadataOps([{ op: 'add', path: '/m/metadata/k', value: 'v' }], 'm'), /use \/metadata\/<key>/);
 });
+
+test('at most 100 metadata operations per request', () => {
+  const ops = Array.from({ length: 101 }, (_, i) => ({ op: 'add', path: `/m${i}/metadata/k`, value: 'v' }));
+  refuses(() => parseMetadataOps(ops), /^the body holds 101 operations: send at most 100 per request$/);
+  assert.equal(parseMetadataOps(ops.slice(0, 100)).length, 100);
+});
