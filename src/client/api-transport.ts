@@ -76,14 +76,18 @@ function readFile(path: string, from: string): Buffer {
   }
 }
 
+const DEFAULT_NAMES = { caFile: '--ca-file', certFile: '--cert-file', keyFile: '--key-file' };
+
 export class ApiTransport {
   private readonly agent: HttpAgent;
+  private readonly names: TransportTls['names'];
 
   constructor(
     readonly endpoint: ApiEndpoint,
     private readonly timeoutMs: number,
     tls: TransportTls | undefined,
   ) {
+    this.names = tls?.names ?? DEFAULT_NAMES;
     if (endpoint.kind === 'https') {
       const ca = tls?.caFile ? readFile(tls.caFile, tls.names.caFile) : undefined;
       const cert = tls?.certFile ? readFile(tls.certFile, tls.names.certFile) : undefined;
@@ -91,7 +95,8 @@ export class ApiTransport {
       if (Boolean(cert) !== Boolean(key)) throw new UsageError(`${tls?.names.certFile} and ${tls?.names.keyFile} go together: give both or neither`);
       this.agent = new HttpsAgent({ keepAlive: true, maxSockets: 8, ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) });
     } else {
-      if (tls && (tls.caFile || tls.certFile || tls.keyFile)) {
+      // A unix socket is guarded by its file mode: TLS files (set for etcd, say) do not apply to it.
+      if (endpoint.kind === 'http' && tls && (tls.caFile || tls.certFile || tls.keyFile)) {
         throw new UsageError(`${tls.caFile ? tls.names.caFile : tls.certFile ? tls.names.certFile : tls.names.keyFile} is set but ${endpoint.text} is not https://: use an https:// endpoint or drop the TLS files`);
       }
       this.agent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
@@ -148,6 +153,20 @@ export class ApiTransport {
     const e = this.endpoint;
     if (err.code === 'HPE_INVALID_CONSTANT' || err.code === 'HPE_INVALID_HEADER_TOKEN' || err.code?.startsWith('HPE_')) return this.notFlotilla('it does not speak HTTP/1.1');
     if (err.code === 'EPROTO' || /wrong version number|packet length too long/i.test(err.message)) return this.notFlotilla('TLS failed; is it https?');
+    // TLS refusals are settings to fix (exit 1), not outages.
+    const n = this.names;
+    if (/certificate required/i.test(err.message)) return new FlotillaError(`${e.text} requires a client certificate: give ${n.certFile} and ${n.keyFile}`);
+    if (/alert (bad certificate|unknown ca|certificate unknown|decrypt error)/i.test(err.message)) {
+      return new FlotillaError(`${e.text} refused the client certificate of ${n.certFile}: give one signed by the CA in its api_cafile`);
+    }
+    if (/self[- ]signed|unable to (get|verify)|certificate (has expired|is not yet valid)|altnames|Hostname\/IP does not match/i.test(err.message)) {
+      return new FlotillaError(`the certificate of ${e.text} is not trusted (${firstLine(err.message)}): give ${n.caFile} with the CA that signed it`);
+    }
+    if (err.code === 'ECONNRESET' || /socket hang up/.test(err.message)) {
+      // With TLS 1.3 a refused client certificate reaches the client only as a closed connection.
+      const hint = e.kind === 'http' ? 'does it serve https://?' : `a TLS listener closes the connection when it refuses the client certificate of ${n.certFile}: it must be signed by the CA in its api_cafile`;
+      return new ApiUnreachableError(`flotillad API unreachable at ${e.text}: ${err.message} (${hint})`);
+    }
     if (err.code === 'ENOENT' && e.kind === 'unix') return new ApiUnreachableError(`flotillad API unreachable at ${e.text}: no socket at ${e.socket} (is flotillad running here? see api_socket)`);
     if (err.code === 'EACCES' && e.kind === 'unix') return new ApiUnreachableError(`flotillad API unreachable at ${e.text}: permission denied on ${e.socket}: join its group (api_socket_group) or run as root`);
     return new ApiUnreachableError(`flotillad API unreachable at ${e.text}: ${err.message}`);
@@ -156,6 +175,10 @@ export class ApiTransport {
   close(): void {
     this.agent.destroy();
   }
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
 }
 
 function readAll(res: IncomingMessage): Promise<string> {

@@ -46,6 +46,12 @@ function describe(cluster: LocalCluster, ms: number): void {
     if (k === 'FLOTCTL_PASSWORD' && cluster.passwordFile) print(`export ${k}="$(cat ${sh(cluster.passwordFile)})"`);
     else print(`export ${k}=${sh(v)}`);
   }
+  const first = cluster.hosts.findIndex((_, i) => cluster.apiSocket(i) !== undefined);
+  if (first >= 0) {
+    print("# or through a host's flotillad (the API driver), instead of FLOTCTL_ENDPOINT above:");
+    print('export FLOTCTL_DRIVER=api');
+    print(`export FLOTCTL_ENDPOINT=${sh(`unix://${cluster.apiSocket(first)}`)}`);
+  }
   print('# then, from this directory, for example:');
   print('npx flotctl list-machines');
   print('npx flotctl start units/hello.service');

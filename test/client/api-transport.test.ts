@@ -74,6 +74,39 @@ test("flotillad's answers: 404 is none, 400 bad input, 503 unreachable, 500 with
   await c.close();
 });
 
-test('TLS files with a plain http endpoint are refused', () => {
+test('TLS files with a plain http endpoint are refused; a unix socket ignores them', () => {
+  new ApiTransport(parseApiEndpoint('unix:///run/x.sock', '--endpoint'), 1000, { caFile: '/x.pem', names: { caFile: '--ca-file', certFile: '--cert-file', keyFile: '--key-file' } }).close();
   assert.throws(() => new ApiTransport(parseApiEndpoint(plainUrl, '--endpoint'), 1000, { caFile: '/x.pem', names: { caFile: '--ca-file', certFile: '--cert-file', keyFile: '--key-file' } }), /--ca-file is set but .* is not https:\/\//);
+});
+
+test('https: the same --ca-file/--cert-file/--key-file authenticate the driver to a TLS listener', async () => {
+  const { makeDevTls } = await import('../../src/dev/tls.js');
+  const { listenTcp, closeListening } = await import('../../src/api/listeners.js');
+  const { requestListener } = await import('../../src/api/http.js');
+  const { Router, json } = await import('../../src/api/router.js');
+  const { silentLogger } = await import('../../src/util/log.js');
+  const { readFile } = await import('node:fs/promises');
+  const t = await makeDevTls(await mkdtemp('/tmp/fl-apit-tls-'));
+  const router = new Router().add('/flotilla/v1/info', { GET: json(async () => ({ status: 200, body: { api: 'flotilla' } })) });
+  const l = await listenTcp({ host: '127.0.0.1', port: 0, tls: { ca: await readFile(t.ca.cert), cert: await readFile(t.server.cert), key: await readFile(t.server.key) } }, requestListener(router, silentLogger()));
+  const endpoint = parseApiEndpoint(`https://127.0.0.1:${(l.server.address() as { port: number }).port}`, '--endpoint');
+  const names = { caFile: '--ca-file', certFile: '--cert-file', keyFile: '--key-file' };
+  try {
+    const good = new ApiTransport(endpoint, 2000, { caFile: t.ca.cert, certFile: t.client.cert, keyFile: t.client.key, names });
+    assert.deepEqual(await good.request('GET', '/flotilla/v1/info'), { status: 200, body: { api: 'flotilla' } });
+    good.close();
+    const noCert = new ApiTransport(endpoint, 2000, { caFile: t.ca.cert, names });
+    await assert.rejects(noCert.request('GET', '/flotilla/v1/info'), (e: unknown) => e instanceof FlotillaError && e.exitCode === ExitCode.failure && e.message === `${endpoint.text} requires a client certificate: give --cert-file and --key-file`);
+    noCert.close();
+    const noCa = new ApiTransport(endpoint, 2000, { certFile: t.client.cert, keyFile: t.client.key, names });
+    await assert.rejects(noCa.request('GET', '/flotilla/v1/info'), (e: unknown) => e instanceof FlotillaError && /^the certificate of https:.* is not trusted \(.*\): give --ca-file with the CA that signed it$/.test(e.message));
+    noCa.close();
+    const other = await makeDevTls(await mkdtemp('/tmp/fl-apit-tls2-'));
+    const wrong = new ApiTransport(endpoint, 2000, { caFile: t.ca.cert, certFile: other.client.cert, keyFile: other.client.key, names });
+    await assert.rejects(wrong.request('GET', '/flotilla/v1/info'), (e: unknown) => e instanceof FlotillaError && /refuse[sd]? the client certificate of --cert-file.* signed by the CA in its api_cafile/.test(e.message));
+    wrong.close();
+    assert.throws(() => new ApiTransport(endpoint, 2000, { caFile: t.ca.cert, certFile: t.client.cert, names }), /--cert-file and --key-file go together/);
+  } finally {
+    await closeListening(l);
+  }
 });
