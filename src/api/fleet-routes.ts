@@ -24,15 +24,14 @@
  * 9. Authentication: see the listeners (TLS client certificates off loopback).
  */
 import { UnitFile, parseUnitName, validateUnit, validateUnitName } from '../unit/index.js';
-import { validateMetadataChange } from '../client/metadata.js';
-import type { MetadataChange } from '../client/types.js';
 import { readJsonBody } from './body.js';
 import type { ApiContext } from './context.js';
 import { fleetMachine, fleetPage, fleetUnit, fleetUnitState } from './entities.js';
 import { ApiError } from './errors.js';
 import { pageRequest, paginate } from './pagination.js';
 import { json, type Reply, type Request, type Router } from './router.js';
-import { parseMetadataOps, parseUnitBody, type MetadataOp } from './schema.js';
+import { parseMetadataOps, parseUnitBody } from './schema.js';
+import { applyMetadataOps } from './metadata-ops.js';
 import { fleetDiscovery } from './discovery.js';
 
 export const FLEET_BASE = '/fleet/v1';
@@ -127,28 +126,4 @@ async function listMachines(ctx: ApiContext, r: Request): Promise<Reply> {
 async function patchMachines(ctx: ApiContext, r: Request): Promise<Reply> {
   await applyMetadataOps(ctx, parseMetadataOps(await readJsonBody(r.raw)));
   return { status: 204 };
-}
-
-/**
- * Operations in order, folded into one change per machine (a later operation
- * on a key wins); all are checked before any machine is written.
- */
-export async function applyMetadataOps(ctx: ApiContext, ops: readonly MetadataOp[]): Promise<Array<{ machine: string; result: Awaited<ReturnType<ApiContext['client']['updateMachineMetadata']>> }>> {
-  const changes = new Map<string, { set: Record<string, string>; remove: Set<string> }>();
-  for (const op of ops) {
-    let c = changes.get(op.machineId);
-    if (!c) changes.set(op.machineId, (c = { set: {}, remove: new Set() }));
-    if (op.op === 'remove') {
-      delete c.set[op.key];
-      c.remove.add(op.key);
-    } else {
-      c.remove.delete(op.key);
-      c.set[op.key] = op.value!;
-    }
-  }
-  const planned: Array<[string, MetadataChange]> = [...changes].map(([m, c]) => [m, { set: c.set, remove: [...c.remove] }]);
-  for (const [, change] of planned) validateMetadataChange(change);
-  const out = [];
-  for (const [machine, change] of planned) out.push({ machine, result: await ctx.client.updateMachineMetadata(machine, change) });
-  return out;
 }

@@ -22,7 +22,7 @@ import { readJsonBody } from './body.js';
 import type { ApiContext } from './context.js';
 import { flotillaMachine, flotillaUnit } from './entities.js';
 import { ApiError } from './errors.js';
-import { applyMetadataOps } from './fleet-routes.js';
+import { applyMetadataOps } from './metadata-ops.js';
 import { json, type Reply, type Request, type Router } from './router.js';
 import { parseFlotillaUnitBody, parseMetadataOps } from './schema.js';
 

@@ -78,6 +78,13 @@ test('a live socket is refused, a stale one replaced, a file that is no socket l
   await assert.rejects(listenSocket(join(dir, 'no', 'such', 'dir.sock'), undefined, handler), /api_socket .*dir\.sock: directory .*\/no\/such does not exist: create it or set another api_socket/);
 });
 
+test('api_socket_group: the socket belongs to that group', { skip: process.getuid?.() !== 0 && 'needs root to give a file away' }, async () => {
+  const l = await listenSocket(join(dir, 'g.sock'), 65534, handler);
+  open.push(l);
+  const st = await stat(l.socket!);
+  assert.deepEqual([st.gid, st.mode & 0o777], [65534, 0o660]);
+});
+
 test('closing removes the socket', async () => {
   const l = await listenSocket(join(dir, 'gone.sock'), undefined, handler);
   await closeListening(l);
