@@ -109,13 +109,55 @@ export class ApiClusterClient implements ClusterClient {
   }
 
   /**
-   * Polls: every unit is reported as possibly changed each period, which the
-   * contract allows (callers re-read). To be replaced by the event stream
+   * Polls the unit and state lists (two requests per period, however many
+   * units are watched) and reports the watched units whose summary or states
+   * changed. The first lists are read before this resolves, so a read made
+   * afterwards cannot miss a change. To be replaced by the event stream
    * (/flotilla/v1/events) once flotillad serves it.
    */
   async watchUnits(units: readonly string[], onChange: (unit: string) => void): Promise<Unsubscribe> {
-    const timer = setInterval(() => units.forEach(onChange), this.pollMs);
-    return async () => clearInterval(timer);
+    const wanted = new Set(units);
+    let last = await this.fingerprints(wanted);
+    let stopped = false;
+    let running: Promise<void> = Promise.resolve();
+    const tick = (): void => {
+      running = (async () => {
+        let now: Map<string, string>;
+        try {
+          now = await this.fingerprints(wanted);
+        } catch {
+          // flotillad unreachable for a moment: let the callers re-read and see the error themselves.
+          wanted.forEach(onChange);
+          return;
+        }
+        if (stopped) return;
+        for (const u of wanted) if (now.get(u) !== last.get(u)) onChange(u);
+        last = now;
+      })();
+      void running.finally(() => {
+        if (!stopped) timer = setTimeout(tick, this.pollMs);
+      });
+    };
+    let timer: NodeJS.Timeout = setTimeout(tick, this.pollMs);
+    return async () => {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    };
+  }
+
+  /** Per watched unit, its summary and states as one string (absent units have none). */
+  private async fingerprints(wanted: ReadonlySet<string>): Promise<Map<string, string>> {
+    const one = wanted.size === 1 ? [...wanted][0]! : undefined;
+    // One unit (the common `start x`): its own reads; more: the two lists.
+    const [units, states] = await Promise.all([
+      one === undefined ? this.listUnits() : this.getUnit(one).then((u) => (u ? [u] : [])),
+      this.listUnitStates(one),
+    ]);
+    const out = new Map<string, string>();
+    for (const u of units) if (wanted.has(u.name)) out.set(u.name, JSON.stringify(u));
+    for (const st of states) if (wanted.has(st.name)) out.set(st.name, `${out.get(st.name) ?? ''}|${JSON.stringify(st)}`);
+    return out;
   }
 
   async close(): Promise<void> {

@@ -110,3 +110,31 @@ test('https: the same --ca-file/--cert-file/--key-file authenticate the driver t
     await closeListening(l);
   }
 });
+
+test('watchUnits over the API: reports a watched unit when its summary or states change, nothing otherwise', async () => {
+  let active = 'inactive';
+  const server = createServer((req, res) => {
+    res.setHeader('Server', 'flotillad/test');
+    const send = (body: unknown): void => void res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+    const unit = (name: string) => ({ name, hash: 'h', desiredState: 'launched', currentState: 'launched', global: false });
+    if (req.url === '/flotilla/v1/units') send({ units: [unit('a.service'), unit('b.service'), unit('c.service')] });
+    else if (req.url?.startsWith('/flotilla/v1/units/')) send(unit(decodeURIComponent(req.url.slice('/flotilla/v1/units/'.length))));
+    else send({ states: [{ name: 'a.service', machineId: 'm', hash: 'h', load: 'loaded', active, sub: 'x' }] });
+  });
+  const url = await listen(server);
+  const c = new ApiClusterClient({ endpoint: parseApiEndpoint(url, '--endpoint'), requestTimeoutMs: 2000, pollMs: 20 });
+  for (const watched of [['a.service', 'b.service'], ['a.service']] as string[][]) {
+    active = 'inactive';
+    const seen: string[] = [];
+    const stop = await c.watchUnits(watched, (u) => seen.push(u));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(seen.length, 0, 'no change, no report');
+    active = 'active';
+    const { waitFor } = await import('../../src/util/deadline.js');
+    await waitFor('a.service reported', () => (seen.includes('a.service') ? true : undefined), { timeoutMs: 5000, intervalMs: 10 });
+    await stop();
+    assert.ok(!seen.includes('b.service'));
+  }
+  await c.close();
+  server.close();
+});
