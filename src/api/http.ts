@@ -24,7 +24,10 @@ export function requestListener(router: Router, log: Logger): (req: IncomingMess
 }
 
 async function handle(router: Router, log: Logger, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://api.invalid');
+  // Split by hand: URL parsing would read "//x/y" as host x, path /y.
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  const url = { pathname: q < 0 ? target : target.slice(0, q), searchParams: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)) };
   try {
     const m = router.match(req.method ?? 'GET', url.pathname);
     if (!m.ok) throw m.error;

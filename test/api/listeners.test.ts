@@ -54,6 +54,8 @@ test('the socket is mode 0660 and answers with the error body and the Server hea
   assert.equal(r.headers['content-type'], 'application/json');
   assert.match(String(r.headers.server), /^flotillad\//);
   assert.deepEqual(r.json, apiError(404, 'no such resource: /nowhere'));
+  const slashes = await ask({ socket: l.socket! }, '//echo?x=1');
+  assert.deepEqual(slashes.json, apiError(404, 'no such resource: //echo'));
   const m = await ask({ socket: l.socket! }, '/echo', { method: 'GET' });
   assert.deepEqual([m.status, m.headers.allow, m.json], [405, 'PUT', apiError(405, 'only PUT supported against this resource')]);
 });
