@@ -13,13 +13,15 @@
  *    code) or a plain string (fleet's documentation); every operation is
  *    checked before any is applied, and one machine's operations are applied
  *    together.
- * 5. Bodies are strict: unknown fields, wrong types, more than 1 MiB (413) or
- *    no JSON at all are each one 4xx; Go's decoder ignored unknown fields.
+ * 5. Bodies are strict: unknown fields, wrong types, more than 1 MiB (413),
+ *    nesting over 16 levels or no JSON at all are each one 4xx; Go's decoder
+ *    ignored unknown fields.
  * 6. A PUT create is validated with the same rules as flotctl submit
  *    (names, limits, [X-Fleet] options), not a subset.
  * 7. Wrong methods are 405 with an Allow header everywhere, discovery too
  *    (fleet answered 400 there); unknown paths, `/` and `/fleet/v1` itself
- *    are 404 (fleet: 405 for the latter two).
+ *    are 404 (fleet: 405 for the latter two); fleet's older `/v1-alpha`
+ *    mount is not served.
  * 8. 503 carries a Retry-After and says which store is unreachable.
  * 9. Authentication: see the listeners (TLS client certificates off loopback).
  */
