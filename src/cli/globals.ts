@@ -15,8 +15,12 @@ import { DEFAULT_PREFIX } from '../registry/keys.js';
 import type { CredentialNames, StoreCredentials } from '../registry/store-security.js';
 import { UsageError } from '../util/errors.js';
 
+export type Driver = 'api' | 'etcd';
+
 export interface GlobalOptions {
-  /** As given; validated when a client is created (see session.ts), so help and version stay fast. */
+  /** How flotctl reaches the cluster: flotillad's API, or etcd directly. */
+  driver: Driver;
+  /** As given (or the driver's default); validated when a client is created (see session.ts), so help and version stay fast. */
   endpoint: string;
   /** Which flag or variable the endpoint came from, for error messages. */
   endpointSource: string;
@@ -52,7 +56,7 @@ export interface SshGlobals {
 
 export interface GlobalFlag {
   /** commander attribute name */
-  key: 'endpoint' | 'etcdKeyPrefix' | 'requestTimeout' | 'debug' | 'json' | 'tunnel' | 'sshUsername' | 'sshIdentity' | 'knownHostsFile' | 'strictHostKeyChecking' | 'sshTimeout' | StoreFlagKey;
+  key: 'driver' | 'endpoint' | 'etcdKeyPrefix' | 'requestTimeout' | 'debug' | 'json' | 'tunnel' | 'sshUsername' | 'sshIdentity' | 'knownHostsFile' | 'strictHostKeyChecking' | 'sshTimeout' | StoreFlagKey;
   flags: string;
   description: string;
   /** Shown in help; applied only when neither the command line nor the environment sets it. */
@@ -63,11 +67,22 @@ export interface GlobalFlag {
 type StoreFlagKey = 'caFile' | 'certFile' | 'keyFile' | 'username' | 'password';
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379';
+/** The API driver's endpoint unless --endpoint says otherwise (fleetctl's was unix:///var/run/fleet.sock). */
+export const DEFAULT_API_ENDPOINT = 'unix:///var/run/flotilla.sock';
+/** The lead flips this to 'api' (issue 12); until then the API driver is asked for by name. */
+export const DEFAULT_DRIVER: Driver = 'etcd';
 export const DEFAULT_REQUEST_TIMEOUT = '3';
 export const DEFAULT_KNOWN_HOSTS = '~/.flotctl/known_hosts';
 
 export const GLOBAL_FLAGS: readonly GlobalFlag[] = [
-  { key: 'endpoint', flags: '--endpoint <urls>', description: 'comma-separated etcd URLs', default: DEFAULT_ENDPOINT, boolean: false },
+  { key: 'driver', flags: '--driver <api|etcd>', description: "talk to flotillad's API or to etcd directly", default: DEFAULT_DRIVER, boolean: false },
+  {
+    key: 'endpoint',
+    flags: '--endpoint <urls>',
+    description: `comma-separated etcd URLs; with --driver api unix:///path or http(s)://host:port, default ${DEFAULT_API_ENDPOINT}`,
+    default: DEFAULT_ENDPOINT,
+    boolean: false,
+  },
   { key: 'etcdKeyPrefix', flags: '--etcd-key-prefix <prefix>', description: 'keyspace of the cluster in etcd', default: DEFAULT_PREFIX, boolean: false },
   { key: 'requestTimeout', flags: '--request-timeout <seconds>', description: 'deadline of each request to etcd', default: DEFAULT_REQUEST_TIMEOUT, boolean: false },
   { key: 'debug', flags: '--debug', description: 'print debug information and stack traces to stderr', boolean: true },
@@ -78,8 +93,8 @@ export const GLOBAL_FLAGS: readonly GlobalFlag[] = [
   { key: 'knownHostsFile', flags: '--known-hosts-file <file>', description: 'known_hosts file for SSH host keys', default: DEFAULT_KNOWN_HOSTS, boolean: false },
   { key: 'strictHostKeyChecking', flags: '--strict-host-key-checking <bool>', description: 'verify SSH host keys against the known_hosts file', default: 'true', boolean: false },
   { key: 'sshTimeout', flags: '--ssh-timeout <seconds>', description: 'deadline of each SSH connection', default: '10', boolean: false },
-  { key: 'caFile', flags: '--ca-file <file>', description: "CA certificate (PEM) that signed etcd's certificate; https endpoints are always verified", boolean: false },
-  { key: 'certFile', flags: '--cert-file <file>', description: 'client certificate (PEM) for etcd', boolean: false },
+  { key: 'caFile', flags: '--ca-file <file>', description: "CA certificate (PEM) that signed the endpoint's certificate (etcd's or the API's); https endpoints are always verified", boolean: false },
+  { key: 'certFile', flags: '--cert-file <file>', description: 'client certificate (PEM) for etcd or the API', boolean: false },
   { key: 'keyFile', flags: '--key-file <file>', description: 'private key (PEM) of --cert-file', boolean: false },
   { key: 'username', flags: '--username <name>', description: 'etcd user to authenticate as', boolean: false },
   { key: 'password', flags: '--password <password>', description: 'password of --username (prefer the variable: other users can see command lines)', boolean: false },
@@ -154,6 +169,7 @@ export function resolveGlobals(
   env: Readonly<Record<string, string | undefined>>,
 ): GlobalOptions {
   const raw = new Map<GlobalFlag['key'], { value: string | boolean; from: string }>();
+  const defaulted = new Set<GlobalFlag['key']>();
   for (const flag of GLOBAL_FLAGS) {
     const name = envName(flag);
     const long = GLOBAL_VALUE_FLAGS.find((f) => flag.flags.startsWith(f)) ?? flag.flags;
@@ -164,6 +180,7 @@ export function resolveGlobals(
       raw.set(flag.key, { value: envValue(env, name) as string, from: name });
     } else {
       raw.set(flag.key, { value: flag.boolean ? false : (flag.default ?? ''), from: long });
+      defaulted.add(flag.key);
     }
   }
   const str = (k: GlobalFlag['key']): { value: string; from: string } => {
@@ -174,7 +191,10 @@ export function resolveGlobals(
     const r = raw.get(k) as { value: string | boolean; from: string };
     return typeof r.value === 'boolean' ? r.value : parseBool(r.value, r.from);
   };
+  const driver = parseDriver(str('driver'));
   const endpoint = str('endpoint');
+  // Never guessed from the URL: the driver picks the default, and an explicit endpoint is the driver's kind.
+  if (defaulted.has('endpoint') && driver === 'api') endpoint.value = DEFAULT_API_ENDPOINT;
   const timeout = str('requestTimeout');
   const prefix = str('etcdKeyPrefix');
   const tunnel = str('tunnel');
@@ -195,6 +215,7 @@ export function resolveGlobals(
   if (agent !== undefined) ssh.agentSocket = agent;
   const store = storeGlobals(str, endpoint.from, env);
   return {
+    driver,
     endpoint: endpoint.value,
     endpointSource: endpoint.from,
     etcdKeyPrefix: prefix.value,
@@ -204,6 +225,12 @@ export function resolveGlobals(
     ssh,
     store,
   };
+}
+
+function parseDriver(d: { value: string; from: string }): Driver {
+  const v = d.value.trim().toLowerCase();
+  if (v === 'api' || v === 'etcd') return v;
+  throw new UsageError(`invalid ${d.from} ${JSON.stringify(d.value)}: use api (flotillad's API) or etcd (etcd directly)`);
 }
 
 function storeGlobals(

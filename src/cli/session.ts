@@ -15,7 +15,9 @@ import type { RemoteRunner } from '../client/remote/runner.js';
 import { Terminal } from './terminal.js';
 
 export class Session {
-  private client: EtcdClusterClient | undefined;
+  private client: ClusterClient | undefined;
+  /** Set when the client is the etcd driver's: the source commands need it. */
+  private etcd: EtcdClusterClient | undefined;
   private resolved: GlobalOptions | undefined;
   private runner: RemoteRunner | undefined;
   /** Set by commands whose status is not success-or-error (a remote command's exit status). */
@@ -36,35 +38,52 @@ export class Session {
   }
 
   async cluster(): Promise<ClusterClient> {
-    if (!this.client) {
-      const g = this.globals;
-      // Loaded on demand: the gRPC stack costs ~150 ms that help and version do not need.
-      const [{ EtcdClusterClient }, { parseEndpoints }, { checkCredentials, loadStoreSecurity }] = await Promise.all([
-        import('../client/etcd-client.js'),
-        import('../registry/store.js'),
-        import('../registry/store-security.js'),
-      ]);
-      let endpoints: string[];
-      let security: StoreSecurity;
-      try {
-        endpoints = parseEndpoints(g.endpoint, g.endpointSource);
-        const { credentials, names } = g.store;
-        for (const w of checkCredentials(credentials, endpoints, names)) this.output.err(`Warning: ${w}`);
-        security = loadStoreSecurity(credentials, names);
-      } catch (err) {
-        throw new UsageError(errorMessage(err));
-      }
-      if (g.store.passwordInArgv) this.output.err('Warning: --password on the command line is visible to other users (ps): use FLOTCTL_PASSWORD instead');
-      this.client = EtcdClusterClient.connect({ endpoints, prefix: g.etcdKeyPrefix, requestTimeoutMs: g.requestTimeoutMs, security });
-      this.output.debug(`using etcd at ${endpoints.join(',')} with key prefix ${g.etcdKeyPrefix}`);
-    }
+    if (!this.client) this.client = this.globals.driver === 'api' ? await this.apiClient() : await this.etcdClient();
     return this.client;
+  }
+
+  /** flotillad's API: the same --ca-file/--cert-file/--key-file serve an https endpoint. */
+  private async apiClient(): Promise<ClusterClient> {
+    const g = this.globals;
+    const [{ ApiClusterClient }, { parseApiEndpoint }] = await Promise.all([import('../client/api-client.js'), import('../client/api-transport.js')]);
+    const endpoint = parseApiEndpoint(g.endpoint, g.endpointSource);
+    const { credentials: c, names } = g.store;
+    if (c.username || c.password) this.output.err(`Warning: ${c.username ? names.username : names.password} is for etcd; the API driver does not use it`);
+    const tls = { names: { caFile: names.caFile, certFile: names.certFile, keyFile: names.keyFile }, ...(c.caFile ? { caFile: c.caFile } : {}), ...(c.certFile ? { certFile: c.certFile } : {}), ...(c.keyFile ? { keyFile: c.keyFile } : {}) };
+    const client = new ApiClusterClient({ endpoint, requestTimeoutMs: g.requestTimeoutMs, tls });
+    this.output.debug(`using flotillad's API at ${endpoint.text}`);
+    return client;
+  }
+
+  private async etcdClient(): Promise<ClusterClient> {
+    const g = this.globals;
+    // Loaded on demand: the gRPC stack costs ~150 ms that help and version do not need.
+    const [{ EtcdClusterClient }, { parseEndpoints }, { checkCredentials, loadStoreSecurity }] = await Promise.all([
+      import('../client/etcd-client.js'),
+      import('../registry/store.js'),
+      import('../registry/store-security.js'),
+    ]);
+    let endpoints: string[];
+    let security: StoreSecurity;
+    try {
+      endpoints = parseEndpoints(g.endpoint, g.endpointSource);
+      const { credentials, names } = g.store;
+      for (const w of checkCredentials(credentials, endpoints, names)) this.output.err(`Warning: ${w}`);
+      security = loadStoreSecurity(credentials, names);
+    } catch (err) {
+      throw new UsageError(errorMessage(err));
+    }
+    if (g.store.passwordInArgv) this.output.err('Warning: --password on the command line is visible to other users (ps): use FLOTCTL_PASSWORD instead');
+    this.etcd = EtcdClusterClient.connect({ endpoints, prefix: g.etcdKeyPrefix, requestTimeoutMs: g.requestTimeoutMs, security });
+    this.output.debug(`using etcd at ${endpoints.join(',')} with key prefix ${g.etcdKeyPrefix}`);
+    return this.etcd;
   }
 
   /** The source commands' store access, on the same connection. */
   async sources(): Promise<SourceClient> {
     await this.cluster();
-    return (this.client as EtcdClusterClient).sources();
+    if (!this.etcd) throw new UsageError("this command needs --driver etcd: flotillad's API does not serve sources (flotctl sync, sources, provenance) yet");
+    return this.etcd.sources();
   }
 
   async operations(): Promise<OperationContext> {
@@ -102,6 +121,7 @@ export class Session {
     this.runner = undefined;
     const c = this.client;
     this.client = undefined;
+    this.etcd = undefined;
     if (c) await c.close();
   }
 }

@@ -15,6 +15,7 @@ import { DEFAULT_PREFIX, normalizePrefix } from '../registry/keys.js';
 import { MACHINE_ID, TTL_SECONDS_MAX } from '../registry/records.js';
 import { DAEMON_CREDENTIAL_NAMES, checkCredentials, loadStoreSecurity, type StoreCredentials, type StoreSecurity } from '../registry/store-security.js';
 import { parseConfigText } from './config-file.js';
+import { parseApiConfig, type ApiConfig } from './config-api.js';
 import { parseAbsolutePath, parseBool, parseIP, parseInteger, parseMetadata, parsePort, parseSeconds, parseWholeSeconds } from './config-values.js';
 
 export interface DaemonConfig {
@@ -40,6 +41,8 @@ export interface DaemonConfig {
   sshPort: number;
   /** `user` when the bus is a user manager's: remote commands then need `systemctl --user`. */
   systemdScope: 'system' | 'user';
+  /** The API's listeners and page size (config-api.ts). */
+  api: ApiConfig;
 }
 
 export interface LoadedConfig {
@@ -78,11 +81,17 @@ export const KEYS = {
   verbosity: { fleet: true },
   disable_engine: { fleet: true },
   keep_units_on_shutdown: {},
+  api_socket: {},
+  api_socket_group: {},
+  api_address: {},
+  api_cafile: {},
+  api_certfile: {},
+  api_keyfile: {},
   engine_reconcile_interval: {
     fleet: true,
     ignored: 'the engine acts on every change as etcd reports it instead of polling, and its leadership lasts as long as its agent_ttl lease',
   },
-  token_limit: { fleet: true, ignored: 'it sized the pages of fleet\'s HTTP API, which Flotilla does not have yet' },
+  token_limit: { fleet: true },
   enable_grpc: { fleet: true, ignored: 'engine and agents always talk through etcd; there is no separate gRPC channel' },
   disable_watches: { fleet: true, ignored: 'watches are how Flotilla follows etcd (polling instead would cost O(keys) per tick)' },
   verify_units: { fleet: true, ignored: 'fleet had already dropped it (unit signing)' },
@@ -201,6 +210,7 @@ function fromRaw(raw: Raw, env: NodeJS.ProcessEnv): LoadedConfig {
     hostRoot: hostRoot(raw.host_root ?? '/'),
     sshPort: parsePort('ssh_port', raw.ssh_port ?? '22'),
     systemdScope: scope(raw),
+    api: parseApiConfig(raw),
   };
   return { config, warnings };
 }

@@ -17,6 +17,8 @@ import { detectPublicIP } from './public-ip.js';
 import type { MachineRecord } from '../registry/records.js';
 import { checkStoreAccess } from './store-check.js';
 import { diffConfig, type ConfigDiff } from './reload.js';
+import { EtcdClusterClient } from '../client/etcd-client.js';
+import { ApiServer, apiRouter, type StreamRoutes } from '../api/server.js';
 
 /**
  * The bus of the manager flotillad drives: the configured one, else (system
@@ -35,19 +37,34 @@ export class Flotillad {
   private election: Election | undefined;
   private engine: Engine | undefined;
   private manager: SystemdManager | undefined;
+  private api: ApiServer | undefined;
 
   constructor(
     private config: DaemonConfig,
     private readonly log: Logger,
     private readonly onFatal: (reason: string) => void,
+    /** /metrics and the event stream, from their owners (src/metrics, src/events). */
+    private readonly streams: StreamRoutes = {},
   ) {}
 
   async start(): Promise<void> {
+    try {
+      await this.startRoles();
+    } catch (err) {
+      // A failed start must not leave the API socket behind, answering for a daemon that is gone.
+      await this.api?.stop();
+      throw err;
+    }
+  }
+
+  private async startRoles(): Promise<void> {
     const c = this.config;
     const busAddress = systemdBus(c);
     if (!busAddress) throw new Error('no systemd bus: set systemd_bus_address in the config or DBUS_SESSION_BUS_ADDRESS');
     const etcd = connectStore({ endpoints: c.etcdServers, requestTimeoutMs: c.etcdRequestTimeoutMs, security: c.etcdSecurity });
     this.registry = new Registry(etcd, c.etcdKeyPrefix);
+    // Before the store is known to answer: while it does not, the API says so (503).
+    await this.startApi(etcd);
     // A wrong CA or password is fatal at once, in one line; etcd merely down is waited for.
     await checkStoreAccess(etcd, c, this.log);
     this.manager = await SystemdManager.connect(busAddress, this.log.child({ role: 'systemd' }));
@@ -89,6 +106,18 @@ export class Flotillad {
     this.log.info({ machine: c.machineId, ip: machine.publicIP, engine: !c.disableEngine }, 'flotillad started');
   }
 
+  /** The API on the same store connection, through the client library flotctl uses. */
+  private async startApi(etcd: ReturnType<typeof connectStore>): Promise<void> {
+    const c = this.config;
+    if (!c.api.socket && !c.api.tcp) return;
+    const client = new EtcdClusterClient(etcd, { endpoints: c.etcdServers, prefix: c.etcdKeyPrefix, requestTimeoutMs: c.etcdRequestTimeoutMs, security: c.etcdSecurity });
+    const sources = client.sources();
+    const router = apiRouter({ client, inventory: () => sources.listInventory(), tokenLimit: c.api.tokenLimit }, this.streams);
+    this.api = new ApiServer(router, this.log.child({ role: 'api' }));
+    const addresses = await this.api.start(c.api);
+    this.log.info({ listen: addresses.join(',') }, 'API listening');
+  }
+
   /**
    * Apply a reloaded config (SIGHUP): what can change without a restart is
    * applied, the rest is reported. Resolves with what changed.
@@ -112,6 +141,7 @@ export class Flotillad {
     // Resign first so another engine takes over while our units stop.
     if (!keepUnits) await this.election?.resign();
     await this.agent?.stop({ keepUnits });
+    await this.api?.stop();
     this.manager?.close();
     this.registry?.etcd.close();
   }

@@ -29,6 +29,7 @@ const FIELD_KEYS: Record<Field, readonly ConfigKey[]> = {
   hostRoot: ['host_root'],
   sshPort: ['ssh_port'],
   systemdScope: ['systemd_scope', 'systemd_user'],
+  api: ['api_socket', 'api_socket_group', 'api_address', 'api_cafile', 'api_certfile', 'api_keyfile', 'token_limit'],
 };
 
 export const RELOADABLE: ReadonlySet<Field> = new Set<Field>(['publicIP', 'metadata', 'sshPort', 'systemdScope', 'keepUnitsOnShutdown']);

@@ -23,7 +23,7 @@ import { agentWaitTarget, hostSystemctl, powerOff, removeHost } from './host-con
 import { ensureRootfs } from './boot/rootfs.js';
 import { rebootHost, startBootedHost, type BootedHostOptions } from './boot/cluster-host.js';
 import { execIn } from './boot/nspawn.js';
-import { publicIPFor, writeAgentFiles } from './host-files.js';
+import { apiSocketPath, publicIPFor, writeAgentFiles } from './host-files.js';
 import { devImageSpecs, imageRefs, pushDevImages, renderImagesEnv, saveToCache, seedFromCache } from './images.js';
 import { registryStorage, startRegistry, stopRegistry } from './registry.js';
 import { findExecutable, type RunResult } from './exec.js';
@@ -251,6 +251,15 @@ export class LocalCluster {
     if (this.saved.docker && !this.saved.docker.images) await this.publishImages();
     if (opts.waitForAgent ?? this.saved.waitForAgents) await this.waitAgents([host]);
     return host;
+  }
+
+  /**
+   * The unix socket host i's flotillad serves the API on; undefined for a
+   * booted host, whose socket is inside its own /run.
+   */
+  apiSocket(i: number): string | undefined {
+    const h = this.host(i);
+    return h.boot ? undefined : apiSocketPath(h.dir);
   }
 
   /** Run a command inside booted host i, as root, in all of its namespaces. */

@@ -46,6 +46,12 @@ function describe(cluster: LocalCluster, ms: number): void {
     if (k === 'FLOTCTL_PASSWORD' && cluster.passwordFile) print(`export ${k}="$(cat ${sh(cluster.passwordFile)})"`);
     else print(`export ${k}=${sh(v)}`);
   }
+  const first = cluster.hosts.findIndex((_, i) => cluster.apiSocket(i) !== undefined);
+  if (first >= 0) {
+    print("# or through a host's flotillad (the API driver), instead of FLOTCTL_ENDPOINT above:");
+    print('export FLOTCTL_DRIVER=api');
+    print(`export FLOTCTL_ENDPOINT=${sh(`unix://${cluster.apiSocket(first)}`)}`);
+  }
   print('# then, from this directory, for example:');
   print('npx flotctl list-machines');
   print('npx flotctl start units/hello.service');
@@ -57,6 +63,12 @@ function describe(cluster: LocalCluster, ms: number): void {
   for (const h of cluster.hosts) {
     if (h.boot) print(`${h.name} ${h.machineId} ${h.publicIP}  nsenter -t ${h.boot.initPid} -a systemctl ...   (root: ${sh(h.boot.root)})`);
     else print(`${h.name} ${h.machineId} ${h.publicIP}  DBUS_SESSION_BUS_ADDRESS=${sh(h.busAddress)} XDG_RUNTIME_DIR=${sh(h.runtimeDir)} systemctl --user ...`);
+  }
+  const sockets = cluster.hosts.map((h, i) => [h.name, cluster.apiSocket(i)] as const).filter((x): x is readonly [string, string] => x[1] !== undefined);
+  if (sockets.length > 0) {
+    print();
+    print("# each host's API (fleet's /fleet/v1 and /flotilla/v1):");
+    for (const [name, path] of sockets) print(`${name}  curl --unix-socket ${sh(path)} http://localhost/fleet/v1/machines`);
   }
   if (cluster.registry) {
     print();

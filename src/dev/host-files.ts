@@ -40,6 +40,11 @@ export function daemonEntry(): string {
   return fileURLToPath(new URL('../../../dist/src/daemon/main.js', import.meta.url));
 }
 
+/** The host's API socket (api_socket), beside its config: each dev host has its own. */
+export function apiSocketPath(hostDir: string): string {
+  return join(hostDir, 'api.sock');
+}
+
 /** 127.0.1.1, 127.0.1.2, … 127.0.1.254, 127.0.2.1: distinct per host, all on loopback. */
 export function publicIPFor(index: number): string {
   return `127.0.${1 + Math.floor(index / 254)}.${1 + (index % 254)}`;
@@ -79,6 +84,7 @@ export function renderConfig(c: AgentConfig, machineId: string, unitsDir: string
     // Remote commands must say `systemctl --user` to reach this host's manager.
     systemd_scope: 'user',
     ...(c.sshPort ? { ssh_port: String(c.sshPort) } : {}),
+    api_socket: apiSocketPath(c.hostDir),
   };
   return configText(lines, c.extraConfig);
 }

@@ -18,6 +18,7 @@ const NO_STORE = {
 describe('resolveGlobals', () => {
   it('defaults', () => {
     assert.deepEqual(resolveGlobals({}, none, {}), {
+      driver: 'etcd',
       endpoint: 'http://127.0.0.1:2379',
       endpointSource: '--endpoint',
       etcdKeyPrefix: '/flotilla/',
@@ -57,6 +58,7 @@ describe('resolveGlobals', () => {
 
   it('every global flag has a FLOTCTL_ variable', () => {
     assert.deepEqual(GLOBAL_FLAGS.map(envName), [
+      'FLOTCTL_DRIVER',
       'FLOTCTL_ENDPOINT',
       'FLOTCTL_ETCD_KEY_PREFIX',
       'FLOTCTL_REQUEST_TIMEOUT',
@@ -85,6 +87,7 @@ describe('resolveGlobals', () => {
       FLOTCTL_JSON: '1',
     });
     assert.deepEqual(g, {
+      driver: 'etcd',
       endpoint: 'http://10.0.0.1:2379,http://10.0.0.2:2379',
       endpointSource: 'FLOTCTL_ENDPOINT',
       etcdKeyPrefix: '/x/',
@@ -94,6 +97,17 @@ describe('resolveGlobals', () => {
       ssh: { username: 'core', knownHostsFile: `${homedir()}/.flotctl/known_hosts`, strictHostKeyChecking: true, timeoutMs: 10_000 },
       store: { ...NO_STORE, names: { ...NO_STORE.names, endpoints: 'FLOTCTL_ENDPOINT' } },
     });
+  });
+
+  it('--driver (FLOTCTL_DRIVER) picks the default endpoint; an explicit endpoint is taken as given', () => {
+    const api = resolveGlobals({}, none, { FLOTCTL_DRIVER: 'API' });
+    assert.deepEqual([api.driver, api.endpoint, api.endpointSource], ['api', 'unix:///var/run/flotilla.sock', '--endpoint']);
+    const cli = resolveGlobals({ driver: 'etcd' }, (k) => k === 'driver', { FLOTCTL_DRIVER: 'api' });
+    assert.deepEqual([cli.driver, cli.endpoint], ['etcd', 'http://127.0.0.1:2379']);
+    // Never guessed from the URL: an http:// endpoint with --driver api is an API endpoint.
+    const given = resolveGlobals({ driver: 'api', endpoint: 'http://10.0.0.1:2379' }, (k) => k === 'driver' || k === 'endpoint', {});
+    assert.deepEqual([given.driver, given.endpoint], ['api', 'http://10.0.0.1:2379']);
+    assert.throws(() => resolveGlobals({}, none, { FLOTCTL_DRIVER: 'grpc' }), (e: unknown) => e instanceof UsageError && e.message === 'invalid FLOTCTL_DRIVER "grpc": use api (flotillad\'s API) or etcd (etcd directly)');
   });
 
   it('etcd TLS material and user: flags or FLOTCTL_ variables, each named by where it came from', () => {

@@ -46,6 +46,8 @@ async function flotillad(override: Record<string, string | undefined>): Promise<
     etcd_username: s.user.name,
     etcd_password: s.user.password,
     units_directory: join(dir, 'units'),
+    // No API socket: several of these start one after the other and none needs one.
+    api_socket: '',
     // No systemd here: a flotillad that gets past etcd stops at the bus.
     systemd_bus_address: `unix:path=${join(dir, 'no-bus')}`,
     ...override,

@@ -70,6 +70,7 @@ test('start brings up N hosts whose systemd has flotillad.service; down leaves n
       'log_format=text',
       'systemd_scope=user',
       `ssh_port=${h.sshPort}`,
+      `api_socket=${join(h.dir, 'api.sock')}`,
       'verbosity=1',
       '',
     ].join('\n'));

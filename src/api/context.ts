@@ -1,0 +1,11 @@
+/** What the routes are built on: the client library, so every rule lives in one place. */
+import type { ClusterClient } from '../client/types.js';
+import type { InventoryRecord } from '../registry/records.js';
+
+export interface ApiContext {
+  client: ClusterClient;
+  /** Ownership and provenance of synced units (the sources' inventory). */
+  inventory(): Promise<InventoryRecord[]>;
+  /** Page size of /fleet/v1 lists (token_limit). */
+  tokenLimit: number;
+}

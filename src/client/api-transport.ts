@@ -1,0 +1,196 @@
+/**
+ * HTTP to flotillad's API for flotctl's API driver: over its unix socket
+ * (`unix:///path`) or TCP (`http://host:port`, `https://host:port` with the
+ * same --ca-file/--cert-file/--key-file as etcd). One keep-alive connection
+ * per process. Every answer must come from flotillad (its Server header and a
+ * JSON body): anything else (etcd, a web server) is one line naming
+ * `--driver etcd`, never a confusing parse error.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { FlotillaError, InvalidInputError, StoreUnavailableError, UsageError } from '../util/errors.js';
+
+export type ApiEndpoint = { kind: 'unix'; socket: string; text: string } | { kind: 'http' | 'https'; host: string; port: number; text: string };
+
+/** unix:///absolute/path, http://host:port or https://host:port; one endpoint. */
+export function parseApiEndpoint(text: string, from: string): ApiEndpoint {
+  const t = text.trim();
+  const hint = `give unix:///path/to/flotilla.sock or http(s)://host:port (with --driver etcd, give etcd URLs)`;
+  if (t.includes(',')) throw new UsageError(`invalid ${from} ${JSON.stringify(text)}: the API driver talks to one flotillad: ${hint}`);
+  if (t.startsWith('unix://')) {
+    const socket = t.slice('unix://'.length);
+    if (!socket.startsWith('/')) throw new UsageError(`invalid ${from} ${JSON.stringify(text)}: the socket path must be absolute: ${hint}`);
+    return { kind: 'unix', socket, text: t };
+  }
+  let url: URL;
+  try {
+    url = new URL(t);
+  } catch {
+    throw new UsageError(`invalid ${from} ${JSON.stringify(text)}: ${hint}`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname.replace(/\/$/, '') !== '' || url.search !== '' || url.username !== '') {
+    throw new UsageError(`invalid ${from} ${JSON.stringify(text)}: ${hint}`);
+  }
+  const kind = url.protocol === 'https:' ? 'https' : 'http';
+  const port = url.port === '' ? (kind === 'https' ? 443 : 80) : Number(url.port);
+  return { kind, host: url.hostname.replace(/^\[|\]$/g, ''), port, text: t };
+}
+
+export interface TransportTls {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** The flag or variable each file came from, for messages. */
+  names: { caFile: string; certFile: string; keyFile: string };
+}
+
+export interface ApiAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** The API answered 4xx/5xx: its message, and the status for callers that treat 404 as "none". */
+export class ApiRequestError extends FlotillaError {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Nothing answers at the endpoint, or flotillad cannot reach etcd (its 503): exit 3, like an unreachable etcd. */
+export class ApiUnreachableError extends StoreUnavailableError {
+  constructor(message: string) {
+    super(message);
+    this.message = message;
+  }
+}
+
+function readFile(path: string, from: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new UsageError(`${from} ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}): give a readable PEM file`);
+  }
+}
+
+const DEFAULT_NAMES = { caFile: '--ca-file', certFile: '--cert-file', keyFile: '--key-file' };
+
+export class ApiTransport {
+  private readonly agent: HttpAgent;
+  private readonly names: TransportTls['names'];
+
+  constructor(
+    readonly endpoint: ApiEndpoint,
+    private readonly timeoutMs: number,
+    tls: TransportTls | undefined,
+  ) {
+    this.names = tls?.names ?? DEFAULT_NAMES;
+    if (endpoint.kind === 'https') {
+      const ca = tls?.caFile ? readFile(tls.caFile, tls.names.caFile) : undefined;
+      const cert = tls?.certFile ? readFile(tls.certFile, tls.names.certFile) : undefined;
+      const key = tls?.keyFile ? readFile(tls.keyFile, tls.names.keyFile) : undefined;
+      if (Boolean(cert) !== Boolean(key)) throw new UsageError(`${tls?.names.certFile} and ${tls?.names.keyFile} go together: give both or neither`);
+      this.agent = new HttpsAgent({ keepAlive: true, maxSockets: 8, ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) });
+    } else {
+      // A unix socket is guarded by its file mode: TLS files (set for etcd, say) do not apply to it.
+      if (endpoint.kind === 'http' && tls && (tls.caFile || tls.certFile || tls.keyFile)) {
+        throw new UsageError(`${tls.caFile ? tls.names.caFile : tls.certFile ? tls.names.certFile : tls.names.keyFile} is set but ${endpoint.text} is not https://: use an https:// endpoint or drop the TLS files`);
+      }
+      this.agent = new HttpAgent({ keepAlive: true, maxSockets: 8 });
+    }
+  }
+
+  /** A JSON request; rejects with ApiRequestError (4xx/5xx), ApiUnreachableError, or the not-a-Flotilla-API line. */
+  async request(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
+    const res = await this.send(method, path, body);
+    const text = await readAll(res);
+    const server = String(res.headers.server ?? '');
+    if (!server.startsWith('flotillad/')) throw this.notFlotilla(`HTTP ${res.statusCode}${server ? ` from ${server.split(' ')[0]}` : ''}`);
+    let parsed: unknown;
+    if (text !== '') {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        throw this.notFlotilla('the answer is not JSON');
+      }
+    }
+    const status = res.statusCode ?? 0;
+    if (status < 400) return { status, body: parsed };
+    const message = errorMessageOf(parsed) || `HTTP ${status}`;
+    if (status === 503) throw new ApiUnreachableError(`flotillad at ${this.endpoint.text}: ${message}`);
+    if (status === 400 || status === 409 || status === 413 || status === 415) throw new InvalidInputError(message);
+    if (status === 500) throw new FlotillaError(`flotillad at ${this.endpoint.text} failed the request (HTTP 500): see its log`);
+    throw new ApiRequestError(status, message);
+  }
+
+  private notFlotilla(why: string): FlotillaError {
+    return new FlotillaError(`${this.endpoint.text} is not a Flotilla API (${why}): to talk to etcd directly use --driver etcd`);
+  }
+
+  private send(method: string, path: string, body: unknown): Promise<IncomingMessage> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (payload) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(payload.length);
+    }
+    const e = this.endpoint;
+    return new Promise((resolve, reject) => {
+      const opts = { method, path, headers, agent: this.agent, timeout: this.timeoutMs };
+      const req = e.kind === 'unix'
+        ? httpRequest({ ...opts, socketPath: e.socket }, resolve)
+        : (e.kind === 'https' ? httpsRequest : httpRequest)({ ...opts, host: e.host, port: e.port }, resolve);
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs / 1000} s (see --request-timeout)`), { code: 'TIMEOUT' })));
+      req.on('error', (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
+      req.end(payload);
+    });
+  }
+
+  private unreachable(err: NodeJS.ErrnoException): FlotillaError {
+    const e = this.endpoint;
+    if (err.code === 'HPE_INVALID_CONSTANT' || err.code === 'HPE_INVALID_HEADER_TOKEN' || err.code?.startsWith('HPE_')) return this.notFlotilla('it does not speak HTTP/1.1');
+    if (err.code === 'EPROTO' || /wrong version number|packet length too long/i.test(err.message)) return this.notFlotilla('TLS failed; is it https?');
+    // TLS refusals are settings to fix (exit 1), not outages.
+    const n = this.names;
+    if (/certificate required/i.test(err.message)) return new FlotillaError(`${e.text} requires a client certificate: give ${n.certFile} and ${n.keyFile}`);
+    if (/alert (bad certificate|unknown ca|certificate unknown|decrypt error)/i.test(err.message)) {
+      return new FlotillaError(`${e.text} refused the client certificate of ${n.certFile}: give one signed by the CA in its api_cafile`);
+    }
+    if (/self[- ]signed|unable to (get|verify)|certificate (has expired|is not yet valid)|altnames|Hostname\/IP does not match/i.test(err.message)) {
+      return new FlotillaError(`the certificate of ${e.text} is not trusted (${firstLine(err.message)}): give ${n.caFile} with the CA that signed it`);
+    }
+    if (err.code === 'ECONNRESET' || /socket hang up/.test(err.message)) {
+      // With TLS 1.3 a refused client certificate reaches the client only as a closed connection.
+      const hint = e.kind === 'http' ? 'does it serve https://?' : `a TLS listener closes the connection when it refuses the client certificate of ${n.certFile}: it must be signed by the CA in its api_cafile`;
+      return new ApiUnreachableError(`flotillad API unreachable at ${e.text}: ${err.message} (${hint})`);
+    }
+    if (err.code === 'ENOENT' && e.kind === 'unix') return new ApiUnreachableError(`flotillad API unreachable at ${e.text}: no socket at ${e.socket} (is flotillad running here? see api_socket)`);
+    if (err.code === 'EACCES' && e.kind === 'unix') return new ApiUnreachableError(`flotillad API unreachable at ${e.text}: permission denied on ${e.socket}: join its group (api_socket_group) or run as root`);
+    return new ApiUnreachableError(`flotillad API unreachable at ${e.text}: ${err.message}`);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
+
+function readAll(res: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+}
+
+function errorMessageOf(body: unknown): string {
+  const e = (body as { error?: { message?: unknown } } | undefined)?.error;
+  return typeof e?.message === 'string' ? e.message : '';
+}
