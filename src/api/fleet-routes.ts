@@ -85,9 +85,8 @@ async function putUnit(ctx: ApiContext, r: Request): Promise<Reply> {
     const file = UnitFile.fromOptions(body.options);
     if (!existing || existing.hash !== file.hash()) {
       validateUnit(file, name);
-      await ctx.client.createUnit(name, file);
-      // createUnit stores 'inactive', fleet's default for a create without desiredState.
-      if (desired !== undefined && desired !== 'inactive') await ctx.client.setDesiredState(name, desired);
+      // One write; without desiredState fleet's default for a create, 'inactive'.
+      await ctx.client.createUnit(name, file, desired ?? 'inactive');
       return { status: 201 };
     }
   } else if (!existing) {

@@ -80,8 +80,7 @@ async function putUnit(ctx: ApiContext, r: Request): Promise<Reply> {
   validateUnit(file, name);
   const desired = body.desiredState ?? 'inactive';
   if (desired !== 'inactive' && parseUnitName(name).isTemplate) throw new ApiError(400, `cannot activate template ${JSON.stringify(name)}`);
-  await ctx.client.createUnit(name, file);
-  if (desired !== 'inactive') await ctx.client.setDesiredState(name, desired);
+  await ctx.client.createUnit(name, file, desired);
   return { status: 201 };
 }
 

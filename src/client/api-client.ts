@@ -7,7 +7,7 @@
 import { UnitFile, type UnitOption } from '../unit/index.js';
 import { validateMetadataChange } from './metadata.js';
 import { ApiRequestError, ApiTransport, type ApiEndpoint, type TransportTls } from './api-transport.js';
-import type { ClusterClient, DesiredState, MachineSummary, MetadataChange, MetadataResult, UnitStateView, UnitSummary, Unsubscribe } from './types.js';
+import type { ClusterClient, DesiredState, MachineSummary, MetadataChange, MetadataResult, UnitRecordView, UnitStateView, UnitSummary, Unsubscribe, WriteMark } from './types.js';
 
 export interface ApiClientOptions {
   endpoint: ApiEndpoint;
@@ -71,8 +71,16 @@ export class ApiClusterClient implements ClusterClient {
     return f && UnitFile.fromOptions(f.options);
   }
 
-  async createUnit(name: string, file: UnitFile): Promise<void> {
-    await this.http.request('PUT', unitPath(name), { options: file.options });
+  async getUnitRecord(name: string): Promise<UnitRecordView | undefined> {
+    const u = await this.find<UnitSummary>(unitPath(name));
+    return u && { name: u.name, hash: u.hash, desiredState: u.desiredState };
+  }
+
+  /** One PUT: content and desired state are stored together, as by the etcd driver. */
+  async createUnit(name: string, file: UnitFile, desired: DesiredState = 'inactive'): Promise<WriteMark> {
+    await this.http.request('PUT', unitPath(name), { options: file.options, desiredState: desired });
+    // watchUnits polls from a baseline it reads itself; there is no store revision to start after.
+    return { revision: '' };
   }
 
   setDesiredState(name: string, state: DesiredState): Promise<boolean> {

@@ -5,6 +5,7 @@
  */
 import { connectStore } from '../registry/store.js';
 import { Registry } from '../registry/registry.js';
+import { clientStoreOver } from '../registry/client-store.js';
 import { Agent } from '../agent/agent.js';
 import { Election } from '../engine/election.js';
 import { Engine } from '../engine/engine.js';
@@ -64,7 +65,7 @@ export class Flotillad {
     const etcd = connectStore({ endpoints: c.etcdServers, requestTimeoutMs: c.etcdRequestTimeoutMs, security: c.etcdSecurity });
     this.registry = new Registry(etcd, c.etcdKeyPrefix);
     // Before the store is known to answer: while it does not, the API says so (503).
-    await this.startApi(etcd);
+    await this.startApi(this.registry);
     // A wrong CA or password is fatal at once, in one line; etcd merely down is waited for.
     await checkStoreAccess(etcd, c, this.log);
     this.manager = await SystemdManager.connect(busAddress, this.log.child({ role: 'systemd' }));
@@ -107,10 +108,11 @@ export class Flotillad {
   }
 
   /** The API on the same store connection, through the client library flotctl uses. */
-  private async startApi(etcd: ReturnType<typeof connectStore>): Promise<void> {
+  private async startApi(registry: Registry): Promise<void> {
     const c = this.config;
     if (!c.api.socket && !c.api.tcp) return;
-    const client = new EtcdClusterClient(etcd, { endpoints: c.etcdServers, prefix: c.etcdKeyPrefix, requestTimeoutMs: c.etcdRequestTimeoutMs, security: c.etcdSecurity });
+    const store = clientStoreOver(registry, { endpoints: c.etcdServers, prefix: registry.keys.prefix, requestTimeoutMs: c.etcdRequestTimeoutMs, ...(c.etcdSecurity ? { security: c.etcdSecurity } : {}) });
+    const client = new EtcdClusterClient(store);
     const sources = client.sources();
     const router = apiRouter({ client, inventory: () => sources.listInventory(), tokenLimit: c.api.tokenLimit }, this.streams);
     this.api = new ApiServer(router, this.log.child({ role: 'api' }));

@@ -105,6 +105,11 @@ export function connectClientStore(opts: ClientStoreOptions): ClientStore {
   });
 }
 
+/** The client's store on a registry that already exists (flotillad's API serves on its own connection). */
+export function clientStoreOver(registry: Registry, ctx: StoreContext): ClientStore {
+  return new EtcdClientStore(registry, ctx);
+}
+
 class EtcdClientStore implements ClientStore {
   readonly keys: Keys;
 
