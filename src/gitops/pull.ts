@@ -6,7 +6,7 @@
  *
  * Credentials stay on the host: the caller names an SSH key file and a
  * known_hosts file (from flotillad's config), and host keys are checked
- * strictly unless the caller says otherwise. Only ssh, https, git and file
+ * strictly unless the caller says otherwise. Only ssh, https, http, git and file
  * URLs are fetched (never git's ext:: or fd:: transports, which run
  * commands). Every git call is bounded in time and output. Any failure is a
  * FetchError with one line naming the source and the fix; nothing is
@@ -28,7 +28,8 @@ export class FetchError extends FlotillaError {
 
 export interface PullTarget {
   url: string;
-  branch: string;
+  /** undefined: the branch the remote's HEAD names. */
+  branch?: string;
   /** The directory inside the repository, "" for its top. */
   path: string;
 }
@@ -60,7 +61,7 @@ export type FetchSource = (target: PullTarget) => Promise<FetchedSource>;
 const DEFAULT_TIMEOUT_MS = 60_000;
 /** Where the fetched branch is kept in the cache repository. */
 const FETCHED_REF = 'refs/flotilla/fetched';
-const ALLOWED_PROTOCOLS = ['ssh', 'https', 'git', 'file'] as const;
+const ALLOWED_PROTOCOLS = ['ssh', 'https', 'http', 'git', 'file'] as const;
 
 /** Why a branch name cannot be fetched, or undefined (a subset of git check-ref-format). */
 export function branchProblem(branch: string): string | undefined {
@@ -107,21 +108,33 @@ export function gitFetcher(opts: FetchOptions): FetchSource {
   return (target) => fetchSource(target, opts);
 }
 
-export async function fetchSource(target: PullTarget, opts: FetchOptions): Promise<FetchedSource> {
-  const what = `branch ${target.branch} of ${target.url}`;
+/** Fetches into one cache repository, one at a time in this process (git locks its refs). */
+const busy = new Map<string, Promise<unknown>>();
+
+export function fetchSource(target: PullTarget, opts: FetchOptions): Promise<FetchedSource> {
+  const repo = cacheRepository(opts.cacheDir, target.url);
+  const run = (busy.get(repo) ?? Promise.resolve()).catch(() => undefined).then(() => fetchInto(repo, target, opts));
+  busy.set(repo, run);
+  void run.finally(() => {
+    if (busy.get(repo) === run) busy.delete(repo);
+  }).catch(() => undefined);
+  return run;
+}
+
+async function fetchInto(repo: string, target: PullTarget, opts: FetchOptions): Promise<FetchedSource> {
+  const what = target.branch === undefined ? `${target.url} (its HEAD)` : `branch ${target.branch} of ${target.url}`;
   const urlBad = urlProblem(target.url);
   if (urlBad !== undefined) throw new FetchError(`cannot fetch ${JSON.stringify(target.url)}: ${urlBad}: fix the source's URL (flotctl source add)`);
-  const branchBad = branchProblem(target.branch);
+  const branchBad = target.branch === undefined ? undefined : branchProblem(target.branch);
   if (branchBad !== undefined) throw new FetchError(`cannot fetch branch ${JSON.stringify(target.branch)} of ${target.url}: ${branchBad}`);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const repo = cacheRepository(opts.cacheDir, target.url);
   try {
     await mkdir(repo, { recursive: true, mode: 0o700 });
     const init = await runGit(['init', '--quiet', '--bare'], { cwd: repo, timeoutMs });
     if (init.code !== 0) throw new FetchError(`cannot make the fetch cache ${repo}: ${complaint(init)}`);
     const protocols = ALLOWED_PROTOCOLS.flatMap((p) => ['-c', `protocol.${p}.allow=always`]);
     const fetched = await runGit(
-      ['-c', 'protocol.allow=never', ...protocols, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', '--end-of-options', target.url, `+refs/heads/${target.branch}:${FETCHED_REF}`],
+      ['-c', 'protocol.allow=never', ...protocols, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', '--end-of-options', target.url, `+${target.branch === undefined ? 'HEAD' : `refs/heads/${target.branch}`}:${FETCHED_REF}`],
       { cwd: repo, timeoutMs, env: { GIT_SSH_COMMAND: sshCommand(opts.ssh), GIT_SSH_VARIANT: 'ssh' } },
     );
     if (fetched.code !== 0) throw new FetchError(`cannot fetch ${what}: ${complaint(fetched)}${hint(fetched, opts.ssh)}`);

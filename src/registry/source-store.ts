@@ -17,7 +17,7 @@ import {
   encode,
 } from './records.js';
 import type { TxnPlan } from './sync-txns.js';
-import { commitTxn, read, when, type StoredKey, type WriteOp } from './txn.js';
+import { type Condition, commitTxn, read, when, type StoredKey, type WriteOp } from './txn.js';
 import { FlotillaError } from '../util/errors.js';
 
 export interface RevisionedUnit extends UnitRecord {
@@ -98,14 +98,16 @@ export class SourceStore {
 
   /**
    * Runs a sync's transactions in order. The intent step's revision fences
-   * the later ones ('intent' guards). Returns the revision of the last step.
+   * the later ones ('intent' guards). `extra` joins the conditions of EVERY
+   * step: the engine's election fence, so a deposed leader writes nothing.
+   * Returns the revision of the last step.
    */
-  async applySync(plans: readonly TxnPlan[]): Promise<number> {
+  async applySync(plans: readonly TxnPlan[], extra: readonly Condition[] = []): Promise<number> {
     let intent = 0;
     let revision = 0;
     for (let i = 0; i < plans.length; i++) {
       const p = plans[i] as TxnPlan;
-      const conditions = p.guards.map((g) => when.modifiedAt(g.key, g.revision === 'intent' ? intent : g.revision));
+      const conditions = [...extra, ...p.guards.map((g) => when.modifiedAt(g.key, g.revision === 'intent' ? intent : g.revision))];
       const writes: WriteOp[] = [
         ...p.puts.map((o): WriteOp => ({ op: 'put', key: o.key, value: o.value })),
         ...p.deletes.map((key): WriteOp => ({ op: 'delete', key })),
@@ -116,6 +118,24 @@ export class SourceStore {
       if (i === 0) intent = revision;
     }
     return revision;
+  }
+
+  /** A source's status with the revision a write must be conditioned on (absent: undefined). */
+  async getSourceStatus(name: string): Promise<Revisioned<SourceStatusRecord> | undefined> {
+    const kv = (await commitTxn(this.etcd, { reads: [read.get(this.keys.sourceStatus(name))] })).reads[0]?.[0];
+    if (!kv) return undefined;
+    const record = decodeSourceStatus(kv.value);
+    return record && record.name === name ? { record, revision: kv.modRevision } : { record: { name }, revision: kv.modRevision, unreadable: true };
+  }
+
+  /**
+   * Writes a source's status if its key is still at `revision` (0 = absent)
+   * and `extra` holds (the engine's fence). False when either failed.
+   */
+  async putSourceStatus(record: SourceStatusRecord, revision: number, extra: readonly Condition[] = []): Promise<boolean> {
+    const key = this.keys.sourceStatus(record.name);
+    const res = await commitTxn(this.etcd, { conditions: [...extra, when.modifiedAt(key, revision)], writes: [{ op: 'put', key, value: encode(record) }] });
+    return res.succeeded;
   }
 
   async listSources(): Promise<SourceListing> {

@@ -67,6 +67,8 @@ describe('fetchSource over git://', () => {
     await repo.push({ 'a.service': WEB });
     const dev = await repo.push({ 'b.service': API }, 'dev');
     assert.equal((await fetchSource({ url: repo.url, branch: 'dev', path: '' }, { cacheDir: cache })).commit, dev);
+    // No branch: the one the remote's HEAD names (main).
+    assert.deepEqual((await fetchSource({ url: repo.url, path: '' }, { cacheDir: cache })).entries.map((e) => e.name), ['a.service']);
     assert.match(await fetchError(fetchSource({ url: repo.url, branch: 'nope', path: '' }, { cacheDir: cache })), /^cannot fetch branch nope of git:\/\/.*no such branch/);
     assert.match(await fetchError(fetchSource({ url: repo.url, branch: 'main', path: 'missing' }, { cacheDir: cache })), /has no directory "missing"/);
     const [closed] = (await freePorts(1)) as [number];
@@ -75,7 +77,7 @@ describe('fetchSource over git://', () => {
   });
 
   it('refuses URLs and branches that are not plain, without running git', async () => {
-    for (const url of ['ext::sh -c touch% /tmp/pwned', '-uhello', 'fd::17', 'http2://x/y', 'a b', '']) assert.ok(urlProblem(url), url);
+    for (const url of ['ext::sh -c touch% /tmp/pwned', '-uhello', 'fd::17', 'gopher://x/y', 'a b', '']) assert.ok(urlProblem(url), url);
     for (const url of ['https://github.com/acme/infra.git', 'git@github.com:acme/infra.git', 'ssh://git@h:2222/r.git', '/srv/git/r.git', 'file:///srv/r.git']) assert.equal(urlProblem(url), undefined, url);
     for (const b of ['-x', 'a..b', '.hidden', 'a/.b', 'x.lock', 'a b', '']) assert.ok(branchProblem(b), b);
     for (const b of ['main', 'release/1.2', 'feature-x_y']) assert.equal(branchProblem(b), undefined, b);
