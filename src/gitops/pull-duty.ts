@@ -11,12 +11,17 @@
  *   and, for a sync that fits one transaction, as the units (sync-txns.ts);
  *   each is conditioned on the status as read, so two engines racing on
  *   one commit apply it once: the second finds the status changed;
+ * - running units whose content changes are replaced by a rollout (Nomad's
+ *   default pacing unless told otherwise): the sync writes their content,
+ *   ownership and the rollout record (with the status); the rollout driver
+ *   writes each unit record when its turn comes;
  * - a fetch, tree or plan failure writes status.error (fenced, only when the
  *   message changes) and nothing else.
  * Pacing (when each source was last fetched) is the only memory, in
  * PullSchedule: losing it on a leader change costs one early fetch.
  */
-import type { SourceRecord, SourceStatusRecord } from '../registry/records.js';
+import type { RolloutPacing, SourceRecord, SourceStatusRecord } from '../registry/records.js';
+import { ROLLOUT_DEFAULTS } from '../rollout/options.js';
 import { SyncRaceError, type SourceStore } from '../registry/source-store.js';
 import { syncTxns } from '../registry/sync-txns.js';
 import type { Condition } from '../registry/txn.js';
@@ -49,6 +54,8 @@ export interface PullDutyDeps {
   fence: () => readonly Condition[];
   log: PullLog;
   schedule: PullSchedule;
+  /** How running units with new content are replaced: a rollout with this pacing (default Nomad's), or false: at once. */
+  rolling?: RolloutPacing | false;
 }
 
 export type PullOutcome =
@@ -131,11 +138,12 @@ async function pullOne(deps: PullDutyDeps, d: SourceRecord, seen: SourceStatusRe
   } catch (err) {
     return { ...(await fail(deps, d.name, `commit ${commit.slice(0, 12)} not applied: ${errorMessage(err)}`, at)), commit };
   }
-  const writes = writesOfPlan({ source: d.name, plan, snapshot, definition: def.record, applied: { commit, dirty: false, at } });
+  const rolling = deps.rolling === undefined ? { ...ROLLOUT_DEFAULTS } : deps.rolling;
+  const writes = writesOfPlan({ source: d.name, plan, snapshot, definition: def.record, applied: { commit, dirty: false, at }, ...(rolling ? { rolling } : {}) });
   try {
     const txns = syncTxns(deps.store.keys, writes);
     await deps.store.applySync(txns, deps.fence());
-    deps.log.info({ source: d.name, commit, changes: plan.changes.length, unchanged: plan.unchanged.length, steps: txns.length }, 'pull source applied');
+    deps.log.info({ source: d.name, commit, changes: plan.changes.length, rolled: writes.rolled?.length ?? 0, unchanged: plan.unchanged.length, steps: txns.length }, 'pull source applied');
     return { outcome: 'applied', commit };
   } catch (err) {
     if (!(err instanceof SyncRaceError)) throw err;

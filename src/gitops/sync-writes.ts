@@ -4,10 +4,10 @@
  * units, released inventory entries. Shared by whoever applies a plan: the
  * pull duty here; `flotctl sync` builds the same shape (client/sources).
  */
-import type { AppliedRevision, SourceRecord } from '../registry/records.js';
+import { type AppliedRevision, type RolloutPacing, type RolloutRecord, type SourceRecord, encode } from '../registry/records.js';
 import type { SyncSnapshot } from '../registry/source-store.js';
 import type { SyncWrites } from '../registry/sync-txns.js';
-import type { SyncPlan } from './sync-plan.js';
+import type { Change, SyncPlan } from './sync-plan.js';
 
 export interface PlannedSync {
   source: string;
@@ -16,6 +16,17 @@ export interface PlannedSync {
   /** The definition to store when the snapshot has none. */
   definition: SourceRecord;
   applied: AppliedRevision;
+  /**
+   * Replace running units by a rollout with this pacing instead of at once:
+   * the sync writes their content and ownership, and a rollout record the
+   * engine's driver carries out (src/rollout/driver.ts).
+   */
+  rolling?: RolloutPacing;
+}
+
+/** Whether a change is carried out by a rollout: a launched unit that stays launched gets new content. */
+export function rollsOut(c: Change): c is Extract<Change, { action: 'replace' }> {
+  return c.action === 'replace' && c.unit.kind !== 'template' && c.current.desired === 'launched' && c.unit.desired === 'launched';
 }
 
 export function writesOfPlan(p: PlannedSync): SyncWrites {
@@ -32,7 +43,14 @@ export function writesOfPlan(p: PlannedSync): SyncWrites {
     refresh: [],
     release: [...p.plan.released],
   };
+  const rolled: RolloutRecord['units'] = [];
   for (const c of p.plan.changes) {
+    if (p.rolling && rollsOut(c)) {
+      const hash = c.unit.file.hash();
+      (w.rolled ??= []).push({ name: c.unit.name, hash, desired: c.unit.desired, expect: c.current.revision, ...(present.has(hash) ? {} : { content: c.unit.file.serialize() }) });
+      rolled.push({ name: c.unit.name, hash, previousHash: c.current.hash, phase: 'pending' });
+      continue;
+    }
     if (c.action === 'destroy') {
       w.deletes.push({ name: c.name, expect: c.current.revision });
       continue;
@@ -46,6 +64,10 @@ export function writesOfPlan(p: PlannedSync): SyncWrites {
       // Every put of a new content carries it; the transactions write it once (sync-txns.ts).
       ...(present.has(hash) ? {} : { content: c.unit.file.serialize() }),
     });
+  }
+  if (p.rolling && rolled.length > 0) {
+    const record: RolloutRecord = { source: p.source, commit: p.applied.commit, opts: p.rolling, state: 'running', units: rolled };
+    w.rollout = { value: encode(record), revision: p.snapshot.rollout?.revision ?? 0 };
   }
   for (const u of p.plan.refreshed) {
     w.refresh.push({ source: p.source, unit: u.name, hash: u.file.hash(), commit: p.applied.commit, dirty: p.applied.dirty, at: p.applied.at });

@@ -7,10 +7,12 @@ import type { Etcd3 } from 'etcd3';
 import { Keys } from './keys.js';
 import {
   type InventoryRecord,
+  type RolloutRecord,
   type SourceRecord,
   type SourceStatusRecord,
   type UnitRecord,
   decodeInventory,
+  decodeRollout,
   decodeSource,
   decodeSourceStatus,
   decodeUnit,
@@ -36,6 +38,8 @@ export interface SyncSnapshot {
   inventory: InventoryRecord[];
   definition: Revisioned<SourceRecord> | undefined;
   status: Revisioned<SourceStatusRecord> | undefined;
+  /** The source's rollout record (P/rollouts/<source>); `record` undefined when it does not decode. */
+  rollout: { record: RolloutRecord | undefined; revision: number } | undefined;
 }
 
 export interface SourceListing {
@@ -73,7 +77,7 @@ export class SourceStore {
   async readSyncSnapshot(source: string): Promise<SyncSnapshot> {
     const k = this.keys;
     const res = await commitTxn(this.etcd, {
-      reads: [read.range(k.unitsPrefix), read.range(k.inventoryPrefix), read.get(k.source(source)), read.get(k.sourceStatus(source))],
+      reads: [read.range(k.unitsPrefix), read.range(k.inventoryPrefix), read.get(k.source(source)), read.get(k.sourceStatus(source)), read.get(k.rollout(source))],
     });
     const kvs = (i: number): StoredKey[] => res.reads[i] ?? [];
     const units = new Map<string, RevisionedUnit>();
@@ -88,7 +92,10 @@ export class SourceStore {
     // A record that does not decode still has a revision: writes must be conditioned on it, not on absence.
     const definitionKv = kvs(2)[0];
     const statusKv = kvs(3)[0];
+    const rolloutKv = kvs(4)[0];
+    const rollout = rolloutKv ? decodeRollout(rolloutKv.value) : undefined;
     return {
+      rollout: rolloutKv ? { record: rollout?.source === source ? rollout : undefined, revision: rolloutKv.modRevision } : undefined,
       units,
       inventory: this.decodeInventory(kvs(1)),
       definition: one(definitionKv, decodeSource) ?? undecodable(definitionKv, source),

@@ -17,7 +17,9 @@ import { FetchError, type FetchSource, gitFetcher } from '../../src/gitops/pull.
 import { PullSchedule, type PullDutyDeps, dueSources, runPullDuty } from '../../src/gitops/pull-duty.js';
 import type { SourceRecord } from '../../src/registry/records.js';
 import { SourceStore } from '../../src/registry/source-store.js';
+import { RolloutStore } from '../../src/registry/rollout-store.js';
 import { connectStore } from '../../src/registry/store.js';
+import { type DriverDeps, driveRollout } from '../../src/rollout/driver.js';
 import { type Condition, commitTxn, read, when } from '../../src/registry/txn.js';
 import { type GitDaemon, PushedRepo, startGitDaemon } from './git-server.js';
 
@@ -182,6 +184,50 @@ describe('runPullDuty', () => {
     // Either one applies and the other is refused, or the second saw it applied already.
     assert.ok(JSON.stringify(outcomes) === '["applied","refused"]' || JSON.stringify(outcomes) === '["applied","current"]', JSON.stringify(outcomes));
     assert.equal((await w.store.getSourceStatus('acme/infra:units'))?.record.applied?.commit, c1);
+  });
+
+  it('a running unit with new content is rolled: content and ownership now, the unit record by the rollout driver', async () => {
+    const w = await world();
+    const deps: PullDutyDeps = { ...w.deps, rolling: { maxParallel: 1, minHealthyMs: 0, healthyDeadlineMs: 60_000, autoRevert: false } };
+    await w.repo.push({ 'units/a.service': A1, 'units/b.service': A1 });
+    await runPullDuty(deps, 0);
+    const old = (await w.store.readSyncSnapshot('acme/infra:units')).units.get('a.service')?.hash as string;
+    const c2 = await w.repo.push({ 'units/a.service': A2, 'units/b.service': A2, 'units/c.service': WEB });
+    assert.equal((await runPullDuty(deps, INTERVAL)).outcomes[0]?.outcome, 'applied');
+    const snap = await w.store.readSyncSnapshot('acme/infra:units');
+    assert.equal(snap.units.get('a.service')?.hash, old, 'not replaced at once');
+    assert.equal(snap.units.get('b.service')?.hash, old);
+    assert.ok(snap.units.get('c.service'), 'a created unit is written at once');
+    assert.equal(snap.status?.record.applied?.commit, c2, 'the commit is applied (once), its rollout running');
+    const rollout = snap.rollout?.record;
+    assert.equal(rollout?.state, 'running');
+    assert.equal(rollout?.commit, c2);
+    assert.deepEqual(rollout?.units.map((u) => [u.name, u.phase, u.previousHash === old]), [['a.service', 'pending', true], ['b.service', 'pending', true]]);
+    const newHash = rollout?.units[0]?.hash as string;
+    const owned = snap.inventory.find((e) => e.unit === 'a.service' && e.source === 'acme/infra:units');
+    assert.deepEqual([owned?.hash, owned?.commit], [newHash, c2]);
+    assert.ok((await commitTxn(client, { reads: [read.get(w.store.keys.content(newHash))] })).reads[0]?.[0], 'the new content is stored');
+
+    // The driver carries it out (the test plays the hosts' agents).
+    const drive: DriverDeps = { store: new RolloutStore(client, w.store.keys.prefix), fence: w.deps.fence, log: silent };
+    const healthy = async (unit: string): Promise<void> => {
+      await commitTxn(client, { writes: [{ op: 'put', key: w.store.keys.state(unit, '1'.repeat(32)), value: JSON.stringify({ unit, machineId: '1'.repeat(32), hash: newHash, load: 'loaded', active: 'active', sub: 'running', applied: 'launched' }) }] });
+    };
+    await driveRollout(drive, 'acme/infra:units', 10);
+    assert.equal((await w.store.readSyncSnapshot('acme/infra:units')).units.get('a.service')?.hash, newHash);
+    assert.equal((await w.store.readSyncSnapshot('acme/infra:units')).units.get('b.service')?.hash, old);
+    await healthy('a.service');
+    await driveRollout(drive, 'acme/infra:units', 20);
+    await driveRollout(drive, 'acme/infra:units', 30);
+    assert.equal((await w.store.readSyncSnapshot('acme/infra:units')).units.get('b.service')?.hash, newHash);
+    await healthy('b.service');
+    await driveRollout(drive, 'acme/infra:units', 40);
+    await driveRollout(drive, 'acme/infra:units', 50);
+    assert.equal((await w.store.readSyncSnapshot('acme/infra:units')).rollout?.record?.state, 'done');
+    // The same commit again: nothing.
+    const before = await revision();
+    assert.equal((await runPullDuty(deps, 2 * INTERVAL)).outcomes[0]?.outcome, 'current');
+    assert.equal(await revision(), before);
   });
 
   it('without prune, units the repository dropped are kept', async () => {
