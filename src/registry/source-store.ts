@@ -8,6 +8,7 @@ import { Keys } from './keys.js';
 import {
   type InventoryRecord,
   type RolloutRecord,
+  type RolloutStatus,
   type SourceRecord,
   type SourceStatusRecord,
   type UnitRecord,
@@ -147,7 +148,9 @@ export class SourceStore {
 
   async listSources(): Promise<SourceListing> {
     const k = this.keys;
-    const res = await commitTxn(this.etcd, { reads: [read.range(k.sourcesPrefix), read.range(k.sourceStatusPrefix), read.range(k.inventoryPrefix, true)] });
+    const res = await commitTxn(this.etcd, {
+      reads: [read.range(k.sourcesPrefix), read.range(k.sourceStatusPrefix), read.range(k.inventoryPrefix, true), read.range(k.rolloutsPrefix)],
+    });
     const kvs = (i: number): StoredKey[] => res.reads[i] ?? [];
     const definitions: SourceRecord[] = [];
     for (const kv of kvs(0)) {
@@ -158,6 +161,14 @@ export class SourceStore {
     for (const kv of kvs(1)) {
       const s = decodeSourceStatus(kv.value);
       if (s && k.sourceStatus(s.name) === kv.key) statuses.set(s.name, s);
+    }
+    // A rollout's progress lives in its own record (the driver writes it, not the status): summarised here.
+    for (const kv of kvs(3)) {
+      const source = k.rolloutOfKey(kv.key);
+      const r = decodeRollout(kv.value);
+      if (source === undefined || !r || r.source !== source) continue;
+      const status = statuses.get(source) ?? { name: source };
+      statuses.set(source, { ...status, rollout: summarizeRollout(r) });
     }
     const owned = new Map<string, number>();
     for (const kv of kvs(2)) {
@@ -180,13 +191,15 @@ export class SourceStore {
     return res.succeeded;
   }
 
-  /** Forgets a source: its definition, status and inventory (its units stay, owned by nobody). */
+  /** Forgets a source: its definition, status, rollout and inventory (its units stay, owned by nobody). */
   async removeSource(name: string): Promise<boolean> {
     const k = this.keys;
     const res = await commitTxn(this.etcd, {
       writes: [
         { op: 'delete', key: k.source(name) },
         { op: 'delete', key: k.sourceStatus(name) },
+        // Its rollout stops with it: the driver finds no record.
+        { op: 'delete', key: k.rollout(name) },
         { op: 'deletePrefix', prefix: k.sourceInventoryPrefix(name) },
       ],
     });
@@ -208,6 +221,16 @@ export class SourceStore {
     }
     return out;
   }
+}
+
+/** A rollout record as `flotctl sources` shows it: state, units done of all, the unit it stopped on. */
+export function summarizeRollout(r: RolloutRecord): RolloutStatus {
+  const stopped = r.units.find((u) => u.phase === 'failed') ?? r.units.find((u) => u.phase === 'reverted');
+  const state = r.state === 'running' ? 'running' : r.state === 'done' ? 'succeeded' : r.units.some((u) => u.phase === 'reverted') ? 'reverted' : 'failed';
+  const last = Math.max(0, ...r.units.map((u) => Math.max(u.startedAt ?? 0, u.healthySince ?? 0)));
+  const out: RolloutStatus = { state, commit: r.commit, done: r.units.filter((u) => u.phase === 'done').length, total: r.units.length, at: last > 0 ? new Date(last).toISOString() : '' };
+  if (stopped && r.state === 'failed') out.unit = stopped.name;
+  return out;
 }
 
 /** A definition key holding garbage: keep its revision so a write must replace exactly it. */

@@ -204,6 +204,7 @@ describe('runPullDuty', () => {
     assert.equal(rollout?.commit, c2);
     assert.deepEqual(rollout?.units.map((u) => [u.name, u.phase, u.previousHash === old]), [['a.service', 'pending', true], ['b.service', 'pending', true]]);
     const newHash = rollout?.units[0]?.hash as string;
+    assert.deepEqual((await w.store.listSources()).statuses.get('acme/infra:units')?.rollout, { state: 'running', commit: c2, done: 0, total: 2, at: '' });
     const owned = snap.inventory.find((e) => e.unit === 'a.service' && e.source === 'acme/infra:units');
     assert.deepEqual([owned?.hash, owned?.commit], [newHash, c2]);
     assert.ok((await commitTxn(client, { reads: [read.get(w.store.keys.content(newHash))] })).reads[0]?.[0], 'the new content is stored');
@@ -224,10 +225,15 @@ describe('runPullDuty', () => {
     await driveRollout(drive, 'acme/infra:units', 40);
     await driveRollout(drive, 'acme/infra:units', 50);
     assert.equal((await w.store.readSyncSnapshot('acme/infra:units')).rollout?.record?.state, 'done');
+    const summary = (await w.store.listSources()).statuses.get('acme/infra:units')?.rollout;
+    assert.deepEqual([summary?.state, summary?.done, summary?.total], ['succeeded', 2, 2]);
     // The same commit again: nothing.
     const before = await revision();
     assert.equal((await runPullDuty(deps, 2 * INTERVAL)).outcomes[0]?.outcome, 'current');
     assert.equal(await revision(), before);
+    // Removing the source removes its rollout record, so no driver carries it on.
+    assert.equal(await w.store.removeSource('acme/infra:units'), true);
+    assert.equal((await w.store.readSyncSnapshot('acme/infra:units')).rollout, undefined);
   });
 
   it('without prune, units the repository dropped are kept', async () => {

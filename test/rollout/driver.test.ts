@@ -16,6 +16,7 @@ import { type RolloutRecord, type UnitStateRecord, decodeRollout, encode } from 
 import type { ClusterUnitRecord } from '../../src/registry/rollout-store.js';
 import { RolloutStore } from '../../src/registry/rollout-store.js';
 import { Keys } from '../../src/registry/keys.js';
+import { summarizeRollout } from '../../src/registry/source-store.js';
 import { connectStore } from '../../src/registry/store.js';
 import { type Condition, commitTxn, read, when } from '../../src/registry/txn.js';
 import type { HealthTraits } from '../../src/rollout/health.js';
@@ -138,6 +139,14 @@ describe('the rollout record', () => {
     ];
     for (const b of bad) assert.equal(decodeRollout(JSON.stringify(b)), undefined, JSON.stringify(b).slice(0, 200));
     assert.equal(decodeRollout('not json'), undefined);
+  });
+  it('summarised for flotctl sources: running, succeeded, failed or reverted, with the unit it stopped on', () => {
+    const u = (name: string, phase: RolloutRecord['units'][number]['phase']) => ({ name, hash: NEW, previousHash: OLD, phase, startedAt: 1000 });
+    assert.deepEqual(summarizeRollout(rec([u('a.service', 'done'), u('b.service', 'inflight')])), { state: 'running', commit: '', done: 1, total: 2, at: new Date(1000).toISOString() });
+    assert.equal(summarizeRollout({ ...rec([u('a.service', 'done')]), state: 'done' }).state, 'succeeded');
+    const failed = summarizeRollout({ ...rec([u('a.service', 'done'), u('b.service', 'failed'), u('c.service', 'pending')]), state: 'failed' });
+    assert.deepEqual([failed.state, failed.unit], ['failed', 'b.service']);
+    assert.deepEqual(((r) => [r.state, r.unit])(summarizeRollout({ ...rec([u('b.service', 'reverted')]), state: 'failed' })), ['reverted', 'b.service']);
   });
   it('its key parses back to the source', () => {
     const k = new Keys('/p/');
