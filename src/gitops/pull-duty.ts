@@ -29,7 +29,7 @@ import { errorMessage } from '../util/errors.js';
 import { parseTree } from './desired-state.js';
 import type { FetchSource } from './pull.js';
 import { type ClusterUnit, planSync } from './sync-plan.js';
-import { writesOfPlan } from './sync-writes.js';
+import { rollsOut, writesOfPlan } from './sync-writes.js';
 
 /** The interval of a source stored without one (flotctl source add's default). */
 export const DEFAULT_PULL_INTERVAL_MS = 60_000;
@@ -140,6 +140,9 @@ async function pullOne(deps: PullDutyDeps, d: SourceRecord, seen: SourceStatusRe
   }
   const rolling = deps.rolling === undefined ? { ...ROLLOUT_DEFAULTS } : deps.rolling;
   const writes = writesOfPlan({ source: d.name, plan, snapshot, definition: def.record, applied: { commit, dirty: false, at }, ...(rolling ? { rolling } : {}) });
+  if (rolling && writes.rolled === undefined && plan.changes.some(rollsOut)) {
+    deps.log.warn({ source: d.name, commit }, 'too many running units change at once for one rollout record: replacing them at once');
+  }
   try {
     const txns = syncTxns(deps.store.keys, writes);
     await deps.store.applySync(txns, deps.fence());

@@ -29,7 +29,20 @@ export function rollsOut(c: Change): c is Extract<Change, { action: 'replace' }>
   return c.action === 'replace' && c.unit.kind !== 'template' && c.current.desired === 'launched' && c.unit.desired === 'launched';
 }
 
+/**
+ * A rollout record bigger than this is not written: etcd refuses requests
+ * over 1.5 MiB by default, and the driver rewrites the record every pass.
+ * Such a sync (thousands of running units changed at once) replaces at once.
+ */
+export const ROLLOUT_RECORD_MAX_BYTES = 512 * 1024;
+
+/** Whether the rollout record of these units fits (names, hashes and phase fields, generously). */
+export function rolloutFits(units: readonly string[]): boolean {
+  return units.reduce((n, name) => n + name.length + 200, 200) <= ROLLOUT_RECORD_MAX_BYTES;
+}
+
 export function writesOfPlan(p: PlannedSync): SyncWrites {
+  const rolling = p.rolling && rolloutFits(p.plan.changes.filter(rollsOut).map((c) => c.unit.name)) ? p.rolling : undefined;
   const present = new Set([...p.snapshot.units.values()].map((u) => u.hash));
   const { error: _cleared, ...status } = p.snapshot.status?.record ?? { name: p.source };
   const w: SyncWrites = {
@@ -45,7 +58,7 @@ export function writesOfPlan(p: PlannedSync): SyncWrites {
   };
   const rolled: RolloutRecord['units'] = [];
   for (const c of p.plan.changes) {
-    if (p.rolling && rollsOut(c)) {
+    if (rolling && rollsOut(c)) {
       const hash = c.unit.file.hash();
       (w.rolled ??= []).push({ name: c.unit.name, hash, desired: c.unit.desired, expect: c.current.revision, ...(present.has(hash) ? {} : { content: c.unit.file.serialize() }) });
       rolled.push({ name: c.unit.name, hash, previousHash: c.current.hash, phase: 'pending' });
@@ -65,8 +78,8 @@ export function writesOfPlan(p: PlannedSync): SyncWrites {
       ...(present.has(hash) ? {} : { content: c.unit.file.serialize() }),
     });
   }
-  if (p.rolling && rolled.length > 0) {
-    const record: RolloutRecord = { source: p.source, commit: p.applied.commit, opts: p.rolling, state: 'running', units: rolled };
+  if (rolling && rolled.length > 0) {
+    const record: RolloutRecord = { source: p.source, commit: p.applied.commit, opts: rolling, state: 'running', units: rolled };
     w.rollout = { value: encode(record), revision: p.snapshot.rollout?.revision ?? 0 };
   }
   for (const u of p.plan.refreshed) {

@@ -7,6 +7,7 @@ import { type ClusterUnit, PlanError, changeName, planSync } from '../../src/git
 import { Keys } from '../../src/registry/keys.js';
 import type { DesiredState, InventoryRecord } from '../../src/registry/records.js';
 import { type SyncWrites, syncTxns } from '../../src/registry/sync-txns.js';
+import { rolloutFits } from '../../src/gitops/sync-writes.js';
 import { UnitFile } from '../../src/unit/index.js';
 
 const A = UnitFile.parse('[Service]\nExecStart=/bin/a\n');
@@ -172,5 +173,10 @@ describe('sync transactions', () => {
       assert.deepEqual(txns.flatMap((t) => t.guards).find((g) => g.key === keys.unit('roll.service')), { key: keys.unit('roll.service'), revision: 9 });
       for (const t of txns) assert.ok(t.puts.length + t.deletes.length <= max && t.guards.length <= max);
     }
+  });
+
+  it('a rollout record that would not fit in etcd is not planned', () => {
+    assert.equal(rolloutFits(Array.from({ length: 100 }, (_, i) => `web@${i}.service`)), true);
+    assert.equal(rolloutFits(Array.from({ length: 3000 }, (_, i) => `${'x'.repeat(200)}${i}.service`)), false);
   });
 });
