@@ -7,6 +7,7 @@
  * the record alone: nothing lives in memory between steps.
  */
 import type { RolloutRecord, RolloutRunState, RolloutUnitPhase, RolloutUnitRecord } from '../registry/records.js';
+import { formatDuration } from '../util/duration.js';
 import type { Health } from './health.js';
 
 // The record is stored in etcd (P/rollouts/<source>); its shape and strict decoder live with the other records.
@@ -55,7 +56,7 @@ export function stepRollout(rec: RolloutRecord, observe: ObserveHealth, now: num
     const late = now - started >= healthyDeadlineMs;
     if (h === 'failed' || late) {
       u.phase = 'failed';
-      u.reason = h === 'failed' ? 'failed to start' : `not healthy within ${healthyDeadlineMs} ms`;
+      u.reason = h === 'failed' ? 'failed to start' : `not healthy within ${formatDuration(healthyDeadlineMs)}`;
       failure ??= u;
     } else wake(started + healthyDeadlineMs);
   }
