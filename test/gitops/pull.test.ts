@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AddressInfo, type Socket, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { parseTree } from '../../src/gitops/desired-state.js';
 import { FetchError, branchProblem, fetchSource, sshCommand, urlProblem } from '../../src/gitops/pull.js';
@@ -74,6 +75,22 @@ describe('fetchSource over git://', () => {
     const [closed] = (await freePorts(1)) as [number];
     assert.match(await fetchError(fetchSource({ url: `git://127.0.0.1:${closed}/x.git`, branch: 'main', path: '' }, { cacheDir: cache })), /^cannot fetch branch main of git:\/\/127\.0\.0\.1:\d+\/x\.git: .+/);
     assert.match(await fetchError(fetchSource({ url: daemon.url('absent'), branch: 'main', path: '' }, { cacheDir: cache })), /^cannot fetch branch main of /);
+  });
+
+  it('a server that never answers is cut off at the time bound', async () => {
+    const sockets: Socket[] = [];
+    const silentServer = createServer((s) => void sockets.push(s));
+    await new Promise<void>((r) => silentServer.listen(0, '127.0.0.1', () => r()));
+    const { port } = silentServer.address() as AddressInfo;
+    const started = Date.now();
+    try {
+      const msg = await fetchError(fetchSource({ url: `git://127.0.0.1:${port}/x.git`, branch: 'main', path: '' }, { cacheDir: cache, timeoutMs: 500 }));
+      assert.match(msg, /was stopped \(SIGTERM\) after 0\.5 s/);
+      assert.ok(Date.now() - started < 10_000, 'bounded');
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silentServer.close(r));
+    }
   });
 
   it('refuses URLs and branches that are not plain, without running git', async () => {
