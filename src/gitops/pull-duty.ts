@@ -134,7 +134,8 @@ async function pullOne(deps: PullDutyDeps, d: SourceRecord, seen: SourceStatusRe
   if (current?.applied?.commit === commit && current.applying === undefined) return { outcome: 'current', commit };
   let plan;
   try {
-    plan = planSync({ source: d.name, units: tree.units, cluster: new Map<string, ClusterUnit>(snapshot.units), inventory: snapshot.inventory, prune: def.record.prune === true, allowEmpty: false, adopt: false });
+    plan = planSync({ source: d.name, units: tree.units, cluster: new Map<string, ClusterUnit>(snapshot.units), inventory: snapshot.inventory, prune: def.record.prune === true, allowEmpty: false, adopt: false,
+      adoptHint: 'remove it from the repository (the next fetch retries)' });
   } catch (err) {
     return { ...(await fail(deps, d.name, `commit ${commit.slice(0, 12)} not applied: ${errorMessage(err)}`, at)), commit };
   }

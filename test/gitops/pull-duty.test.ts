@@ -236,6 +236,16 @@ describe('runPullDuty', () => {
     assert.equal((await w.store.readSyncSnapshot('acme/infra:units')).rollout, undefined);
   });
 
+  it('a unit made by hand is not taken over: the error says how to resolve it, nothing changes', async () => {
+    const w = await world();
+    await commitTxn(client, { writes: [{ op: 'put', key: w.store.keys.unit('hand.service'), value: JSON.stringify({ name: 'hand.service', hash: 'd'.repeat(40), desired: 'launched' }) }] });
+    await w.repo.push({ 'units/hand.service': A1, 'units/a.service': A1 });
+    assert.equal((await runPullDuty(w.deps, 0)).outcomes[0]?.outcome, 'failed');
+    const status = await w.store.getSourceStatus('acme/infra:units');
+    assert.match(status?.record.error?.message ?? '', /hand\.service exists in the cluster and no source owns it \(made by hand\?\): destroy it, or remove it from the repository/);
+    assert.deepEqual(Object.keys(await units(w)), ['hand.service'], 'all or nothing: a.service is not created either');
+  });
+
   it('without prune, units the repository dropped are kept', async () => {
     const w = await world({ prune: false });
     await w.repo.push({ 'units/a.service': A1, 'units/b.service': A2 });
