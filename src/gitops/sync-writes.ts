@@ -78,8 +78,14 @@ export function writesOfPlan(p: PlannedSync): SyncWrites {
       ...(present.has(hash) ? {} : { content: c.unit.file.serialize() }),
     });
   }
+  const running = p.snapshot.rollout?.record?.state === 'running' ? p.snapshot.rollout.record : undefined;
   if (rolling && rolled.length > 0) {
     const record: RolloutRecord = { source: p.source, commit: p.applied.commit, opts: rolling, state: 'running', units: rolled };
+    w.rollout = { value: encode(record), revision: p.snapshot.rollout?.revision ?? 0 };
+  } else if (running) {
+    // This sync's plan covers every unit, so the older rollout's units still to do must not go on
+    // (they would carry content the new commit may no longer have): it ends here, with nothing to roll.
+    const record: RolloutRecord = { source: p.source, commit: p.applied.commit, opts: running.opts, state: 'done', units: [] };
     w.rollout = { value: encode(record), revision: p.snapshot.rollout?.revision ?? 0 };
   }
   for (const u of p.plan.refreshed) {

@@ -236,6 +236,40 @@ describe('runPullDuty', () => {
     assert.equal((await w.store.readSyncSnapshot('acme/infra:units')).rollout, undefined);
   });
 
+  it('a newer commit ends an older rollout: its units still to do do not go on', async () => {
+    const w = await world();
+    const deps: PullDutyDeps = { ...w.deps, rolling: { maxParallel: 1, minHealthyMs: 0, healthyDeadlineMs: 60_000, autoRevert: false } };
+    await w.repo.push({ 'units/a.service': A1, 'units/b.service': A1 });
+    await runPullDuty(deps, 0);
+    const old = (await w.store.readSyncSnapshot('acme/infra:units')).units.get('b.service')?.hash;
+    await w.repo.push({ 'units/a.service': A2, 'units/b.service': A2 });
+    await runPullDuty(deps, INTERVAL);
+    const drive: DriverDeps = { store: new RolloutStore(client, w.store.keys.prefix), fence: w.deps.fence, log: silent };
+    await driveRollout(drive, 'acme/infra:units', INTERVAL + 1);
+    // a is in flight with the new content, b pending; the repository goes back to the old content.
+    const c3 = await w.repo.push({ 'units/a.service': A1, 'units/b.service': A1 });
+    assert.equal((await runPullDuty(deps, 2 * INTERVAL)).outcomes[0]?.outcome, 'applied');
+    let snap = await w.store.readSyncSnapshot('acme/infra:units');
+    assert.equal(snap.rollout?.record?.commit, c3);
+    assert.equal(snap.rollout?.record?.state, 'running', 'a goes back by a rollout of its own');
+    assert.deepEqual(snap.rollout?.record?.units.map((u) => u.name), ['a.service']);
+    for (let t = 1; t < 5; t++) await driveRollout(drive, 'acme/infra:units', 2 * INTERVAL + t);
+    snap = await w.store.readSyncSnapshot('acme/infra:units');
+    assert.equal(snap.units.get('b.service')?.hash, old, 'b never got the content of the superseded commit');
+    assert.equal(snap.units.get('a.service')?.hash, old);
+
+    // Nothing of the newer commit to roll: the older rollout just ends.
+    await w.repo.push({ 'units/a.service': A2, 'units/b.service': A2 });
+    await runPullDuty(deps, 3 * INTERVAL);
+    assert.equal((await w.store.readSyncSnapshot('acme/infra:units')).rollout?.record?.state, 'running');
+    const c5 = await w.repo.push({ 'units/a.service': A1, 'units/b.service': A1 });
+    await runPullDuty(deps, 4 * INTERVAL);
+    snap = await w.store.readSyncSnapshot('acme/infra:units');
+    assert.deepEqual([snap.rollout?.record?.commit, snap.rollout?.record?.state, snap.rollout?.record?.units.length], [c5, 'done', 0]);
+    await driveRollout(drive, 'acme/infra:units', 4 * INTERVAL + 1);
+    assert.equal((await w.store.readSyncSnapshot('acme/infra:units')).units.get('b.service')?.hash, old);
+  });
+
   it('a unit made by hand is not taken over: the error says how to resolve it, nothing changes', async () => {
     const w = await world();
     await commitTxn(client, { writes: [{ op: 'put', key: w.store.keys.unit('hand.service'), value: JSON.stringify({ name: 'hand.service', hash: 'd'.repeat(40), desired: 'launched' }) }] });
