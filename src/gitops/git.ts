@@ -24,6 +24,8 @@ export interface GitOptions {
   /** Output beyond this fails the call (default 4 MiB). */
   maxBytes?: number;
   timeoutMs?: number;
+  /** Variables added to git's environment (GIT_SSH_COMMAND for a fetch). */
+  env?: Readonly<Record<string, string>>;
 }
 
 const DEFAULT_MAX_BYTES = 4 * 1024 * 1024;
@@ -32,8 +34,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 /** Variables that would point git at another repository than the one asked about. */
 const LOCATION_VARIABLES = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_COMMON_DIR', 'GIT_NAMESPACE', 'GIT_PREFIX'];
 
-function gitEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' };
+function gitEnv(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra, LC_ALL: 'C', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' };
   for (const v of LOCATION_VARIABLES) delete env[v];
   return env;
 }
@@ -45,7 +47,7 @@ export function runGit(args: readonly string[], opts: GitOptions): Promise<GitRe
     // fsmonitor would run a program the repository's config names.
     const child = spawn('git', ['-c', 'core.fsmonitor=false', ...args], {
       cwd: opts.cwd,
-      env: gitEnv(),
+      env: gitEnv(opts.env),
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       timeout: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     });

@@ -35,6 +35,8 @@ export interface PlanInput {
   prune: boolean;
   allowEmpty: boolean;
   adopt: boolean;
+  /** How the user lets the source own a unit made by hand, for the error (default: the sync flag). */
+  adoptHint?: string;
 }
 
 export type Change =
@@ -92,7 +94,7 @@ export function planSync(input: PlanInput): SyncPlan {
     }
     const adopted = !own;
     if (adopted && !input.adopt) {
-      errors.push(`${unit.name} exists in the cluster and no source owns it (made by hand?): destroy it, or pass --adopt to let ${source} own it`);
+      errors.push(`${unit.name} exists in the cluster and no source owns it (made by hand?): destroy it, or ${input.adoptHint ?? `pass --adopt to let ${source} own it`}`);
       continue;
     }
     const hash = unit.file.hash();

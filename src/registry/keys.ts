@@ -15,6 +15,7 @@
  *   P/sources/<source>             SourceRecord: where a source's units come from  (flotctl)
  *   P/source-status/<source>       SourceStatusRecord: applied commit, sync intent, rollout (whoever applies)
  *   P/inventory/<source>/<unit>    InventoryRecord: the source owns the unit; provenance (whoever applies)
+ *   P/rollouts/<source>            RolloutRecord: a rolling replace in progress (flotctl sync starts, engine drives, fenced)
  *
  * Source names may contain "/" (github.com/acme/infra:units); in keys it is
  * written %2F, so a name is always one key segment.
@@ -81,6 +82,9 @@ export class Keys {
   get inventoryPrefix(): string { return `${this.prefix}inventory/`; }
   sourceInventoryPrefix(source: string): string { return `${this.inventoryPrefix}${Keys.segment(source)}/`; }
   inventory(source: string, unit: string): string { return `${this.sourceInventoryPrefix(source)}${unit}`; }
+
+  get rolloutsPrefix(): string { return `${this.prefix}rollouts/`; }
+  rollout(source: string): string { return `${this.rolloutsPrefix}${Keys.segment(source)}`; }
 
   /** A name as one key segment: "/" becomes %2F (source names never contain "%"). */
   static segment(name: string): string {
@@ -171,6 +175,12 @@ export class Keys {
   inventoryOfKey(key: string): { source: string; unit: string } | undefined {
     const p = pair(Keys.rest(key, this.inventoryPrefix));
     return p && { source: Keys.unsegment(p[0]), unit: p[1] };
+  }
+
+  /** P/rollouts/<source> -> source name (unsegmented) */
+  rolloutOfKey(key: string): string | undefined {
+    const s = single(Keys.rest(key, this.rolloutsPrefix));
+    return s === undefined ? undefined : Keys.unsegment(s);
   }
 
   /**

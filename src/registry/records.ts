@@ -427,3 +427,98 @@ export function decodeInventory(text: string): InventoryRecord | undefined {
   if (!isCommitId(o.commit) || typeof o.dirty !== 'boolean' || !boundedStr(o.at, 64)) return undefined;
   return { source: o.source, unit: o.unit, hash: o.hash, commit: o.commit, dirty: o.dirty, at: o.at };
 }
+
+// --- rollouts: a rolling replace in progress (src/rollout) ------------------
+
+export const ROLLOUT_UNIT_PHASES = ['pending', 'inflight', 'done', 'failed', 'reverted'] as const;
+export type RolloutUnitPhase = (typeof ROLLOUT_UNIT_PHASES)[number];
+export const ROLLOUT_RUN_STATES = ['running', 'done', 'failed'] as const;
+export type RolloutRunState = (typeof ROLLOUT_RUN_STATES)[number];
+
+/** One unit of a rollout: the content it goes to, the one it had, and where it is. */
+export interface RolloutUnitRecord {
+  name: string;
+  hash: string;
+  /** The content before this rollout: what --auto-revert puts back. */
+  previousHash?: string;
+  phase: RolloutUnitPhase;
+  /** When the replacement was written (ms since epoch). */
+  startedAt?: number;
+  /** Since when every host runs the new content healthily. */
+  healthySince?: number;
+  reason?: string;
+}
+
+/** The pacing a rollout was started with (src/rollout/options.ts). */
+export interface RolloutPacing {
+  maxParallel: number;
+  minHealthyMs: number;
+  healthyDeadlineMs: number;
+  autoRevert: boolean;
+}
+
+/**
+ * P/rollouts/<source>: a rolling replace, its whole progress. Started by
+ * whoever syncs, driven by the engine (each pass rewrites it in the same
+ * fenced transaction as the unit records it changes), so a new leader
+ * resumes from this record alone.
+ */
+export interface RolloutRecord {
+  source: string;
+  commit: string;
+  opts: RolloutPacing;
+  state: RolloutRunState;
+  units: RolloutUnitRecord[];
+  error?: string;
+}
+
+/** Units in one rollout: one source's worth. */
+export const ROLLOUT_UNITS_MAX = 10_000;
+const MS_MAX = 2 ** 31 - 1;
+const isTime = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= Number.MAX_SAFE_INTEGER;
+
+function decodePacing(v: unknown): RolloutPacing | undefined {
+  if (!isObject(v)) return undefined;
+  if (!intIn(v.maxParallel, 1, ROLLOUT_UNITS_MAX) || !intIn(v.minHealthyMs, 0, MS_MAX) || !intIn(v.healthyDeadlineMs, 1, MS_MAX) || typeof v.autoRevert !== 'boolean') return undefined;
+  return { maxParallel: v.maxParallel, minHealthyMs: v.minHealthyMs, healthyDeadlineMs: v.healthyDeadlineMs, autoRevert: v.autoRevert };
+}
+
+function decodeRolloutUnit(v: unknown): RolloutUnitRecord | undefined {
+  if (!isObject(v) || !isValidUnitName(v.name) || !isContentHash(v.hash) || !(ROLLOUT_UNIT_PHASES as readonly unknown[]).includes(v.phase)) return undefined;
+  const u: RolloutUnitRecord = { name: v.name, hash: v.hash, phase: v.phase as RolloutUnitPhase };
+  if (v.previousHash !== undefined) {
+    if (!isContentHash(v.previousHash)) return undefined;
+    u.previousHash = v.previousHash;
+  }
+  for (const f of ['startedAt', 'healthySince'] as const) {
+    if (v[f] === undefined) continue;
+    if (!isTime(v[f])) return undefined;
+    u[f] = v[f] as number;
+  }
+  if (v.reason !== undefined) {
+    if (!str(v.reason)) return undefined;
+    u.reason = boundedReason(v.reason);
+  }
+  return u;
+}
+
+export function decodeRollout(text: string): RolloutRecord | undefined {
+  const o = obj(text);
+  if (!o || !isSourceName(o.source) || !isCommitId(o.commit) || !(ROLLOUT_RUN_STATES as readonly unknown[]).includes(o.state)) return undefined;
+  const opts = decodePacing(o.opts);
+  if (!opts || !Array.isArray(o.units) || o.units.length > ROLLOUT_UNITS_MAX) return undefined;
+  const units: RolloutUnitRecord[] = [];
+  const names = new Set<string>();
+  for (const raw of o.units as unknown[]) {
+    const u = decodeRolloutUnit(raw);
+    if (!u || names.has(u.name)) return undefined;
+    names.add(u.name);
+    units.push(u);
+  }
+  const r: RolloutRecord = { source: o.source, commit: o.commit, opts, state: o.state as RolloutRunState, units };
+  if (o.error !== undefined) {
+    if (!str(o.error)) return undefined;
+    r.error = boundedReason(o.error);
+  }
+  return r;
+}

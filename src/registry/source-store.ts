@@ -7,17 +7,20 @@ import type { Etcd3 } from 'etcd3';
 import { Keys } from './keys.js';
 import {
   type InventoryRecord,
+  type RolloutRecord,
+  type RolloutStatus,
   type SourceRecord,
   type SourceStatusRecord,
   type UnitRecord,
   decodeInventory,
+  decodeRollout,
   decodeSource,
   decodeSourceStatus,
   decodeUnit,
   encode,
 } from './records.js';
 import type { TxnPlan } from './sync-txns.js';
-import { commitTxn, read, when, type StoredKey, type WriteOp } from './txn.js';
+import { type Condition, commitTxn, read, when, type StoredKey, type WriteOp } from './txn.js';
 import { FlotillaError } from '../util/errors.js';
 
 export interface RevisionedUnit extends UnitRecord {
@@ -36,6 +39,8 @@ export interface SyncSnapshot {
   inventory: InventoryRecord[];
   definition: Revisioned<SourceRecord> | undefined;
   status: Revisioned<SourceStatusRecord> | undefined;
+  /** The source's rollout record (P/rollouts/<source>); `record` undefined when it does not decode. */
+  rollout: { record: RolloutRecord | undefined; revision: number } | undefined;
 }
 
 export interface SourceListing {
@@ -73,7 +78,7 @@ export class SourceStore {
   async readSyncSnapshot(source: string): Promise<SyncSnapshot> {
     const k = this.keys;
     const res = await commitTxn(this.etcd, {
-      reads: [read.range(k.unitsPrefix), read.range(k.inventoryPrefix), read.get(k.source(source)), read.get(k.sourceStatus(source))],
+      reads: [read.range(k.unitsPrefix), read.range(k.inventoryPrefix), read.get(k.source(source)), read.get(k.sourceStatus(source)), read.get(k.rollout(source))],
     });
     const kvs = (i: number): StoredKey[] => res.reads[i] ?? [];
     const units = new Map<string, RevisionedUnit>();
@@ -88,7 +93,10 @@ export class SourceStore {
     // A record that does not decode still has a revision: writes must be conditioned on it, not on absence.
     const definitionKv = kvs(2)[0];
     const statusKv = kvs(3)[0];
+    const rolloutKv = kvs(4)[0];
+    const rollout = rolloutKv ? decodeRollout(rolloutKv.value) : undefined;
     return {
+      rollout: rolloutKv ? { record: rollout?.source === source ? rollout : undefined, revision: rolloutKv.modRevision } : undefined,
       units,
       inventory: this.decodeInventory(kvs(1)),
       definition: one(definitionKv, decodeSource) ?? undecodable(definitionKv, source),
@@ -98,14 +106,16 @@ export class SourceStore {
 
   /**
    * Runs a sync's transactions in order. The intent step's revision fences
-   * the later ones ('intent' guards). Returns the revision of the last step.
+   * the later ones ('intent' guards). `extra` joins the conditions of EVERY
+   * step: the engine's election fence, so a deposed leader writes nothing.
+   * Returns the revision of the last step.
    */
-  async applySync(plans: readonly TxnPlan[]): Promise<number> {
+  async applySync(plans: readonly TxnPlan[], extra: readonly Condition[] = []): Promise<number> {
     let intent = 0;
     let revision = 0;
     for (let i = 0; i < plans.length; i++) {
       const p = plans[i] as TxnPlan;
-      const conditions = p.guards.map((g) => when.modifiedAt(g.key, g.revision === 'intent' ? intent : g.revision));
+      const conditions = [...extra, ...p.guards.map((g) => when.modifiedAt(g.key, g.revision === 'intent' ? intent : g.revision))];
       const writes: WriteOp[] = [
         ...p.puts.map((o): WriteOp => ({ op: 'put', key: o.key, value: o.value })),
         ...p.deletes.map((key): WriteOp => ({ op: 'delete', key })),
@@ -118,9 +128,29 @@ export class SourceStore {
     return revision;
   }
 
+  /** A source's status with the revision a write must be conditioned on (absent: undefined). */
+  async getSourceStatus(name: string): Promise<Revisioned<SourceStatusRecord> | undefined> {
+    const kv = (await commitTxn(this.etcd, { reads: [read.get(this.keys.sourceStatus(name))] })).reads[0]?.[0];
+    if (!kv) return undefined;
+    const record = decodeSourceStatus(kv.value);
+    return record && record.name === name ? { record, revision: kv.modRevision } : { record: { name }, revision: kv.modRevision, unreadable: true };
+  }
+
+  /**
+   * Writes a source's status if its key is still at `revision` (0 = absent)
+   * and `extra` holds (the engine's fence). False when either failed.
+   */
+  async putSourceStatus(record: SourceStatusRecord, revision: number, extra: readonly Condition[] = []): Promise<boolean> {
+    const key = this.keys.sourceStatus(record.name);
+    const res = await commitTxn(this.etcd, { conditions: [...extra, when.modifiedAt(key, revision)], writes: [{ op: 'put', key, value: encode(record) }] });
+    return res.succeeded;
+  }
+
   async listSources(): Promise<SourceListing> {
     const k = this.keys;
-    const res = await commitTxn(this.etcd, { reads: [read.range(k.sourcesPrefix), read.range(k.sourceStatusPrefix), read.range(k.inventoryPrefix, true)] });
+    const res = await commitTxn(this.etcd, {
+      reads: [read.range(k.sourcesPrefix), read.range(k.sourceStatusPrefix), read.range(k.inventoryPrefix, true), read.range(k.rolloutsPrefix)],
+    });
     const kvs = (i: number): StoredKey[] => res.reads[i] ?? [];
     const definitions: SourceRecord[] = [];
     for (const kv of kvs(0)) {
@@ -131,6 +161,14 @@ export class SourceStore {
     for (const kv of kvs(1)) {
       const s = decodeSourceStatus(kv.value);
       if (s && k.sourceStatus(s.name) === kv.key) statuses.set(s.name, s);
+    }
+    // A rollout's progress lives in its own record (the driver writes it, not the status): summarised here.
+    for (const kv of kvs(3)) {
+      const source = k.rolloutOfKey(kv.key);
+      const r = decodeRollout(kv.value);
+      if (source === undefined || !r || r.source !== source) continue;
+      const status = statuses.get(source) ?? { name: source };
+      statuses.set(source, { ...status, rollout: summarizeRollout(r) });
     }
     const owned = new Map<string, number>();
     for (const kv of kvs(2)) {
@@ -153,13 +191,15 @@ export class SourceStore {
     return res.succeeded;
   }
 
-  /** Forgets a source: its definition, status and inventory (its units stay, owned by nobody). */
+  /** Forgets a source: its definition, status, rollout and inventory (its units stay, owned by nobody). */
   async removeSource(name: string): Promise<boolean> {
     const k = this.keys;
     const res = await commitTxn(this.etcd, {
       writes: [
         { op: 'delete', key: k.source(name) },
         { op: 'delete', key: k.sourceStatus(name) },
+        // Its rollout stops with it: the driver finds no record.
+        { op: 'delete', key: k.rollout(name) },
         { op: 'deletePrefix', prefix: k.sourceInventoryPrefix(name) },
       ],
     });
@@ -181,6 +221,16 @@ export class SourceStore {
     }
     return out;
   }
+}
+
+/** A rollout record as `flotctl sources` shows it: state, units done of all, the unit it stopped on. */
+export function summarizeRollout(r: RolloutRecord): RolloutStatus {
+  const stopped = r.units.find((u) => u.phase === 'failed') ?? r.units.find((u) => u.phase === 'reverted');
+  const state = r.state === 'running' ? 'running' : r.state === 'done' ? 'succeeded' : r.units.some((u) => u.phase === 'reverted') ? 'reverted' : 'failed';
+  const last = Math.max(0, ...r.units.map((u) => Math.max(u.startedAt ?? 0, u.healthySince ?? 0)));
+  const out: RolloutStatus = { state, commit: r.commit, done: r.units.filter((u) => u.phase === 'done').length, total: r.units.length, at: last > 0 ? new Date(last).toISOString() : '' };
+  if (stopped && r.state === 'failed') out.unit = stopped.name;
+  return out;
 }
 
 /** A definition key holding garbage: keep its revision so a write must replace exactly it. */

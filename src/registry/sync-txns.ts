@@ -16,7 +16,8 @@
  *      Each step is conditioned on its unit records as seen and on the
  *      status still being this sync's intent: a second sync of the source
  *      rewrites the status and so stops the first at its next step.
- *   3. done: the status records the applied commit and drops `applying`.
+ *   3. done: the status records the applied commit and drops `applying`;
+ *      a rollout record, when the sync starts one, is stored with it.
  * Content is immutable per hash: each new one is written once, with its
  * first unit.
  */
@@ -52,6 +53,14 @@ export interface SyncWrites {
   refresh: InventoryRecord[];
   /** Inventory entries to drop (their units are gone). */
   release: string[];
+  /**
+   * Units a rollout replaces later: their content and inventory entry are
+   * written now, their unit record is not (the rollout driver writes it when
+   * their turn comes); conditioned on the record as seen like any unit.
+   */
+  rolled?: UnitPut[];
+  /** The rollout record to store with the applied status, and the mod revision its key had (0 = absent). */
+  rollout?: { value: string; revision: number };
 }
 
 /** Compare a key's mod revision (0 = absent); 'intent' = the revision the intent step wrote. */
@@ -91,6 +100,15 @@ export function syncTxns(keys: Keys, w: SyncWrites, maxOps = TXN_MAX_OPS): TxnPl
     puts.push({ key: keys.inventory(w.source, p.name), value: encode(entry(p.name, p.hash)) });
     items.push({ guard: { key: keys.unit(p.name), revision: p.expect }, puts, deletes: [], unit: p.name });
   }
+  for (const p of [...(w.rolled ?? [])].sort((a, b) => cmp(a.name, b.name))) {
+    const puts = [];
+    if (p.content !== undefined && !written.has(p.hash)) {
+      written.add(p.hash);
+      puts.push({ key: keys.content(p.hash), value: p.content });
+    }
+    puts.push({ key: keys.inventory(w.source, p.name), value: encode(entry(p.name, p.hash)) });
+    items.push({ guard: { key: keys.unit(p.name), revision: p.expect }, puts, deletes: [], unit: p.name });
+  }
   for (const d of [...w.deletes].sort((a, b) => cmp(a.name, b.name))) {
     items.push({ guard: { key: keys.unit(d.name), revision: d.expect }, puts: [], deletes: [keys.unit(d.name), keys.inventory(w.source, d.name)], unit: d.name });
   }
@@ -100,16 +118,21 @@ export function syncTxns(keys: Keys, w: SyncWrites, maxOps = TXN_MAX_OPS): TxnPl
   const statusKey = keys.sourceStatus(w.source);
   const definitionKey = keys.source(w.source);
   const { applying: _applying, ...rest } = w.status.record ?? { name: w.source };
-  const done = { key: statusKey, value: encode({ ...rest, name: w.source, applied: w.applied } satisfies SourceStatusRecord) };
+  const done = [{ key: statusKey, value: encode({ ...rest, name: w.source, applied: w.applied } satisfies SourceStatusRecord) }];
+  const doneGuards: Guard[] = [];
+  if (w.rollout) {
+    done.push({ key: keys.rollout(w.source), value: w.rollout.value });
+    doneGuards.push({ key: keys.rollout(w.source), revision: w.rollout.revision });
+  }
   const definitionPut = w.definition.changed || w.definition.revision === 0 ? [{ key: definitionKey, value: encode(w.definition.record) }] : [];
   const seen: Guard[] = [{ key: definitionKey, revision: w.definition.revision }, { key: statusKey, revision: w.status.revision }];
 
   const total = items.reduce((n, i) => n + ops(i), 0);
   const guarded = items.filter((i) => i.guard).length;
-  if (total + definitionPut.length + 1 <= maxOps && guarded + seen.length <= maxOps) {
+  if (total + definitionPut.length + done.length <= maxOps && guarded + seen.length + doneGuards.length <= maxOps) {
     return [{
-      guards: [...seen, ...items.flatMap((i) => (i.guard ? [i.guard] : []))],
-      puts: [...definitionPut, ...items.flatMap((i) => i.puts), done],
+      guards: [...seen, ...doneGuards, ...items.flatMap((i) => (i.guard ? [i.guard] : []))],
+      puts: [...definitionPut, ...items.flatMap((i) => i.puts), ...done],
       deletes: items.flatMap((i) => i.deletes),
       units: items.flatMap((i) => (i.unit ? [i.unit] : [])),
     }];
@@ -129,8 +152,10 @@ export function syncTxns(keys: Keys, w: SyncWrites, maxOps = TXN_MAX_OPS): TxnPl
     if (item.unit) current.units.push(item.unit);
   }
   const last = steps.at(-1);
-  if (last && last.puts.length + last.deletes.length + 1 <= maxOps) last.puts.push(done);
-  else steps.push({ guards: [intentGuard], puts: [done], deletes: [], units: [] });
+  if (last && last.puts.length + last.deletes.length + done.length <= maxOps && last.guards.length + doneGuards.length <= maxOps) {
+    last.puts.push(...done);
+    last.guards.push(...doneGuards);
+  } else steps.push({ guards: [intentGuard, ...doneGuards], puts: done, deletes: [], units: [] });
   const applying = { ...w.applied, steps: steps.length + 1 };
   const intent: TxnPlan = {
     guards: seen,

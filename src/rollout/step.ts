@@ -6,34 +6,15 @@
  * same fenced txn as the replacements it writes, so a new leader resumes from
  * the record alone: nothing lives in memory between steps.
  */
+import type { RolloutRecord, RolloutRunState, RolloutUnitPhase, RolloutUnitRecord } from '../registry/records.js';
+import { formatDuration } from '../util/duration.js';
 import type { Health } from './health.js';
-import type { RolloutOptions } from './options.js';
 
-export type UnitPhase = 'pending' | 'inflight' | 'done' | 'failed' | 'reverted';
-
-export interface UnitProgress {
-  name: string;
-  hash: string;
-  /** The content before this rollout: what --auto-revert puts back. */
-  previousHash?: string;
-  phase: UnitPhase;
-  /** When the replacement was written (ms since epoch). */
-  startedAt?: number;
-  /** Since when every host runs the new content healthily. */
-  healthySince?: number;
-  reason?: string;
-}
-
-export type RolloutState = 'running' | 'done' | 'failed';
-
-export interface RolloutRecord {
-  source: string;
-  commit: string;
-  opts: RolloutOptions;
-  state: RolloutState;
-  units: UnitProgress[];
-  error?: string;
-}
+// The record is stored in etcd (P/rollouts/<source>); its shape and strict decoder live with the other records.
+export type UnitPhase = RolloutUnitPhase;
+export type UnitProgress = RolloutUnitRecord;
+export type RolloutState = RolloutRunState;
+export type { RolloutRecord };
 
 /** Health of one unit in flight, over all hosts that must run it (worst wins). */
 export type ObserveHealth = (unit: string, hash: string) => Health;
@@ -75,7 +56,7 @@ export function stepRollout(rec: RolloutRecord, observe: ObserveHealth, now: num
     const late = now - started >= healthyDeadlineMs;
     if (h === 'failed' || late) {
       u.phase = 'failed';
-      u.reason = h === 'failed' ? 'failed to start' : `not healthy within ${healthyDeadlineMs} ms`;
+      u.reason = h === 'failed' ? 'failed to start' : `not healthy within ${formatDuration(healthyDeadlineMs)}`;
       failure ??= u;
     } else wake(started + healthyDeadlineMs);
   }

@@ -7,6 +7,7 @@ import { type ClusterUnit, PlanError, changeName, planSync } from '../../src/git
 import { Keys } from '../../src/registry/keys.js';
 import type { DesiredState, InventoryRecord } from '../../src/registry/records.js';
 import { type SyncWrites, syncTxns } from '../../src/registry/sync-txns.js';
+import { rolloutFits } from '../../src/gitops/sync-writes.js';
 import { UnitFile } from '../../src/unit/index.js';
 
 const A = UnitFile.parse('[Service]\nExecStart=/bin/a\n');
@@ -150,5 +151,32 @@ describe('sync transactions', () => {
     // Puts come before destroys.
     const order = steps.flatMap((s) => s.units);
     assert.equal(order.at(-1), 'old.service');
+  });
+
+  it('rolled units: content and inventory now, no unit record; the rollout record goes with the applied status', () => {
+    for (const [n, max] of [[3, 100], [150, 100]] as const) {
+      const w: SyncWrites = {
+        ...writes(n),
+        rolled: [{ name: 'roll.service', hash: B.hash(), desired: 'launched', content: B.serialize(), expect: 9 }],
+        rollout: { value: '{"rollout":1}', revision: 4 },
+      };
+      const txns = syncTxns(keys, w, max);
+      const all = txns.flatMap((t) => t.puts.map((p) => p.key));
+      assert.ok(!all.includes(keys.unit('roll.service')), 'the unit record waits for the driver');
+      assert.ok(all.includes(keys.inventory(w.source, 'roll.service')));
+      assert.ok(all.includes(keys.content(B.hash())));
+      const withStatus = txns.filter((t) => t.puts.some((p) => p.key === keys.sourceStatus(w.source) && /"applied"/.test(p.value)));
+      assert.equal(withStatus.length, 1);
+      const done = withStatus[0]!;
+      assert.ok(done.puts.some((p) => p.key === keys.rollout(w.source) && p.value === '{"rollout":1}'), `n=${n}: rollout with the applied status`);
+      assert.deepEqual(done.guards.find((g) => g.key === keys.rollout(w.source)), { key: keys.rollout(w.source), revision: 4 });
+      assert.deepEqual(txns.flatMap((t) => t.guards).find((g) => g.key === keys.unit('roll.service')), { key: keys.unit('roll.service'), revision: 9 });
+      for (const t of txns) assert.ok(t.puts.length + t.deletes.length <= max && t.guards.length <= max);
+    }
+  });
+
+  it('a rollout record that would not fit in etcd is not planned', () => {
+    assert.equal(rolloutFits(Array.from({ length: 100 }, (_, i) => `web@${i}.service`)), true);
+    assert.equal(rolloutFits(Array.from({ length: 3000 }, (_, i) => `${'x'.repeat(200)}${i}.service`)), false);
   });
 });

@@ -1,0 +1,163 @@
+/**
+ * The rollout driver: one pass over one source's rollout = read the record
+ * and the cluster (unit records, states of the units in flight, their
+ * contents' health traits), decide with step.ts, write the unit records and
+ * the next record in one fenced transaction. Nothing is kept between
+ * passes, so whichever engine leads next resumes from the record.
+ *
+ * Before stepping, each unit still to do is reconciled with its unit record,
+ * because people (and a crash between chunks) can change the cluster under
+ * a rollout:
+ * - the unit record is gone: the unit is done (destroyed on purpose);
+ * - it holds neither the rollout's content nor the previous one: someone
+ *   replaced it since; done, left as it is;
+ * - an in-flight unit holds the previous content again: reverted.
+ */
+import type { DesiredState, RolloutRecord, UnitStateRecord } from '../registry/records.js';
+import type { ClusterUnitRecord, RolloutStore, UnitWrite } from '../registry/rollout-store.js';
+import type { Condition } from '../registry/txn.js';
+import { UnitFile } from '../unit/index.js';
+import { type Health, type HealthTraits, healthTraits, unitHealth } from './health.js';
+import { combineHealth, stepRollout } from './step.js';
+
+/** Unit writes one pass starts at most (one transaction, with the record). */
+export const STARTS_PER_PASS = 90;
+/** While a rollout runs, look again at least this often: health is observed, not pushed. */
+export const ROLLOUT_POLL_MS = 1000;
+
+export interface PassInput {
+  record: RolloutRecord;
+  units: ReadonlyMap<string, ClusterUnitRecord>;
+  states: ReadonlyMap<string, readonly UnitStateRecord[]>;
+  /** Health traits per content hash (absent: content unreadable, health stays pending). */
+  traits: ReadonlyMap<string, HealthTraits>;
+  now: number;
+}
+
+export interface PassDecision {
+  record: RolloutRecord;
+  writes: UnitWrite[];
+  /** Whether anything must be written (the record changed or units are written). */
+  changed: boolean;
+  wakeAt: number | undefined;
+}
+
+/**
+ * A unit's health over the hosts that report it: every report must be of
+ * the new content (a host still on the old one is pending), healthy by the
+ * unit's type; an agent's failure to carry out the assignment is failed.
+ * A unit not launched counts as healthy once loaded (or, inactive, at once).
+ */
+export function observedHealth(states: readonly UnitStateRecord[], hash: string, desired: DesiredState, traits: HealthTraits | undefined): Health {
+  if (desired === 'inactive') return 'healthy';
+  if (states.length === 0 || traits === undefined) return 'pending';
+  return combineHealth(
+    states.map((s): Health => {
+      if (s.hash !== hash) return 'pending';
+      if (s.failure !== undefined) return 'failed';
+      if (desired === 'loaded') return s.load === 'loaded' ? 'healthy' : unitHealth(traits, s) === 'failed' ? 'failed' : 'pending';
+      return unitHealth(traits, s);
+    }),
+  );
+}
+
+export function decidePass(input: PassInput): PassDecision {
+  const { record, units, now } = input;
+  if (record.state !== 'running') return { record, writes: [], changed: false, wakeAt: undefined };
+  const reconciled = record.units.map((u) => {
+    if (u.phase !== 'pending' && u.phase !== 'inflight') return u;
+    const current = units.get(u.name);
+    if (!current) return { ...u, phase: 'done' as const, reason: 'destroyed during the rollout' };
+    if (u.phase === 'inflight' && current.hash === u.previousHash && current.hash !== u.hash) return { ...u, phase: 'reverted' as const, reason: 'previous content put back' };
+    if (current.hash !== u.hash && current.hash !== u.previousHash) return { ...u, phase: 'done' as const, reason: 'replaced outside the rollout; left as it is' };
+    return u;
+  });
+  const rec: RolloutRecord = { ...record, units: reconciled };
+  const step = stepRollout(
+    rec,
+    (name, hash) => observedHealth(input.states.get(name) ?? [], hash, units.get(name)?.desired ?? 'launched', input.traits.get(hash)),
+    now,
+  );
+  let next = step.record;
+  let replace = step.replace;
+  let wakeAt = step.wakeAt;
+  if (replace.length > STARTS_PER_PASS) {
+    // The rest start on the next pass, at once.
+    const later = new Set(replace.slice(STARTS_PER_PASS));
+    replace = replace.slice(0, STARTS_PER_PASS);
+    next = { ...next, units: next.units.map((u) => (later.has(u.name) ? withoutStart(u) : u)) };
+    wakeAt = now;
+  }
+  const writes: UnitWrite[] = [];
+  const byName = new Map(next.units.map((u) => [u.name, u]));
+  for (const name of replace) {
+    const current = units.get(name);
+    const u = byName.get(name);
+    if (current && u && current.hash !== u.hash) writes.push({ unit: name, hash: u.hash, desired: current.desired, expect: current.revision });
+  }
+  for (const r of step.revert) {
+    const current = units.get(r.unit);
+    if (current && current.hash !== r.hash) writes.push({ unit: r.unit, hash: r.hash, desired: current.desired, expect: current.revision });
+  }
+  if (next.state === 'running') wakeAt = Math.min(wakeAt ?? Infinity, now + ROLLOUT_POLL_MS);
+  const changed = writes.length > 0 || JSON.stringify(next) !== JSON.stringify(record);
+  return { record: next, writes, changed, wakeAt: next.state === 'running' ? wakeAt : undefined };
+}
+
+function withoutStart<T extends { phase: string; startedAt?: number }>(u: T): T {
+  const { startedAt: _s, ...rest } = u;
+  return { ...rest, phase: 'pending' } as T;
+}
+
+export interface DriverDeps {
+  store: Pick<RolloutStore, 'list' | 'readPass' | 'commitPass'>;
+  fence: () => readonly Condition[];
+  log: { info(fields: object, msg: string): void; warn(fields: object, msg: string): void };
+}
+
+export type PassOutcome = 'idle' | 'stepped' | 'refused' | 'gone';
+
+/** One pass over one source's rollout. */
+export async function driveRollout(deps: DriverDeps, source: string, now: number): Promise<{ outcome: PassOutcome; wakeAt: number | undefined; record?: RolloutRecord }> {
+  // First look: which units and contents this pass needs.
+  const first = await deps.store.readPass(source, [], [], []);
+  const shape = first?.rollout.record;
+  if (!shape) return { outcome: 'gone', wakeAt: undefined };
+  if (shape.state !== 'running') return { outcome: 'idle', wakeAt: undefined, record: shape };
+  const open = shape.units.filter((u) => u.phase === 'pending' || u.phase === 'inflight');
+  const inflight = open.filter((u) => u.phase === 'inflight');
+  const hashes = [...new Set(open.map((u) => u.hash))];
+  const snap = await deps.store.readPass(source, open.map((u) => u.name), inflight.map((u) => u.name), hashes);
+  const record = snap?.rollout.record;
+  if (!snap || !record) return { outcome: 'gone', wakeAt: undefined };
+  if (snap.rollout.revision !== first.rollout.revision) return { outcome: 'refused', wakeAt: now };
+  const traits = new Map<string, HealthTraits>();
+  for (const u of open) {
+    const text = snap.contents.get(u.hash);
+    if (text === undefined || traits.has(u.hash)) continue;
+    try {
+      traits.set(u.hash, healthTraits(u.name, UnitFile.parse(text)));
+    } catch {
+      // Content that does not parse never becomes healthy: the deadline stops the rollout.
+    }
+  }
+  const d = decidePass({ record, units: snap.units, states: snap.states, traits, now });
+  if (!d.changed) return { outcome: 'idle', wakeAt: d.wakeAt, record };
+  if (!(await deps.store.commitPass(source, snap.rollout.revision, d.record, d.writes, deps.fence()))) {
+    deps.log.warn({ source }, 'rollout pass refused (fence lost, or the record or a unit changed meanwhile); next pass re-reads');
+    return { outcome: 'refused', wakeAt: now + ROLLOUT_POLL_MS };
+  }
+  if (d.record.state !== 'running') deps.log.info({ source, state: d.record.state, error: d.record.error }, 'rollout ended');
+  return { outcome: 'stepped', wakeAt: d.wakeAt, record: d.record };
+}
+
+/** One pass over every running rollout; the earliest wake. */
+export async function driveRollouts(deps: DriverDeps, now: number): Promise<{ nextWakeAt: number | undefined }> {
+  let nextWakeAt: number | undefined;
+  for (const r of await deps.store.list()) {
+    if (r.record?.state !== 'running') continue;
+    const { wakeAt } = await driveRollout(deps, r.source, now);
+    if (wakeAt !== undefined) nextWakeAt = Math.min(nextWakeAt ?? Infinity, wakeAt);
+  }
+  return { nextWakeAt };
+}

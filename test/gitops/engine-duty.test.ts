@@ -1,0 +1,93 @@
+/**
+ * The engine's one entry point against a real etcd and git daemon, called
+ * the way the leader will call it (again at nextWakeAt, here at once): a
+ * pull source is followed, its changed running unit rolled by the same
+ * calls, and a stale fence makes every call write nothing.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, it } from 'node:test';
+import type { Etcd3 } from 'etcd3';
+import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
+import { GITOPS_IDLE_WAKE_MS, gitopsDuty } from '../../src/gitops/engine-duty.js';
+import type { SourceRecord } from '../../src/registry/records.js';
+import { SourceStore } from '../../src/registry/source-store.js';
+import { connectStore } from '../../src/registry/store.js';
+import { type Condition, commitTxn, read, when } from '../../src/registry/txn.js';
+import { type GitDaemon, PushedRepo, startGitDaemon } from './git-server.js';
+
+let dir = '';
+let etcd: EtcdCluster;
+let client: Etcd3;
+let daemon: GitDaemon;
+const silent = { info: () => undefined, warn: () => undefined };
+const M = '1'.repeat(32);
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'fl-engine-duty-'));
+  etcd = await startEtcd({ dir: join(dir, 'etcd'), members: 1 });
+  client = connectStore({ endpoints: etcd.endpoints });
+  daemon = await startGitDaemon();
+});
+
+after(async () => {
+  client?.close();
+  await etcd?.stop();
+  await daemon?.stop();
+  await rm(dir, { recursive: true, force: true });
+  if (daemon) await rm(daemon.base, { recursive: true, force: true });
+});
+
+/** Calls run until `done` holds, as the leader would at each nextWakeAt; fails after the deadline. */
+async function runUntil(run: (now: number) => Promise<{ nextWakeAt: number }>, done: () => Promise<boolean>, what: string, deadlineMs = 20_000): Promise<void> {
+  const end = Date.now() + deadlineMs;
+  while (!(await done())) {
+    if (Date.now() > end) assert.fail(`not within ${deadlineMs} ms: ${what}`);
+    const { nextWakeAt } = await run(Date.now());
+    assert.ok(nextWakeAt >= 0);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+it('follows a pull source and rolls its changed unit; a stale fence writes nothing', async () => {
+  const prefix = '/duty/';
+  const store = new SourceStore(client, prefix);
+  const k = store.keys;
+  const repo = await PushedRepo.create(daemon, 'duty');
+  const def: SourceRecord = { name: 'duty', mode: 'pull', repository: 'duty', path: '', url: repo.url, intervalMs: 1000, prune: true, createdAt: '' };
+  assert.equal(await store.putSource(def, 0), true);
+  const fenceKey = k.candidate('7');
+  const put = await commitTxn(client, { writes: [{ op: 'put', key: fenceKey, value: 'x' }] });
+  const fence: Condition[] = [when.createdAt(fenceKey, put.revision)];
+
+  // A deposed leader first: nothing at all is written.
+  const stale = gitopsDuty({ etcd: client, prefix, cacheDir: join(dir, 'cache-stale'), fence: () => [when.createdAt(fenceKey, 1)], log: silent });
+  await repo.push({ 'a.service': '[Service]\nExecStart=/bin/sleep 100\n' });
+  const before = (await commitTxn(client, { reads: [read.get('/none')] })).revision;
+  const first = await stale.run(Date.now());
+  await stale.settled();
+  assert.ok(first.nextWakeAt <= Date.now() + GITOPS_IDLE_WAKE_MS);
+  await stale.run(Date.now());
+  await stale.settled();
+  assert.equal((await commitTxn(client, { reads: [read.get('/none')] })).revision, before, 'a stale fence writes nothing');
+
+  const duty = gitopsDuty({ etcd: client, prefix, cacheDir: join(dir, 'cache'), fence: () => fence, log: silent });
+  const snap = (): ReturnType<SourceStore['readSyncSnapshot']> => store.readSyncSnapshot('duty');
+  await runUntil((now) => duty.run(now), async () => (await snap()).units.has('a.service'), 'the first commit applied');
+  const oldHash = (await snap()).units.get('a.service')?.hash;
+
+  const c2 = await repo.push({ 'a.service': '[Service]\nExecStart=/bin/sleep 200\n' });
+  await runUntil((now) => duty.run(now), async () => (await snap()).status?.record.applied?.commit === c2, 'the second commit applied (interval 1s)');
+  const newHash = (await snap()).rollout?.record?.units[0]?.hash as string;
+  assert.notEqual(newHash, oldHash);
+  await runUntil((now) => duty.run(now), async () => (await snap()).units.get('a.service')?.hash === newHash, 'the rollout replaced the unit');
+  // The host reports it healthy; the rollout ends after min-healthy-time (Nomad's 10s default would be slow here: shorten it in the record).
+  await commitTxn(client, { writes: [{ op: 'put', key: k.state('a.service', M), value: JSON.stringify({ unit: 'a.service', machineId: M, hash: newHash, load: 'loaded', active: 'active', sub: 'running', applied: 'launched' }) }] });
+  const r = (await snap()).rollout;
+  assert.ok(r?.record);
+  await commitTxn(client, { conditions: [when.modifiedAt(k.rollout('duty'), r.revision)], writes: [{ op: 'put', key: k.rollout('duty'), value: JSON.stringify({ ...r.record, opts: { ...r.record.opts, minHealthyMs: 200 } }) }] });
+  await runUntil((now) => duty.run(now), async () => (await snap()).rollout?.record?.state === 'done', 'the rollout done');
+  await duty.settled();
+});
