@@ -16,6 +16,8 @@ import { MACHINE_ID, TTL_SECONDS_MAX } from '../registry/records.js';
 import { DAEMON_CREDENTIAL_NAMES, checkCredentials, loadStoreSecurity, type StoreCredentials, type StoreSecurity } from '../registry/store-security.js';
 import { parseConfigText } from './config-file.js';
 import { parseApiConfig, type ApiConfig } from './config-api.js';
+import { parseGitConfig, parseMetricsAddress, type GitConfig } from './config-extras.js';
+import type { ListenAddress } from '../metrics/http.js';
 import { parseAbsolutePath, parseBool, parseIP, parseInteger, parseMetadata, parsePort, parseSeconds, parseWholeSeconds } from './config-values.js';
 
 export interface DaemonConfig {
@@ -43,6 +45,10 @@ export interface DaemonConfig {
   systemdScope: 'system' | 'user';
   /** The API's listeners and page size (config-api.ts). */
   api: ApiConfig;
+  /** A TCP listener for /metrics alone (config-extras.ts); absent: the API listeners serve it. */
+  metricsAddress?: ListenAddress;
+  /** Pull sources: how the leading engine fetches them (config-extras.ts). */
+  git: GitConfig;
 }
 
 export interface LoadedConfig {
@@ -87,6 +93,11 @@ export const KEYS = {
   api_cafile: {},
   api_certfile: {},
   api_keyfile: {},
+  metrics_address: {},
+  git_ssh_key: {},
+  git_known_hosts: {},
+  git_host_key_checking: {},
+  git_cache_dir: {},
   engine_reconcile_interval: {
     fleet: true,
     ignored: 'the engine acts on every change as etcd reports it instead of polling, and its leadership lasts as long as its agent_ttl lease',
@@ -211,7 +222,10 @@ function fromRaw(raw: Raw, env: NodeJS.ProcessEnv): LoadedConfig {
     sshPort: parsePort('ssh_port', raw.ssh_port ?? '22'),
     systemdScope: scope(raw),
     api: parseApiConfig(raw),
+    git: parseGitConfig(raw),
   };
+  const metricsAddress = parseMetricsAddress(raw);
+  if (metricsAddress) config.metricsAddress = metricsAddress;
   return { config, warnings };
 }
 

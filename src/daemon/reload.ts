@@ -30,6 +30,8 @@ const FIELD_KEYS: Record<Field, readonly ConfigKey[]> = {
   sshPort: ['ssh_port'],
   systemdScope: ['systemd_scope', 'systemd_user'],
   api: ['api_socket', 'api_socket_group', 'api_address', 'api_cafile', 'api_certfile', 'api_keyfile', 'token_limit'],
+  metricsAddress: ['metrics_address'],
+  git: ['git_ssh_key', 'git_known_hosts', 'git_host_key_checking', 'git_cache_dir'],
 };
 
 export const RELOADABLE: ReadonlySet<Field> = new Set<Field>(['publicIP', 'metadata', 'sshPort', 'systemdScope', 'keepUnitsOnShutdown']);

@@ -85,6 +85,8 @@ export function renderConfig(c: AgentConfig, machineId: string, unitsDir: string
     systemd_scope: 'user',
     ...(c.sshPort ? { ssh_port: String(c.sshPort) } : {}),
     api_socket: apiSocketPath(c.hostDir),
+    // Hosts share one filesystem: each leader keeps its own copies of pull sources.
+    git_cache_dir: join(c.hostDir, 'git-cache'),
   };
   return configText(lines, c.extraConfig);
 }

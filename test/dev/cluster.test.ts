@@ -71,6 +71,7 @@ test('start brings up N hosts whose systemd has flotillad.service; down leaves n
       'systemd_scope=user',
       `ssh_port=${h.sshPort}`,
       `api_socket=${join(h.dir, 'api.sock')}`,
+      `git_cache_dir=${join(h.dir, 'git-cache')}`,
       'verbosity=1',
       '',
     ].join('\n'));
