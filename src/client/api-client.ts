@@ -4,8 +4,7 @@
  * activation, metadata checks); checks that need no server run here too, so
  * bad input fails the same way with flotillad down.
  */
-import { UnitFile, type UnitOption } from '../unit/index.js';
-import { validateMetadataChange } from './metadata.js';
+import type { UnitFile, UnitOption } from '../unit/index.js';
 import { ApiRequestError, ApiTransport, type ApiEndpoint, type TransportTls } from './api-transport.js';
 import type { ClusterClient, DesiredState, MachineSummary, MetadataChange, MetadataResult, UnitRecordView, UnitStateView, UnitSummary, Unsubscribe, WriteMark } from './types.js';
 
@@ -18,6 +17,8 @@ export interface ApiClientOptions {
 }
 
 const BASE = '/flotilla/v1';
+/** The unit parser and the metadata rules are loaded by the calls that need them: list-units and list-machines stay light. */
+const unitFiles = async (): Promise<typeof UnitFile> => (await import('../unit/index.js')).UnitFile;
 const DEFAULT_POLL_MS = 250;
 
 const unitPath = (name: string): string => `${BASE}/units/${encodeURIComponent(name)}`;
@@ -68,7 +69,7 @@ export class ApiClusterClient implements ClusterClient {
 
   async getUnitFile(name: string): Promise<UnitFile | undefined> {
     const f = await this.find<{ options: UnitOption[] }>(`${unitPath(name)}/file`);
-    return f && UnitFile.fromOptions(f.options);
+    return f && (await unitFiles()).fromOptions(f.options);
   }
 
   async getUnitRecord(name: string): Promise<UnitRecordView | undefined> {
@@ -103,10 +104,12 @@ export class ApiClusterClient implements ClusterClient {
 
   async listUnitFiles(): Promise<Array<{ name: string; file: UnitFile }>> {
     const r = await this.http.request('GET', `${BASE}/unit-files`);
-    return (r.body as { unitFiles: Array<{ name: string; options: UnitOption[] }> }).unitFiles.map((f) => ({ name: f.name, file: UnitFile.fromOptions(f.options) }));
+    const parse = await unitFiles();
+    return (r.body as { unitFiles: Array<{ name: string; options: UnitOption[] }> }).unitFiles.map((f) => ({ name: f.name, file: parse.fromOptions(f.options) }));
   }
 
   async updateMachineMetadata(machine: string, change: MetadataChange): Promise<MetadataResult> {
+    const { validateMetadataChange } = await import('./metadata.js');
     const valid = validateMetadataChange(change);
     const ops = [
       ...Object.entries(valid.set).map(([key, value]) => ({ op: 'add', path: `/metadata/${key}`, value })),

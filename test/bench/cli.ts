@@ -61,7 +61,10 @@ runClusterBenchmark('bench-cli', { hosts: 3, ttlSeconds: 10 }, async (cluster, r
   });
 
   const rows: Row[] = [{ label: 'node -e 0', args: ['-e', '0'], env: {}, samples: [] }];
-  const drivers: Array<{ name: string; env: Record<string, string> }> = [{ name: 'etcd', env }];
+  const drivers: Array<{ name: string; env: Record<string, string> }> = [
+    { name: 'etcd', env: { ...env, FLOTCTL_DRIVER: 'etcd' } },
+    { name: 'api', env: { ...env, FLOTCTL_DRIVER: 'api', FLOTCTL_ENDPOINT: `unix://${cluster.apiSocket(0) as string}` } },
+  ];
   for (const [program, file] of [['bundled', BUNDLED], ['compiled', COMPILED]] as const) {
     rows.push({ label: `${program} version`, args: [file, 'version'], env, target: 1.3, samples: [] });
     rows.push({ label: `${program} help`, args: [file, 'help'], env, target: 1.3, samples: [] });

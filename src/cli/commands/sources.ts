@@ -4,11 +4,14 @@
  * applies, the engine for the sources it follows (pull mode).
  */
 import type { Command } from 'commander';
-import { type SourceView, addSource, listSources, removeSource } from '../../client/sources/sources.js';
+import type { SourceView } from '../../client/sources/sources.js';
 import { formatDuration } from '../../util/duration.js';
 import { type FieldSet, orDash } from '../fields.js';
 import type { Session } from '../session.js';
 import { listOptions, printList, selectFields, withListOptions } from './list-options.js';
+
+/** The sources code (and git) is loaded when one of these commands runs, not at every flotctl start. */
+const sourceOps = () => import('../../client/sources/sources.js');
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
@@ -51,7 +54,7 @@ export function registerSourceCommands(program: Command, session: Session): void
     .action(async (opts: Record<string, unknown>) => {
       const o = listOptions(opts);
       const fields = selectFields(FIELDS, DEFAULTS, o);
-      printList(session, await listSources(await session.sources()), fields, FIELDS, o);
+      printList(session, await (await sourceOps()).listSources(await session.sources()), fields, FIELDS, o);
     });
 
   const source = program.command('source').description('define or remove a source the cluster follows (pull mode)');
@@ -66,7 +69,7 @@ export function registerSourceCommands(program: Command, session: Session): void
     .option('--prune', 'destroy units the repository no longer has')
     .action(async (name: string, url: string, opts: Record<string, unknown>) => {
       const o = { name, url, prune: opts.prune === true, ...pick(opts, 'branch', 'path', 'interval') };
-      const r = await addSource(await session.sources(), o);
+      const r = await (await sourceOps()).addSource(await session.sources(), o);
       session.output.out(`Added source ${r.name}: following ${r.url}${r.branch ? ` branch ${r.branch}` : ''}${r.path ? ` path ${r.path}` : ''} every ${formatDuration(r.intervalMs ?? 0)}`);
     });
   source
@@ -77,7 +80,7 @@ export function registerSourceCommands(program: Command, session: Session): void
     .option('--no-block', 'with --prune, do not wait for the units to leave their hosts')
     .action(async (name: string, opts: Record<string, unknown>) => {
       const ctx = await session.operations();
-      const r = await removeSource(ctx, await session.sources(), name, { prune: opts.prune === true, attempts: opts.block === false ? -1 : 150 });
+      const r = await (await sourceOps()).removeSource(ctx, await session.sources(), name, { prune: opts.prune === true, attempts: opts.block === false ? -1 : 150 });
       session.output.out(opts.prune === true ? `Removed source ${name} and destroyed its ${r.destroyed.length} units` : `Removed source ${name}; its ${r.released} units stay in the cluster, owned by no source`);
     });
 }
