@@ -42,6 +42,16 @@ export class Batch {
     return moved;
   }
 
+  /** Keys the batch puts, in key order. */
+  putKeys(): string[] {
+    return [...this.puts.keys()].sort();
+  }
+
+  /** Keys and prefixes the batch deletes. */
+  deletedKeys(): string[] {
+    return [...this.deletes, ...this.prefixes];
+  }
+
   /** Every key the batch writes or deletes (prefixes end in '/'), for logs. */
   keys(): string[] {
     return [...this.puts.keys(), ...this.deletes, ...this.prefixes];

@@ -22,26 +22,12 @@ import {
   type UnitRequirements,
 } from '../unit/index.js';
 import type { Logger } from '../util/log.js';
+import type { EngineView, HostJudgement, MalformedAssignment, PlacedEntry, RequirementsResult, SnapshotSource } from './engine-view.js';
+
+export type { HostJudgement, PlacedEntry, RequirementsResult } from './engine-view.js';
 import { errorMessage } from '../util/errors.js';
 
 export type Source = 'units' | 'machines' | 'metadata' | 'assignments' | 'bids';
-
-export interface PlacedEntry {
-  key: string;
-  machineId: string;
-  record: AssignmentRecord;
-  /** Create revision of the assignment key: orders assignments by age. */
-  since: number;
-}
-
-export interface HostJudgement {
-  /** Hosts must read the content to judge it. */
-  needed: boolean;
-  /** ... and judge each unit name on its own. */
-  byName: boolean;
-}
-
-export type RequirementsResult = { ok: true; requirements: UnitRequirements } | { ok: false; reason: string };
 
 /** Assumed for machines that did not say (older agents). */
 const DEFAULT_TTL_SECONDS = 10;
@@ -54,7 +40,7 @@ const DEFAULT_TTL_SECONDS = 10;
  */
 export const GRACE_FRACTION = 0.6;
 
-export class ClusterState {
+export class ClusterState implements EngineView, SnapshotSource {
   readonly units: PrefixCache<UnitRecord>;
   readonly machines: PrefixCache<MachineRecord>;
   readonly assignments: PrefixCache<AssignmentRecord>;
@@ -116,15 +102,33 @@ export class ClusterState {
   }
 
   /**
-   * When a machine whose lease is gone may be taken as really stopped: this
-   * engine's sighting of the expiry plus a grace of GRACE_FRACTION x its TTL.
-   * A machine this engine never saw leave (it took over later) counts as
-   * leaving now: the safe side.
+   * When the OnDisconnect=stop units of a machine whose lease is gone may be
+   * taken as really stopped: this engine's sighting of the expiry plus a
+   * grace of GRACE_FRACTION x its TTL. Undefined when no departure is on
+   * record (the machine left before this engine took over): see
+   * assumedStopDeadline and recordDeparture.
    */
-  fencedUntil(machineId: string): number {
-    let g = this.gone.get(machineId);
-    if (!g) this.gone.set(machineId, (g = { at: Date.now(), ttlMs: this.unknownTtlSeconds() * 1000 }));
-    return g.at + g.ttlMs * GRACE_FRACTION;
+  stopDeadline(machineId: string): number | undefined {
+    const g = this.gone.get(machineId);
+    return g === undefined ? undefined : g.at + g.ttlMs * GRACE_FRACTION;
+  }
+
+  /** A machine this engine never saw leave counts as leaving at `at`, with the longest TTL in sight: the safe side. */
+  assumedStopDeadline(at: number): number {
+    return at + this.unknownTtlSeconds() * 1000 * GRACE_FRACTION;
+  }
+
+  /** Record a departure this engine did not see (see assumedStopDeadline), so its deadline stays put. */
+  recordDeparture(machineId: string, at: number): void {
+    if (!this.gone.has(machineId)) this.gone.set(machineId, { at, ttlMs: this.unknownTtlSeconds() * 1000 });
+  }
+
+  get assignmentsRevision(): number {
+    return this.assignments.revision;
+  }
+
+  *unitRecords(): Generator<UnitRecord> {
+    for (const e of this.units.values()) yield e.value;
   }
 
   private get caches(): Array<{ start(): Promise<void>; close(): Promise<void> }> {
@@ -194,7 +198,7 @@ export class ClusterState {
    * Assignment keys whose value does not decode, with the machine and unit
    * the key names (undefined when the key itself is not well-formed).
    */
-  *malformedAssignments(): Generator<{ key: string; since: number; at: { machineId: string; unit: string } | undefined }> {
+  *malformedAssignments(): Generator<MalformedAssignment> {
     for (const m of this.assignments.malformed()) {
       yield { key: m.key, since: m.createRevision, at: assignmentKeyOf(this.registry.keys, m.key) };
     }
