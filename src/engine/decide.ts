@@ -11,9 +11,10 @@
  */
 import type { Keys } from '../registry/keys.js';
 import { encode } from '../registry/records.js';
-import { checkAssignments } from './assignments.js';
+import { assignmentFor, checkAssignments } from './assignments.js';
 import { Batch } from './batch.js';
 import { recordAnswers, writeDecision } from './decision-writes.js';
+import { planDirect } from './direct-plan.js';
 import type { EngineView, PlacedEntry } from './engine-view.js';
 import { planOffer, type RoundLimits } from './offer-plan.js';
 import { emptyPlan, PlanLog, type EnginePlan } from './plan.js';
@@ -62,7 +63,9 @@ export function busyWith(memory: Pick<EngineMemory, 'roundOpen' | 'resolving' | 
 /**
  * Plan one step: check existing assignments (housekeeping and placement
  * rules, see assignments.ts) and unschedule what no longer holds; once the
- * cache shows that, plan an offer (offer-plan.ts) and keep P/unplaced current.
+ * cache shows that, place content with nothing for hosts to check directly
+ * (direct-plan.ts), else plan an offer for the rest (offer-plan.ts), and
+ * keep P/unplaced current.
  */
 export function decide(input: EngineSnapshot, memory: EngineMemory): EnginePlan {
   const { view, snap, now } = input;
@@ -111,16 +114,28 @@ export function decide(input: EngineSnapshot, memory: EngineMemory): EnginePlan 
   // Place nothing until the cache shows these changes.
   if (batch.touchesAssignments) return plan;
 
-  const offer = planOffer(view, snap, changes.kept, memory.refusals, memory.limits);
   const book = new UnplacedDraft(memory.book, memory.keys, batch);
-  for (const [unit, { hash, reasons }] of offer.unplaced) book.set(unit, hash, reasons, now);
   const placed = new Set(changes.kept.map((a) => a.record.unit));
+  const direct = planDirect(view, snap, changes.kept, memory.refusals);
+  for (const p of direct.placements) {
+    const unit = view.unit(p.unit)!;
+    batch.put(memory.keys.assignment(p.machineId, p.unit), encode(assignmentFor(unit)));
+    batch.touchesAssignments = true;
+    placed.add(p.unit);
+    plan.placed.push(p);
+    log.info({ unit: p.unit, machine: p.machineId, direct: true }, 'scheduled unit');
+  }
+  for (const [unit, { hash, reasons }] of direct.unplaced) book.set(unit, hash, reasons, now);
+  // With direct placements written, the round waits for the next step, when
+  // the cache shows them: its offer and resolution then see their load and rules.
+  const offer = batch.touchesAssignments ? undefined : planOffer(view, snap, changes.kept, memory.refusals, memory.limits, direct.units);
+  for (const [unit, { hash, reasons }] of offer?.unplaced ?? []) book.set(unit, hash, reasons, now);
   for (const unit of book.units()) {
     const record = view.unit(unit);
     if (!record || record.desired === 'inactive' || placed.has(unit)) book.clear(unit);
   }
   plan.unplaced = book.changes;
-  if (offer.units.length > 0) plan.round = { units: offer.units, contents: offer.contents, machines: snap.live };
+  if (offer && offer.units.length > 0) plan.round = { units: offer.units, contents: offer.contents, machines: snap.live };
   return plan;
 }
 

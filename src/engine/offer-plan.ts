@@ -69,7 +69,15 @@ function displaceable(chosen: readonly string[], snap: Snapshot, machinesOf: Rea
   return [...out];
 }
 
-export function planOffer(state: EngineView, snap: Snapshot, kept: readonly PlacedEntry[], refusals: RefusalsView, limits: RoundLimits): OfferPlan {
+/** `placedDirectly`: units the step decided for without a round (direct-plan.ts); neither offered nor reported here. */
+export function planOffer(
+  state: EngineView,
+  snap: Snapshot,
+  kept: readonly PlacedEntry[],
+  refusals: RefusalsView,
+  limits: RoundLimits,
+  placedDirectly: ReadonlySet<string> = new Set(),
+): OfferPlan {
   const machinesOf = machinesOfUnits(kept);
   const unplaced: OfferPlan['unplaced'] = new Map();
   const requests: PlacementRequest[] = [];
@@ -77,6 +85,7 @@ export function planOffer(state: EngineView, snap: Snapshot, kept: readonly Plac
   for (const unit of state.unitRecords()) {
     if (unit.desired === 'inactive') continue;
     records.set(unit.name, unit);
+    if (placedDirectly.has(unit.name)) continue;
     const broken = snap.broken.get(unit.name);
     if (broken !== undefined) {
       if (!machinesOf.has(unit.name)) unplaced.set(unit.name, { hash: unit.hash, reasons: { [NO_LIVE_MACHINE]: broken } });

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { decide, type EngineMemory } from '../../src/engine/decide.js';
 import { GRACE_FRACTION } from '../../src/engine/cluster-state.js';
 import type { EnginePlan } from '../../src/engine/plan.js';
+import { Refusals } from '../../src/engine/refusals.js';
 import { keys, machine, memory, MemoryCluster, service } from './support/memory-view.js';
 
 const M1 = machine('1');
@@ -16,6 +17,8 @@ const M2 = machine('2');
 const NOW = new Date(1_000_000);
 
 interface Rendered {
+  /** Units assigned directly, as unit@machine. */
+  placed: string[];
   puts: string[];
   deletes: string[];
   releases: Array<{ machineId: string; keys: string[] }>;
@@ -27,17 +30,23 @@ interface Rendered {
 
 function render(plan: EnginePlan): Rendered {
   return {
+    placed: plan.placed.map((p) => `${p.unit}@${p.machineId}`),
     puts: plan.writes.putKeys(),
     deletes: plan.writes.deletedKeys(),
     releases: plan.releases,
-    offered: plan.round?.units.map((u) => u.name) ?? [],
+    offered: (plan.round?.units.map((u) => u.name) ?? []).sort(),
     unplaced: plan.unplaced.map((c) => `${c.unit}:${c.signature === undefined ? 'cleared' : 'set'}`),
     departures: plan.departures,
     wakeAt: plan.wakeAt,
   };
 }
 
-const nothing: Rendered = { puts: [], deletes: [], releases: [], offered: [], unplaced: [], departures: [], wakeAt: undefined };
+const nothing: Rendered = { placed: [], puts: [], deletes: [], releases: [], offered: [], unplaced: [], departures: [], wakeAt: undefined };
+function silentRefusals(m: string): Refusals {
+  const r = new Refusals();
+  r.recordSilence(m, new Set(['earlier.service']));
+  return r;
+}
 const checked = (desc: string) => service(desc, '[Unit]\nConditionPathExists=/etc\n');
 
 const rows: Array<{ name: string; cluster: () => MemoryCluster; memory?: Partial<EngineMemory>; want: Partial<Rendered> }> = [
@@ -45,6 +54,52 @@ const rows: Array<{ name: string; cluster: () => MemoryCluster; memory?: Partial
     name: 'a launched unit with checked content and a live machine: a round offering it',
     cluster: () => new MemoryCluster().live(M1).unitFrom('a.service', checked('a')),
     want: { offered: ['a.service'] },
+  },
+  {
+    name: 'a launched unit with nothing for hosts to check and a live machine: assigned directly, no round',
+    cluster: () => new MemoryCluster().live(M1).unitFrom('a.service', service('a')),
+    want: { placed: [`a.service@${M1}`], puts: [keys.assignment(M1, 'a.service')] },
+  },
+  {
+    name: 'direct units spread least-loaded first, by the same rules a round uses',
+    cluster: () => new MemoryCluster().live(M1).live(M2).unitFrom('old.service', service('old')).assign('old.service', M1).unitFrom('a.service', service('a')).unitFrom('b.service', service('b')),
+    want: { placed: [`a.service@${M2}`, `b.service@${M1}`], puts: [keys.assignment(M1, 'b.service'), keys.assignment(M2, 'a.service')] },
+  },
+  {
+    name: 'a mixed batch: direct units placed now, checked content waits for the round of the next step',
+    cluster: () => new MemoryCluster().live(M1).unitFrom('a.service', service('a')).unitFrom('c.service', checked('c')),
+    want: { placed: [`a.service@${M1}`], puts: [keys.assignment(M1, 'a.service')] },
+  },
+  {
+    name: 'checked content only (the direct units already placed): a round offering just it',
+    cluster: () => new MemoryCluster().live(M1).unitFrom('a.service', service('a')).assign('a.service', M1).unitFrom('c.service', checked('c')),
+    want: { offered: ['c.service'] },
+  },
+  {
+    name: 'a follower of a peer that needs a round goes through the round with it',
+    cluster: () => new MemoryCluster().live(M1).unitFrom('p.service', checked('p')).unitFrom('f.service', service('f', '[X-Fleet]\nMachineOf=p.service\n')),
+    want: { offered: ['f.service', 'p.service'] },
+  },
+  {
+    name: 'a follower of a placed peer is placed directly beside it',
+    cluster: () => new MemoryCluster().live(M1).live(M2).unitFrom('p.service', checked('p')).assign('p.service', M2).unitFrom('f.service', service('f', '[X-Fleet]\nMachineOf=p.service\n')),
+    want: { placed: [`f.service@${M2}`], puts: [keys.assignment(M2, 'f.service')] },
+  },
+  {
+    name: 'a unit in a Replaces relation goes through a round, though nothing in it is for hosts to check',
+    cluster: () => new MemoryCluster().live(M1).unitFrom('old.service', service('old')).assign('old.service', M1).unitFrom('new.service', service('new', '[X-Fleet]\nReplaces=old.service\n')),
+    want: { offered: ['new.service', 'old.service'] },
+  },
+  {
+    name: 'a machine that missed a round and was not heard from since takes nothing directly',
+    cluster: () => new MemoryCluster().live(M1).live(M2).unitFrom('a.service', service('a')),
+    memory: { refusals: silentRefusals(M1) },
+    want: { placed: [`a.service@${M2}`], puts: [keys.assignment(M2, 'a.service')] },
+  },
+  {
+    name: 'a direct unit no machine meets (a conflict): its unplaced record says why, no round',
+    cluster: () => new MemoryCluster().live(M1).unitFrom('a.service', service('a')).assign('a.service', M1).unitFrom('b.service', service('b', '[X-Fleet]\nConflicts=a.service\n')),
+    want: { puts: [keys.unplaced('b.service')], unplaced: ['b.service:set'] },
   },
   {
     name: 'an assignment on a gone machine: released in its own transaction, nothing else',
@@ -87,8 +142,8 @@ const rows: Array<{ name: string; cluster: () => MemoryCluster; memory?: Partial
     want: { puts: [keys.unplaced('a.service')], unplaced: ['a.service:set'] },
   },
   {
-    name: 'a placed unit whose content changed: its assignment rewritten in place',
-    cluster: () => new MemoryCluster().live(M1).unitFrom('a.service', service('a')).assign('a.service', M1).unitFrom('a.service', service('a2')),
+    name: 'a placed unit whose content changed: its assignment rewritten in place, nothing placed in the same step',
+    cluster: () => new MemoryCluster().live(M1).unitFrom('a.service', service('a')).assign('a.service', M1).unitFrom('a.service', service('a2')).unitFrom('b.service', service('b')),
     want: { puts: [keys.assignment(M1, 'a.service')] },
   },
   {
