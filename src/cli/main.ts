@@ -1,38 +1,14 @@
 #!/usr/bin/env node
-/** The flotctl binary: run one command, flush output, exit with its code. */
-import { errorMessage } from '../util/errors.js';
-import { Output } from './output.js';
-import { runCli } from './program.js';
-import { redactedArgv } from './globals.js';
-import { quietTlsServernameWarning } from '../util/warnings.js';
+/**
+ * The flotctl binary. `flotctl version` is answered here, before anything
+ * else is loaded (Node 20 has no module compile cache: every module a start
+ * evaluates is paid for on every run); every other invocation loads the CLI.
+ */
+import { asksOnlyVersion, versionLine } from './version-line.js';
 
-// Before anything else: a password given with --password must not stay readable in `ps`.
-const redacted = redactedArgv(process.argv.slice(2));
-if (redacted) process.title = ['flotctl', ...redacted].join(' ');
-quietTlsServernameWarning();
-
-const output = new Output({ stdout: process.stdout, stderr: process.stderr, env: process.env });
-
-async function finish(code: number): Promise<never> {
-  // Exiting before stdout drains would cut off long tables written to a pipe.
-  await output.flush();
-  process.exit(code);
-}
-
-// A reader that went away (`flotctl list-units | head`) is not an error worth a stack trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  });
-}
-
-// Last resort for failures outside the command's own promise chain (e.g. a stray client event).
-process.on('unhandledRejection', (reason) => {
-  output.error(`flotctl: internal error: ${errorMessage(reason)}`);
-  void finish(1);
-});
-
-void runCli(process.argv.slice(2), process.env, output).then(finish, (err: unknown) => {
-  output.error(`flotctl: internal error: ${errorMessage(err)}`);
-  return finish(1);
-});
+const argv = process.argv.slice(2);
+if (asksOnlyVersion(argv)) {
+  // A reader that went away (`flotctl version | true`) is not an error worth a stack trace.
+  process.stdout.on('error', () => process.exit(0));
+  process.stdout.write(`${versionLine()}\n`);
+} else void import('./process.js').then((cli) => cli.runProcess(argv));

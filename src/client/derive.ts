@@ -81,11 +81,6 @@ export function toStateView(s: UnitStateRecord): UnitStateView {
   return view;
 }
 
-/** ACTIVE as flotctl shows it: `failed` where the agent reports a failure, else what systemd says. */
-export function shownActive(s: UnitStateView): string {
-  return s.failure !== undefined ? 'failed' : s.active;
-}
-
 /** At most one assignment per non-global unit is expected; if the engine briefly wrote two, the lowest machine id wins. */
 export function assignmentsByUnit(assignments: readonly PlacedAssignment[]): Map<string, PlacedAssignment> {
   const out = new Map<string, PlacedAssignment>();

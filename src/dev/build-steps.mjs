@@ -2,9 +2,13 @@
 //
 //   node src/dev/build-steps.mjs before   empty dist/ (no output of a deleted source survives)
 //                                         and write src/util/version.ts from package.json
-//   node src/dev/build-steps.mjs after    make package.json's "bin" targets executable: tsc
-//                                         writes them 0644, and `npx flotctl` runs them
-//                                         directly ("sh: 1: flotctl: Permission denied")
+//   node src/dev/build-steps.mjs after    bundle flotctl into dist/bin (esbuild, with the
+//                                         release's bundler: a command evaluates only the code
+//                                         it runs, and Node resolves a few files instead of
+//                                         ~100 packages at every start), then make package.json's
+//                                         "bin" targets executable: tsc writes them 0644, and
+//                                         `npx flotctl` runs them directly ("sh: 1: flotctl:
+//                                         Permission denied")
 //
 // An optional second argument names the package directory (default: this repository).
 //
@@ -12,9 +16,9 @@
 // the constant is inlined by a bundler (esbuild) and so works wherever the bundle is copied
 // (a release tarball, /usr/local/bin), where no package.json may sit above it; it costs no
 // file read at start-up; and it needs no JSON import, which Node 20 flags as experimental.
-import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const [step, dirArg] = process.argv.slice(2);
 const root = resolve(dirArg ?? fileURLToPath(new URL('../../', import.meta.url)));
@@ -53,7 +57,23 @@ function before() {
   if (!existsSync(path) || readFileSync(path, 'utf8') !== text) writeFileSync(path, text);
 }
 
-function after() {
+/** Only in a checkout with the compiled bundler (the build checks of a scratch package have none). */
+async function bundleCli() {
+  const bundler = join(root, 'dist', 'src', 'release', 'bundle.js');
+  if (!existsSync(bundler)) return;
+  const { bundle, etcd3ProtoDir } = await import(pathToFileURL(bundler).href);
+  const out = join(root, 'dist', 'bin');
+  try {
+    await bundle([{ name: 'flotctl', entry: join('dist', 'src', 'cli', 'main.js') }], out, root);
+  } catch (err) {
+    fail(err.message);
+  }
+  mkdirSync(join(out, 'proto'), { recursive: true });
+  for (const f of readdirSync(etcd3ProtoDir(root))) copyFileSync(join(etcd3ProtoDir(root), f), join(out, 'proto', f));
+}
+
+async function after() {
+  await bundleCli();
   const { bin } = readPackage();
   const targets = typeof bin === 'string' ? [bin] : Object.values(bin ?? {});
   for (const target of targets) {
@@ -65,5 +85,5 @@ function after() {
 }
 
 if (step === 'before') before();
-else if (step === 'after') after();
+else if (step === 'after') await after();
 else fail(`unknown step ${JSON.stringify(step ?? '')}: use before or after`);

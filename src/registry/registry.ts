@@ -18,8 +18,9 @@ import {
 import { type KeyedDecoder, type RecordDecoders, recordDecoders } from './records-at.js';
 import { decodeDynamicMetadata, mergeMetadata } from './metadata-overlay.js';
 
-/** etcd's default --max-txn-ops is 128; stay under it with room for compares. */
-export const TXN_MAX_OPS = 100;
+import { TXN_MAX_OPS } from './txn.js';
+
+export { TXN_MAX_OPS };
 
 export interface MachineView extends MachineRecord {
   /** Config metadata overlaid with dynamic metadata (empty value = removed). */

@@ -23,7 +23,7 @@
 import type { Keys } from './keys.js';
 import type { AppliedRevision, DesiredState, InventoryRecord, SourceRecord, SourceStatusRecord } from './records.js';
 import { encode } from './records.js';
-import { TXN_MAX_OPS } from './registry.js';
+import { TXN_MAX_OPS } from './txn.js';
 
 export interface UnitPut {
   name: string;

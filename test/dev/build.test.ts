@@ -31,6 +31,12 @@ describe('the build', () => {
     assert.deepEqual([d.code, d.stdout], [0, `flotillad version ${pkg.version}\n`]);
   });
 
+  it('bundles flotctl with its store client: a command that needs etcd loads the etcd3 chunk and its protos', async () => {
+    assert.equal(pkg.bin.flotctl, 'dist/bin/flotctl.js');
+    const r = await runFile(join(ROOT, pkg.bin.flotctl as string), ['list-units'], { FLOTCTL_ENDPOINT: 'http://127.0.0.1:1' });
+    assert.deepEqual([r.code, r.stderr], [3, 'flotctl: cluster store unreachable at http://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1\n']);
+  });
+
   it('the steps: before empties dist and writes the version module; after sets execute bits, refusing a target that cannot run', () => {
     const dir = join(scratch, 'pkg');
     mkdirSync(join(dir, 'src', 'util'), { recursive: true });

@@ -1,6 +1,5 @@
 /** cat: print a unit file as stored in the cluster. */
 import type { Command } from 'commander';
-import { catUnit } from '../../client/operations/index.js';
 import type { Session } from '../session.js';
 
 export function registerCat(program: Command, session: Session): void {
@@ -10,6 +9,7 @@ export function registerCat(program: Command, session: Session): void {
     .argument('[unit...]', 'unit name')
     .action(async (units: string[]) => {
       // Serialized unit files already end in a newline; fleet adds none.
+      const { catUnit } = await import('../../client/operations/index.js');
       session.output.storedFile(await catUnit(await session.operations(), units), `unit file ${units[0] ?? ''}`);
     });
 }

@@ -3,9 +3,8 @@ import type { Command } from 'commander';
 import { machineFullLegend } from '../../client/legend.js';
 import { reasonLines, summarizeReasons } from '../../client/reasons.js';
 import type { MachineSummary, UnitSummary } from '../../client/types.js';
-import { ownersByUnit } from '../../client/sources/sources.js';
 import type { InventoryRecord } from '../../registry/records.js';
-import { shortHash } from '../../unit/index.js';
+import { shortHash } from '../../unit/name.js';
 import { type FieldSet, orDash } from '../fields.js';
 import type { Session } from '../session.js';
 import { listOptions, printList, selectFields, withListOptions } from './list-options.js';
@@ -74,7 +73,8 @@ export function registerListUnitFiles(program: Command, session: Session): void 
       provenance ? session.sources().then((s) => s.listInventory()) : Promise.resolve([]),
     ]);
     const byId = new Map(machines.map((m) => [m.id, m]));
-    const owners = ownersByUnit(inventory);
+    // The sources code is loaded only for the provenance columns.
+    const owners = provenance ? (await import('../../client/sources/sources.js')).ownersByUnit(inventory) : new Map<string, InventoryRecord>();
     const rows = units.map((unit) => ({ unit, machines: byId, owner: owners.get(unit.name) }));
     printList(session, rows, fields, FIELDS, o);
   });

@@ -1,9 +1,9 @@
 /** list-units: what systemd reports for each unit on each machine (fleet's list_units.go). */
 import type { Command } from 'commander';
-import { shownActive } from '../../client/derive.js';
+import { shownActive } from '../../client/state-view.js';
 import { machineFullLegend } from '../../client/legend.js';
 import type { MachineSummary, UnitStateView } from '../../client/types.js';
-import { shortHash } from '../../unit/index.js';
+import { shortHash } from '../../unit/name.js';
 import { type FieldSet, orDash } from '../fields.js';
 import type { Session } from '../session.js';
 import { listOptions, printList, selectFields, withListOptions } from './list-options.js';

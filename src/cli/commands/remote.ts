@@ -1,6 +1,7 @@
 /** status, journal and ssh: commands that run on the machine of a unit (fleetctl's, over SSH). */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { journalUnit, sshTo, statusUnits } from '../../client/operations/remote.js';
+/** ssh2 and the remote operations are loaded when a remote command runs, never at flotctl start. */
+const remote = () => import('../../client/operations/remote.js');
 import type { RemoteIO } from '../../client/remote/ssh.js';
 import type { Session } from '../session.js';
 
@@ -38,7 +39,7 @@ export function registerRemoteCommands(program: Command, session: Session): void
     .option('--ssh-port <port>', portHelp, parsePort)
     .action(async (units: string[], opts: Record<string, unknown>) => {
       const runner = await session.remoteRunner({ ...sshPort(opts), forwardAgent: false });
-      session.exitCode = await statusUnits(await session.operations(), runner, { ...writers(session) }, units);
+      session.exitCode = await (await remote()).statusUnits(await session.operations(), runner, { ...writers(session) }, units);
     });
 
   program
@@ -54,7 +55,7 @@ export function registerRemoteCommands(program: Command, session: Session): void
     .option('--ssh-port <port>', portHelp, parsePort)
     .action(async (unit: string[], opts: Record<string, unknown>) => {
       const runner = await session.remoteRunner({ ...sshPort(opts), forwardAgent: false });
-      session.exitCode = await journalUnit(await session.operations(), runner, { ...writers(session) }, unit, {
+      session.exitCode = await (await remote()).journalUnit(await session.operations(), runner, { ...writers(session) }, unit, {
         lines: typeof opts.lines === 'number' ? opts.lines : 10,
         follow: opts.follow === true || opts.f === true,
         output: typeof opts.output === 'string' ? opts.output : 'short',
@@ -77,7 +78,7 @@ export function registerRemoteCommands(program: Command, session: Session): void
       const args = target === undefined ? [] : [target, ...command];
       const { io, release } = session.terminal.remoteIO(writers(session), { stdin: true, shell: command.length === 0 });
       try {
-        session.exitCode = await sshTo(await session.operations(), runner, io, args, {
+        session.exitCode = await (await remote()).sshTo(await session.operations(), runner, io, args, {
           machine: opts.machine === true,
           unit: opts.unit === true,
         });

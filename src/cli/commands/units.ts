@@ -1,15 +1,6 @@
 /** The commands that change units: submit, load, start, stop, unload, destroy, restart. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import {
-  destroyUnits,
-  loadUnits,
-  restartUnits,
-  startUnits,
-  stopUnits,
-  submitUnits,
-  unloadUnits,
-  type BlockOptions,
-} from '../../client/operations/index.js';
+import type { BlockOptions } from '../../client/operations/index.js';
 import { ExitCode, FlotillaError } from '../../util/errors.js';
 import type { Session } from '../session.js';
 
@@ -40,6 +31,9 @@ function withBlocking(cmd: Command, verb: string): Command {
     .option('--block-attempts <n>', `wait for at most N attempts of 2 s each (0 = no limit); does not apply to global units`, parseAttempts);
 }
 
+/** Loaded when a command runs, not at every flotctl start (help and version never need it). */
+const operations = () => import('../../client/operations/index.js');
+
 const replaceHelp = 'replace units already in the cluster with the local versions';
 const signOption = (): Option => new Option('--sign', 'deprecated').hideHelp();
 
@@ -52,7 +46,7 @@ export function registerUnitCommands(program: Command, session: Session): void {
     .addOption(signOption())
     .action(async (units: string[], opts: Record<string, unknown>) => {
       rejectSign(opts);
-      await submitUnits(await session.operations(), units, { replace: flag(opts, 'replace') });
+      await (await operations()).submitUnits(await session.operations(), units, { replace: flag(opts, 'replace') });
     });
 
   withBlocking(
@@ -65,7 +59,7 @@ export function registerUnitCommands(program: Command, session: Session): void {
     'loaded',
   ).action(async (units: string[], opts: Record<string, unknown>) => {
     rejectSign(opts);
-    await loadUnits(await session.operations(), units, { ...block(opts), replace: flag(opts, 'replace') });
+    await (await operations()).loadUnits(await session.operations(), units, { ...block(opts), replace: flag(opts, 'replace') });
   });
 
   withBlocking(
@@ -78,28 +72,28 @@ export function registerUnitCommands(program: Command, session: Session): void {
     'running',
   ).action(async (units: string[], opts: Record<string, unknown>) => {
     rejectSign(opts);
-    await startUnits(await session.operations(), units, { ...block(opts), replace: flag(opts, 'replace') });
+    await (await operations()).startUnits(await session.operations(), units, { ...block(opts), replace: flag(opts, 'replace') });
   });
 
   withBlocking(
     program.command('stop').description('stop one or more units in the cluster').argument('[units...]', 'unit names'),
     'stopped',
   ).action(async (units: string[], opts: Record<string, unknown>) => {
-    await stopUnits(await session.operations(), units, block(opts));
+    await (await operations()).stopUnits(await session.operations(), units, block(opts));
   });
 
   withBlocking(
     program.command('unload').description('unschedule one or more units in the cluster').argument('[units...]', 'unit names'),
     'unloaded',
   ).action(async (units: string[], opts: Record<string, unknown>) => {
-    await unloadUnits(await session.operations(), units, block(opts));
+    await (await operations()).unloadUnits(await session.operations(), units, block(opts));
   });
 
   withBlocking(
     program.command('destroy').description('destroy one or more units in the cluster').argument('[units...]', 'unit names'),
     'unloaded from every machine',
   ).action(async (units: string[], opts: Record<string, unknown>) => {
-    await destroyUnits(await session.operations(), units, block(opts));
+    await (await operations()).destroyUnits(await session.operations(), units, block(opts));
   });
 
   program
@@ -108,6 +102,6 @@ export function registerUnitCommands(program: Command, session: Session): void {
     .argument('[units...]', 'unit files or names')
     .option('--block-attempts <n>', 'wait for at most N attempts of 2 s each per step (0 = no limit)', parseAttempts)
     .action(async (units: string[], opts: Record<string, unknown>) => {
-      await restartUnits(await session.operations(), units, { blockAttempts: block(opts).blockAttempts ?? 0 });
+      await (await operations()).restartUnits(await session.operations(), units, { blockAttempts: block(opts).blockAttempts ?? 0 });
     });
 }

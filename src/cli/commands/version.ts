@@ -3,11 +3,7 @@ import type { Command } from 'commander';
 import { ExitCode, FlotillaError } from '../../util/errors.js';
 import { SIGN_DEPRECATED } from './units.js';
 import type { Session } from '../session.js';
-import { VERSION } from '../../util/version.js';
-
-export function versionLine(): string {
-  return `flotctl version ${VERSION}`;
-}
+import { versionLine } from '../version-line.js';
 
 export function registerVersion(program: Command, session: Session): void {
   program

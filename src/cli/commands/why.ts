@@ -1,6 +1,5 @@
 /** why: where a unit runs, or why no machine runs it (not in fleet). */
 import type { Command } from 'commander';
-import { explainUnit, explanationLines } from '../../client/operations/index.js';
 import type { Session } from '../session.js';
 
 export function registerWhy(program: Command, session: Session): void {
@@ -15,6 +14,7 @@ export function registerWhy(program: Command, session: Session): void {
         'With --json prints the same answer as an object.',
     )
     .action(async (unit: string | undefined, opts: Record<string, unknown>) => {
+      const { explainUnit, explanationLines } = await import('../../client/operations/index.js');
       const e = await explainUnit(await session.operations(), unit === undefined ? [] : [unit], { full: opts.full === true });
       if (session.globals.json) session.output.json(e);
       else for (const line of explanationLines(e)) session.output.out(line);

@@ -62,9 +62,9 @@ export function spawnFlotctl(args: readonly string[], opts: RunOptions = {}): Ru
  * shell do (not `node FILE`). `code` is the exit status, or the spawn error
  * (EACCES: not executable).
  */
-export function runFile(file: string, args: readonly string[]): Promise<{ code: number | string; stdout: string; stderr: string }> {
+export function runFile(file: string, args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | string; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(file, [...args], { env: { PATH: process.env.PATH ?? '' }, timeout: 20_000 }, (err, stdout, stderr) => {
+    execFile(file, [...args], { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : String(err.code ?? err.message);
       resolve({ code, stdout, stderr });
     });
