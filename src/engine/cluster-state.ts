@@ -3,13 +3,13 @@
  * dynamic metadata and assignments, plus parsed requirements per content
  * hash (contents are immutable, so each hash is fetched and parsed once).
  */
-import type { Etcd3 } from 'etcd3';
 import { Keys } from '../registry/keys.js';
-import { PrefixCache, type Change } from '../registry/prefix-cache.js';
+import type { Change, PrefixCache } from '../registry/prefix-cache.js';
 import type { AssignmentRecord, BidRecord, MachineRecord, UnitRecord } from '../registry/records.js';
 import { assignmentKeyOf } from '../registry/records-at.js';
 import { mergeMetadata } from '../registry/metadata-overlay.js';
 import { TXN_MAX_OPS, type Registry } from '../registry/registry.js';
+import { EngineStore } from '../registry/engine-store.js';
 import { ReplaceGraph } from '../scheduler/index.js';
 import {
   type UnitFile,
@@ -56,6 +56,7 @@ export class ClusterState implements EngineView, SnapshotSource {
   private readonly gone = new Map<string, { at: number; ttlMs: number }>();
   /** Units (name -> hash) whose content was looked for and not found; retried every load. */
   private readonly missing = new Map<string, string>();
+  private readonly store: EngineStore;
   /** The last Replaces relation built: the next one starts from it. */
   private lastReplaceGraph: ReplaceGraph | undefined;
 
@@ -65,14 +66,15 @@ export class ClusterState implements EngineView, SnapshotSource {
     /** The TTL of the agent this engine runs beside, if any. */
     private readonly ownTtlSeconds?: number,
   ) {
-    const etcd: Etcd3 = registry.etcd;
+    const store = new EngineStore(registry);
+    this.store = store;
     const k = registry.keys;
     const decode = registry.decode;
-    this.units = new PrefixCache(etcd, k.unitsPrefix, decode.unit, log);
-    this.machines = new PrefixCache(etcd, k.machinesPrefix, decode.machine, log);
-    this.assignments = new PrefixCache(etcd, k.assignmentsPrefix, decode.assignment, log);
-    this.bids = new PrefixCache(etcd, k.bidsPrefix, decode.bid, log);
-    this.metadata = new PrefixCache(etcd, k.metadataPrefix, (v) => v, log);
+    this.units = store.watch(k.unitsPrefix, decode.unit, log);
+    this.machines = store.watch(k.machinesPrefix, decode.machine, log);
+    this.assignments = store.watch(k.assignmentsPrefix, decode.assignment, log);
+    this.bids = store.watch(k.bidsPrefix, decode.bid, log);
+    this.metadata = store.watch(k.metadataPrefix, (v) => v, log);
     // Forget what was parsed for a unit's old content once it is destroyed or
     // replaced, so a long-lived engine does not grow with every unit ever seen.
     this.units.onChange((c) => {
@@ -250,7 +252,7 @@ export class ClusterState implements EngineView, SnapshotSource {
     const unfetched = [...new Set(pending.map((u) => u.hash))].filter((h) => !this.files.has(h));
     if (unfetched.length > 0) {
       this.contentReads += Math.ceil(unfetched.length / TXN_MAX_OPS);
-      const contents = await this.registry.getContents(unfetched);
+      const contents = await this.store.getContents(unfetched);
       for (const hash of unfetched) {
         const text = contents.get(hash);
         if (text === undefined) continue; // not cached: it may appear later

@@ -11,7 +11,6 @@
  * by the pure `decideResolution` and applied the same way. This class owns
  * the timers, the I/O and the statistics (counted where writes are made).
  */
-import type { IOperation } from 'etcd3';
 import type { Change } from '../registry/prefix-cache.js';
 import type { Registry } from '../registry/registry.js';
 import { TXN_MAX_OPS } from '../registry/registry.js';
@@ -22,11 +21,14 @@ import { Coalescer } from '../util/coalesce.js';
 import { Batch } from './batch.js';
 import { ClusterState, type Source } from './cluster-state.js';
 import { busyWith, decide, decideResolution, recordAnswers, type EngineMemory, type EngineSnapshot } from './decide.js';
-import { fencedWrite, PreconditionFailed, type Fence } from './fence.js';
+import { EngineStore } from '../registry/engine-store.js';
+import type { WriteOp } from '../registry/txn.js';
+import { PreconditionFailed, type Fence } from './fence.js';
 import type { RoundLimits } from './offer-plan.js';
 import type { EnginePlan, LogLine, Release, RoundToOpen } from './plan.js';
 import { forgetStaleAnswers, Refusals } from './refusals.js';
 import { Round, roundId } from './round.js';
+import { RoundWindow } from './round-window.js';
 import { takeSnapshot } from './snapshot.js';
 import { EngineStats, roundStats } from './stats.js';
 import { UnplacedBook, type BookChange } from './unplaced-book.js';
@@ -47,13 +49,10 @@ export interface EngineOptions {
   maxOfferEntries?: number;
 }
 
-/** A round waits at most this many windows for half of the machines to bid and the bids to stop coming. */
-const ROUND_LIMIT_WINDOWS = 20;
-
 export class Engine {
   private readonly registry: Registry;
+  private readonly store: EngineStore;
   private readonly log: Logger;
-  private readonly roundWindowMs: number;
   private readonly ownTtlSeconds: number | undefined;
   private readonly resyncIntervalMs: number;
   private readonly limits: RoundLimits;
@@ -61,7 +60,7 @@ export class Engine {
   private state: ClusterState | undefined;
   private fence: Fence | undefined;
   private round: Round | undefined;
-  private roundTimer: NodeJS.Timeout | undefined;
+  private readonly roundWindow: RoundWindow;
   private resyncTimer: NodeJS.Timeout | undefined;
   private seq = 0;
   /** Engine steps failed in a row (not counting fenced-off writes). */
@@ -95,9 +94,10 @@ export class Engine {
 
   constructor(opts: EngineOptions) {
     this.registry = opts.registry;
+    this.store = new EngineStore(opts.registry);
     this.ownTtlSeconds = opts.ownTtlSeconds;
     this.log = opts.log;
-    this.roundWindowMs = opts.roundWindowMs ?? 300;
+    this.roundWindow = new RoundWindow(opts.roundWindowMs ?? 300);
     this.resyncIntervalMs = opts.resyncIntervalMs ?? 30_000;
     this.limits = { units: opts.maxUnitsPerRound ?? 10_000, entries: opts.maxOfferEntries ?? 2000 };
     this.book = new UnplacedBook(opts.registry);
@@ -137,7 +137,7 @@ export class Engine {
   async stepDown(): Promise<void> {
     this.fence = undefined;
     this.round = undefined;
-    if (this.roundTimer) clearTimeout(this.roundTimer);
+    this.roundWindow.clear();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
@@ -216,9 +216,9 @@ export class Engine {
   private async write(batch: Batch, unplaced: readonly BookChange[] = [], round?: Round): Promise<void> {
     const fence = this.fence;
     if (!fence) return;
-    const leftovers = this.leftovers.takeInto(batch);
+    const leftovers = this.leftovers.moveInto(batch);
     if (batch.size === 0) return;
-    const ops = batch.ops(this.registry.etcd);
+    const ops = batch.ops();
     const requests = Math.ceil(ops.length / TXN_MAX_OPS);
     this.stats.etcdRequests += requests;
     if (round) round.requests += requests;
@@ -229,7 +229,7 @@ export class Engine {
       if (this.failedSteps > 0) this.log.info({ failures: this.failedSteps }, 'engine writes work again');
       this.failedSteps = 0;
     } catch (err) {
-      leftovers.takeInto(this.leftovers);
+      leftovers.moveInto(this.leftovers);
       throw err;
     }
   }
@@ -239,9 +239,9 @@ export class Engine {
    * proof that a deposed engine (paused, cut off, slow) changed nothing: it is
    * logged with the revision it held and the keys it would have written.
    */
-  private async writeFenced(fence: Fence, ops: IOperation[], keys: string[], absentKeys: string[] = []): Promise<number> {
+  private async writeFenced(fence: Fence, ops: readonly WriteOp[], keys: string[], absentKeys: string[] = []): Promise<number> {
     try {
-      return await fencedWrite(this.registry.etcd, fence, ops, absentKeys);
+      return await this.store.fencedWrite(fence, ops, absentKeys);
     } catch (err) {
       if (err instanceof FencedWriteError) {
         this.log.warn(
@@ -261,7 +261,8 @@ export class Engine {
     this.stats.etcdRequests += state.contentReads - this.contentReadsCounted + (await this.book.load());
     this.contentReadsCounted = state.contentReads;
     if (this.state !== state) return;
-    await this.apply(state, decide(this.snapshot(state), this.memory()));
+    const input = this.snapshot(state);
+    await this.apply(state, decide(input, this.memory()), input.now);
   }
 
   private snapshot(state: ClusterState): EngineSnapshot {
@@ -273,10 +274,11 @@ export class Engine {
     for (const l of lines) this.log[l.level](l.fields, l.msg);
   }
 
-  private async apply(state: ClusterState, plan: EnginePlan): Promise<void> {
+  /** `decidedAt`: the snapshot's time, which the plan's departures and wake time were computed from. */
+  private async apply(state: ClusterState, plan: EnginePlan, decidedAt: Date): Promise<void> {
     this.emit(plan.log);
     this.reportedCycles = plan.cycles;
-    for (const m of plan.departures) state.recordDeparture(m, Date.now());
+    for (const m of plan.departures) state.recordDeparture(m, decidedAt.getTime());
     if (plan.wakeAt !== undefined) this.wakeAt(plan.wakeAt);
     if (plan.releases.length > 0) return this.releaseGoneMachines(plan.releases);
     if (plan.round) await this.openRound(plan.round, plan.writes, plan.unplaced);
@@ -294,11 +296,11 @@ export class Engine {
   private async releaseGoneMachines(releases: readonly Release[]): Promise<void> {
     const fence = this.fence;
     if (!fence) return;
-    const etcd = this.registry.etcd;
     for (const { machineId, keys } of releases) {
       try {
         this.stats.etcdRequests++;
-        const revision = await this.writeFenced(fence, keys.map((k) => etcd.delete().key(k)), keys, [this.registry.keys.machine(machineId)]);
+        const ops: WriteOp[] = keys.map((key) => ({ op: 'delete', key }));
+        const revision = await this.writeFenced(fence, ops, keys, [this.registry.keys.machine(machineId)]);
         this.assignmentsWrittenAt = Math.max(this.assignmentsWrittenAt, revision);
       } catch (err) {
         if (!(err instanceof PreconditionFailed)) throw err;
@@ -336,27 +338,10 @@ export class Engine {
     }
     if (this.round !== round) return;
     this.log.debug({ round: id, units: open.units.length, contents: open.contents.length, machines: open.machines.length }, 'offer published');
-    this.armRoundWindow(round);
+    this.roundWindow.arm(round, (r) => this.round === r, (m) => this.state?.isLive(m) ?? false, () => void this.resolveRound());
     // Bids may have arrived before we stored the round.
     for (const e of this.state?.bids.values() ?? []) round.addBid(e.value);
     if (round.complete((m) => this.state?.isLive(m) ?? false)) void this.resolveRound();
-  }
-
-  /**
-   * See Round: resolve once half the bids are in and none arrived for a
-   * window, else wait on, at most ROUND_LIMIT_WINDOWS windows.
-   */
-  private armRoundWindow(round: Round, delayMs = this.roundWindowMs): void {
-    this.roundTimer = setTimeout(() => {
-      if (this.round !== round) return;
-      const live = (m: string) => this.state?.isLive(m) ?? false;
-      if (Date.now() - round.openedAt >= this.roundWindowMs * ROUND_LIMIT_WINDOWS) return void this.resolveRound();
-      if (!round.quorate(live)) return this.armRoundWindow(round);
-      const quietIn = round.quietIn(this.roundWindowMs);
-      if (quietIn <= 0) void this.resolveRound();
-      else this.armRoundWindow(round, quietIn);
-    }, delayMs);
-    this.roundTimer.unref();
   }
 
   private async resolveRound(): Promise<void> {
@@ -364,7 +349,7 @@ export class Engine {
     const state = this.state;
     if (!round || !state || this.resolving) return;
     this.round = undefined;
-    if (this.roundTimer) clearTimeout(this.roundTimer);
+    this.roundWindow.clear();
     this.resolving = true;
     try {
       await this.resolve(round, state);
@@ -382,9 +367,10 @@ export class Engine {
   private async resolve(round: Round, state: ClusterState): Promise<void> {
     // Content replaced since the offer must be judged by its new requirements.
     await state.loadRequirements();
-    const plan = decideResolution(this.snapshot(state), this.memory(), round);
+    const input = this.snapshot(state);
+    const plan = decideResolution(input, this.memory(), round);
     this.emit(plan.log);
-    for (const m of plan.departures) state.recordDeparture(m, Date.now());
+    for (const m of plan.departures) state.recordDeparture(m, input.now.getTime());
     await this.write(plan.writes, plan.unplaced, round);
     recordAnswers(this.refusals, round, plan.resolution, state);
     const stats = roundStats(round, plan.resolution.decision, plan.resolution.bids.length);

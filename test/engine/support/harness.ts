@@ -111,7 +111,7 @@ export class EngineHarness {
     this.engine = new Engine({ registry: this.registry, log: pino({ level: 'debug' }, sink), roundWindowMs: 300, resyncIntervalMs: 600_000 });
     this.engineLease = this.registry.etcd.lease(10);
     const leaseId = await this.engineLease.grant();
-    this.election = new Election(this.registry.etcd, this.registry.keys, machineId('e'), silentLogger());
+    this.election = new Election(this.registry, machineId('e'), silentLogger());
     const elected = new Promise<Fence>((resolve) => this.election!.once('elected', resolve));
     await this.election.campaign(leaseId);
     await this.engine.lead(await elected);
