@@ -33,6 +33,7 @@ import { takeSnapshot } from './snapshot.js';
 import { EngineStats, roundStats } from './stats.js';
 import { UnplacedBook, type BookChange } from './unplaced-book.js';
 import { timerDelay } from '../util/timers.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface EngineOptions {
   registry: Registry;
@@ -48,6 +49,9 @@ export interface EngineOptions {
   /** Most entries in one offer: distinct contents plus names listed for name-dependent content. */
   maxOfferEntries?: number;
 }
+
+/** A step that places at least this many units directly is taken as part of a stream (see reconcile). */
+const STREAM_BATCH_UNITS = 50;
 
 export class Engine {
   private readonly registry: Registry;
@@ -84,6 +88,8 @@ export class Engine {
   /** The Replaces cycles last reported, so each is logged once. */
   private reportedCycles = '';
   private contentReadsCounted = 0;
+  /** No step before this time: set after a step that placed a batch directly (see reconcile). */
+  private nextStepAt = 0;
   readonly stats = new EngineStats();
   /**
    * Revision of our last assignment write. Until the assignments watch has
@@ -255,6 +261,12 @@ export class Engine {
 
   /** One step: gather the snapshot, decide, apply. */
   private async reconcile(): Promise<void> {
+    // A stream of units (a bulk submit: many writes in a row) is placed in
+    // batches a window apart, as a round would collect them, not in one step
+    // per write: each step costs the whole cluster's checks, and each batch
+    // wakes its hosts once. A single start is placed at once.
+    const pause = this.nextStepAt - Date.now();
+    if (pause > 0) await sleep(pause);
     const state = this.state;
     if (!state || !this.fence || this.busy) return;
     await state.loadRequirements();
@@ -283,6 +295,7 @@ export class Engine {
     if (plan.releases.length > 0) return this.releaseGoneMachines(plan.releases);
     if (plan.round) await this.openRound(plan.round, plan.writes, plan.unplaced);
     else await this.write(plan.writes, plan.unplaced);
+    if (plan.placed.length >= STREAM_BATCH_UNITS) this.nextStepAt = Date.now() + this.roundWindow.windowMs;
     this.stats.unitsUnscheduled += plan.unscheduled.filter((u) => u.rule).length;
     this.stats.unitsPlacedDirectly += plan.placed.length;
   }

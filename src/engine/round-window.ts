@@ -12,7 +12,7 @@ export const ROUND_LIMIT_WINDOWS = 20;
 export class RoundWindow {
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly windowMs: number) {}
+  constructor(readonly windowMs: number) {}
 
   /**
    * Call `resolve` when `round` should resolve by its window, as long as

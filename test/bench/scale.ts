@@ -64,6 +64,19 @@ interface AgentFleet {
   stop(): Promise<void>;
 }
 
+/** Every key under `prefix`, read in pages: 50,000 assignments in one range are over gRPC's 4 MB message limit. */
+async function keysUnder(registry: Registry, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  const end = Buffer.from(prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1));
+  let from = Buffer.from(prefix);
+  for (;;) {
+    const res = await registry.etcd.kv.range({ key: from, range_end: end, limit: 5000, keys_only: true });
+    for (const kv of res.kvs) out.push(kv.key.toString());
+    if (!res.more || res.kvs.length === 0) return out;
+    from = Buffer.concat([res.kvs[res.kvs.length - 1]!.key, Buffer.from([0])]);
+  }
+}
+
 function partition(n: number, parts: number): number[][] {
   const out: number[][] = Array.from({ length: parts }, () => []);
   for (let i = 0; i < n; i++) out[i % parts]!.push(i);
@@ -185,9 +198,11 @@ async function main(): Promise<void> {
     const agentCpu = await fleet.report();
     if (profiler && values.profile) await profiler.stop(`${values.profile}-engine.cpuprofile`);
 
-    const assignments = await registry.listAssignments();
     const perMachine = new Map<string, number>();
-    for (const a of assignments) perMachine.set(a.machineId, (perMachine.get(a.machineId) ?? 0) + 1);
+    for (const key of await keysUnder(registry, registry.keys.assignmentsPrefix)) {
+      const at = registry.keys.assignmentOfKey(key);
+      if (at) perMachine.set(at.machineId, (perMachine.get(at.machineId) ?? 0) + 1);
+    }
     const loads = [...perMachine.values()];
     const s = (ms: number) => (ms / 1000).toFixed(2);
     const t = engine.stats.totals();
