@@ -90,7 +90,7 @@ export class Flotillad {
     if (!c.disableEngine) {
       const engineLog = this.log.child({ role: 'engine' });
       const engine = new Engine({ registry: this.registry, log: engineLog, ownTtlSeconds: c.agentTtlSeconds });
-      const election = new Election(etcd, this.registry.keys, c.machineId, engineLog);
+      const election = new Election(this.registry, c.machineId, engineLog);
       const gitops = new GitopsLeader(etcd, this.registry.keys.prefix, gitopsSettings(c), this.log.child({ role: 'gitops' }));
       election.on('elected', (fence) => {
         void engine.lead(fence).catch((err) => engineLog.error({ err: errorMessage(err) }, 'engine failed to start'));

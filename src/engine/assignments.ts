@@ -13,7 +13,7 @@
  */
 import type { AssignmentRecord, UnitRecord } from '../registry/records.js';
 import { evaluatePlacements } from '../scheduler/index.js';
-import type { ClusterState, PlacedEntry } from './cluster-state.js';
+import type { EngineView, PlacedEntry } from './engine-view.js';
 import type { Snapshot } from './snapshot.js';
 
 export interface AssignmentChanges {
@@ -25,10 +25,12 @@ export interface AssignmentChanges {
   unreadable: string[];
   /** Earliest time a held-back OnDisconnect=stop unit may be placed again. */
   wakeAt?: number;
+  /** Gone machines with no departure on record: to be recorded as leaving `now` (the safe side). */
+  departures: string[];
 }
 
-export function checkAssignments(state: ClusterState, snap: Snapshot): AssignmentChanges {
-  const out: AssignmentChanges = { kept: [], deletes: [], updates: [], unreadable: [] };
+export function checkAssignments(state: EngineView, snap: Snapshot, now: number): AssignmentChanges {
+  const out: AssignmentChanges = { kept: [], deletes: [], updates: [], unreadable: [], departures: [] };
   const repair = new Set<string>();
   const entries = [...state.placedAssignments()];
   for (const m of state.malformedAssignments()) {
@@ -45,14 +47,19 @@ export function checkAssignments(state: ClusterState, snap: Snapshot): Assignmen
   entries.sort((a, b) => a.since - b.since || (a.key < b.key ? -1 : 1));
   const seen = new Set<string>();
   const held: PlacedEntry[] = [];
-  const now = Date.now();
+  const unrecorded = new Set<string>();
   for (const entry of entries) {
     const unit = state.unit(entry.record.unit);
     const stops = unit !== undefined && snap.requirements.get(unit.name)?.onDisconnect === 'stop';
     if (stops && unit.desired !== 'inactive' && !snap.liveSet.has(entry.machineId)) {
       // At most once: the gone host may still run it until its own switch has
       // fired; keep it counted as placed there until the grace has passed.
-      const until = state.fencedUntil(entry.machineId);
+      let until = state.stopDeadline(entry.machineId);
+      if (until === undefined) {
+        until = state.assumedStopDeadline(now);
+        if (!unrecorded.has(entry.machineId)) out.departures.push(entry.machineId);
+        unrecorded.add(entry.machineId);
+      }
       if (now < until) {
         held.push(entry);
         seen.add(unit.name);

@@ -3,13 +3,13 @@
  * dynamic metadata and assignments, plus parsed requirements per content
  * hash (contents are immutable, so each hash is fetched and parsed once).
  */
-import type { Etcd3 } from 'etcd3';
 import { Keys } from '../registry/keys.js';
-import { PrefixCache, type Change } from '../registry/prefix-cache.js';
+import type { Change, PrefixCache } from '../registry/prefix-cache.js';
 import type { AssignmentRecord, BidRecord, MachineRecord, UnitRecord } from '../registry/records.js';
 import { assignmentKeyOf } from '../registry/records-at.js';
 import { mergeMetadata } from '../registry/metadata-overlay.js';
 import { TXN_MAX_OPS, type Registry } from '../registry/registry.js';
+import { EngineStore } from '../registry/engine-store.js';
 import { ReplaceGraph } from '../scheduler/index.js';
 import {
   type UnitFile,
@@ -22,26 +22,12 @@ import {
   type UnitRequirements,
 } from '../unit/index.js';
 import type { Logger } from '../util/log.js';
+import type { EngineView, HostJudgement, MalformedAssignment, PlacedEntry, RequirementsResult, SnapshotSource } from './engine-view.js';
+
+export type { HostJudgement, PlacedEntry, RequirementsResult } from './engine-view.js';
 import { errorMessage } from '../util/errors.js';
 
 export type Source = 'units' | 'machines' | 'metadata' | 'assignments' | 'bids';
-
-export interface PlacedEntry {
-  key: string;
-  machineId: string;
-  record: AssignmentRecord;
-  /** Create revision of the assignment key: orders assignments by age. */
-  since: number;
-}
-
-export interface HostJudgement {
-  /** Hosts must read the content to judge it. */
-  needed: boolean;
-  /** ... and judge each unit name on its own. */
-  byName: boolean;
-}
-
-export type RequirementsResult = { ok: true; requirements: UnitRequirements } | { ok: false; reason: string };
 
 /** Assumed for machines that did not say (older agents). */
 const DEFAULT_TTL_SECONDS = 10;
@@ -54,7 +40,7 @@ const DEFAULT_TTL_SECONDS = 10;
  */
 export const GRACE_FRACTION = 0.6;
 
-export class ClusterState {
+export class ClusterState implements EngineView, SnapshotSource {
   readonly units: PrefixCache<UnitRecord>;
   readonly machines: PrefixCache<MachineRecord>;
   readonly assignments: PrefixCache<AssignmentRecord>;
@@ -70,6 +56,7 @@ export class ClusterState {
   private readonly gone = new Map<string, { at: number; ttlMs: number }>();
   /** Units (name -> hash) whose content was looked for and not found; retried every load. */
   private readonly missing = new Map<string, string>();
+  private readonly store: EngineStore;
   /** The last Replaces relation built: the next one starts from it. */
   private lastReplaceGraph: ReplaceGraph | undefined;
 
@@ -79,14 +66,15 @@ export class ClusterState {
     /** The TTL of the agent this engine runs beside, if any. */
     private readonly ownTtlSeconds?: number,
   ) {
-    const etcd: Etcd3 = registry.etcd;
+    const store = new EngineStore(registry);
+    this.store = store;
     const k = registry.keys;
     const decode = registry.decode;
-    this.units = new PrefixCache(etcd, k.unitsPrefix, decode.unit, log);
-    this.machines = new PrefixCache(etcd, k.machinesPrefix, decode.machine, log);
-    this.assignments = new PrefixCache(etcd, k.assignmentsPrefix, decode.assignment, log);
-    this.bids = new PrefixCache(etcd, k.bidsPrefix, decode.bid, log);
-    this.metadata = new PrefixCache(etcd, k.metadataPrefix, (v) => v, log);
+    this.units = store.watch(k.unitsPrefix, decode.unit, log);
+    this.machines = store.watch(k.machinesPrefix, decode.machine, log);
+    this.assignments = store.watch(k.assignmentsPrefix, decode.assignment, log);
+    this.bids = store.watch(k.bidsPrefix, decode.bid, log);
+    this.metadata = store.watch(k.metadataPrefix, (v) => v, log);
     // Forget what was parsed for a unit's old content once it is destroyed or
     // replaced, so a long-lived engine does not grow with every unit ever seen.
     this.units.onChange((c) => {
@@ -116,15 +104,33 @@ export class ClusterState {
   }
 
   /**
-   * When a machine whose lease is gone may be taken as really stopped: this
-   * engine's sighting of the expiry plus a grace of GRACE_FRACTION x its TTL.
-   * A machine this engine never saw leave (it took over later) counts as
-   * leaving now: the safe side.
+   * When the OnDisconnect=stop units of a machine whose lease is gone may be
+   * taken as really stopped: this engine's sighting of the expiry plus a
+   * grace of GRACE_FRACTION x its TTL. Undefined when no departure is on
+   * record (the machine left before this engine took over): see
+   * assumedStopDeadline and recordDeparture.
    */
-  fencedUntil(machineId: string): number {
-    let g = this.gone.get(machineId);
-    if (!g) this.gone.set(machineId, (g = { at: Date.now(), ttlMs: this.unknownTtlSeconds() * 1000 }));
-    return g.at + g.ttlMs * GRACE_FRACTION;
+  stopDeadline(machineId: string): number | undefined {
+    const g = this.gone.get(machineId);
+    return g === undefined ? undefined : g.at + g.ttlMs * GRACE_FRACTION;
+  }
+
+  /** A machine this engine never saw leave counts as leaving at `at`, with the longest TTL in sight: the safe side. */
+  assumedStopDeadline(at: number): number {
+    return at + this.unknownTtlSeconds() * 1000 * GRACE_FRACTION;
+  }
+
+  /** Record a departure this engine did not see (see assumedStopDeadline), so its deadline stays put. */
+  recordDeparture(machineId: string, at: number): void {
+    if (!this.gone.has(machineId)) this.gone.set(machineId, { at, ttlMs: this.unknownTtlSeconds() * 1000 });
+  }
+
+  get assignmentsRevision(): number {
+    return this.assignments.revision;
+  }
+
+  *unitRecords(): Generator<UnitRecord> {
+    for (const e of this.units.values()) yield e.value;
   }
 
   private get caches(): Array<{ start(): Promise<void>; close(): Promise<void> }> {
@@ -194,7 +200,7 @@ export class ClusterState {
    * Assignment keys whose value does not decode, with the machine and unit
    * the key names (undefined when the key itself is not well-formed).
    */
-  *malformedAssignments(): Generator<{ key: string; since: number; at: { machineId: string; unit: string } | undefined }> {
+  *malformedAssignments(): Generator<MalformedAssignment> {
     for (const m of this.assignments.malformed()) {
       yield { key: m.key, since: m.createRevision, at: assignmentKeyOf(this.registry.keys, m.key) };
     }
@@ -246,7 +252,7 @@ export class ClusterState {
     const unfetched = [...new Set(pending.map((u) => u.hash))].filter((h) => !this.files.has(h));
     if (unfetched.length > 0) {
       this.contentReads += Math.ceil(unfetched.length / TXN_MAX_OPS);
-      const contents = await this.registry.getContents(unfetched);
+      const contents = await this.store.getContents(unfetched);
       for (const hash of unfetched) {
         const text = contents.get(hash);
         if (text === undefined) continue; // not cached: it may appear later

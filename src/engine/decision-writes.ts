@@ -1,30 +1,32 @@
 /**
  * What a resolved round writes, in one batch: new assignments, moves (the
  * old assignment deleted, the new one put), P/unplaced records for units no
- * bidder could take (plus the live machines that stayed silent), and what
- * the hosts said, remembered so the same content is not offered to them
- * again for nothing.
+ * bidder could take (plus the live machines that stayed silent). Pure: the
+ * batch, the drafted unplaced changes and the log lines are the plan the
+ * Engine applies. What the hosts said is remembered by recordAnswers, the
+ * applier's step once the decision is written, so the same content is not
+ * offered to them again for nothing.
  */
 import type { Keys } from '../registry/keys.js';
 import { encode, NO_LIVE_MACHINE, type UnitRecord } from '../registry/records.js';
-import type { Logger } from '../util/log.js';
 import { assignmentFor } from './assignments.js';
 import type { Batch } from './batch.js';
-import type { ClusterState, PlacedEntry } from './cluster-state.js';
+import type { EngineView, PlacedEntry } from './engine-view.js';
 import { NO_MACHINE } from './offer-plan.js';
 import { SILENT, type Refusals } from './refusals.js';
 import type { Resolution } from './resolve.js';
 import type { Round } from './round.js';
 import type { Snapshot } from './snapshot.js';
-import type { UnplacedBook } from './unplaced-book.js';
+import type { UnplacedDraft } from './unplaced-book.js';
+import type { PlanLog } from './plan.js';
 
 export interface DecisionContext {
   batch: Batch;
   keys: Keys;
-  book: UnplacedBook;
-  state: ClusterState;
+  book: UnplacedDraft;
+  state: EngineView;
   snap: Snapshot;
-  log: Logger;
+  log: PlanLog;
   round: Round;
   now: Date;
 }
@@ -36,7 +38,7 @@ export function writeDecision(ctx: DecisionContext, res: Resolution, kept: reado
     if (unit.desired === 'inactive') return;
     batch.put(keys.assignment(machineId, unit.name), encode(assignmentFor(unit)));
     batch.touchesAssignments = true;
-    book.clear(batch, unit.name);
+    book.clear(unit.name);
   };
 
   const placedNow = new Set(kept.map((a) => a.record.unit));
@@ -59,13 +61,13 @@ export function writeDecision(ctx: DecisionContext, res: Resolution, kept: reado
     const unit = state.unit(u.unit);
     if (!unit) continue;
     if (placedNow.has(u.unit)) {
-      book.clear(batch, u.unit); // a global unit that runs somewhere
+      book.clear(u.unit); // a global unit that runs somewhere
       continue;
     }
     const reasons: Record<string, string> = { ...u.reasons };
     for (const m of silent) reasons[m] = SILENT;
     if (snap.live.length === 0) reasons[NO_LIVE_MACHINE] = NO_MACHINE;
-    book.set(batch, u.unit, unit.hash, reasons, ctx.now);
+    book.set(u.unit, unit.hash, reasons, ctx.now);
     log.info({ unit: u.unit, reasons, round: round.id }, 'no machine can run unit now');
   }
   batch.delete(keys.offer(round.id));
@@ -73,7 +75,7 @@ export function writeDecision(ctx: DecisionContext, res: Resolution, kept: reado
 }
 
 /** Remember host refusals of this content, and which live machines said nothing. */
-export function recordAnswers(refusals: Refusals, round: Round, res: Resolution, state: ClusterState): void {
+export function recordAnswers(refusals: Refusals, round: Round, res: Resolution, state: EngineView): void {
   for (const bid of res.bids) {
     refusals.heardFrom(bid.machineId);
     for (const [hash, why] of Object.entries(bid.refuseContent)) refusals.recordContent(hash, bid.machineId, why);

@@ -6,9 +6,10 @@
  */
 import { leadingCandidate } from './leader-rule.js';
 import { EventEmitter } from 'node:events';
-import type { Etcd3 } from 'etcd3';
+import { EngineStore } from '../registry/engine-store.js';
 import type { Keys } from '../registry/keys.js';
-import { PrefixCache } from '../registry/prefix-cache.js';
+import type { PrefixCache } from '../registry/prefix-cache.js';
+import type { Registry } from '../registry/registry.js';
 import type { Logger } from '../util/log.js';
 import type { Fence } from './fence.js';
 
@@ -22,14 +23,17 @@ export class Election extends EventEmitter<ElectionEvents> {
   private fence: Fence | undefined;
   private myKey: string | undefined;
   private leaderId: string | undefined;
+  private readonly store: EngineStore;
+  private readonly keys: Keys;
 
   constructor(
-    private readonly etcd: Etcd3,
-    private readonly keys: Keys,
+    registry: Registry,
     private readonly machineId: string,
     private readonly log: Logger,
   ) {
     super();
+    this.store = new EngineStore(registry);
+    this.keys = registry.keys;
   }
 
   get isLeader(): boolean {
@@ -47,9 +51,9 @@ export class Election extends EventEmitter<ElectionEvents> {
       this.depose();
       this.myKey = key;
     }
-    await this.etcd.put(key).value(this.machineId).lease(leaseId).exec();
+    await this.store.putCandidate(key, this.machineId, leaseId);
     if (!this.candidates) {
-      const cache = new PrefixCache<string>(this.etcd, this.keys.electionPrefix, (v) => v, this.log);
+      const cache = this.store.watch<string>(this.keys.electionPrefix, (v) => v, this.log);
       cache.onChange(() => this.evaluate());
       await cache.start();
       this.candidates = cache;
@@ -87,6 +91,7 @@ export class Election extends EventEmitter<ElectionEvents> {
     this.myKey = undefined;
     await this.candidates?.close();
     this.candidates = undefined;
-    if (key) await this.etcd.delete().key(key).exec().catch(() => undefined);
+    // Best effort: if the delete fails, the key goes with its lease and the next candidate leads then.
+    if (key) await this.store.deleteCandidate(key).catch(() => undefined);
   }
 }

@@ -1,35 +1,39 @@
 /**
  * The engine: while this flotillad leads, turn desired state and bids into
- * assignments. It reacts to watch events (coalesced into one reconcile at a
- * time) and re-runs on a slow timer as a safety net. Every write is fenced by
- * the election revision, so a deposed engine cannot write at all.
+ * assignments. It reacts to watch events (coalesced into one step at a time)
+ * and re-runs on a slow timer as a safety net. Every write is fenced by the
+ * election revision, so a deposed engine cannot write at all.
  *
- * One reconcile: check existing assignments (housekeeping and placement
- * rules, see assignments.ts) and unschedule what no longer holds; once the
- * cache shows that, plan an offer (offer-plan.ts) and keep P/unplaced
- * current. A round then collects bids and resolves (resolve.ts).
+ * Plan, then apply: a step gathers a snapshot of the watch-fed caches, asks
+ * the pure `decide` (decide.ts) for a plan and applies it: writes through
+ * the fence, releases of gone machines, a round to open. A round collects
+ * bids (round.ts, with its window timer here) and its resolution is planned
+ * by the pure `decideResolution` and applied the same way. This class owns
+ * the timers, the I/O and the statistics (counted where writes are made).
  */
-import type { IOperation } from 'etcd3';
 import type { Change } from '../registry/prefix-cache.js';
 import type { Registry } from '../registry/registry.js';
 import { TXN_MAX_OPS } from '../registry/registry.js';
-import { encode, type OfferedContent, type OfferRecord } from '../registry/records.js';
+import { encode, type OfferRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage, FencedWriteError } from '../util/errors.js';
 import { Coalescer } from '../util/coalesce.js';
-import { checkAssignments } from './assignments.js';
 import { Batch } from './batch.js';
 import { ClusterState, type Source } from './cluster-state.js';
-import { fencedWrite, PreconditionFailed, type Fence } from './fence.js';
-import { recordAnswers, writeDecision } from './decision-writes.js';
-import { planOffer, type RoundLimits } from './offer-plan.js';
+import { busyWith, decide, decideResolution, recordAnswers, type EngineMemory, type EngineSnapshot } from './decide.js';
+import { EngineStore } from '../registry/engine-store.js';
+import type { WriteOp } from '../registry/txn.js';
+import { PreconditionFailed, type Fence } from './fence.js';
+import type { RoundLimits } from './offer-plan.js';
+import type { EnginePlan, LogLine, Release, RoundToOpen } from './plan.js';
 import { forgetStaleAnswers, Refusals } from './refusals.js';
-import { resolveBids } from './resolve.js';
-import { Round, roundId, type RoundUnit } from './round.js';
-import { takeSnapshot, type Snapshot } from './snapshot.js';
+import { Round, roundId } from './round.js';
+import { RoundWindow } from './round-window.js';
+import { takeSnapshot } from './snapshot.js';
 import { EngineStats, roundStats } from './stats.js';
-import { UnplacedBook } from './unplaced-book.js';
+import { UnplacedBook, type BookChange } from './unplaced-book.js';
 import { timerDelay } from '../util/timers.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface EngineOptions {
   registry: Registry;
@@ -46,13 +50,13 @@ export interface EngineOptions {
   maxOfferEntries?: number;
 }
 
-/** A round waits at most this many windows for half of the machines to bid and the bids to stop coming. */
-const ROUND_LIMIT_WINDOWS = 20;
+/** A step that places at least this many units directly is taken as part of a stream (see reconcile). */
+const STREAM_BATCH_UNITS = 50;
 
 export class Engine {
   private readonly registry: Registry;
+  private readonly store: EngineStore;
   private readonly log: Logger;
-  private readonly roundWindowMs: number;
   private readonly ownTtlSeconds: number | undefined;
   private readonly resyncIntervalMs: number;
   private readonly limits: RoundLimits;
@@ -60,7 +64,7 @@ export class Engine {
   private state: ClusterState | undefined;
   private fence: Fence | undefined;
   private round: Round | undefined;
-  private roundTimer: NodeJS.Timeout | undefined;
+  private readonly roundWindow: RoundWindow;
   private resyncTimer: NodeJS.Timeout | undefined;
   private seq = 0;
   /** Engine steps failed in a row (not counting fenced-off writes). */
@@ -81,8 +85,11 @@ export class Engine {
   private readonly leftovers = new Batch();
   /** A round's decision is being written; a reconcile now would see the cache without it. */
   private resolving = false;
+  /** The Replaces cycles last reported, so each is logged once. */
   private reportedCycles = '';
   private contentReadsCounted = 0;
+  /** No step before this time: set after a step that placed a batch directly (see reconcile). */
+  private nextStepAt = 0;
   readonly stats = new EngineStats();
   /**
    * Revision of our last assignment write. Until the assignments watch has
@@ -93,9 +100,10 @@ export class Engine {
 
   constructor(opts: EngineOptions) {
     this.registry = opts.registry;
+    this.store = new EngineStore(opts.registry);
     this.ownTtlSeconds = opts.ownTtlSeconds;
     this.log = opts.log;
-    this.roundWindowMs = opts.roundWindowMs ?? 300;
+    this.roundWindow = new RoundWindow(opts.roundWindowMs ?? 300);
     this.resyncIntervalMs = opts.resyncIntervalMs ?? 30_000;
     this.limits = { units: opts.maxUnitsPerRound ?? 10_000, entries: opts.maxOfferEntries ?? 2000 };
     this.book = new UnplacedBook(opts.registry);
@@ -135,7 +143,7 @@ export class Engine {
   async stepDown(): Promise<void> {
     this.fence = undefined;
     this.round = undefined;
-    if (this.roundTimer) clearTimeout(this.roundTimer);
+    this.roundWindow.clear();
     if (this.resyncTimer) clearInterval(this.resyncTimer);
     if (this.wakeTimer) clearTimeout(this.wakeTimer);
     this.wakeTimer = undefined;
@@ -154,10 +162,22 @@ export class Engine {
     return this.reconciles.run();
   }
 
-  /** A round is open or being written, or the caches do not show our last write yet. */
+  /** A round is open or being written, or the caches do not show our last write yet (see busyWith). */
   get busy(): boolean {
-    const behind = this.state !== undefined && this.state.assignments.revision < this.assignmentsWrittenAt;
-    return this.round !== undefined || this.resolving || behind;
+    return busyWith(this.memory(), this.state?.assignmentsRevision ?? Infinity) !== undefined;
+  }
+
+  private memory(): EngineMemory {
+    return {
+      keys: this.registry.keys,
+      limits: this.limits,
+      refusals: this.refusals,
+      book: this.book,
+      roundOpen: this.round !== undefined,
+      resolving: this.resolving,
+      assignmentsWrittenAt: this.assignmentsWrittenAt,
+      reportedCycles: this.reportedCycles,
+    };
   }
 
   private onChange(state: ClusterState, source: Source, change: Change<unknown>): void {
@@ -194,22 +214,28 @@ export class Engine {
     setTimeout(() => this.kick(), Math.min(1000, 200 * 2 ** (failures - 1))).unref();
   }
 
-  private async write(batch: Batch, round?: Round): Promise<void> {
+  /**
+   * Write a batch (with any leftovers) through the fence, and once it is
+   * written remember what it changed: the unplaced records, our revision.
+   * The requests are counted here, where they are made.
+   */
+  private async write(batch: Batch, unplaced: readonly BookChange[] = [], round?: Round): Promise<void> {
     const fence = this.fence;
     if (!fence) return;
-    const leftovers = this.leftovers.takeInto(batch);
+    const leftovers = this.leftovers.moveInto(batch);
     if (batch.size === 0) return;
-    const ops = batch.ops(this.registry.etcd);
+    const ops = batch.ops();
     const requests = Math.ceil(ops.length / TXN_MAX_OPS);
     this.stats.etcdRequests += requests;
     if (round) round.requests += requests;
     try {
       const revision = await this.writeFenced(fence, ops, batch.keys());
       if (batch.touchesAssignments) this.assignmentsWrittenAt = revision;
+      this.book.record(unplaced);
       if (this.failedSteps > 0) this.log.info({ failures: this.failedSteps }, 'engine writes work again');
       this.failedSteps = 0;
     } catch (err) {
-      leftovers.takeInto(this.leftovers);
+      leftovers.moveInto(this.leftovers);
       throw err;
     }
   }
@@ -219,9 +245,9 @@ export class Engine {
    * proof that a deposed engine (paused, cut off, slow) changed nothing: it is
    * logged with the revision it held and the keys it would have written.
    */
-  private async writeFenced(fence: Fence, ops: IOperation[], keys: string[], absentKeys: string[] = []): Promise<number> {
+  private async writeFenced(fence: Fence, ops: readonly WriteOp[], keys: string[], absentKeys: string[] = []): Promise<number> {
     try {
-      return await fencedWrite(this.registry.etcd, fence, ops, absentKeys);
+      return await this.store.fencedWrite(fence, ops, absentKeys);
     } catch (err) {
       if (err instanceof FencedWriteError) {
         this.log.warn(
@@ -233,60 +259,45 @@ export class Engine {
     }
   }
 
+  /** One step: gather the snapshot, decide, apply. */
   private async reconcile(): Promise<void> {
+    // A stream of units (a bulk submit: many writes in a row) is placed in
+    // batches a window apart, as a round would collect them, not in one step
+    // per write: each step costs the whole cluster's checks, and each batch
+    // wakes its hosts once. A single start is placed at once.
+    const pause = this.nextStepAt - Date.now();
+    if (pause > 0) await sleep(pause);
     const state = this.state;
-    // One step at a time: an open round ends in a resolution, which kicks a
-    // reconcile; running one now would only redo the same work per event.
-    if (!state || !this.fence || this.resolving || this.round) return;
-    // Our own last write has not reached the cache yet; its watch event will kick us again.
-    if (state.assignments.revision < this.assignmentsWrittenAt) return;
+    if (!state || !this.fence || this.busy) return;
     await state.loadRequirements();
     this.stats.etcdRequests += state.contentReads - this.contentReadsCounted + (await this.book.load());
     this.contentReadsCounted = state.contentReads;
     if (this.state !== state) return;
-    const snap = takeSnapshot(state);
-    this.reportCycles(snap);
+    const input = this.snapshot(state);
+    await this.apply(state, decide(input, this.memory()), input.now);
+  }
 
-    const batch = new Batch();
-    const changes = checkAssignments(state, snap);
-    if (changes.wakeAt !== undefined) this.wakeAt(changes.wakeAt);
-    const goneMachines = new Map<string, string[]>();
-    for (const { entry, reason, rule } of changes.deletes) {
-      this.log.info({ unit: entry.record.unit, machine: entry.machineId, reason }, 'unscheduling unit');
-      if (!snap.liveSet.has(entry.machineId)) {
-        goneMachines.set(entry.machineId, [...(goneMachines.get(entry.machineId) ?? []), entry.key]);
-        continue;
-      }
-      batch.delete(entry.key);
-      batch.touchesAssignments = true;
-      if (rule) this.stats.unitsUnscheduled++;
-    }
-    for (const key of changes.unreadable) {
-      this.log.info({ key }, 'deleting an assignment key that names no machine and unit');
-      batch.delete(key);
-      batch.touchesAssignments = true;
-    }
-    if (goneMachines.size > 0 && (await this.releaseGoneMachines(goneMachines))) return;
-    for (const { entry, record } of changes.updates) {
-      batch.put(entry.key, encode(record));
-      batch.touchesAssignments = true;
-    }
-    if (batch.touchesAssignments || this.round) {
-      // Place nothing until the cache shows these changes; one round at a time.
-      await this.write(batch);
-      return;
-    }
-
-    const plan = planOffer(state, snap, changes.kept, this.refusals, this.limits);
+  private snapshot(state: ClusterState): EngineSnapshot {
     const now = new Date();
-    for (const [unit, { hash, reasons }] of plan.unplaced) this.book.set(batch, unit, hash, reasons, now);
-    const placed = new Set(changes.kept.map((a) => a.record.unit));
-    for (const unit of [...this.book.units()]) {
-      const record = state.unit(unit);
-      if (!record || record.desired === 'inactive' || placed.has(unit)) this.book.clear(batch, unit);
-    }
-    if (plan.units.length > 0) await this.openRound(plan.units, plan.contents, snap.live, batch);
-    else await this.write(batch);
+    return { view: state, snap: takeSnapshot(state), now };
+  }
+
+  private emit(lines: readonly LogLine[]): void {
+    for (const l of lines) this.log[l.level](l.fields, l.msg);
+  }
+
+  /** `decidedAt`: the snapshot's time, which the plan's departures and wake time were computed from. */
+  private async apply(state: ClusterState, plan: EnginePlan, decidedAt: Date): Promise<void> {
+    this.emit(plan.log);
+    this.reportedCycles = plan.cycles;
+    for (const m of plan.departures) state.recordDeparture(m, decidedAt.getTime());
+    if (plan.wakeAt !== undefined) this.wakeAt(plan.wakeAt);
+    if (plan.releases.length > 0) return this.releaseGoneMachines(plan.releases);
+    if (plan.round) await this.openRound(plan.round, plan.writes, plan.unplaced);
+    else await this.write(plan.writes, plan.unplaced);
+    if (plan.placed.length >= STREAM_BATCH_UNITS) this.nextStepAt = Date.now() + this.roundWindow.windowMs;
+    this.stats.unitsUnscheduled += plan.unscheduled.filter((u) => u.rule).length;
+    this.stats.unitsPlacedDirectly += plan.placed.length;
   }
 
   /**
@@ -295,23 +306,20 @@ export class Engine {
    * host that re-registered meanwhile keeps its units, and an agent that read
    * its assignments after re-registering can trust them.
    */
-  private async releaseGoneMachines(gone: Map<string, string[]>): Promise<boolean> {
+  private async releaseGoneMachines(releases: readonly Release[]): Promise<void> {
     const fence = this.fence;
-    if (!fence) return true;
-    const etcd = this.registry.etcd;
-    // Any outcome ends this step: what was written must reach the cache, and a
-    // machine that came back must be seen as live before anything is placed.
-    for (const [machineId, keys] of gone) {
+    if (!fence) return;
+    for (const { machineId, keys } of releases) {
       try {
         this.stats.etcdRequests++;
-        const revision = await this.writeFenced(fence, keys.map((k) => etcd.delete().key(k)), keys, [this.registry.keys.machine(machineId)]);
+        const ops: WriteOp[] = keys.map((key) => ({ op: 'delete', key }));
+        const revision = await this.writeFenced(fence, ops, keys, [this.registry.keys.machine(machineId)]);
         this.assignmentsWrittenAt = Math.max(this.assignmentsWrittenAt, revision);
       } catch (err) {
         if (!(err instanceof PreconditionFailed)) throw err;
         this.log.info({ machine: machineId }, 'machine came back before its units were released; they stay');
       }
     }
-    return true;
   }
 
   /** Reconcile again at `at` (held-back OnDisconnect=stop units); the earliest request wins. */
@@ -326,51 +334,27 @@ export class Engine {
     this.wakeTimer.unref();
   }
 
-  private reportCycles(snap: Snapshot): void {
-    const cycles = snap.replaces.ignoredCycles.map((c) => c.join(' ')).join('; ');
-    if (cycles === this.reportedCycles) return;
-    this.reportedCycles = cycles;
-    if (cycles) this.log.warn({ cycles }, 'these units replace each other in a cycle: their Replaces are ignored');
-  }
-
-  private async openRound(units: RoundUnit[], contents: OfferedContent[], live: string[], batch: Batch): Promise<void> {
+  private async openRound(open: RoundToOpen, batch: Batch, unplaced: readonly BookChange[]): Promise<void> {
     const fence = this.fence;
     if (!fence) return;
     const id = roundId(fence.revision, ++this.seq);
-    const round = new Round(id, units, new Set(live));
+    const round = new Round(id, open.units, new Set(open.machines));
     this.round = round;
-    const offer: OfferRecord = { round: id, contents };
+    const offer: OfferRecord = { round: id, contents: open.contents };
     batch.put(this.registry.keys.offer(id), encode(offer), fence.leaseId);
     try {
-      await this.write(batch, round);
+      await this.write(batch, unplaced, round);
     } catch (err) {
       // Without its offer the round can never resolve; do not let it block the next one.
       if (this.round === round) this.round = undefined;
       throw err;
     }
     if (this.round !== round) return;
-    this.log.debug({ round: id, units: units.length, contents: contents.length, machines: live.length }, 'offer published');
-    this.armRoundWindow(round);
+    this.log.debug({ round: id, units: open.units.length, contents: open.contents.length, machines: open.machines.length }, 'offer published');
+    this.roundWindow.arm(round, (r) => this.round === r, (m) => this.state?.isLive(m) ?? false, () => void this.resolveRound());
     // Bids may have arrived before we stored the round.
     for (const e of this.state?.bids.values() ?? []) round.addBid(e.value);
     if (round.complete((m) => this.state?.isLive(m) ?? false)) void this.resolveRound();
-  }
-
-  /**
-   * See Round: resolve once half the bids are in and none arrived for a
-   * window, else wait on, at most ROUND_LIMIT_WINDOWS windows.
-   */
-  private armRoundWindow(round: Round, delayMs = this.roundWindowMs): void {
-    this.roundTimer = setTimeout(() => {
-      if (this.round !== round) return;
-      const live = (m: string) => this.state?.isLive(m) ?? false;
-      if (Date.now() - round.openedAt >= this.roundWindowMs * ROUND_LIMIT_WINDOWS) return void this.resolveRound();
-      if (!round.quorate(live)) return this.armRoundWindow(round);
-      const quietIn = round.quietIn(this.roundWindowMs);
-      if (quietIn <= 0) void this.resolveRound();
-      else this.armRoundWindow(round, quietIn);
-    }, delayMs);
-    this.roundTimer.unref();
   }
 
   private async resolveRound(): Promise<void> {
@@ -378,7 +362,7 @@ export class Engine {
     const state = this.state;
     if (!round || !state || this.resolving) return;
     this.round = undefined;
-    if (this.roundTimer) clearTimeout(this.roundTimer);
+    this.roundWindow.clear();
     this.resolving = true;
     try {
       await this.resolve(round, state);
@@ -396,16 +380,13 @@ export class Engine {
   private async resolve(round: Round, state: ClusterState): Promise<void> {
     // Content replaced since the offer must be judged by its new requirements.
     await state.loadRequirements();
-    const snap = takeSnapshot(state);
-    const kept = checkAssignments(state, snap).kept;
-    const refusals = this.refusals;
-    const res = resolveBids(round, state, snap, kept, (m) => refusals.wasSilent(m), (u, m) => refusals.refused(u, m), this.limits.units);
-    if (res.deferred.length > 0) this.log.info({ round: round.id, deferred: res.deferred.length, late: res.silent.length }, 'machines did not bid in time: units beyond the bidders\' even share wait for the next round');
-    const batch = new Batch();
-    writeDecision({ batch, keys: this.registry.keys, book: this.book, state, snap, log: this.log, round, now: new Date() }, res, kept);
-    recordAnswers(this.refusals, round, res, state);
-    await this.write(batch, round);
-    const stats = roundStats(round, res.decision, res.bids.length);
+    const input = this.snapshot(state);
+    const plan = decideResolution(input, this.memory(), round);
+    this.emit(plan.log);
+    for (const m of plan.departures) state.recordDeparture(m, input.now.getTime());
+    await this.write(plan.writes, plan.unplaced, round);
+    recordAnswers(this.refusals, round, plan.resolution, state);
+    const stats = roundStats(round, plan.resolution.decision, plan.resolution.bids.length);
     this.stats.addRound(stats);
     this.log.debug({ ...stats, totals: this.stats.totals() }, 'round resolved');
   }

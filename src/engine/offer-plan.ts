@@ -10,8 +10,8 @@
  */
 import { NO_LIVE_MACHINE, type OfferedContent, type UnitRecord } from '../registry/records.js';
 import { placeUnits, type Candidate, type ClusterView, type Decision, type PlacementRequest } from '../scheduler/index.js';
-import type { ClusterState, HostJudgement, PlacedEntry } from './cluster-state.js';
-import type { Refusals } from './refusals.js';
+import type { EngineView, HostJudgement, PlacedEntry } from './engine-view.js';
+import type { RefusalsView } from './refusals.js';
 import type { RoundUnit } from './round.js';
 import { needsPlacement, viewOf, type Snapshot } from './snapshot.js';
 
@@ -69,14 +69,23 @@ function displaceable(chosen: readonly string[], snap: Snapshot, machinesOf: Rea
   return [...out];
 }
 
-export function planOffer(state: ClusterState, snap: Snapshot, kept: readonly PlacedEntry[], refusals: Refusals, limits: RoundLimits): OfferPlan {
+/** `placedDirectly`: units the step decided for without a round (direct-plan.ts); neither offered nor reported here. */
+export function planOffer(
+  state: EngineView,
+  snap: Snapshot,
+  kept: readonly PlacedEntry[],
+  refusals: RefusalsView,
+  limits: RoundLimits,
+  placedDirectly: ReadonlySet<string> = new Set(),
+): OfferPlan {
   const machinesOf = machinesOfUnits(kept);
   const unplaced: OfferPlan['unplaced'] = new Map();
   const requests: PlacementRequest[] = [];
   const records = new Map<string, UnitRecord>();
-  for (const { value: unit } of state.units.values()) {
+  for (const unit of state.unitRecords()) {
     if (unit.desired === 'inactive') continue;
     records.set(unit.name, unit);
+    if (placedDirectly.has(unit.name)) continue;
     const broken = snap.broken.get(unit.name);
     if (broken !== undefined) {
       if (!machinesOf.has(unit.name)) unplaced.set(unit.name, { hash: unit.hash, reasons: { [NO_LIVE_MACHINE]: broken } });

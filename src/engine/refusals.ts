@@ -29,6 +29,9 @@ interface Answers {
 
 const MAX_SILENT_ROUNDS = 8;
 
+/** What decisions may read of the host answers on record. */
+export type RefusalsView = Pick<Refusals, 'heardAnything' | 'refused' | 'wasSilent'>;
+
 export class Refusals {
   private readonly byMachine = new Map<string, Answers>();
 

@@ -12,7 +12,7 @@
  */
 import { bidRefusal, type BidRecord, type UnitRecord } from '../registry/records.js';
 import { defaultFilters, fairShareCap, fairShareFilter, placeUnits, reasons, type Candidate, type Decision, type Filter, type PlacementRequest } from '../scheduler/index.js';
-import type { ClusterState, PlacedEntry } from './cluster-state.js';
+import type { EngineView, PlacedEntry } from './engine-view.js';
 import { machinesOfUnits } from './offer-plan.js';
 import type { Round } from './round.js';
 import { needsPlacement, viewOf, type Snapshot } from './snapshot.js';
@@ -31,7 +31,7 @@ export interface Resolution {
 /** `wasLate(m)`: the machine already missed an earlier round; it is not waited for again. */
 export function resolveBids(
   round: Round,
-  state: ClusterState,
+  state: EngineView,
   snap: Snapshot,
   kept: readonly PlacedEntry[],
   wasLate: (machineId: string) => boolean,
@@ -65,7 +65,7 @@ export function resolveBids(
   }
   const offeredContent = new Set(round.hashOf.values());
   const joined = new Map<string, UnitRecord>();
-  for (const { value: unit } of state.units.values()) {
+  for (const unit of state.unitRecords()) {
     if (requests.length >= maxUnits) break;
     if (round.hashOf.has(unit.name) || !needsPlacement(unit, snap, placedBefore) || stillAssigned(unit)) continue;
     // A replacer would displace a unit no bid answers for, leaving it nowhere to go: offer it instead.

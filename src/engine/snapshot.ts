@@ -7,7 +7,7 @@
 import type { UnitRecord } from '../registry/records.js';
 import type { ClusterView, ReplaceGraph } from '../scheduler/index.js';
 import type { UnitRequirements } from '../unit/requirements.js';
-import type { ClusterState, PlacedEntry } from './cluster-state.js';
+import type { PlacedEntry, SnapshotSource } from './engine-view.js';
 
 export interface Snapshot {
   live: string[];
@@ -22,20 +22,20 @@ export interface Snapshot {
 
 export const CONTENT_MISSING = 'unit content not found in the store';
 
-export function takeSnapshot(state: ClusterState): Snapshot {
+export function takeSnapshot(state: SnapshotSource): Snapshot {
   const live = state.liveMachineIds();
   const requirements = new Map<string, UnitRequirements>();
   const broken = new Map<string, string>();
   const active: Array<[string, UnitRequirements]> = [];
-  for (const e of state.units.values()) {
-    const r = state.requirementsOf(e.value);
+  for (const unit of state.unitRecords()) {
+    const r = state.requirementsOf(unit);
     // Not loaded yet (it arrived during this step): the next reconcile, already kicked, will know it.
     if (!r) {
-      if (state.contentMissing(e.value)) broken.set(e.value.name, CONTENT_MISSING);
-    } else if (!r.ok) broken.set(e.value.name, r.reason);
+      if (state.contentMissing(unit)) broken.set(unit.name, CONTENT_MISSING);
+    } else if (!r.ok) broken.set(unit.name, r.reason);
     else {
-      requirements.set(e.value.name, r.requirements);
-      if (e.value.desired !== 'inactive') active.push([e.value.name, r.requirements]);
+      requirements.set(unit.name, r.requirements);
+      if (unit.desired !== 'inactive') active.push([unit.name, r.requirements]);
     }
   }
   return {

@@ -1,7 +1,8 @@
 /**
  * Counters for the scale benchmark and for debugging: what rounds cost in
  * etcd requests and what they achieved. Logged per round at debug level and
- * readable as totals.
+ * readable as totals. Only the Engine's applier counts (where it writes);
+ * the decisions report facts in their plans and count nothing.
  */
 import type { Decision } from '../scheduler/index.js';
 import type { Round } from './round.js';
@@ -29,6 +30,8 @@ export class EngineStats {
   unitsUnplaced = 0;
   /** Assignments removed because their rules no longer held (re-evaluation). */
   unitsUnscheduled = 0;
+  /** Units assigned by a step without a round: content with nothing for a host to check. */
+  unitsPlacedDirectly = 0;
   bids = 0;
 
   addRound(r: RoundStats): void {
@@ -41,8 +44,8 @@ export class EngineStats {
   }
 
   totals(): Readonly<Omit<EngineStats, 'addRound' | 'totals'>> {
-    const { rounds, etcdRequests, unitsOffered, unitsPlaced, unitsMoved, unitsUnplaced, unitsUnscheduled, bids } = this;
-    return { rounds, etcdRequests, unitsOffered, unitsPlaced, unitsMoved, unitsUnplaced, unitsUnscheduled, bids };
+    const { rounds, etcdRequests, unitsOffered, unitsPlaced, unitsMoved, unitsUnplaced, unitsUnscheduled, unitsPlacedDirectly, bids } = this;
+    return { rounds, etcdRequests, unitsOffered, unitsPlaced, unitsMoved, unitsUnplaced, unitsUnscheduled, unitsPlacedDirectly, bids };
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Re-evaluation of placements already made: which assignments no longer
- * satisfy the rules a round would check (the unit's MachineID or
+ * satisfy the rules a placement pass would check (the unit's MachineID or
  * MachineMetadata changed, or the machine's metadata did; a conflicting unit
  * arrived; a unit that replaces it arrived; a peer left). Only rules the
  * engine can judge are re-checked: host-local facts belong to the host.

@@ -1,9 +1,9 @@
 /**
  * Candidates in least-loaded order (ties by machine id) as loads change
- * during a round. A placement usually takes the first feasible candidate,
+ * during a placement pass. A placement usually takes the first feasible candidate,
  * so the scheduler asks for candidates one at a time instead of filtering
  * every machine for every unit: O(log n) per placement when hosts are alike,
- * where filtering all was O(n) (10,000 units x 1,000 machines per round).
+ * where filtering all was O(n) (10,000 units x 1,000 machines per pass).
  * Entries go stale when a load changes; stale ones are skipped on the way.
  */
 import type { Candidate } from './types.js';

@@ -1,5 +1,5 @@
 /**
- * The order a round considers its requests in: peers before their followers
+ * The order a placement pass considers its requests in: peers before their followers
  * (MachineOf), otherwise by name, so a follower finds its peer already placed
  * and results do not depend on the order units arrived in. Units in a
  * MachineOf cycle can never be placed (each waits for another): they are set
@@ -19,7 +19,7 @@ export function orderByPeers(requests: readonly PlacementRequest[]): Ordered {
   const byName = new Map<string, PlacementRequest>();
   for (const r of requests) byName.set(r.unit, r);
   const names = [...byName.keys()].sort();
-  // Only peers that are themselves in this round constrain the order.
+  // Only peers that are themselves in this pass constrain the order.
   const peersIn = (n: string): string[] => (byName.get(n)?.requirements.machineOf ?? []).filter((p) => byName.has(p)).sort();
 
   const cyclic = new Map<string, string>();

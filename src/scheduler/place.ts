@@ -1,5 +1,5 @@
 /**
- * Placement of one round. Requests are taken peers first, then by name (see
+ * One placement pass (a bid round's resolution, or a step's direct placement). Requests are taken peers first, then by name (see
  * order.ts). For each, keep the candidates every filter allows, then take
  * the least loaded, ties broken by machine id; a global unit goes to every
  * allowed candidate. Each placement updates the round state, so later units
@@ -8,8 +8,8 @@
  * Replaces: when a unit J lands on a machine hosting units it replaces,
  * those units are moved: taken off the machine (their MachineOf followers
  * with them) and queued again, to be placed by the same filters, which keep
- * them off J's machine. A unit is displaced at most once per round; a
- * second displacement leaves it unplaced until the next round, so a round
+ * them off J's machine. A unit is displaced at most once per pass; a
+ * second displacement leaves it unplaced until the next pass, so a pass
  * always terminates.
  */
 import { noRequirements } from './no-requirements.js';
@@ -17,7 +17,7 @@ import { defaultFilters } from './filters/index.js';
 import { orderByPeers } from './order.js';
 import { reasons as why } from './reasons.js';
 import { ReplaceGraph } from './replace-graph.js';
-import { MutableRoundState } from './round-state.js';
+import { MutablePlacementState } from './placement-state.js';
 import { LoadQueue } from './load-queue.js';
 import type { Candidate, ClusterView, Decision, Filter, Move, Placement, PlacementRequest } from './types.js';
 import type { UnitRequirements } from '../unit/requirements.js';
@@ -30,7 +30,7 @@ export function placeUnits(
 ): Decision {
   const requested = new Map(requests.map((r) => [r.unit, r.requirements] as const));
   const graph = view.replaces ?? ReplaceGraph.build(knownRequirements(view, requested));
-  const state = new MutableRoundState(view, candidates, requested, graph);
+  const state = new MutablePlacementState(view, candidates, requested, graph);
   const sorted = [...candidates].sort((a, b) => (a.machineId < b.machineId ? -1 : a.machineId > b.machineId ? 1 : 0));
   const byId = new Map(candidates.map((c) => [c.machineId, c] as const));
   const loads = new LoadQueue(sorted, (m) => state.loadOf(m));
@@ -138,7 +138,7 @@ function knownRequirements(view: ClusterView, requested: ReadonlyMap<string, Uni
   return all;
 }
 
-function firstRefusal(filters: readonly Filter[], req: PlacementRequest, c: Candidate, state: MutableRoundState): string | undefined {
+function firstRefusal(filters: readonly Filter[], req: PlacementRequest, c: Candidate, state: MutablePlacementState): string | undefined {
   for (const f of filters) {
     const no = f(req, c, state);
     if (no !== undefined) return no;

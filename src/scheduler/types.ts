@@ -68,10 +68,10 @@ export interface Decision {
  * A feasibility filter: returns undefined if the unit may go to the candidate,
  * else the reason it may not (shown to users).
  */
-export type Filter = (req: PlacementRequest, candidate: Candidate, state: RoundState) => string | undefined;
+export type Filter = (req: PlacementRequest, candidate: Candidate, state: PlacementState) => string | undefined;
 
-/** State that evolves as a round places units, so later units see earlier ones. */
-export interface RoundState {
+/** State that evolves as one placement pass (placeUnits) places units, so later units see earlier ones. */
+export interface PlacementState {
   loadOf(machineId: string): number;
   unitsOn(machineId: string): ReadonlySet<string>;
   /** Units on the machine that declare Conflicts, indexed by what they name. */

@@ -5,21 +5,25 @@ import { mkdtemp } from 'node:fs/promises';
 import type { Etcd3 } from 'etcd3';
 import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
 import { connectStore } from '../../src/registry/store.js';
-import { Keys } from '../../src/registry/keys.js';
+import { Registry } from '../../src/registry/registry.js';
+import { EngineStore } from '../../src/registry/engine-store.js';
+import { Writes } from '../../src/registry/txn.js';
 import { Election } from '../../src/engine/election.js';
-import { fencedWrite, type Fence } from '../../src/engine/fence.js';
+import type { Fence } from '../../src/engine/fence.js';
 import { FencedWriteError } from '../../src/util/errors.js';
 import { silentLogger } from '../../src/util/log.js';
 import { waitFor } from '../../src/util/deadline.js';
 
 let etcd: EtcdCluster;
 let client: Etcd3;
-const keys = new Keys('/fence-test/');
 
 before(async () => {
   etcd = await startEtcd({ dir: await mkdtemp('/tmp/fl-fence-'), members: 1 });
   client = connectStore({ endpoints: etcd.endpoints });
 });
+
+const registry = (): Registry => new Registry(client, '/fence-test/');
+const fencedWrite = (fence: Fence, key: string, value: string): Promise<number> => new EngineStore(registry()).fencedWrite(fence, new Writes().put(key, value));
 
 after(async () => {
   client?.close();
@@ -29,7 +33,7 @@ after(async () => {
 async function campaign(machineId: string): Promise<{ election: Election; lease: ReturnType<Etcd3['lease']>; fences: Fence[] }> {
   const lease = client.lease(5);
   const id = await lease.grant();
-  const election = new Election(client, keys, machineId, silentLogger());
+  const election = new Election(registry(), machineId, silentLogger());
   const fences: Fence[] = [];
   election.on('elected', (f) => fences.push(f));
   await election.campaign(id);
@@ -43,16 +47,16 @@ test('the first candidate leads; its successor leads once it resigns; the old fe
   assert.equal(b.election.isLeader, false);
   const oldFence = a.fences[0];
   assert.ok(oldFence);
-  await fencedWrite(client, oldFence, [client.put('/fence-test/x').value('1')]);
+  await fencedWrite(oldFence, '/fence-test/x', '1');
   assert.equal(await client.get('/fence-test/x').string(), '1');
 
   await a.election.resign();
   await waitFor('b elected', () => (b.election.isLeader ? true : undefined), { timeoutMs: 5000 });
-  await assert.rejects(fencedWrite(client, oldFence, [client.put('/fence-test/x').value('2')]), FencedWriteError);
+  await assert.rejects(fencedWrite(oldFence, '/fence-test/x', '2'), FencedWriteError);
   assert.equal(await client.get('/fence-test/x').string(), '1', 'a deposed engine changed the store');
   const newFence = b.fences[0];
   assert.ok(newFence);
-  await fencedWrite(client, newFence, [client.put('/fence-test/x').value('3')]);
+  await fencedWrite(newFence, '/fence-test/x', '3');
   assert.equal(await client.get('/fence-test/x').string(), '3');
   await b.election.resign();
   await a.lease.revoke();
@@ -66,7 +70,7 @@ test('a leader whose lease is revoked loses the fence; the other candidate takes
   assert.ok(fence);
   await a.lease.revoke();
   await waitFor('b elected', () => (b.election.isLeader ? true : undefined), { timeoutMs: 5000 });
-  await assert.rejects(fencedWrite(client, fence, [client.put('/fence-test/y').value('1')]), FencedWriteError);
+  await assert.rejects(fencedWrite(fence, '/fence-test/y', '1'), FencedWriteError);
   assert.equal(await client.get('/fence-test/y').string(), null);
   await a.election.resign();
   await b.election.resign();

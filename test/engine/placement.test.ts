@@ -97,7 +97,7 @@ test("a host's refusal is not offered again until that machine's metadata change
   try {
     const a1 = await h.join(M1);
     a1.refuse.set('kvm.service', 'ConditionPathExists=/dev/kvm failed');
-    await h.submit('kvm.service');
+    await h.submit('kvm.service', [], 'launched', ['ConditionPathExists=/dev/kvm']);
     const r = await h.unplaced('kvm.service');
     assert.deepEqual(r.reasons, { [M1]: 'ConditionPathExists=/dev/kvm failed' });
     assert.equal(await h.settled(), true);
@@ -117,7 +117,7 @@ test('global units run on every machine that accepts them, on machines that join
     const a1 = await h.join(M1);
     await h.join(M2);
     a1.refuse.set('g.service', 'not here');
-    await h.submit('g.service', ['Global=true']);
+    await h.submit('g.service', ['Global=true'], 'launched', ['ConditionPathExists=/etc']);
     await h.placed('g.service', [M2]);
     await h.join(M3);
     await h.placed('g.service', [M2, M3]);
@@ -233,7 +233,8 @@ test('a dead host: its units move, followers with their peer; rounds report thei
     await h.placed('p.service', [M1]);
     await h.join(M2);
     await h.submit('f.service', ['MachineOf=p.service']);
-    await h.submit('free.service');
+    // Checked content goes through a round, whose cost is logged.
+    await h.submit('free.service', [], 'launched', ['ConditionPathExists=/etc']);
     await h.placed('f.service', [M1]);
     await a1.leave();
     await h.placed('free.service', [M2]);

@@ -2,6 +2,8 @@
  * How the engine runs rounds at scale, against a REAL etcd with the agents
  * played by the test (test/engine/support/harness.ts): offers by content,
  * units joining an open round, and even shares when a machine is late.
+ * Rounds are for content hosts must check (Conditions, MachineMetadata);
+ * content with nothing to check is placed directly, without an offer.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +19,8 @@ const M2 = machineId('2');
 const M3 = machineId('3');
 
 const worker = '[Service]\nExecStart=/bin/sleep infinity\n';
+/** Content a host must check (a Condition line): it goes through a round. */
+const checkedWorker = '[Unit]\nConditionPathExists=/etc\n[Service]\nExecStart=/bin/sleep infinity\n';
 const pinnedByInstance = '[Service]\nExecStart=/bin/sleep infinity\n[X-Fleet]\nMachineMetadata=hostname=%i\n';
 const checked = (desc: string) => `[Unit]\nDescription=${desc}\nConditionPathExists=/etc\n[Service]\nExecStart=/bin/sleep infinity\n`;
 const hashOf = (text: string) => UnitFile.parse(text).hash();
@@ -27,6 +31,22 @@ async function perMachine(h: EngineHarness): Promise<Map<string, number>> {
   return out;
 }
 
+test('content with nothing for a host to check is placed directly: no offer, spread by load', async () => {
+  const h = await harness();
+  try {
+    const a1 = await h.join(M1);
+    const a2 = await h.join(M2);
+    await h.submitAll(['w1', 'w2', 'w3', 'w4'].map((w) => ({ name: `${w}.service`, text: worker })));
+    await waitFor('all four placed', async () => ([...(await h.placement()).values()].flat().length === 4 ? true : undefined), { timeoutMs: 5000 });
+    assert.deepEqual(Object.fromEntries(await perMachine(h)), { [M1]: 2, [M2]: 2 });
+    assert.equal(a1.offers.length + a2.offers.length, 0, 'an offer was written for content nobody checks');
+    assert.equal(h.engine.stats.unitsPlacedDirectly, 4);
+    assert.equal(await h.settled(), true);
+  } finally {
+    await h.stop();
+  }
+});
+
 test('an offer names each content once; only checked content judged by name lists unit names; a refused content keeps all its units away', async () => {
   const h = await harness();
   try {
@@ -34,7 +54,7 @@ test('an offer names each content once; only checked content judged by name list
     const a2 = await h.join(M2, { hostname: 'b' });
     a2.refuse.set('w1.service', 'not on this host'); // the fake refuses the content, as a host judging content would
     await h.submitAll([
-      ...['w1', 'w2', 'w3', 'w4', 'w5'].map((w) => ({ name: `${w}.service`, text: worker })),
+      ...['w1', 'w2', 'w3', 'w4', 'w5'].map((w) => ({ name: `${w}.service`, text: checkedWorker })),
       { name: 'web@a.service', text: pinnedByInstance },
       { name: 'web@b.service', text: pinnedByInstance },
     ]);
@@ -43,7 +63,7 @@ test('an offer names each content once; only checked content judged by name list
     await h.placed('web@b.service', [M2]);
 
     const first = a1.offers[0]!;
-    assert.deepEqual(first.contents.find((c) => c.hash === hashOf(worker)), { hash: hashOf(worker), units: 5, hostChecks: false });
+    assert.deepEqual(first.contents.find((c) => c.hash === hashOf(checkedWorker)), { hash: hashOf(checkedWorker), units: 5, hostChecks: true });
     assert.deepEqual(first.contents.find((c) => c.hash === hashOf(pinnedByInstance)), {
       hash: hashOf(pinnedByInstance), units: 2, hostChecks: true, names: ['web@a.service', 'web@b.service'],
     });
@@ -60,7 +80,7 @@ test('units arriving while a round is open join its resolution when the bids ans
   try {
     const a1 = await h.join(M1);
     const release = a1.hold();
-    await h.submit('first.service');
+    await h.submitAll([{ name: 'first.service', text: checked('first') }]);
     await waitFor('first offer', () => (a1.offers.length > 0 ? true : undefined), { timeoutMs: 5000 });
     // Same content as nothing offered, but nothing for a host to check: the bid answers for it.
     await h.submitAll([
@@ -88,7 +108,7 @@ test('a live machine that does not bid: bidders take an even share, the rest is 
     await h.join(M2);
     const a3 = await h.join(M3);
     a3.mute = true;
-    const units = Array.from({ length: 6 }, (_, i) => ({ name: `s${i}.service`, text: `[Unit]\nDescription=s${i}\n${worker}` }));
+    const units = Array.from({ length: 6 }, (_, i) => ({ name: `s${i}.service`, text: checked(`s${i}`) }));
     await h.submitAll(units);
     for (const u of units) await waitFor(`${u.name} placed`, async () => ((await h.placement()).get(u.name)?.length === 1 ? true : undefined), { timeoutMs: 10_000 });
     const rounds = h.logs.filter((l) => l.msg === 'round resolved');
@@ -124,12 +144,12 @@ test('a unit whose machine goes away while a round is open gets no second assign
   });
   try {
     const a1 = await h.join(M1);
-    await h.submitAll([{ name: 'moving.service', text: worker }]);
+    await h.submitAll([{ name: 'moving.service', text: checkedWorker }]);
     await h.placed('moving.service', [M1]);
     const a2 = await h.join(M2);
     const release = a2.hold();
     a1.hold();
-    await h.submitAll([{ name: 'trigger.service', text: `[Unit]\nDescription=trigger\n${worker}` }]);
+    await h.submitAll([{ name: 'trigger.service', text: checked('trigger') }]);
     await waitFor('an offer to M2', () => (a2.offers.length > 0 ? true : undefined), { timeoutMs: 5000 });
     // M1 dies with the round open: its assignment stays in etcd until the round is over.
     await a1.leave();

@@ -66,7 +66,8 @@ test('metrics move when a unit is placed: rounds, bids, placement latency, syste
   assert.equal(n(before, 'flotilla_units', { machine, state: 'active' }), 0);
 
   const work = await mkdtemp('/tmp/fl-metrics-units-');
-  await writeFile(join(work, 'm.service'), '[Service]\nExecStart=/bin/sleep infinity\n');
+  // A Condition the host must check: the unit goes through a bid round (content with nothing to check is placed directly).
+  await writeFile(join(work, 'm.service'), '[Unit]\nConditionPathExists=/\n\n[Service]\nExecStart=/bin/sleep infinity\n');
   const r = await flotctl(cluster.flotctlEnv(), ['start', 'm.service'], { cwd: work });
   assert.equal(r.code, 0, r.stderr);
   await waitFor('m.service active on the host', async () => ((await hostUnit(cluster, 0, 'm.service')).active === 'active' ? true : undefined), { timeoutMs: 20_000 });

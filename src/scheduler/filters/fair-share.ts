@@ -9,7 +9,7 @@
 import { reasons } from '../reasons.js';
 import type { Filter } from '../types.js';
 
-/** `cap`: the most units (global ones included) any machine may hold after this round. */
+/** `cap`: the most units (global ones included) any machine may hold after this placement pass. */
 export function fairShareFilter(cap: number): Filter {
   return (req, candidate, state) => (!req.requirements.global && state.loadOf(candidate.machineId) >= cap ? reasons.fairShare(cap) : undefined);
 }

@@ -1,6 +1,6 @@
 /**
  * [X-Fleet] MachineOf: every peer must already be on the candidate (placed
- * before, or earlier in this round: requests are ordered so peers come
+ * before, or earlier in this pass: requests are ordered so peers come
  * first). A global peer counts where it runs.
  */
 import { reasons } from '../reasons.js';

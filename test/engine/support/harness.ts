@@ -111,7 +111,7 @@ export class EngineHarness {
     this.engine = new Engine({ registry: this.registry, log: pino({ level: 'debug' }, sink), roundWindowMs: 300, resyncIntervalMs: 600_000 });
     this.engineLease = this.registry.etcd.lease(10);
     const leaseId = await this.engineLease.grant();
-    this.election = new Election(this.registry.etcd, this.registry.keys, machineId('e'), silentLogger());
+    this.election = new Election(this.registry, machineId('e'), silentLogger());
     const elected = new Promise<Fence>((resolve) => this.election!.once('elected', resolve));
     await this.election.campaign(leaseId);
     await this.engine.lead(await elected);
@@ -145,10 +145,12 @@ export class EngineHarness {
   /**
    * Store a unit with an [X-Fleet] section (lines like "Conflicts=a.service").
    * Its Description is its name, so every unit has its own content and a fake
-   * host's refusal of one unit does not reach the others.
+   * host's refusal of one unit does not reach the others. `unitLines` go in
+   * [Unit]: a Condition line there makes it content hosts check (offered in a
+   * round; otherwise the engine places it directly and no host is asked).
    */
-  async submit(name: string, xfleet: string[] = [], desired: DesiredState = 'launched'): Promise<void> {
-    const text = ['[Unit]', `Description=${name}`, '[Service]', 'ExecStart=/bin/sleep infinity', ...(xfleet.length > 0 ? ['[X-Fleet]', ...xfleet] : [])].join('\n');
+  async submit(name: string, xfleet: string[] = [], desired: DesiredState = 'launched', unitLines: string[] = []): Promise<void> {
+    const text = ['[Unit]', `Description=${name}`, ...unitLines, '[Service]', 'ExecStart=/bin/sleep infinity', ...(xfleet.length > 0 ? ['[X-Fleet]', ...xfleet] : [])].join('\n');
     const file = UnitFile.parse(text);
     const same = this.submitted.get(file.hash()) ?? [];
     if (!same.includes(name)) this.submitted.set(file.hash(), [...same, name]);

@@ -36,7 +36,7 @@ export async function startWiredDaemon(c: DaemonConfig, busAddress: string, metr
     log,
   });
   const engine = new Engine({ registry, log, ownTtlSeconds: c.agentTtlSeconds });
-  const election = new Election(etcd, registry.keys, c.machineId, log);
+  const election = new Election(registry, c.machineId, log);
   election.on('elected', (fence) => void engine.lead(fence));
   election.on('deposed', () => void engine.stepDown());
   agent.on('lease', (id) => void election.campaign(id));

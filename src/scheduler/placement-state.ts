@@ -1,16 +1,16 @@
 /**
- * The cluster as one round changes it: the view's assignments plus what this
- * round placed, minus what it moved away. Sets are copied on first write
- * only, so a round over a large cluster costs what it changes.
+ * The cluster as one placement pass changes it: the view's assignments plus what this
+ * pass placed, minus what it moved away. Sets are copied on first write
+ * only, so a pass over a large cluster costs what it changes.
  */
 import type { UnitRequirements } from '../unit/requirements.js';
 import { ConflictObjectors } from './filters/conflicts.js';
 import type { ReplaceGraph } from './replace-graph.js';
-import type { Candidate, ClusterView, RoundState } from './types.js';
+import type { Candidate, ClusterView, PlacementState } from './types.js';
 
 const NONE: ReadonlySet<string> = new Set();
 
-export class MutableRoundState implements RoundState {
+export class MutablePlacementState implements PlacementState {
   private readonly units = new Map<string, Set<string>>();
   private readonly objectors = new Map<string, ConflictObjectors>();
   private readonly load = new Map<string, number>();
