@@ -173,6 +173,7 @@ export class EtcdClusterClient implements ClusterClient {
       metadata: m.effectiveMetadata,
       sshPort: m.sshPort ?? 22,
       systemdScope: m.systemdScope ?? 'system',
+      ...(m.version ? { version: m.version } : {}),
     }));
   }
 

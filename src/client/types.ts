@@ -68,6 +68,8 @@ export interface MachineSummary {
   sshPort: number;
   /** Whether the agent drives the system manager or a user manager (`systemctl --user`). */
   systemdScope: 'system' | 'user';
+  /** The Flotilla release its flotillad runs (absent when its record does not say): shows a half-done upgrade. */
+  version?: string;
 }
 
 /** Dynamic metadata changes for one machine, applied together or not at all. */

@@ -16,6 +16,8 @@ const FIELDS: FieldSet<MachineSummary> = {
   machine: { text: (m, c) => machineIdLegend(m.id, c.full), json: (m) => m.id },
   ip: { text: (m) => orDash(m.publicIP), json: (m) => m.publicIP || null },
   metadata: { text: (m) => formatMetadata(m.metadata), json: (m) => m.metadata },
+  // Not in fleet's default columns: `--fields machine,version` shows a cluster part-way through an upgrade.
+  version: { text: (m) => orDash(m.version), json: (m) => m.version || null },
 };
 
 const DEFAULTS = ['machine', 'ip', 'metadata'];
