@@ -5,16 +5,21 @@
  * etcd merely not answering yet is waited for, as before (hosts often boot
  * before their etcd).
  */
-import type { Etcd3 } from 'etcd3';
 import { explainStoreError } from '../registry/client-store.js';
-import { Keys } from '../registry/keys.js';
+import { Registry } from '../registry/registry.js';
+import { probeStore } from '../registry/store-probe.js';
 import { FlotillaError, StoreRefusedError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { DaemonConfig } from './config.js';
 
-export async function checkStoreAccess(etcd: Etcd3, c: DaemonConfig, log: Logger): Promise<void> {
+/**
+ * `Registry['etcd']` only until flotillad.ts passes its registry (the lead's
+ * change; flotillad.ts is not this change's to edit): wrapped at once.
+ */
+export async function checkStoreAccess(store: Registry | Registry['etcd'], c: DaemonConfig, log: Logger): Promise<void> {
+  const registry = store instanceof Registry ? store : new Registry(store, c.etcdKeyPrefix);
   try {
-    await etcd.get(new Keys(c.etcdKeyPrefix).machinesPrefix).options({ deadline: Date.now() + c.etcdRequestTimeoutMs }).exec();
+    await probeStore(registry, c.etcdRequestTimeoutMs);
   } catch (err) {
     const explained = await explainStoreError(err, { endpoints: c.etcdServers, requestTimeoutMs: c.etcdRequestTimeoutMs, security: c.etcdSecurity, prefix: c.etcdKeyPrefix });
     if (explained instanceof StoreRefusedError) throw new FlotillaError(explained.message);

@@ -11,9 +11,10 @@
  * never a stream that silently skips what was lost.
  */
 import { EventEmitter } from 'node:events';
-import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
+import type { StopWatch } from '../registry/client-store.js';
+import { CompactedError, FutureRevisionError, type HistoryStore, type KeyAt, type KeyChange } from '../registry/history-store.js';
 import type { Keys } from '../registry/keys.js';
-import { FlotillaError, errorMessage } from '../util/errors.js';
+import { FlotillaError } from '../util/errors.js';
 import type { FlotillaEvent } from './derive.js';
 import { EventTracker, type SeedKey, type TrackedChange } from './tracker.js';
 
@@ -52,18 +53,14 @@ export interface EventWatchOptions {
   afterIndex?: number;
 }
 
-const COMPACTED = /compacted/i;
-const FUTURE = /future revision/i;
-
 export class EventWatch extends EventEmitter<EventWatchEvents> {
-  private watcher: Watcher | undefined;
+  private stopWatch: StopWatch | undefined;
   private closed = false;
   /** Highest revision delivered (or the start): where a resume picks up. */
   lastIndex: number;
 
   private constructor(
-    private readonly etcd: Etcd3,
-    private readonly keys: Keys,
+    private readonly store: HistoryStore,
     private readonly tracker: EventTracker,
     /** Events are those after this revision. */
     readonly startIndex: number,
@@ -73,81 +70,38 @@ export class EventWatch extends EventEmitter<EventWatchEvents> {
   }
 
   /** Throws ResyncRequired if `afterIndex` is no longer (or not yet) in etcd's history. */
-  static async open(etcd: Etcd3, keys: Keys, opts: EventWatchOptions = {}): Promise<EventWatch> {
-    const now = await etcd.getAll().prefix(keys.electionPrefix).exec();
-    const current = Number(now.header.revision);
+  static async open(store: HistoryStore, opts: EventWatchOptions = {}): Promise<EventWatch> {
+    const keys: Keys = store.keys;
+    const now = await store.readAt(keys.electionPrefix);
+    const current = now.revision;
     const asked = opts.afterIndex ?? 0;
     const start = asked === 0 ? current : asked;
     if (start > current) throw new ResyncRequired(start, current, 'ahead');
     let candidates = now.kvs;
     let assignments: string[];
     try {
-      if (start < current) candidates = (await etcd.getAll().prefix(keys.electionPrefix).revision(start).exec()).kvs;
+      if (start < current) candidates = (await store.readAt(keys.electionPrefix, start)).kvs;
       // Where units are placed is all the tracker needs of them: the keys say it.
-      assignments = await etcd.getAll().prefix(keys.assignmentsPrefix).revision(start).keys();
+      assignments = await store.keysAt(keys.assignmentsPrefix, start);
     } catch (err) {
-      if (COMPACTED.test(errorMessage(err))) throw new ResyncRequired(start, current, 'compacted');
+      if (err instanceof CompactedError) throw new ResyncRequired(start, current, 'compacted');
       throw err;
     }
     const tracker = new EventTracker(keys);
     tracker.seed(assignments.map((key) => ({ key, value: '', createRevision: 0 })), candidates.map(seedKey));
-    const w = new EventWatch(etcd, keys, tracker, start);
+    const w = new EventWatch(store, tracker, start);
     try {
-      await w.watch();
+      w.stopWatch = await store.watchFrom(keys.prefix, start + 1, {
+        revision: (revision, changes) => w.deliver(revision, changes.map(tracked)),
+        failed: (err) => void w.failed(err),
+      });
     } catch (err) {
       await w.close();
       // Compacted between the read above and the watch: the same answer.
-      if (COMPACTED.test(errorMessage(err))) throw new ResyncRequired(start, current, 'compacted');
+      if (err instanceof CompactedError) throw new ResyncRequired(start, current, 'compacted');
       throw err;
     }
     return w;
-  }
-
-  /**
-   * Handlers go on before the watcher connects (watcher(), not create()): a
-   * resumed watch gets its backlog right behind the created answer, possibly
-   * in the same tick, and a handler attached after create() resolved could
-   * miss the first of it.
-   */
-  private async watch(): Promise<void> {
-    const w = this.etcd.watch().prefix(this.keys.prefix).startRevision(String(this.startIndex + 1)).withPreviousKV().watcher();
-    this.watcher = w;
-    w.on('data', (res) => {
-      // One response may span several revisions; a revision never spans responses.
-      let revision = 0;
-      let changes: TrackedChange[] = [];
-      const flush = (): void => {
-        if (changes.length > 0) this.deliver(revision, changes);
-        changes = [];
-      };
-      for (const e of res.events) {
-        const rev = Number(e.kv.mod_revision);
-        if (rev !== revision) {
-          flush();
-          revision = rev;
-        }
-        const put = e.type === 'Put';
-        changes.push({
-          revision: rev,
-          key: e.kv.key.toString(),
-          value: put ? e.kv.value.toString() : undefined,
-          previous: e.prev_kv ? e.prev_kv.value.toString() : undefined,
-          createRevision: put ? Number(e.kv.create_revision) : 0,
-        });
-      }
-      flush();
-    });
-    let connected = false;
-    await new Promise<void>((resolve, reject) => {
-      w.once('connected', () => {
-        connected = true;
-        resolve();
-      });
-      w.on('error', (err) => {
-        if (!connected) return reject(err);
-        void this.failed(err);
-      });
-    });
   }
 
   private deliver(revision: number, changes: TrackedChange[]): void {
@@ -160,27 +114,26 @@ export class EventWatch extends EventEmitter<EventWatchEvents> {
   private async failed(err: Error): Promise<void> {
     if (this.closed) return;
     await this.close();
-    if (COMPACTED.test(err.message) || FUTURE.test(err.message)) {
-      const head = await this.currentRevision().catch(() => this.lastIndex);
-      this.emit('resync', new ResyncRequired(this.lastIndex, head, COMPACTED.test(err.message) ? 'compacted' : 'ahead'));
+    if (err instanceof CompactedError || err instanceof FutureRevisionError) {
+      const head = await this.store.currentRevision().catch(() => this.lastIndex);
+      this.emit('resync', new ResyncRequired(this.lastIndex, head, err instanceof CompactedError ? 'compacted' : 'ahead'));
       return;
     }
     this.emit('error', err);
   }
 
-  private async currentRevision(): Promise<number> {
-    const h = await this.etcd.getAll().prefix(this.keys.electionPrefix).exec();
-    return Number(h.header.revision);
-  }
-
   async close(): Promise<void> {
     this.closed = true;
-    const w = this.watcher;
-    this.watcher = undefined;
-    if (w) await w.cancel().catch(() => undefined);
+    const stop = this.stopWatch;
+    this.stopWatch = undefined;
+    await stop?.();
   }
 }
 
-function seedKey(kv: IKeyValue): SeedKey {
-  return { key: kv.key.toString(), value: kv.value.toString(), createRevision: Number(kv.create_revision) };
+function tracked(c: KeyChange): TrackedChange {
+  return { revision: c.revision, key: c.key, value: c.value, previous: c.previous, createRevision: c.createRevision };
+}
+
+function seedKey(kv: KeyAt): SeedKey {
+  return { key: kv.key, value: kv.value, createRevision: kv.createRevision };
 }

@@ -5,10 +5,8 @@
  * one range read each when leadership starts, then the watches' changes.
  * Deposed, it lets go of both.
  */
-import type { Etcd3 } from 'etcd3';
-import type { Keys } from '../registry/keys.js';
-import { PrefixCache } from '../registry/prefix-cache.js';
-import { recordDecoders } from '../registry/records-at.js';
+import type { MetricsStore } from '../registry/metrics-store.js';
+import type { PrefixCache } from '../registry/prefix-cache.js';
 import type { UnitRecord, UnitStateRecord } from '../registry/records.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
@@ -23,8 +21,7 @@ export class LeaderView {
   private generation = 0;
 
   constructor(
-    private readonly etcd: Etcd3,
-    private readonly keys: Keys,
+    private readonly store: MetricsStore,
     private readonly metrics: FlotillaMetrics,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
@@ -37,13 +34,12 @@ export class LeaderView {
   async start(): Promise<void> {
     await this.stop();
     const generation = ++this.generation;
-    const decode = recordDecoders(this.keys);
-    const units = new PrefixCache<UnitRecord>(this.etcd, this.keys.unitsPrefix, decode.unit, this.log);
-    const states = new PrefixCache<UnitStateRecord>(this.etcd, this.keys.statesPrefix, decode.state, this.log);
+    const units = this.store.allUnitRecords(this.log);
+    const states = this.store.allUnitStates(this.log);
     units.onChange((c) => {
       if (c.type === 'put') this.clock.unitWritten(c.entry.value.name, c.entry.value, c.previous?.value, this.now());
       else if (c.type === 'delete') {
-        const name = this.keys.unitOfKey(c.key);
+        const name = this.store.keys.unitOfKey(c.key);
         if (name) this.clock.unitWritten(name, undefined, c.previous?.value, this.now());
       }
     });

@@ -2,14 +2,14 @@
  * Where the figures come from, without touching the roles' code: events the
  * election and the agent's presence already emit, the totals the engine
  * already keeps (read on scrape), a timing wrapper around the agent's
- * systemd manager, and the etcd client's own retry policy.
+ * systemd manager, and the store's hook on failed requests.
  */
 import type { EventEmitter } from 'node:events';
-import type { Etcd3 } from 'etcd3';
 import type { UnitManager } from '../agent/unit-manager.js';
 import type { EngineStats } from '../engine/stats.js';
 import type { ElectionEvents } from '../engine/election.js';
 import type { PresenceEvents } from '../agent/presence.js';
+import type { MetricsStore } from '../registry/metrics-store.js';
 import type { FlotillaMetrics } from './instruments.js';
 import type { LeaderView } from './leader-view.js';
 
@@ -92,29 +92,16 @@ export function timedUnitManager(inner: UnitManager, metrics: FlotillaMetrics, n
   return wrapped;
 }
 
-interface FailureEvent {
-  reason: { error?: unknown };
-}
-interface FailurePolicy {
-  onFailure(listener: (e: FailureEvent) => void): unknown;
-}
-
 /**
- * Failed etcd requests, from the client's global retry policy (every unary
- * request goes through it; src/registry/store.ts configures it). Reaches into
- * etcd3's connection pool as src/registry/auth-recovery.ts does; returns
- * false if etcd3 no longer has that shape (then the counter stays absent
- * rather than lying at 0, see the report in README).
+ * Failed etcd requests, from the store connection's hook on them
+ * (src/registry/metrics-store.ts). Returns false if the store cannot report
+ * them (then the counter stays absent rather than lying at 0, see the
+ * report in README).
  */
-export function observeEtcdErrors(metrics: FlotillaMetrics, etcd: Etcd3): boolean {
-  const policy = (etcd as unknown as { pool?: { globalPolicy?: Partial<FailurePolicy> } }).pool?.globalPolicy;
-  if (typeof policy?.onFailure !== 'function') {
-    metrics.registry.removeSingleMetric('flotilla_etcd_request_errors_total');
-    return false;
-  }
-  policy.onFailure((e) => {
-    const err = e.reason.error;
+export function observeEtcdErrors(metrics: FlotillaMetrics, store: Pick<MetricsStore, 'onRequestError'>): boolean {
+  const hooked = store.onRequestError((err) => {
     metrics.etcdErrors.inc({ error: err instanceof Error ? err.constructor.name : 'unknown' });
   });
-  return true;
+  if (!hooked) metrics.registry.removeSingleMetric('flotilla_etcd_request_errors_total');
+  return hooked;
 }

@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
 import { LocalCluster } from '../../src/dev/cluster.js';
 import { eventsHandler, type WireEvent } from '../../src/events/stream.js';
-import { Keys } from '../../src/registry/keys.js';
+import { historyStoreOver } from '../../src/registry/history-store.js';
+import { Registry } from '../../src/registry/registry.js';
 import { waitFor } from '../../src/util/deadline.js';
 import { flotctl } from '../support/flotctl.js';
 
@@ -86,7 +87,7 @@ const UNITS = ['ev-a', 'ev-b', 'ev-c', 'ev-d', 'ev-e', 'ev-f'].map((u) => `${u}.
 before(async () => {
   cluster = await LocalCluster.start({ dir: await mkdtemp('/tmp/fl-events-'), hosts: 2, ttlSeconds: 3 });
   etcd = cluster.connect();
-  const handle = eventsHandler({ etcd, keys: new Keys(cluster.prefix), heartbeatMs: 200 });
+  const handle = eventsHandler({ store: historyStoreOver(new Registry(etcd, cluster.prefix)), heartbeatMs: 200 });
   server = createServer(handle);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();

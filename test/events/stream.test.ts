@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
-import type { Etcd3 } from 'etcd3';
 import { eventsHandler } from '../../src/events/stream.js';
-import { Keys } from '../../src/registry/keys.js';
+import type { HistoryStore } from '../../src/registry/history-store.js';
 
 /** Requests refused before the store is asked: a store that throws on any use proves it. */
-const untouchable = new Proxy({}, { get: () => { throw new Error('the store was used'); } }) as Etcd3;
+const untouchable = new Proxy({}, { get: () => { throw new Error('the store was used'); } }) as HistoryStore;
 
 function call(port: number, method: string, path: string): Promise<{ status: number; body: string; allow: string | undefined }> {
   return new Promise((resolve, reject) => {
@@ -22,7 +21,7 @@ function call(port: number, method: string, path: string): Promise<{ status: num
 }
 
 test('events handler: wrong method 405, bad query 400, each one error body, the store untouched', async () => {
-  const server = createServer(eventsHandler({ etcd: untouchable, keys: new Keys() }));
+  const server = createServer(eventsHandler({ store: untouchable }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : 0;

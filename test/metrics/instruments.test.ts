@@ -133,11 +133,13 @@ test('metrics listener: GET /metrics is the exposition text; other paths 404, ot
 test('metrics: failed etcd requests are counted by error class', async () => {
   const { connectStore } = await import('../../src/registry/store.js');
   const { observeEtcdErrors } = await import('../../src/metrics/sources.js');
+  const { metricsStoreOver } = await import('../../src/registry/metrics-store.js');
+  const { Registry } = await import('../../src/registry/registry.js');
   const m = new FlotillaMetrics();
   // Nothing listens on port 9 of loopback: every attempt fails fast.
   const etcd = connectStore({ endpoints: ['http://127.0.0.1:9'], requestTimeoutMs: 300, dialTimeoutMs: 300 });
   try {
-    assert.equal(observeEtcdErrors(m, etcd), true, 'etcd3 still has the retry policy this reads');
+    assert.equal(observeEtcdErrors(m, metricsStoreOver(new Registry(etcd))), true, 'etcd3 still has the retry policy this reads');
     await assert.rejects(etcd.get('x').exec());
     const t = await text(m);
     const failed = t.split('\n').filter((l) => l.startsWith('flotilla_etcd_request_errors_total{'));

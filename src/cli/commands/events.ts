@@ -1,15 +1,15 @@
 /**
  * events: follow what happens in the cluster (not in fleet): units
  * submitted, placed, started, stopped, failed, moved, unplaced; machines
- * joining and leaving; engine leadership. Reads the etcd watch directly
- * for now (src/events/event-watch.ts); the API serves the same stream at
+ * joining and leaving; engine leadership. Follows the store's history
+ * directly for now (src/events/event-watch.ts); the API serves the same stream at
  * /flotilla/v1/events. Runs until interrupted; a broken watch is reopened
  * from the last index seen, so nothing etcd still holds is skipped.
  */
 import type { Command } from 'commander';
-import type { Etcd3 } from 'etcd3';
 import type { FlotillaEvent } from '../../events/derive.js';
 import type { EventWatch } from '../../events/event-watch.js';
+import type { HistoryStore } from '../../registry/history-store.js';
 import { UsageError, errorMessage } from '../../util/errors.js';
 import type { Session } from '../session.js';
 
@@ -29,17 +29,20 @@ function jsonLine(value: unknown): string {
   return JSON.stringify(value).replace(/[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
-async function connect(session: Session): Promise<{ etcd: Etcd3; prefix: string }> {
+async function connect(session: Session): Promise<{ history: HistoryStore; close: () => void }> {
   const g = session.globals;
-  const [{ connectStore, parseEndpoints }, { checkCredentials, loadStoreSecurity }] = await Promise.all([
+  const [{ connectStore, parseEndpoints }, { checkCredentials, loadStoreSecurity }, { Registry }, { historyStoreOver }] = await Promise.all([
     import('../../registry/store.js'),
     import('../../registry/store-security.js'),
+    import('../../registry/registry.js'),
+    import('../../registry/history-store.js'),
   ]);
   try {
     const endpoints = parseEndpoints(g.endpoint, g.endpointSource);
     const { credentials, names } = g.store;
     for (const w of checkCredentials(credentials, endpoints, names)) session.output.err(`Warning: ${w}`);
-    return { etcd: connectStore({ endpoints, requestTimeoutMs: g.requestTimeoutMs, security: loadStoreSecurity(credentials, names) }), prefix: g.etcdKeyPrefix };
+    const registry = new Registry(connectStore({ endpoints, requestTimeoutMs: g.requestTimeoutMs, security: loadStoreSecurity(credentials, names) }), g.etcdKeyPrefix);
+    return { history: historyStoreOver(registry), close: () => registry.close() };
   } catch (err) {
     throw new UsageError(errorMessage(err));
   }
@@ -60,11 +63,10 @@ export function registerEvents(program: Command, session: Session): void {
         'An index etcd has compacted away exits 1 naming the index to resume from after rereading the state.',
     )
     .action(async (opts: Record<string, unknown>) => {
-      const [{ EventWatch, ResyncRequired }, { eventPredicate }, { toWire }, { Keys }] = await Promise.all([
+      const [{ EventWatch, ResyncRequired }, { eventPredicate }, { toWire }] = await Promise.all([
         import('../../events/event-watch.js'),
         import('../../events/filter.js'),
         import('../../events/stream.js'),
-        import('../../registry/keys.js'),
       ]);
       const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
       let match: (e: FlotillaEvent) => boolean;
@@ -83,8 +85,7 @@ export function registerEvents(program: Command, session: Session): void {
       }
       const full = opts.full === true;
       const json = session.globals.json;
-      const { etcd, prefix } = await connect(session);
-      const keys = new Keys(prefix);
+      const store = await connect(session);
       const print = (e: FlotillaEvent): void => {
         if (!match(e)) return;
         session.output.out(json ? jsonLine(toWire(e)) : eventLine(e, full));
@@ -102,7 +103,7 @@ export function registerEvents(program: Command, session: Session): void {
           const open = async (attempt: number): Promise<void> => {
             if (stopped) return;
             try {
-              watch = await EventWatch.open(etcd, keys, { afterIndex: after });
+              watch = await EventWatch.open(store.history, { afterIndex: after });
             } catch (err) {
               if (err instanceof ResyncRequired) return reject(err);
               if (attempt === 0) session.output.err(`flotctl: the event watch failed (${errorMessage(err)}); retrying from index ${after}`);
@@ -127,7 +128,7 @@ export function registerEvents(program: Command, session: Session): void {
         });
       } finally {
         await watch?.close();
-        etcd.close();
+        store.close();
       }
     });
 }

@@ -9,6 +9,7 @@ import { Election } from '../../../src/engine/election.js';
 import { Engine } from '../../../src/engine/engine.js';
 import { FlotillaMetrics, observeDaemon, timedUnitManager, type DaemonMetrics } from '../../../src/metrics/index.js';
 import type { DaemonConfig } from '../../../src/daemon/config.js';
+import { metricsStoreOver } from '../../../src/registry/metrics-store.js';
 import { Registry } from '../../../src/registry/registry.js';
 import { connectStore } from '../../../src/registry/store.js';
 import { SystemdManager } from '../../../src/systemd/manager.js';
@@ -41,7 +42,7 @@ export async function startWiredDaemon(c: DaemonConfig, busAddress: string, metr
   election.on('deposed', () => void engine.stepDown());
   agent.on('lease', (id) => void election.campaign(id));
   // METRICS 3
-  const served = await observeDaemon(metrics, { etcd, keys: registry.keys, log, presence: agent.presence, engine, election, metricsAddress });
+  const served = await observeDaemon(metrics, { store: metricsStoreOver(registry), log, presence: agent.presence, engine, election, metricsAddress });
   await agent.start();
   return {
     metrics,
