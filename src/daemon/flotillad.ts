@@ -6,6 +6,8 @@
 import { connectStore } from '../registry/store.js';
 import { Registry } from '../registry/registry.js';
 import { clientStoreOver } from '../registry/client-store.js';
+import { historyStoreOver } from '../registry/history-store.js';
+import { metricsStoreOver } from '../registry/metrics-store.js';
 import { Agent } from '../agent/agent.js';
 import { Election } from '../engine/election.js';
 import { Engine } from '../engine/engine.js';
@@ -70,9 +72,9 @@ export class Flotillad {
     const etcd = connectStore({ endpoints: c.etcdServers, requestTimeoutMs: c.etcdRequestTimeoutMs, security: c.etcdSecurity });
     this.registry = new Registry(etcd, c.etcdKeyPrefix);
     // Before the store is known to answer: while it does not, the API says so (503).
-    await this.startApi(this.registry, etcd);
+    await this.startApi(this.registry);
     // A wrong CA or password is fatal at once, in one line; etcd merely down is waited for.
-    await checkStoreAccess(etcd, c, this.log);
+    await checkStoreAccess(this.registry, c, this.log);
     this.manager = await SystemdManager.connect(busAddress, this.log.child({ role: 'systemd' }));
     // Without its bus the agent is blind; exit non-zero so the host's systemd
     // restarts us, and the new process adopts the running units.
@@ -117,8 +119,7 @@ export class Flotillad {
     const metricsAddress = c.metricsAddress && (c.metricsAddress.host.includes(':') ? `[${c.metricsAddress.host}]:${c.metricsAddress.port}` : `${c.metricsAddress.host}:${c.metricsAddress.port}`);
     // Before the agent starts, so its first lease is counted.
     this.served = await observeDaemon(this.metrics, {
-      etcd,
-      keys: this.registry.keys,
+      store: metricsStoreOver(this.registry),
       log: this.log,
       presence: this.agent.presence,
       ...(this.engine ? { engine: this.engine } : {}),
@@ -132,13 +133,13 @@ export class Flotillad {
   }
 
   /** The API on the same store connection, through the client library flotctl uses. */
-  private async startApi(registry: Registry, etcd: ReturnType<typeof connectStore>): Promise<void> {
+  private async startApi(registry: Registry): Promise<void> {
     const c = this.config;
     if (!c.api.socket && !c.api.tcp) return;
     const store = clientStoreOver(registry, { endpoints: c.etcdServers, prefix: registry.keys.prefix, requestTimeoutMs: c.etcdRequestTimeoutMs, ...(c.etcdSecurity ? { security: c.etcdSecurity } : {}) });
     const client = new EtcdClusterClient(store);
     const sources = client.sources();
-    const streams = { metrics: metricsHandler(this.metrics), events: eventsHandler({ etcd, keys: registry.keys }) };
+    const streams = { metrics: metricsHandler(this.metrics), events: eventsHandler({ store: historyStoreOver(registry) }) };
     const router = apiRouter({ client, inventory: () => sources.listInventory(), tokenLimit: c.api.tokenLimit }, streams);
     this.api = new ApiServer(router, this.log.child({ role: 'api' }));
     const addresses = await this.api.start(c.api);

@@ -6,18 +6,13 @@
  * before their etcd).
  */
 import { explainStoreError } from '../registry/client-store.js';
-import { Registry } from '../registry/registry.js';
+import type { Registry } from '../registry/registry.js';
 import { probeStore } from '../registry/store-probe.js';
 import { FlotillaError, StoreRefusedError, errorMessage } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 import type { DaemonConfig } from './config.js';
 
-/**
- * `Registry['etcd']` only until flotillad.ts passes its registry (the lead's
- * change; flotillad.ts is not this change's to edit): wrapped at once.
- */
-export async function checkStoreAccess(store: Registry | Registry['etcd'], c: DaemonConfig, log: Logger): Promise<void> {
-  const registry = store instanceof Registry ? store : new Registry(store, c.etcdKeyPrefix);
+export async function checkStoreAccess(registry: Registry, c: DaemonConfig, log: Logger): Promise<void> {
   try {
     await probeStore(registry, c.etcdRequestTimeoutMs);
   } catch (err) {

@@ -14,9 +14,7 @@
  * rather than buffered for without bound.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { historyStoreOver, type HistoryStore } from '../registry/history-store.js';
-import type { Keys } from '../registry/keys.js';
-import { Registry } from '../registry/registry.js';
+import type { HistoryStore } from '../registry/history-store.js';
 import { InvalidInputError, errorMessage } from '../util/errors.js';
 import type { FlotillaEvent } from './derive.js';
 import { EventWatch, ResyncRequired } from './event-watch.js';
@@ -77,16 +75,6 @@ export interface EventStreamOptions {
   maxBufferedBytes?: number;
 }
 
-/**
- * @deprecated flotillad.ts's call until the lead passes `store` there
- * (flotillad.ts is not this change's to edit); wrapped at once, never used
- * as a client here. Remove with that call.
- */
-export interface ConnectionEventStreamOptions extends Omit<EventStreamOptions, 'store'> {
-  etcd: Registry['etcd'];
-  keys: Keys;
-}
-
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
 function sendError(res: ServerResponse, code: number, message: string, extra: Record<string, unknown> = {}): void {
@@ -96,8 +84,7 @@ function sendError(res: ServerResponse, code: number, message: string, extra: Re
 }
 
 /** The handler h-api's router mounts at GET /flotilla/v1/events. */
-export function eventsHandler(given: EventStreamOptions | ConnectionEventStreamOptions): Handler {
-  const opts: EventStreamOptions = 'store' in given ? given : { ...given, store: historyStoreOver(new Registry(given.etcd, given.keys.prefix)) };
+export function eventsHandler(opts: EventStreamOptions): Handler {
   const heartbeatMs = opts.heartbeatMs ?? 10_000;
   const maxBuffered = opts.maxBufferedBytes ?? 4 * 1024 * 1024;
   return (req, res) => {

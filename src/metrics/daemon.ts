@@ -7,9 +7,7 @@ import type { EventEmitter } from 'node:events';
 import type { PresenceEvents } from '../agent/presence.js';
 import type { ElectionEvents } from '../engine/election.js';
 import type { EngineStats } from '../engine/stats.js';
-import type { Keys } from '../registry/keys.js';
-import { metricsStoreOver, type MetricsStore } from '../registry/metrics-store.js';
-import { Registry } from '../registry/registry.js';
+import type { MetricsStore } from '../registry/metrics-store.js';
 import type { Logger } from '../util/log.js';
 import type { FlotillaMetrics } from './instruments.js';
 import { startMetricsListener, type MetricsListener } from './http.js';
@@ -28,16 +26,6 @@ export interface DaemonParts {
   metricsAddress?: string;
 }
 
-/**
- * @deprecated flotillad.ts's call until the lead passes `store` there
- * (flotillad.ts is not this change's to edit); wrapped at once, never used
- * as a client here. Remove with that call.
- */
-export interface ConnectionDaemonParts extends Omit<DaemonParts, 'store'> {
-  etcd: Registry['etcd'];
-  keys: Keys;
-}
-
 export interface DaemonMetrics {
   /** The metrics listener, if one was asked for. */
   readonly listener: MetricsListener | undefined;
@@ -45,8 +33,7 @@ export interface DaemonMetrics {
 }
 
 /** Subscribe every source; call before the agent starts so its first lease is counted. */
-export async function observeDaemon(metrics: FlotillaMetrics, given: DaemonParts | ConnectionDaemonParts): Promise<DaemonMetrics> {
-  const parts: DaemonParts = 'store' in given ? given : { ...given, store: metricsStoreOver(new Registry(given.etcd, given.keys.prefix)) };
+export async function observeDaemon(metrics: FlotillaMetrics, parts: DaemonParts): Promise<DaemonMetrics> {
   const log = parts.log.child({ role: 'metrics' });
   observePresence(metrics, parts.presence);
   observeEtcdErrors(metrics, parts.store);
