@@ -5,23 +5,18 @@
  * free or held by the lease named, and states of many units are written in
  * transactions etcd accepts.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
-import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
-import { connectStore } from '../../src/registry/store.js';
 import { Registry } from '../../src/registry/registry.js';
 import { AgentStore, NotThisMachineError } from '../../src/registry/agent-store.js';
 import { silentLogger } from '../../src/util/log.js';
 import { encode, type BidRecord, type MachineRecord, type UnitStateRecord } from '../../src/registry/records.js';
+import { etcdForTests } from '../support/etcd.js';
 
 const ME = 'a'.repeat(32);
 const OTHER = 'b'.repeat(32);
 const HASH = 'c'.repeat(40);
-let dir = '';
-let etcd: EtcdCluster;
 let client: Etcd3;
 let n = 0;
 
@@ -30,17 +25,8 @@ function fresh(): { registry: Registry; store: AgentStore } {
   return { registry, store: new AgentStore(registry, ME) };
 }
 
-before(async () => {
-  dir = await mkdtemp('/tmp/fl-agent-store-');
-  etcd = await startEtcd({ dir: join(dir, 'etcd'), members: 1 });
-  client = connectStore({ endpoints: etcd.endpoints });
-});
+etcdForTests('agent-store', (c) => (client = c));
 
-after(async () => {
-  client?.close();
-  await etcd?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
 
 const machine = (id: string): MachineRecord => ({ id, publicIP: '10.0.0.1', metadata: {}, version: 'test' });
 

@@ -4,37 +4,25 @@
  * values before them), and a compacted revision refused with CompactedError
  * by the reads and by the watch alike.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
-import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
 import { CompactedError, FutureRevisionError, historyError, historyStoreOver, type HistoryStore, type KeyChange } from '../../src/registry/history-store.js';
 import { Registry } from '../../src/registry/registry.js';
-import { connectStore } from '../../src/registry/store.js';
 import { commitTxn, Writes } from '../../src/registry/txn.js';
 import { waitFor } from '../../src/util/deadline.js';
+import { etcdForTests } from '../support/etcd.js';
 
-let dir = '';
-let etcd: EtcdCluster;
 let client: Etcd3;
 let history: HistoryStore;
 let n = 0;
 const fresh = (): string => `/history-test-${++n}/`;
 
-before(async () => {
-  dir = await mkdtemp('/tmp/fl-history-');
-  etcd = await startEtcd({ dir: join(dir, 'etcd'), members: 1 });
-  client = connectStore({ endpoints: etcd.endpoints });
+etcdForTests('history', (c) => {
+  client = c;
   history = historyStoreOver(new Registry(client, '/history-test/'));
 });
 
-after(async () => {
-  client?.close();
-  await etcd?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
 
 const revisionOf = async (key: string, value: string): Promise<number> => Number((await client.put(key).value(value).exec()).header.revision);
 

@@ -4,21 +4,17 @@
  * prefix; and the hook on failed requests, against an endpoint that never
  * answers.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
-import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
 import { Keys } from '../../src/registry/keys.js';
 import { metricsStoreOver } from '../../src/registry/metrics-store.js';
 import { Registry } from '../../src/registry/registry.js';
-import { connectStore } from '../../src/registry/store.js';
 import { waitFor } from '../../src/util/deadline.js';
 import { silentLogger } from '../../src/util/log.js';
+import { etcdForTests } from '../support/etcd.js';
+import { connectStore } from '../../src/registry/store.js';
 
-let dir = '';
-let etcd: EtcdCluster;
 let client: Etcd3;
 const keys = new Keys('/metrics-store-test/');
 const M = 'a'.repeat(32);
@@ -26,17 +22,8 @@ const H = 'b'.repeat(40);
 const unit = (name: string): string => JSON.stringify({ name, hash: H, desired: 'launched' });
 const state = (name: string, active: string): string => JSON.stringify({ unit: name, machineId: M, hash: H, load: 'loaded', active, sub: 'x', applied: 'launched' });
 
-before(async () => {
-  dir = await mkdtemp('/tmp/fl-metrics-store-');
-  etcd = await startEtcd({ dir: join(dir, 'etcd'), members: 1 });
-  client = connectStore({ endpoints: etcd.endpoints });
-});
+etcdForTests('metrics-store', (c) => (client = c));
 
-after(async () => {
-  client?.close();
-  await etcd?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
 
 test('unit records and states: read once, then followed; other keys and garbage are not entries', async () => {
   await client.put(keys.unit('a.service')).value(unit('a.service')).exec();

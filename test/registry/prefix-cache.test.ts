@@ -4,39 +4,25 @@
  * from "absent"), and it is warned about once per key and revision, never
  * once per re-read or per key in a storm.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Etcd3 } from 'etcd3';
 import { pino } from 'pino';
-import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
-import { connectStore } from '../../src/registry/store.js';
 import { Keys } from '../../src/registry/keys.js';
 import { PrefixCache, type Change } from '../../src/registry/prefix-cache.js';
 import { encode, type AssignmentRecord } from '../../src/registry/records.js';
 import { recordDecoders } from '../../src/registry/records-at.js';
 import { waitFor } from '../../src/util/deadline.js';
+import { etcdForTests } from '../support/etcd.js';
 
 const M = 'c'.repeat(32);
 const H = 'a'.repeat(40);
-let dir = '';
-let etcd: EtcdCluster;
 let client: Etcd3;
 let n = 0;
 
-before(async () => {
-  dir = await mkdtemp('/tmp/fl-prefix-cache-');
-  etcd = await startEtcd({ dir: join(dir, 'etcd'), members: 1 });
-  client = connectStore({ endpoints: etcd.endpoints });
-});
+etcdForTests('prefix-cache', (c) => (client = c));
 
-after(async () => {
-  client?.close();
-  await etcd?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
 
 /** A cache of one machine's assignments on a fresh prefix, with its warnings and changes. */
 function cacheOnFreshPrefix(): { keys: Keys; cache: PrefixCache<AssignmentRecord>; warnings: Array<Record<string, unknown>>; changes: Array<Change<AssignmentRecord>> } {

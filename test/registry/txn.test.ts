@@ -3,32 +3,18 @@
  * against a real etcd, held and broken, so a condition that compiled to the
  * wrong compare fails here.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
-import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
-import { connectStore } from '../../src/registry/store.js';
 import { commitChunked, commitTxn, read, readChunked, TXN_MAX_OPS, when, Writes, type Condition } from '../../src/registry/txn.js';
+import { etcdForTests } from '../support/etcd.js';
 
-let dir = '';
-let etcd: EtcdCluster;
 let client: Etcd3;
 let n = 0;
 const fresh = (): string => `/txn-test-${++n}/`;
 
-before(async () => {
-  dir = await mkdtemp('/tmp/fl-txn-');
-  etcd = await startEtcd({ dir: join(dir, 'etcd'), members: 1 });
-  client = connectStore({ endpoints: etcd.endpoints });
-});
+etcdForTests('txn', (c) => (client = c));
 
-after(async () => {
-  client?.close();
-  await etcd?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
 
 test('writes: the last write to a key wins, puts go out in key order', () => {
   const w = new Writes().put('/b', '1').delete('/a').put('/a', '2').delete('/b').put('/c', '3').deletePrefix('/p/');
