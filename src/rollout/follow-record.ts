@@ -36,7 +36,7 @@ function unitEvent(u: RolloutUnitRecord, minHealthyMs: number): RolloutEvent | u
       if (u.healthySince !== undefined) return { unit: u.name, phase: 'waiting', detail: `replaced; healthy, must stay so for ${formatDuration(minHealthyMs)}` };
       return { unit: u.name, phase: 'waiting', detail: 'replaced; waiting for it to be healthy on its hosts' };
     case 'done':
-      return { unit: u.name, phase: 'healthy', detail: u.reason ?? 'healthy' };
+      return { unit: u.name, phase: 'healthy', detail: u.reason ?? `replaced; healthy for ${formatDuration(minHealthyMs)}` };
     case 'failed':
       return { unit: u.name, phase: 'failed', detail: u.reason ?? 'unhealthy' };
     case 'reverted':
