@@ -19,7 +19,10 @@ import type { MachineRecord } from '../registry/records.js';
 import { checkStoreAccess } from './store-check.js';
 import { diffConfig, type ConfigDiff } from './reload.js';
 import { EtcdClusterClient } from '../client/etcd-client.js';
-import { ApiServer, apiRouter, type StreamRoutes } from '../api/server.js';
+import { ApiServer, apiRouter } from '../api/server.js';
+import { FlotillaMetrics, metricsHandler, observeDaemon, timedUnitManager, type DaemonMetrics } from '../metrics/index.js';
+import { eventsHandler } from '../events/stream.js';
+import { GitopsLeader } from '../gitops/leader-loop.js';
 
 /**
  * The bus of the manager flotillad drives: the configured one, else (system
@@ -39,13 +42,15 @@ export class Flotillad {
   private engine: Engine | undefined;
   private manager: SystemdManager | undefined;
   private api: ApiServer | undefined;
+  private gitops: GitopsLeader | undefined;
+  /** This daemon's figures, served at /metrics (src/metrics). */
+  readonly metrics = new FlotillaMetrics();
+  private served: DaemonMetrics | undefined;
 
   constructor(
     private config: DaemonConfig,
     private readonly log: Logger,
     private readonly onFatal: (reason: string) => void,
-    /** /metrics and the event stream, from their owners (src/metrics, src/events). */
-    private readonly streams: StreamRoutes = {},
   ) {}
 
   async start(): Promise<void> {
@@ -65,7 +70,7 @@ export class Flotillad {
     const etcd = connectStore({ endpoints: c.etcdServers, requestTimeoutMs: c.etcdRequestTimeoutMs, security: c.etcdSecurity });
     this.registry = new Registry(etcd, c.etcdKeyPrefix);
     // Before the store is known to answer: while it does not, the API says so (503).
-    await this.startApi(this.registry);
+    await this.startApi(this.registry, etcd);
     // A wrong CA or password is fatal at once, in one line; etcd merely down is waited for.
     await checkStoreAccess(etcd, c, this.log);
     this.manager = await SystemdManager.connect(busAddress, this.log.child({ role: 'systemd' }));
@@ -78,7 +83,7 @@ export class Flotillad {
       machine,
       ttlSeconds: c.agentTtlSeconds,
       unitsDirectory: c.unitsDirectory,
-      manager: this.manager,
+      manager: timedUnitManager(this.manager, this.metrics),
       hostRoot: c.hostRoot,
       log: this.log.child({ role: 'agent' }),
     });
@@ -86,8 +91,16 @@ export class Flotillad {
       const engineLog = this.log.child({ role: 'engine' });
       const engine = new Engine({ registry: this.registry, log: engineLog, ownTtlSeconds: c.agentTtlSeconds });
       const election = new Election(etcd, this.registry.keys, c.machineId, engineLog);
-      election.on('elected', (fence) => void engine.lead(fence).catch((err) => engineLog.error({ err: errorMessage(err) }, 'engine failed to start')));
-      election.on('deposed', () => void engine.stepDown());
+      const gitops = new GitopsLeader(etcd, this.registry.keys.prefix, gitopsSettings(c), this.log.child({ role: 'gitops' }));
+      election.on('elected', (fence) => {
+        void engine.lead(fence).catch((err) => engineLog.error({ err: errorMessage(err) }, 'engine failed to start'));
+        gitops.lead(fence);
+      });
+      election.on('deposed', () => {
+        void engine.stepDown();
+        void gitops.stepDown();
+      });
+      this.gitops = gitops;
       // Retried while the lease is ours: a host that failed its one campaign would never lead.
       const campaign = (id: string): void => {
         election.campaign(id).catch((err) => {
@@ -101,6 +114,17 @@ export class Flotillad {
       this.engine = engine;
       this.election = election;
     }
+    const metricsAddress = c.metricsAddress && (c.metricsAddress.host.includes(':') ? `[${c.metricsAddress.host}]:${c.metricsAddress.port}` : `${c.metricsAddress.host}:${c.metricsAddress.port}`);
+    // Before the agent starts, so its first lease is counted.
+    this.served = await observeDaemon(this.metrics, {
+      etcd,
+      keys: this.registry.keys,
+      log: this.log,
+      presence: this.agent.presence,
+      ...(this.engine ? { engine: this.engine } : {}),
+      ...(this.election ? { election: this.election } : {}),
+      ...(metricsAddress ? { metricsAddress } : {}),
+    });
     // The agent's first 'lease' event already put us in the election (listener above). A
     // second campaign here failed start-up outright when the lease had expired meanwhile.
     await this.agent.start();
@@ -108,13 +132,14 @@ export class Flotillad {
   }
 
   /** The API on the same store connection, through the client library flotctl uses. */
-  private async startApi(registry: Registry): Promise<void> {
+  private async startApi(registry: Registry, etcd: ReturnType<typeof connectStore>): Promise<void> {
     const c = this.config;
     if (!c.api.socket && !c.api.tcp) return;
     const store = clientStoreOver(registry, { endpoints: c.etcdServers, prefix: registry.keys.prefix, requestTimeoutMs: c.etcdRequestTimeoutMs, ...(c.etcdSecurity ? { security: c.etcdSecurity } : {}) });
     const client = new EtcdClusterClient(store);
     const sources = client.sources();
-    const router = apiRouter({ client, inventory: () => sources.listInventory(), tokenLimit: c.api.tokenLimit }, this.streams);
+    const streams = { metrics: metricsHandler(this.metrics), events: eventsHandler({ etcd, keys: registry.keys }) };
+    const router = apiRouter({ client, inventory: () => sources.listInventory(), tokenLimit: c.api.tokenLimit }, streams);
     this.api = new ApiServer(router, this.log.child({ role: 'api' }));
     const addresses = await this.api.start(c.api);
     this.log.info({ listen: addresses.join(',') }, 'API listening');
@@ -139,6 +164,8 @@ export class Flotillad {
   async stop(): Promise<void> {
     const keepUnits = this.config.keepUnitsOnShutdown;
     this.log.info({ keepUnits }, 'flotillad shutting down');
+    await this.served?.stop();
+    await this.gitops?.stepDown();
     await this.engine?.stepDown();
     // Resign first so another engine takes over while our units stop.
     if (!keepUnits) await this.election?.resign();
@@ -152,4 +179,14 @@ export class Flotillad {
 function machineRecord(c: DaemonConfig): MachineRecord {
   // No public_ip (a bootstrap may leave it out): publish the default-route address, as fleet did.
   return { id: c.machineId, publicIP: c.publicIP || detectPublicIP(), metadata: c.metadata, version: VERSION, sshPort: c.sshPort, systemdScope: c.systemdScope };
+}
+
+/** What the leader needs to follow pull sources: flotillad's git settings (config-extras.ts). */
+function gitopsSettings(c: DaemonConfig): ConstructorParameters<typeof GitopsLeader>[2] {
+  const ssh = {
+    hostKeyChecking: c.git.hostKeyChecking,
+    ...(c.git.sshKeyFile ? { keyFile: c.git.sshKeyFile } : {}),
+    ...(c.git.knownHostsFile ? { knownHostsFile: c.git.knownHostsFile } : {}),
+  };
+  return { cacheDir: c.git.cacheDir, ssh };
 }

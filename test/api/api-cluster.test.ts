@@ -6,6 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { get as httpGet } from 'node:http';
 import { mkdtemp, stat } from 'node:fs/promises';
 import { LocalCluster } from '../../src/dev/cluster.js';
 import { waitFor } from '../../src/util/deadline.js';
@@ -190,6 +191,29 @@ describe('/fleet/v1', () => {
 });
 
 describe('/flotilla/v1', () => {
+  it('the daemon serves /metrics and the event stream on its socket', async () => {
+    const m = await call('/metrics');
+    assert.equal(m.status, 200);
+    assert.match(m.text, /^flotilla_lease_renewals_total \d+/m);
+    assert.match(m.text, /^process_cpu_user_seconds_total /m);
+    // The stream never ends by itself: read its first line (the start index), then hang up.
+    const first = await new Promise<string>((resolve, reject) => {
+      const req = httpGet({ socketPath: socket, path: '/flotilla/v1/events' }, (res) => {
+        let text = '';
+        res.on('data', (b: Buffer) => {
+          text += b.toString();
+          const nl = text.indexOf('\n');
+          if (nl >= 0) {
+            resolve(`${res.statusCode} ${text.slice(0, nl)}`);
+            req.destroy();
+          }
+        });
+      });
+      req.on('error', reject);
+    });
+    assert.match(first, /^200 \{"Index":\d+\}$/);
+  });
+
   it('info names the API', async () => {
     const r = await call('/flotilla/v1/info');
     assert.equal(r.status, 200);

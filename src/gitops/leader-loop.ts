@@ -1,0 +1,111 @@
+/**
+ * Runs the gitops duty (engine-duty.ts: pull sources, rollouts) while this
+ * flotillad's engine leads, and only then: a new duty per leadership, woken
+ * at the time each pass asks for, stopped on losing the lead. Every write
+ * the duty makes carries the fence of the leadership it was started for,
+ * so a deposed leader whose pass is still in flight changes nothing.
+ *
+ * A source defined or a rollout started (flotctl source add, flotctl sync)
+ * wakes the duty at once: the leader watches those two prefixes, rather
+ * than letting a new rollout wait out the duty's idle interval.
+ */
+import { when } from '../registry/txn.js';
+import type { Etcd3, Watcher } from 'etcd3';
+import { Keys } from '../registry/keys.js';
+import type { Logger } from '../util/log.js';
+import { errorMessage } from '../util/errors.js';
+import { timerDelay } from '../util/timers.js';
+import { type GitopsDuty, type GitopsDutyConfig, gitopsDuty } from './engine-duty.js';
+
+/** The engine's fence as the leader loop needs it (src/engine/fence.ts). */
+export interface LeaderFence {
+  readonly candidateKey: string;
+  readonly revision: number;
+}
+
+export type LeaderDutySettings = Omit<GitopsDutyConfig, 'fence' | 'log' | 'etcd' | 'prefix'>;
+
+export class GitopsLeader {
+  private current: { fence: LeaderFence; duty: GitopsDuty; timer?: NodeJS.Timeout; running: boolean; again: boolean; watchers: Watcher[] } | undefined;
+
+  constructor(
+    private readonly etcd: Etcd3,
+    private readonly prefix: string,
+    private readonly settings: LeaderDutySettings,
+    private readonly log: Logger,
+  ) {}
+
+  lead(fence: LeaderFence): void {
+    void this.stepDown();
+    const conditions = [when.createdAt(fence.candidateKey, fence.revision)];
+    const duty = gitopsDuty({ ...this.settings, etcd: this.etcd, prefix: this.prefix, fence: () => conditions, log: this.log });
+    const current = { fence, duty, running: false, again: false, watchers: [] as Watcher[] };
+    this.current = current;
+    const keys = new Keys(this.prefix);
+    for (const prefix of [keys.sourcesPrefix, keys.rolloutsPrefix]) {
+      this.etcd
+        .watch()
+        .prefix(prefix)
+        .create()
+        .then((w) => {
+          if (this.current !== current) return void w.cancel().catch(() => undefined);
+          current.watchers.push(w);
+          w.on('put', () => this.kick());
+          w.on('delete', () => this.kick());
+          // etcd3 re-creates a watcher after an error by itself; the timer keeps passes going meanwhile.
+          w.on('error', (err) => this.log.debug({ err: errorMessage(err) }, 'gitops wake-up watch error'));
+        })
+        .catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'cannot watch sources and rollouts; passes run on their timer only'));
+    }
+    this.pass();
+  }
+
+  /** Run a pass now (or right after the one running). */
+  kick(): void {
+    const c = this.current;
+    if (!c) return;
+    if (c.running) {
+      c.again = true;
+      return;
+    }
+    if (c.timer) clearTimeout(c.timer);
+    this.pass();
+  }
+
+  /** Stop calling the duty; resolves when a pull pass in flight has ended (its writes are fenced either way). */
+  async stepDown(): Promise<void> {
+    const c = this.current;
+    this.current = undefined;
+    if (!c) return;
+    if (c.timer) clearTimeout(c.timer);
+    // A watch that cannot be cancelled (etcd down) dies with the connection; nothing acts on its events any more.
+    await Promise.all(c.watchers.map((w) => w.cancel().catch(() => undefined)));
+    await c.duty.settled();
+  }
+
+  private pass(): void {
+    const c = this.current;
+    if (!c || c.running) return;
+    c.running = true;
+    c.duty
+      .run(Date.now())
+      .then(
+        ({ nextWakeAt }) => nextWakeAt,
+        (err: unknown) => {
+          // run() reports its own pass failures; this is a bug in it, not etcd: try again soon.
+          this.log.warn({ err: errorMessage(err) }, 'gitops duty failed; retrying in 5 s');
+          return Date.now() + 5000;
+        },
+      )
+      .then((at) => {
+        c.running = false;
+        if (this.current !== c) return;
+        if (c.again) {
+          c.again = false;
+          return this.pass();
+        }
+        c.timer = setTimeout(() => this.pass(), timerDelay(at - Date.now()));
+        c.timer.unref();
+      });
+  }
+}
