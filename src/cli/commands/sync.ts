@@ -79,7 +79,7 @@ export function registerSyncCommands(program: Command, session: Session): void {
         },
         progress: (e) => progress?.event(e),
       }).finally(() => progress?.close());
-      if (session.globals.json) out.json({ ...result.report, steps: result.steps, rollout: result.rollout ?? null, stillOnHosts: result.destroyed });
+      if (session.globals.json) out.json({ ...result.report, steps: result.steps, rolled: result.rolled, rollout: result.rollout ?? null, stillOnHosts: result.destroyed });
       else out.out(syncSummary(result));
       throwIfIncomplete(result);
     });

@@ -37,6 +37,8 @@ export interface SyncResult {
   /** Transactions the writes took. */
   steps: number;
   rollout: RolloutReport | undefined;
+  /** Units left to the engine's rollout (replaced max-parallel at a time). */
+  rolled: string[];
   /** Destroyed units still on a host when the wait ended (empty when not waited). */
   destroyed: string[];
 }
@@ -65,10 +67,10 @@ export async function syncSource(ctx: OperationContext, sources: SourceClient, r
   const writes = syncWrites(prepared, at, opts.rollout);
   const plans = syncTxns(sources.keys, writes);
   await sources.applySync(plans);
-  const result: SyncResult = { report, steps: plans.length, rollout: undefined, destroyed: [] };
+  const rolled = (writes.rolled ?? []).map((u) => u.name);
+  const result: SyncResult = { report, steps: plans.length, rolled, rollout: undefined, destroyed: [] };
   if (opts.noBlock) return result;
   const destroyed = prepared.plan.changes.flatMap((c) => (c.action === 'destroy' ? [c.name] : []));
-  const rolled = (writes.rolled ?? []).map((u) => u.name);
   const queued = new Set(rolled);
   const units = rolloutUnits(prepared).filter((u) => !queued.has(u.name));
   await hooks.starting?.(units.map((u) => u.name), rolled);
@@ -137,7 +139,9 @@ function refuseDirty(origin: { dir: string; git: boolean; commit: string; dirty:
 /** The one-line outcome. */
 export function syncSummary(r: SyncResult): string {
   const done = r.report.changes.length === 0 ? 'nothing to change' : `${r.report.changes.length} changed`;
-  return `Synced source ${r.report.source} at ${revisionLabel(r.report.commit ?? '', r.report.dirty)}: ${done}, ${r.report.unchanged} unchanged`;
+  // Not followed (--no-block): say where the rollout's progress is.
+  const rolling = r.rollout === undefined && r.rolled.length > 0 ? `; the engine rolls out ${r.rolled.length} (see flotctl sources)` : '';
+  return `Synced source ${r.report.source} at ${revisionLabel(r.report.commit ?? '', r.report.dirty)}: ${done}, ${r.report.unchanged} unchanged${rolling}`;
 }
 
 /**

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PreparedSync } from '../../../src/client/sources/prepare.js';
 import { syncWrites } from '../../../src/client/sources/prepare.js';
-import { type SyncResult, followLimitMs, rolloutUnits, throwIfIncomplete } from '../../../src/client/sources/sync.js';
+import { type SyncResult, followLimitMs, rolloutUnits, syncSummary, throwIfIncomplete } from '../../../src/client/sources/sync.js';
 import type { DesiredUnit } from '../../../src/gitops/desired-state.js';
 import { type ClusterUnit, planSync } from '../../../src/gitops/sync-plan.js';
 import { decodeRollout } from '../../../src/registry/records.js';
@@ -69,7 +69,7 @@ describe('flotctl sync writes', () => {
 });
 
 describe('the outcome of a sync whose rollout did not finish', () => {
-  const result = (rollout: SyncResult['rollout']): SyncResult => ({ report: { source: 's' } as SyncResult['report'], steps: 1, rollout, destroyed: [] });
+  const result = (rollout: SyncResult['rollout']): SyncResult => ({ report: { source: 's' } as SyncResult['report'], steps: 1, rolled: [], rollout, destroyed: [] });
 
   it('a stopped rollout: one line naming the unit, and saying the previous content is back', () => {
     const stopped = 'web@2.service: failed to start; rollout stopped, previous content put back';
@@ -83,5 +83,11 @@ describe('the outcome of a sync whose rollout did not finish', () => {
 
   it('everything healthy: no error', () => {
     throwIfIncomplete(result({ healthy: ['a.service'], failed: [], notStarted: [] }));
+  });
+
+  it('not followed (--no-block): the summary says the engine rolls the units out', () => {
+    const r: SyncResult = { ...result(undefined), report: { source: 's', commit: COMMIT, dirty: false, changes: [{}], unchanged: 2 } as unknown as SyncResult['report'], rolled: ['a.service'] };
+    assert.equal(syncSummary(r), 'Synced source s at cccccccccccc: 1 changed, 2 unchanged; the engine rolls out 1 (see flotctl sources)');
+    assert.doesNotMatch(syncSummary({ ...r, rollout: { healthy: ['a.service'], failed: [], notStarted: [] } }), /engine rolls/);
   });
 });
