@@ -2,7 +2,8 @@
  * The progress of a sync's rollout, through the output layer. On a terminal:
  * a live block with one line per unit in flight and the counts done/left,
  * and a permanent line as each unit finishes. Otherwise (pipes, CI, tests)
- * just the permanent lines, one per unit as it finishes.
+ * just the permanent lines, one per unit as it finishes. Units queued in a
+ * rolling replace count as left, and show once their turn comes.
  */
 import type { RolloutEvent } from '../rollout/rollout.js';
 import type { LiveRegion, Output } from './output.js';
@@ -37,26 +38,32 @@ export function finishedLine(e: RolloutEvent): string {
 
 export class SyncProgress {
   private readonly state: ProgressState;
+  /** Rolled units whose turn has not come: counted as left, not shown. */
+  private readonly queued: Set<string>;
 
   private constructor(
     private readonly output: Output,
     private readonly live: LiveRegion | undefined,
     units: readonly string[],
+    queued: readonly string[],
   ) {
-    this.state = { total: units.length, done: 0, failed: 0, inFlight: new Map(units.map((u) => [u, 'waiting for the cluster'])) };
+    this.state = { total: units.length + queued.length, done: 0, failed: 0, inFlight: new Map(units.map((u) => [u, 'waiting for the cluster'])) };
+    this.queued = new Set(queued);
   }
 
-  static async open(output: Output, units: readonly string[]): Promise<SyncProgress> {
-    const p = new SyncProgress(output, units.length > 0 ? await output.liveRegion() : undefined, units);
+  /** `units` are in flight at once; `queued` enter when their first 'waiting' event comes. */
+  static async open(output: Output, units: readonly string[], queued: readonly string[] = []): Promise<SyncProgress> {
+    const p = new SyncProgress(output, units.length + queued.length > 0 ? await output.liveRegion() : undefined, units, queued);
     p.draw();
     return p;
   }
 
   event(e: RolloutEvent): void {
     if (e.phase === 'waiting') {
-      if (this.state.inFlight.has(e.unit)) this.state.inFlight.set(e.unit, e.detail);
+      if (this.state.inFlight.has(e.unit) || this.queued.delete(e.unit)) this.state.inFlight.set(e.unit, e.detail);
     } else {
       this.state.inFlight.delete(e.unit);
+      this.queued.delete(e.unit);
       if (e.phase === 'healthy') this.state.done++;
       else this.state.failed++;
       if (this.live) this.live.persist(finishedLine(e));

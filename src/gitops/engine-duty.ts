@@ -7,7 +7,8 @@
  *
  *   const duty = gitopsDuty({ etcd, prefix, cacheDir, ssh, fence, log });
  *   // on the leader, after winning the election, and again at nextWakeAt:
- *   const { nextWakeAt } = await duty.run(Date.now());
+ *   const { nextWakeAt, inflight } = await duty.run(Date.now());
+ *   // (a state report of a unit in `inflight` is worth calling again at once)
  *   // on losing the lead or stopping: stop calling run, then
  *   await duty.settled();
  */
@@ -40,13 +41,23 @@ export interface GitopsDutyConfig {
   fetch?: FetchSource;
 }
 
+export interface DutyPass {
+  nextWakeAt: number;
+  /**
+   * Units a rollout has replaced and waits on to be healthy. A state report
+   * of one of them may let the rollout go on: the caller may run a pass at
+   * once rather than at nextWakeAt.
+   */
+  inflight: readonly string[];
+}
+
 export interface GitopsDuty {
   /**
    * One pass at `now` (ms): drives every running rollout, and starts a pull
    * pass in the background when one is due (a slow fetch must not hold up
    * rollouts). Resolves with the time to call again.
    */
-  run(now: number): Promise<{ nextWakeAt: number }>;
+  run(now: number): Promise<DutyPass>;
   /** Resolves when no pull pass is running (call on losing the lead or shutting down; fenced writes make it safe either way). */
   settled(): Promise<void>;
 }
@@ -75,16 +86,18 @@ export function gitopsDuty(c: GitopsDutyConfig): GitopsDuty {
           .finally(() => void (pulling = undefined));
       }
       let next = now + GITOPS_IDLE_WAKE_MS;
+      let inflight: readonly string[] = [];
       try {
         const r = await driveRollouts(rollouts, now);
         if (r.nextWakeAt !== undefined) next = Math.min(next, r.nextWakeAt);
+        inflight = r.inflight;
       } catch (err) {
         c.log.warn({ err: errorMessage(err) }, 'rollout pass failed; retrying');
         next = Math.min(next, now + ROLLOUT_RETRY_MS);
       }
       // While a pull pass runs, look again soon: it may have started a rollout.
       next = Math.min(next, pulling !== undefined ? now + ROLLOUT_RETRY_MS : pullDueAt);
-      return { nextWakeAt: Math.max(next, now) };
+      return { nextWakeAt: Math.max(next, now), inflight };
     },
     async settled() {
       while (pulling !== undefined) await pulling;

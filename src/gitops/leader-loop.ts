@@ -7,7 +7,11 @@
  *
  * A source defined or a rollout started (flotctl source add, flotctl sync)
  * wakes the duty at once: the leader watches those two prefixes, rather
- * than letting a new rollout wait out the duty's idle interval.
+ * than letting a new rollout wait out the duty's idle interval. While a
+ * rollout waits on replaced units, the leader also watches unit states and
+ * wakes the duty when one of those units reports: the health gate then
+ * starts counting when the unit turns healthy, not at the next poll. That
+ * watch exists only while units are in flight (it sees every state write).
  */
 import { when } from '../registry/txn.js';
 import type { Etcd3, Watcher } from 'etcd3';
@@ -25,24 +29,40 @@ export interface LeaderFence {
 
 export type LeaderDutySettings = Omit<GitopsDutyConfig, 'fence' | 'log' | 'etcd' | 'prefix'>;
 
+interface Leadership {
+  fence: LeaderFence;
+  duty: GitopsDuty;
+  timer?: NodeJS.Timeout;
+  running: boolean;
+  again: boolean;
+  watchers: Watcher[];
+  /** Units the duty's rollouts wait on, from its last pass. */
+  inflight: ReadonlySet<string>;
+  /** The unit-states watch, while `inflight` is not empty (a promise while being created). */
+  states?: Promise<Watcher | undefined>;
+}
+
 export class GitopsLeader {
-  private current: { fence: LeaderFence; duty: GitopsDuty; timer?: NodeJS.Timeout; running: boolean; again: boolean; watchers: Watcher[] } | undefined;
+  private readonly keys: Keys;
+
+  private current: Leadership | undefined;
 
   constructor(
     private readonly etcd: Etcd3,
     private readonly prefix: string,
     private readonly settings: LeaderDutySettings,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.keys = new Keys(prefix);
+  }
 
   lead(fence: LeaderFence): void {
     void this.stepDown();
     const conditions = [when.createdAt(fence.candidateKey, fence.revision)];
     const duty = gitopsDuty({ ...this.settings, etcd: this.etcd, prefix: this.prefix, fence: () => conditions, log: this.log });
-    const current = { fence, duty, running: false, again: false, watchers: [] as Watcher[] };
+    const current: Leadership = { fence, duty, running: false, again: false, watchers: [], inflight: new Set() };
     this.current = current;
-    const keys = new Keys(this.prefix);
-    for (const prefix of [keys.sourcesPrefix, keys.rolloutsPrefix]) {
+    for (const prefix of [this.keys.sourcesPrefix, this.keys.rolloutsPrefix]) {
       this.etcd
         .watch()
         .prefix(prefix)
@@ -79,7 +99,7 @@ export class GitopsLeader {
     if (!c) return;
     if (c.timer) clearTimeout(c.timer);
     // A watch that cannot be cancelled (etcd down) dies with the connection; nothing acts on its events any more.
-    await Promise.all(c.watchers.map((w) => w.cancel().catch(() => undefined)));
+    await Promise.all([...c.watchers.map((w) => w.cancel().catch(() => undefined)), this.unwatchStates(c)]);
     await c.duty.settled();
   }
 
@@ -90,7 +110,10 @@ export class GitopsLeader {
     c.duty
       .run(Date.now())
       .then(
-        ({ nextWakeAt }) => nextWakeAt,
+        ({ nextWakeAt, inflight }) => {
+          c.inflight = new Set(inflight);
+          return nextWakeAt;
+        },
         (err: unknown) => {
           // run() reports its own pass failures; this is a bug in it, not etcd: try again soon.
           this.log.warn({ err: errorMessage(err) }, 'gitops duty failed; retrying in 5 s');
@@ -100,6 +123,8 @@ export class GitopsLeader {
       .then((at) => {
         c.running = false;
         if (this.current !== c) return;
+        if (c.inflight.size > 0) this.watchStates(c);
+        else void this.unwatchStates(c);
         if (c.again) {
           c.again = false;
           return this.pass();
@@ -107,5 +132,36 @@ export class GitopsLeader {
         c.timer = setTimeout(() => this.pass(), timerDelay(at - Date.now()));
         c.timer.unref();
       });
+  }
+
+  /** Wake the duty when a unit in flight reports a state (see the header). */
+  private watchStates(c: Leadership): void {
+    if (c.states) return;
+    c.states = this.etcd
+      .watch()
+      .prefix(this.keys.statesPrefix)
+      .create()
+      .then((w) => {
+        const wake = (kv: { key: Buffer }): void => {
+          const unit = this.keys.stateOfKey(kv.key.toString())?.unit;
+          if (this.current === c && unit !== undefined && c.inflight.has(unit)) this.kick();
+        };
+        w.on('put', wake);
+        w.on('delete', wake);
+        w.on('error', (err) => this.log.debug({ err: errorMessage(err) }, 'gitops unit-state watch error'));
+        return w;
+      })
+      .catch((err: unknown) => {
+        // Rollouts still advance on the duty's poll.
+        this.log.warn({ err: errorMessage(err) }, 'cannot watch unit states; rollouts advance on their poll only');
+        return undefined;
+      });
+  }
+
+  private async unwatchStates(c: Leadership): Promise<void> {
+    const pending = c.states;
+    c.states = undefined;
+    const w = await pending;
+    await w?.cancel().catch(() => undefined);
   }
 }

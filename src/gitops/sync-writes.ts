@@ -1,8 +1,8 @@
 /**
  * The writes that carry out a sync plan (pure): unit records with the
  * revision each was planned against, new contents, provenance for unchanged
- * units, released inventory entries. Shared by whoever applies a plan: the
- * pull duty here; `flotctl sync` builds the same shape (client/sources).
+ * units, released inventory entries. The one builder for whoever applies a
+ * plan: the engine's pull duty and `flotctl sync` (client/sources/prepare.ts).
  */
 import { type AppliedRevision, type RolloutPacing, type RolloutRecord, type SourceRecord, encode } from '../registry/records.js';
 import type { SyncSnapshot } from '../registry/source-store.js';

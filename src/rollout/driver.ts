@@ -151,13 +151,19 @@ export async function driveRollout(deps: DriverDeps, source: string, now: number
   return { outcome: 'stepped', wakeAt: d.wakeAt, record: d.record };
 }
 
-/** One pass over every running rollout; the earliest wake. */
-export async function driveRollouts(deps: DriverDeps, now: number): Promise<{ nextWakeAt: number | undefined }> {
+/**
+ * One pass over every running rollout; the earliest wake, and the units in
+ * flight after it (a state report of one of them is worth a pass at once).
+ */
+export async function driveRollouts(deps: DriverDeps, now: number): Promise<{ nextWakeAt: number | undefined; inflight: string[] }> {
   let nextWakeAt: number | undefined;
+  const inflight: string[] = [];
   for (const r of await deps.store.list()) {
     if (r.record?.state !== 'running') continue;
-    const { wakeAt } = await driveRollout(deps, r.source, now);
+    const { wakeAt, record } = await driveRollout(deps, r.source, now);
     if (wakeAt !== undefined) nextWakeAt = Math.min(nextWakeAt ?? Infinity, wakeAt);
+    // A refused pass returns no record: the one listed is the best guess of what is in flight.
+    for (const u of (record ?? r.record).units) if (u.phase === 'inflight') inflight.push(u.name);
   }
-  return { nextWakeAt };
+  return { nextWakeAt, inflight };
 }

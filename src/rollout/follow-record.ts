@@ -7,29 +7,36 @@
  * reads: the engine's driver is the one writer.
  */
 import type { RolloutRecord, RolloutUnitRecord } from '../registry/records.js';
+import { formatDuration } from '../util/duration.js';
 import { FlotillaError } from '../util/errors.js';
 import type { RolloutEvent, RolloutReport } from './rollout.js';
 
 /** The events between two readings of one record (prev undefined: the first reading). */
 export function recordEvents(prev: RolloutRecord | undefined, next: RolloutRecord): RolloutEvent[] {
-  const before = new Map((prev?.units ?? []).map((u) => [u.name, u.phase]));
+  const before = new Map((prev?.units ?? []).map((u) => [u.name, stage(u)]));
   const out: RolloutEvent[] = [];
   for (const u of next.units) {
-    if (before.get(u.name) === u.phase) continue;
-    const e = unitEvent(u);
+    if (before.get(u.name) === stage(u)) continue;
+    const e = unitEvent(u, next.opts.minHealthyMs);
     if (e) out.push(e);
   }
   return out;
 }
 
-function unitEvent(u: RolloutUnitRecord): RolloutEvent | undefined {
+/** What a reader tells apart: the phase, and for a unit in flight whether it is healthy yet. */
+function stage(u: RolloutUnitRecord): string {
+  return u.phase === 'inflight' && u.healthySince !== undefined ? 'inflight-healthy' : u.phase;
+}
+
+function unitEvent(u: RolloutUnitRecord, minHealthyMs: number): RolloutEvent | undefined {
   switch (u.phase) {
     case 'pending':
       return undefined;
     case 'inflight':
+      if (u.healthySince !== undefined) return { unit: u.name, phase: 'waiting', detail: `replaced; healthy, must stay so for ${formatDuration(minHealthyMs)}` };
       return { unit: u.name, phase: 'waiting', detail: 'replaced; waiting for it to be healthy on its hosts' };
     case 'done':
-      return { unit: u.name, phase: 'healthy', detail: u.reason ?? 'healthy' };
+      return { unit: u.name, phase: 'healthy', detail: u.reason ?? `replaced; healthy for ${formatDuration(minHealthyMs)}` };
     case 'failed':
       return { unit: u.name, phase: 'failed', detail: u.reason ?? 'unhealthy' };
     case 'reverted':
@@ -38,7 +45,9 @@ function unitEvent(u: RolloutUnitRecord): RolloutEvent | undefined {
 }
 
 export function recordReport(r: RolloutRecord): RolloutReport {
+  const stopped = r.state === 'failed' ? { stopped: r.error ?? 'the rollout stopped on an unhealthy unit' } : {};
   return {
+    ...stopped,
     healthy: r.units.filter((u) => u.phase === 'done').map((u) => u.name),
     failed: r.units.filter((u) => u.phase === 'failed' || u.phase === 'reverted').map((u) => ({ unit: u.name, reason: u.phase === 'reverted' ? `${u.reason ?? 'unhealthy'}; previous content put back` : (u.reason ?? 'unhealthy') })),
     notStarted: r.units.filter((u) => u.phase === 'pending' || u.phase === 'inflight').map((u) => u.name),

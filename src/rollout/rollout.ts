@@ -35,8 +35,10 @@ export interface RolloutEvent {
 export interface RolloutReport {
   healthy: string[];
   failed: Array<{ unit: string; reason: string }>;
-  /** Units the rollout never got to (it stopped first). */
+  /** Units the rollout never got to (it stopped first, or following it ended first). */
   notStarted: string[];
+  /** Why the rollout stopped (one line naming the unit), when it stopped on a failure. */
+  stopped?: string;
 }
 
 export interface Rollout {

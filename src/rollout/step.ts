@@ -29,6 +29,14 @@ export interface RolloutStep {
   wakeAt?: number;
 }
 
+/**
+ * A 'failed' seen this soon after the replacement was written is not
+ * believed yet: an agent may report the new hash with the old content's
+ * systemd state (failed, from a broken previous content) for a moment
+ * before its start job for the new content runs. Judged again after this.
+ */
+export const FAILED_SETTLE_MS = 1500;
+
 function worst(a: Health, b: Health): Health {
   if (a === 'failed' || b === 'failed') return 'failed';
   return a === 'pending' || b === 'pending' ? 'pending' : 'healthy';
@@ -54,6 +62,10 @@ export function stepRollout(rec: RolloutRecord, observe: ObserveHealth, now: num
     }
     delete u.healthySince;
     const late = now - started >= healthyDeadlineMs;
+    if (h === 'failed' && !late && now - started < FAILED_SETTLE_MS) {
+      wake(started + FAILED_SETTLE_MS);
+      continue;
+    }
     if (h === 'failed' || late) {
       u.phase = 'failed';
       u.reason = h === 'failed' ? 'failed to start' : `not healthy within ${formatDuration(healthyDeadlineMs)}`;

@@ -57,4 +57,20 @@ describe('sync progress', () => {
     assert.match(out.text, /Unit a\.service healthy: active on m1\n/);
     assert.match(out.text, /1 done, 1 left/);
   });
+
+  it('units queued in a rolling replace count as left and show when their turn comes', async () => {
+    const out = stream(true);
+    const output = new Output({ stdout: out, stderr: stream(false), env: {} });
+    const p = await SyncProgress.open(output, ['new.service'], ['a.service', 'b.service']);
+    assert.match(out.text, /Rolling out 3 units: 0 done, 3 left/);
+    assert.doesNotMatch(out.text, /a\.service/);
+    p.event({ unit: 'a.service', phase: 'waiting', detail: 'replaced; waiting for it to be healthy on its hosts' });
+    assert.match(out.text, /  a\.service: replaced; waiting/);
+    assert.doesNotMatch(out.text, /b\.service/);
+    p.event({ unit: 'a.service', phase: 'healthy', detail: 'healthy' });
+    p.event({ unit: 'b.service', phase: 'waiting', detail: 'replaced' });
+    assert.match(out.text, /Rolling out 3 units: 1 done, 2 left/);
+    assert.match(out.text, /  b\.service: replaced/);
+    p.close();
+  });
 });

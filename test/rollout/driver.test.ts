@@ -20,6 +20,7 @@ import { summarizeRollout } from '../../src/registry/source-store.js';
 import { connectStore } from '../../src/registry/store.js';
 import { type Condition, commitTxn, read, when } from '../../src/registry/txn.js';
 import type { HealthTraits } from '../../src/rollout/health.js';
+import { FAILED_SETTLE_MS } from '../../src/rollout/step.js';
 import { type DriverDeps, STARTS_PER_PASS, decidePass, driveRollout, driveRollouts, observedHealth } from '../../src/rollout/driver.js';
 import { UnitFile } from '../../src/unit/index.js';
 
@@ -88,7 +89,7 @@ describe('decidePass', () => {
       units: new Map([['a.service', cu(NEW, 11)], ['b.service', cu(OLD)]]),
       states: new Map([['a.service', [state('a.service', NEW, 'failed')]]]),
       traits: new Map([[NEW, SERVICE]]),
-      now: 50,
+      now: FAILED_SETTLE_MS,
     });
     assert.equal(d.record.state, 'failed');
     assert.deepEqual(d.writes, [{ unit: 'a.service', hash: OLD, desired: 'launched', expect: 11 }]);
@@ -218,14 +219,16 @@ describe('driving a rollout in etcd', () => {
     await report(k, 'a.service', newHash, 'active');
     await driveRollout(deps, 'src', 200);
     assert.equal(await hashOf(k, 'b.service'), oldHash, 'healthy, but not for min-healthy-time yet');
+    assert.deepEqual((await driveRollouts(deps, 300)).inflight, ['a.service'], 'the unit waited on, for the leader to watch');
     // A new leader: nothing shared but etcd.
     const other: DriverDeps = { ...deps, store: new RolloutStore(client, k.prefix) };
     r = await driveRollout(other, 'src', 1200);
     assert.equal(await hashOf(k, 'b.service'), newHash);
     await report(k, 'b.service', newHash, 'active');
     await driveRollout(other, 'src', 1300);
-    const { nextWakeAt } = await driveRollouts(other, 2300);
+    const { nextWakeAt, inflight } = await driveRollouts(other, 2300);
     assert.equal(nextWakeAt, undefined);
+    assert.deepEqual(inflight, []);
     const done = await store.read('src');
     assert.equal(done?.record?.state, 'done');
     assert.deepEqual(done?.record?.units.map((u) => u.phase), ['done', 'done']);
@@ -244,7 +247,8 @@ describe('driving a rollout in etcd', () => {
     const { store, k, deps } = await setup(true);
     await driveRollout(deps, 'src', 0);
     await report(k, 'a.service', newHash, 'failed');
-    const r = await driveRollout(deps, 'src', 10);
+    assert.equal((await driveRollout(deps, 'src', 10)).record?.state, 'running', 'a failure this soon may be the old content\'s state');
+    const r = await driveRollout(deps, 'src', FAILED_SETTLE_MS);
     assert.equal(r.record?.state, 'failed');
     assert.equal(await hashOf(k, 'a.service'), oldHash);
     assert.equal(await hashOf(k, 'b.service'), oldHash, 'b never started');

@@ -26,7 +26,17 @@ describe('recordEvents / recordReport', () => {
   it('the report: done healthy, failed and reverted failed, the rest not started', () => {
     assert.deepEqual(recordReport(rec({ 'a.service': 'done', 'b.service': 'reverted', 'c.service': 'pending' }, 'failed')), {
       healthy: ['a.service'], failed: [{ unit: 'b.service', reason: 'failed to start; previous content put back' }], notStarted: ['c.service'],
+      stopped: 'the rollout stopped on an unhealthy unit',
     });
+    const stopped = { ...rec({ 'a.service': 'failed' }, 'failed'), error: 'a.service: failed to start; rollout stopped' };
+    assert.equal(recordReport(stopped).stopped, 'a.service: failed to start; rollout stopped');
+    assert.equal(recordReport(rec({ 'a.service': 'done' }, 'done')).stopped, undefined);
+  });
+  it('a unit in flight that turns healthy is news once; holding it is not', () => {
+    const inflight = rec({ 'a.service': 'inflight' });
+    const healthy: RolloutRecord = { ...inflight, opts: { ...inflight.opts, minHealthyMs: 2000 }, units: inflight.units.map((u) => ({ ...u, healthySince: 5 })) };
+    assert.deepEqual(recordEvents(inflight, healthy), [{ unit: 'a.service', phase: 'waiting', detail: 'replaced; healthy, must stay so for 2s' }]);
+    assert.deepEqual(recordEvents(healthy, healthy), []);
   });
 });
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Health } from '../../src/rollout/health.js';
-import { combineHealth, stepRollout } from '../../src/rollout/step.js';
+import { FAILED_SETTLE_MS, combineHealth, stepRollout } from '../../src/rollout/step.js';
 import type { RolloutRecord, UnitProgress } from '../../src/rollout/step.js';
 
 const H = 'a'.repeat(64);
@@ -22,10 +22,11 @@ describe('stepRollout', () => {
     { name: 'healthy long enough: next goes', rec: rec([unit('a', { phase: 'inflight', startedAt: 0, healthySince: 1000 }), unit('b')]), health: { a: 'healthy' }, now: 11_000, replace: ['b'], revert: [], state: 'running', wakeAt: 311_000 },
     { name: 'health lost resets the gate', rec: rec([unit('a', { phase: 'inflight', startedAt: 0, healthySince: 1000 }), unit('b')]), health: { a: 'pending' }, now: 11_000, replace: [], revert: [], state: 'running', wakeAt: 300_000 },
     { name: 'last one healthy long enough: done', rec: rec([unit('a', { phase: 'done' }), unit('b', { phase: 'inflight', startedAt: 0, healthySince: 0 })]), health: { b: 'healthy' }, now: 10_000, replace: [], revert: [], state: 'done' },
-    { name: 'failed: stops, no revert without the flag', rec: rec([unit('a', { phase: 'inflight', startedAt: 0 }), unit('b')]), health: { a: 'failed' }, now: 5, replace: [], revert: [], state: 'failed' },
-    { name: 'failed with auto-revert: previous content back', rec: rec([unit('a', { phase: 'inflight', startedAt: 0 }), unit('b')], 1, true), health: { a: 'failed' }, now: 5, replace: [], revert: ['a'], state: 'failed' },
+    { name: 'failed: stops, no revert without the flag', rec: rec([unit('a', { phase: 'inflight', startedAt: 0 }), unit('b')]), health: { a: 'failed' }, now: FAILED_SETTLE_MS, replace: [], revert: [], state: 'failed' },
+    { name: 'failed right after the replacement: not believed yet (the old content\'s state), judged again', rec: rec([unit('a', { phase: 'inflight', startedAt: 0 }), unit('b')]), health: { a: 'failed' }, now: 5, replace: [], revert: [], state: 'running', wakeAt: FAILED_SETTLE_MS },
+    { name: 'failed with auto-revert: previous content back', rec: rec([unit('a', { phase: 'inflight', startedAt: 0 }), unit('b')], 1, true), health: { a: 'failed' }, now: FAILED_SETTLE_MS, replace: [], revert: ['a'], state: 'failed' },
     { name: 'deadline passed: stops', rec: rec([unit('a', { phase: 'inflight', startedAt: 0 })], 1, true), health: { a: 'pending' }, now: 300_000, replace: [], revert: ['a'], state: 'failed' },
-    { name: 'a created unit (no previous) is not reverted', rec: rec([unit('a', { phase: 'inflight', startedAt: 0, previousHash: undefined })], 1, true), health: { a: 'failed' }, now: 5, replace: [], revert: [], state: 'failed' },
+    { name: 'a created unit (no previous) is not reverted', rec: rec([unit('a', { phase: 'inflight', startedAt: 0, previousHash: undefined })], 1, true), health: { a: 'failed' }, now: FAILED_SETTLE_MS, replace: [], revert: [], state: 'failed' },
   ];
   for (const t of table) {
     it(t.name, () => {
@@ -39,7 +40,7 @@ describe('stepRollout', () => {
     });
   }
   it('reverts put back the previous hash and name the unit in the error', () => {
-    const s = stepRollout(rec([unit('a', { phase: 'inflight', startedAt: 0 })], 1, true), obs({ a: 'failed' }), 1);
+    const s = stepRollout(rec([unit('a', { phase: 'inflight', startedAt: 0 })], 1, true), obs({ a: 'failed' }), FAILED_SETTLE_MS);
     assert.deepEqual(s.revert, [{ unit: 'a', hash: P }]);
     assert.match(s.record.error ?? '', /^a: failed to start/);
   });

@@ -3,7 +3,7 @@
  * diff exits 0 when nothing would change, 1 when something would, 2 or more
  * on error (kubectl's convention; 3 when the store is unreachable).
  */
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { contentsWanted, diffLines, diffReport } from '../../client/sources/diff-report.js';
 import { FollowRollout } from '../../client/sources/follow-rollout.js';
 import { prepareSync } from '../../client/sources/prepare.js';
@@ -54,22 +54,16 @@ export function registerSyncCommands(program: Command, session: Session): void {
   withSourceFlags(program.command('sync').description('make the cluster match a directory: create new units, replace changed ones and start them'))
     .option('--allow-dirty', 'sync a tree that differs from its commit (or is not in git); provenance records it as dirty')
     .option('--no-block', 'write the changes and return without following the rollout')
-    .option('--min-healthy-time <duration>', 'a replaced unit must stay healthy this long to count as done (Go duration)', '10s')
-    .option('--healthy-deadline <duration>', 'fail the sync if a changed unit is not healthy within this (Go duration)', '5m')
-    .addOption(new Option('--max-parallel <n>', 'replaced units down at once (rolling replace; not available yet)'))
-    .addOption(new Option('--auto-revert', 'put the previous content back when a replaced unit fails (rolling replace; not available yet)'))
+    .option('--max-parallel <n>', 'running units replaced (so down) at once; the next goes when one has been healthy for --min-healthy-time', '1')
+    .option('--min-healthy-time <duration>', 'a replaced unit must stay healthy this long before the next one goes (Go duration)', '10s')
+    .option('--healthy-deadline <duration>', 'stop the rollout (and fail the sync) if a changed unit is not healthy within this (Go duration)', '5m')
+    .option('--auto-revert', 'when the rollout stops on an unhealthy unit, put the previous content back')
     .action(async (dir: string, opts: Record<string, unknown>) => {
       let rollout;
       try {
         rollout = rolloutOptions({ minHealthyTime: str(opts.minHealthyTime), healthyDeadline: str(opts.healthyDeadline), maxParallel: str(opts.maxParallel), autoRevert: opts.autoRevert === true });
       } catch (err) {
         throw err instanceof FlotillaError ? new UsageError(err.message) : err;
-      }
-      for (const flag of ['maxParallel', 'autoRevert'] as const) {
-        if (opts[flag] !== undefined) {
-          const name = flag === 'maxParallel' ? '--max-parallel' : '--auto-revert';
-          throw new UsageError(`${name} is not available yet: the rolling replace moves into the engine next; without it, sync replaces changed units at once and follows them until healthy`);
-        }
       }
       const ctx = await session.operations();
       const sources = await session.sources();
@@ -80,12 +74,12 @@ export function registerSyncCommands(program: Command, session: Session): void {
           for (const w of report.warnings) out.err(`WARNING: ${w}`);
           if (!session.globals.json) for (const line of diffLines(report).slice(1, -1)) out.out(line);
         },
-        starting: async (units) => {
-          if (!session.globals.json) progress = await SyncProgress.open(out, units);
+        starting: async (units, queued) => {
+          if (!session.globals.json) progress = await SyncProgress.open(out, units, queued);
         },
         progress: (e) => progress?.event(e),
       }).finally(() => progress?.close());
-      if (session.globals.json) out.json({ ...result.report, steps: result.steps, rollout: result.rollout ?? null, stillOnHosts: result.destroyed });
+      if (session.globals.json) out.json({ ...result.report, steps: result.steps, rolled: result.rolled, rollout: result.rollout ?? null, stillOnHosts: result.destroyed });
       else out.out(syncSummary(result));
       throwIfIncomplete(result);
     });

@@ -3,13 +3,14 @@
  * source, take one snapshot of the cluster, check the source is this
  * directory's, and plan. Nothing here writes.
  */
-import type { SourceRecord } from '../../registry/records.js';
+import type { RolloutPacing, SourceRecord } from '../../registry/records.js';
 import type { SyncSnapshot } from '../../registry/source-store.js';
 import type { SyncWrites } from '../../registry/sync-txns.js';
 import { type DesiredTree, parseTree } from '../../gitops/desired-state.js';
 import { type SourceOrigin, readSourceDir } from '../../gitops/source-dir.js';
 import { validateSourceName } from '../../gitops/source-name.js';
 import { type ClusterUnit, type SyncPlan, planSync } from '../../gitops/sync-plan.js';
+import { writesOfPlan } from '../../gitops/sync-writes.js';
 import { InvalidInputError } from '../../util/errors.js';
 import type { SourceClient } from './source-client.js';
 
@@ -69,43 +70,19 @@ function where(repository: string, path: string): string {
   return path === '' ? repository : `${repository}:${path}`;
 }
 
-/** The writes that carry out a plan. */
-export function syncWrites(p: PreparedSync, at: string): SyncWrites {
-  const present = new Set([...p.snapshot.units.values()].map((u) => u.hash));
-  const definition: SourceRecord = p.snapshot.definition?.record ?? {
-    name: p.name,
-    mode: 'push',
-    repository: p.origin.repository,
-    path: p.origin.path,
-    createdAt: at,
-  };
-  const w: SyncWrites = {
+/**
+ * The writes that carry out a plan: the same builder the engine's pull duty
+ * uses (src/gitops/sync-writes.ts). With `rolling`, running units that get
+ * new content are left to a rollout record written with the status.
+ */
+export function syncWrites(p: PreparedSync, at: string, rolling?: RolloutPacing): SyncWrites {
+  const definition: SourceRecord = { name: p.name, mode: 'push', repository: p.origin.repository, path: p.origin.path, createdAt: at };
+  return writesOfPlan({
     source: p.name,
-    definition: { record: definition, revision: p.snapshot.definition?.revision ?? 0, changed: false },
-    status: { record: p.snapshot.status?.record, revision: p.snapshot.status?.revision ?? 0 },
+    plan: p.plan,
+    snapshot: p.snapshot,
+    definition,
     applied: { commit: p.origin.commit, dirty: p.origin.dirty, at },
-    puts: [],
-    deletes: [],
-    refresh: [],
-    release: [...p.plan.released],
-  };
-  for (const c of p.plan.changes) {
-    if (c.action === 'destroy') {
-      w.deletes.push({ name: c.name, expect: c.current.revision });
-      continue;
-    }
-    const hash = c.unit.file.hash();
-    w.puts.push({
-      name: c.unit.name,
-      hash,
-      desired: c.unit.desired,
-      expect: c.action === 'create' ? 0 : c.current.revision,
-      // Every put of a new content carries it; the transactions write it once (sync-txns.ts).
-      ...(present.has(hash) ? {} : { content: c.unit.file.serialize() }),
-    });
-  }
-  for (const u of p.plan.refreshed) {
-    w.refresh.push({ source: p.name, unit: u.name, hash: u.file.hash(), commit: p.origin.commit, dirty: p.origin.dirty, at });
-  }
-  return w;
+    ...(rolling ? { rolling } : {}),
+  });
 }
