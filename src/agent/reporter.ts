@@ -85,7 +85,10 @@ export class StateReporter {
 
   private record(unit: string, hash: string, applied: AssignedState, status: ReportedStatus): UnitStateRecord {
     const rec: UnitStateRecord = { unit, machineId: this.machineId, hash, load: status.load, active: status.active, sub: status.sub, applied };
-    const failure = this.current.get(unit)?.failure;
+    // A failure is about the content it was reported for: new content starts without one
+    // (a rollout must not take the old content's failed start for the new one's).
+    const prev = this.current.get(unit);
+    const failure = prev !== undefined && prev.hash === hash ? prev.failure : undefined;
     if (failure !== undefined && !(this.failedStarts.has(unit) && status.active === 'active')) rec.failure = failure;
     else this.failedStarts.delete(unit);
     return rec;
