@@ -93,7 +93,7 @@ export class Flotillad {
       const engineLog = this.log.child({ role: 'engine' });
       const engine = new Engine({ registry: this.registry, log: engineLog, ownTtlSeconds: c.agentTtlSeconds });
       const election = new Election(this.registry, c.machineId, engineLog);
-      const gitops = new GitopsLeader(etcd, this.registry.keys.prefix, gitopsSettings(c), this.log.child({ role: 'gitops' }));
+      const gitops = new GitopsLeader(this.registry, gitopsSettings(c), this.log.child({ role: 'gitops' }));
       election.on('elected', (fence) => {
         void engine.lead(fence).catch((err) => engineLog.error({ err: errorMessage(err) }, 'engine failed to start'));
         gitops.lead(fence);
@@ -183,7 +183,7 @@ function machineRecord(c: DaemonConfig): MachineRecord {
 }
 
 /** What the leader needs to follow pull sources: flotillad's git settings (config-extras.ts). */
-function gitopsSettings(c: DaemonConfig): ConstructorParameters<typeof GitopsLeader>[2] {
+function gitopsSettings(c: DaemonConfig): ConstructorParameters<typeof GitopsLeader>[1] {
   const ssh = {
     hostKeyChecking: c.git.hostKeyChecking,
     ...(c.git.sshKeyFile ? { keyFile: c.git.sshKeyFile } : {}),

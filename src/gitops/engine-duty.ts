@@ -5,16 +5,14 @@
  * engine gives. Returns when to call again; calling earlier is harmless
  * (a pass with nothing to do writes nothing).
  *
- *   const duty = gitopsDuty({ etcd, prefix, cacheDir, ssh, fence, log });
+ *   const duty = gitopsDuty({ registry, cacheDir, ssh, fence, log });
  *   // on the leader, after winning the election, and again at nextWakeAt:
  *   const { nextWakeAt, inflight } = await duty.run(Date.now());
  *   // (a state report of a unit in `inflight` is worth calling again at once)
  *   // on losing the lead or stopping: stop calling run, then
  *   await duty.settled();
  */
-import type { Etcd3 } from 'etcd3';
-import { RolloutStore } from '../registry/rollout-store.js';
-import { SourceStore } from '../registry/source-store.js';
+import type { Registry } from '../registry/registry.js';
 import type { Condition } from '../registry/txn.js';
 import { type DriverDeps, driveRollouts } from '../rollout/driver.js';
 import { errorMessage } from '../util/errors.js';
@@ -27,9 +25,8 @@ const PULL_RETRY_MS = 5000;
 const ROLLOUT_RETRY_MS = 1000;
 
 export interface GitopsDutyConfig {
-  etcd: Etcd3;
-  /** The cluster's key prefix (Keys). */
-  prefix?: string;
+  /** The cluster's registry: the duty uses its source and rollout stores. */
+  registry: Registry;
   /** Where fetched repositories are cached on this host (e.g. <state dir>/git-cache). */
   cacheDir: string;
   /** flotillad's config: the SSH key file and known_hosts file for pull sources. */
@@ -64,14 +61,14 @@ export interface GitopsDuty {
 
 export function gitopsDuty(c: GitopsDutyConfig): GitopsDuty {
   const pull: PullDutyDeps = {
-    store: new SourceStore(c.etcd, c.prefix),
+    store: c.registry.sourceStore(),
     fetch: c.fetch ?? gitFetcher({ cacheDir: c.cacheDir, ...(c.ssh ? { ssh: c.ssh } : {}) }),
     fence: c.fence,
     log: c.log,
     // Pacing only: a new leader makes a new duty and fetches each source once at once.
     schedule: new PullSchedule(),
   };
-  const rollouts: DriverDeps = { store: new RolloutStore(c.etcd, c.prefix), fence: c.fence, log: c.log };
+  const rollouts: DriverDeps = { store: c.registry.rolloutStore(), fence: c.fence, log: c.log };
   let pulling: Promise<void> | undefined;
   let pullDueAt = 0;
   return {

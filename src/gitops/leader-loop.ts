@@ -14,8 +14,9 @@
  * watch exists only while units are in flight (it sees every state write).
  */
 import { when } from '../registry/txn.js';
-import type { Etcd3, Watcher } from 'etcd3';
-import { Keys } from '../registry/keys.js';
+import type { Registry } from '../registry/registry.js';
+import type { StopWatch } from '../registry/client-store.js';
+import type { Keys } from '../registry/keys.js';
 import type { Logger } from '../util/log.js';
 import { errorMessage } from '../util/errors.js';
 import { timerDelay } from '../util/timers.js';
@@ -27,7 +28,7 @@ export interface LeaderFence {
   readonly revision: number;
 }
 
-export type LeaderDutySettings = Omit<GitopsDutyConfig, 'fence' | 'log' | 'etcd' | 'prefix'>;
+export type LeaderDutySettings = Omit<GitopsDutyConfig, 'fence' | 'log' | 'registry'>;
 
 interface Leadership {
   fence: LeaderFence;
@@ -35,11 +36,11 @@ interface Leadership {
   timer?: NodeJS.Timeout;
   running: boolean;
   again: boolean;
-  watchers: Watcher[];
+  watchers: StopWatch[];
   /** Units the duty's rollouts wait on, from its last pass. */
   inflight: ReadonlySet<string>;
   /** The unit-states watch, while `inflight` is not empty (a promise while being created). */
-  states?: Promise<Watcher | undefined>;
+  states?: Promise<StopWatch | undefined>;
 }
 
 export class GitopsLeader {
@@ -48,32 +49,26 @@ export class GitopsLeader {
   private current: Leadership | undefined;
 
   constructor(
-    private readonly etcd: Etcd3,
-    private readonly prefix: string,
+    private readonly registry: Registry,
     private readonly settings: LeaderDutySettings,
     private readonly log: Logger,
   ) {
-    this.keys = new Keys(prefix);
+    this.keys = registry.keys;
   }
 
   lead(fence: LeaderFence): void {
     void this.stepDown();
     const conditions = [when.createdAt(fence.candidateKey, fence.revision)];
-    const duty = gitopsDuty({ ...this.settings, etcd: this.etcd, prefix: this.prefix, fence: () => conditions, log: this.log });
+    const duty = gitopsDuty({ ...this.settings, registry: this.registry, fence: () => conditions, log: this.log });
     const current: Leadership = { fence, duty, running: false, again: false, watchers: [], inflight: new Set() };
     this.current = current;
     for (const prefix of [this.keys.sourcesPrefix, this.keys.rolloutsPrefix]) {
-      this.etcd
-        .watch()
-        .prefix(prefix)
-        .create()
-        .then((w) => {
-          if (this.current !== current) return void w.cancel().catch(() => undefined);
-          current.watchers.push(w);
-          w.on('put', () => this.kick());
-          w.on('delete', () => this.kick());
-          // etcd3 re-creates a watcher after an error by itself; the timer keeps passes going meanwhile.
-          w.on('error', (err) => this.log.debug({ err: errorMessage(err) }, 'gitops wake-up watch error'));
+      // A gap (reconnect) may have hidden a change: a pass re-reads everything anyway.
+      this.registry
+        .watchPrefix(prefix, { changed: () => this.kick(), gap: () => this.kick() })
+        .then((stop) => {
+          if (this.current !== current) return void stop().catch(() => undefined);
+          current.watchers.push(stop);
         })
         .catch((err: unknown) => this.log.warn({ err: errorMessage(err) }, 'cannot watch sources and rollouts; passes run on their timer only'));
     }
@@ -99,7 +94,7 @@ export class GitopsLeader {
     if (!c) return;
     if (c.timer) clearTimeout(c.timer);
     // A watch that cannot be cancelled (etcd down) dies with the connection; nothing acts on its events any more.
-    await Promise.all([...c.watchers.map((w) => w.cancel().catch(() => undefined)), this.unwatchStates(c)]);
+    await Promise.all([...c.watchers.map((stop) => stop().catch(() => undefined)), this.unwatchStates(c)]);
     await c.duty.settled();
   }
 
@@ -137,20 +132,12 @@ export class GitopsLeader {
   /** Wake the duty when a unit in flight reports a state (see the header). */
   private watchStates(c: Leadership): void {
     if (c.states) return;
-    c.states = this.etcd
-      .watch()
-      .prefix(this.keys.statesPrefix)
-      .create()
-      .then((w) => {
-        const wake = (kv: { key: Buffer }): void => {
-          const unit = this.keys.stateOfKey(kv.key.toString())?.unit;
-          if (this.current === c && unit !== undefined && c.inflight.has(unit)) this.kick();
-        };
-        w.on('put', wake);
-        w.on('delete', wake);
-        w.on('error', (err) => this.log.debug({ err: errorMessage(err) }, 'gitops unit-state watch error'));
-        return w;
-      })
+    const wake = (key: string): void => {
+      const unit = this.keys.stateOfKey(key)?.unit;
+      if (this.current === c && unit !== undefined && c.inflight.has(unit)) this.kick();
+    };
+    c.states = this.registry
+      .watchPrefix(this.keys.statesPrefix, { changed: wake, gap: () => this.kick() })
       .catch((err: unknown) => {
         // Rollouts still advance on the duty's poll.
         this.log.warn({ err: errorMessage(err) }, 'cannot watch unit states; rollouts advance on their poll only');
@@ -161,7 +148,7 @@ export class GitopsLeader {
   private async unwatchStates(c: Leadership): Promise<void> {
     const pending = c.states;
     c.states = undefined;
-    const w = await pending;
-    await w?.cancel().catch(() => undefined);
+    const stop = await pending;
+    await stop?.().catch(() => undefined);
   }
 }

@@ -19,6 +19,7 @@ import {
 import { type KeyedDecoder, type RecordDecoders, recordDecoders } from './records-at.js';
 import { decodeDynamicMetadata, mergeMetadata } from './metadata-overlay.js';
 import { SourceStore } from './source-store.js';
+import { RolloutStore } from './rollout-store.js';
 import { errorMessage } from '../util/errors.js';
 import { TXN_MAX_OPS, Writes, commitTxn, read, readChunked, when } from './txn.js';
 
@@ -298,6 +299,10 @@ export class Registry implements ClientStore {
 
   sourceStore(): SourceStore {
     return new SourceStore(this.etcd, this.keys.prefix);
+  }
+
+  rolloutStore(): RolloutStore {
+    return new RolloutStore(this.etcd, this.keys.prefix);
   }
 
   close(): void {

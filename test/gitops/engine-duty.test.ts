@@ -14,6 +14,7 @@ import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
 import { GITOPS_IDLE_WAKE_MS, gitopsDuty } from '../../src/gitops/engine-duty.js';
 import type { SourceRecord } from '../../src/registry/records.js';
 import { SourceStore } from '../../src/registry/source-store.js';
+import { Registry } from '../../src/registry/registry.js';
 import { connectStore } from '../../src/registry/store.js';
 import { type Condition, commitTxn, read, when } from '../../src/registry/txn.js';
 import { type GitDaemon, PushedRepo, startGitDaemon } from './git-server.js';
@@ -63,7 +64,7 @@ it('follows a pull source and rolls its changed unit; a stale fence writes nothi
   const fence: Condition[] = [when.createdAt(fenceKey, put.revision)];
 
   // A deposed leader first: nothing at all is written.
-  const stale = gitopsDuty({ etcd: client, prefix, cacheDir: join(dir, 'cache-stale'), fence: () => [when.createdAt(fenceKey, 1)], log: silent });
+  const stale = gitopsDuty({ registry: new Registry(client, prefix), cacheDir: join(dir, 'cache-stale'), fence: () => [when.createdAt(fenceKey, 1)], log: silent });
   await repo.push({ 'a.service': '[Service]\nExecStart=/bin/sleep 100\n' });
   const before = (await commitTxn(client, { reads: [read.get('/none')] })).revision;
   const first = await stale.run(Date.now());
@@ -73,7 +74,7 @@ it('follows a pull source and rolls its changed unit; a stale fence writes nothi
   await stale.settled();
   assert.equal((await commitTxn(client, { reads: [read.get('/none')] })).revision, before, 'a stale fence writes nothing');
 
-  const duty = gitopsDuty({ etcd: client, prefix, cacheDir: join(dir, 'cache'), fence: () => fence, log: silent });
+  const duty = gitopsDuty({ registry: new Registry(client, prefix), cacheDir: join(dir, 'cache'), fence: () => fence, log: silent });
   const snap = (): ReturnType<SourceStore['readSyncSnapshot']> => store.readSyncSnapshot('duty');
   await runUntil((now) => duty.run(now), async () => (await snap()).units.has('a.service'), 'the first commit applied');
   const oldHash = (await snap()).units.get('a.service')?.hash;
