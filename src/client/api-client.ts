@@ -5,13 +5,15 @@
  * bad input fails the same way with flotillad down.
  */
 import type { UnitFile, UnitOption } from '../unit/index.js';
-import { ApiRequestError, ApiTransport, type ApiEndpoint, type TransportTls } from './api-transport.js';
+import { ApiRequestError, ApiTransport, type ApiEndpoint, type StreamDialer, type TransportTls } from './api-transport.js';
 import type { ClusterClient, DesiredState, MachineSummary, MetadataChange, MetadataResult, UnitRecordView, UnitStateView, UnitSummary, Unsubscribe, WriteMark } from './types.js';
 
 export interface ApiClientOptions {
   endpoint: ApiEndpoint;
   requestTimeoutMs: number;
   tls?: TransportTls;
+  /** --tunnel: connections to the unix endpoint come from here instead of connect(2). */
+  dialer?: StreamDialer;
   /** How often watchUnits re-reads (the API has no watch of its own yet). */
   pollMs?: number;
 }
@@ -28,7 +30,7 @@ export class ApiClusterClient implements ClusterClient {
   private readonly pollMs: number;
 
   constructor(opts: ApiClientOptions) {
-    this.http = new ApiTransport(opts.endpoint, opts.requestTimeoutMs, opts.tls);
+    this.http = new ApiTransport(opts.endpoint, opts.requestTimeoutMs, opts.tls, opts.dialer);
     this.pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
   }
 

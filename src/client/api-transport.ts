@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { FlotillaError, InvalidInputError, StoreUnavailableError, UsageError } from '../util/errors.js';
 
 export type ApiEndpoint = { kind: 'unix'; socket: string; text: string } | { kind: 'http' | 'https'; host: string; port: number; text: string };
@@ -76,6 +77,27 @@ function readFile(path: string, from: string): Buffer {
   }
 }
 
+/** Opens a stream to the endpoint's socket some other way than connect(2): --tunnel's SSH channels. */
+export interface StreamDialer {
+  open(): Promise<Duplex>;
+  close(): void;
+}
+
+/** A keep-alive agent whose connections come from a dialer (its errors pass through as they are). */
+class DialingAgent extends HttpAgent {
+  constructor(private readonly dialer: StreamDialer) {
+    super({ keepAlive: true, maxSockets: 8 });
+  }
+
+  override createConnection(_opts: unknown, done?: (err: Error | null, stream: Duplex) => void): undefined {
+    this.dialer.open().then(
+      (stream) => done?.(null, stream),
+      (err: Error) => done?.(err, undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
+}
+
 const DEFAULT_NAMES = { caFile: '--ca-file', certFile: '--cert-file', keyFile: '--key-file' };
 
 export class ApiTransport {
@@ -86,9 +108,13 @@ export class ApiTransport {
     readonly endpoint: ApiEndpoint,
     private readonly timeoutMs: number,
     tls: TransportTls | undefined,
+    private readonly dialer?: StreamDialer,
   ) {
     this.names = tls?.names ?? DEFAULT_NAMES;
-    if (endpoint.kind === 'https') {
+    if (dialer) {
+      if (endpoint.kind !== 'unix') throw new UsageError(`--tunnel with the API driver reaches flotillad's unix socket on the bastion, and ${endpoint.text} is not one: give --endpoint unix:///path/to/flotilla.sock (the path on the bastion)`);
+      this.agent = new DialingAgent(dialer);
+    } else if (endpoint.kind === 'https') {
       const ca = tls?.caFile ? readFile(tls.caFile, tls.names.caFile) : undefined;
       const cert = tls?.certFile ? readFile(tls.certFile, tls.names.certFile) : undefined;
       const key = tls?.keyFile ? readFile(tls.keyFile, tls.names.keyFile) : undefined;
@@ -144,7 +170,8 @@ export class ApiTransport {
         ? httpRequest({ ...opts, socketPath: e.socket }, resolve)
         : (e.kind === 'https' ? httpsRequest : httpRequest)({ ...opts, host: e.host, port: e.port }, resolve);
       req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs / 1000} s (see --request-timeout)`), { code: 'TIMEOUT' })));
-      req.on('error', (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
+      // The tunnel's own errors (SSH refused, no forwarder there) already say what to fix.
+      req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof FlotillaError ? err : this.unreachable(err)));
       req.end(payload);
     });
   }
@@ -174,6 +201,7 @@ export class ApiTransport {
 
   close(): void {
     this.agent.destroy();
+    this.dialer?.close();
   }
 }
 
