@@ -13,14 +13,7 @@ import type { StoreSecurity } from '../registry/store-security.js';
 import type { Output } from './output.js';
 import type { RemoteRunner } from '../client/remote/runner.js';
 import type { SshSettings } from '../client/remote/ssh.js';
-import type { StreamDialer } from '../client/api-transport.js';
 import { Terminal } from './terminal.js';
-
-/** Stands in for a tunnel the transport refuses (a TCP endpoint) before it could be used. */
-const refusedDialer: StreamDialer = {
-  open: () => Promise.reject(new UsageError('--tunnel needs a unix:// endpoint')),
-  close: () => undefined,
-};
 
 export class Session {
   private client: ClusterClient | undefined;
@@ -53,14 +46,14 @@ export class Session {
   /** flotillad's API: the same --ca-file/--cert-file/--key-file serve an https endpoint. */
   private async apiClient(): Promise<ClusterClient> {
     const g = this.globals;
-    const [{ ApiClusterClient }, { parseApiEndpoint }] = await Promise.all([import('../client/api-client.js'), import('../client/api-transport.js')]);
+    const [{ ApiClusterClient }, { parseApiEndpoint, tunnelNeedsSocket }] = await Promise.all([import('../client/api-client.js'), import('../client/api-transport.js')]);
     const endpoint = parseApiEndpoint(g.endpoint, g.endpointSource);
     const { credentials: c, names } = g.store;
     if (c.username || c.password) this.output.err(`Warning: ${c.username ? names.username : names.password} is for etcd; the API driver does not use it`);
     const tls = { names: { caFile: names.caFile, certFile: names.certFile, keyFile: names.keyFile }, ...(c.caFile ? { caFile: c.caFile } : {}), ...(c.certFile ? { certFile: c.certFile } : {}), ...(c.keyFile ? { keyFile: c.keyFile } : {}) };
+    if (g.ssh.tunnel && endpoint.kind !== 'unix') throw new UsageError(tunnelNeedsSocket(endpoint.text));
     const dialer = g.ssh.tunnel && endpoint.kind === 'unix' ? await this.socketTunnel(g.ssh.tunnel, endpoint.socket) : undefined;
-    // With a tunnel and a TCP endpoint the transport refuses, in one line, before anything connects.
-    const client = new ApiClusterClient({ endpoint, requestTimeoutMs: g.requestTimeoutMs, tls, ...(g.ssh.tunnel ? { dialer: dialer ?? refusedDialer } : {}) });
+    const client = new ApiClusterClient({ endpoint, requestTimeoutMs: g.requestTimeoutMs, tls, ...(dialer ? { dialer } : {}) });
     this.output.debug(`using flotillad's API at ${endpoint.text}${dialer ? ` through the tunnel ${g.ssh.tunnel?.address}:${g.ssh.tunnel?.port} (${dialer.command})` : ''}`);
     return client;
   }

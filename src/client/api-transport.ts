@@ -121,6 +121,11 @@ export interface StreamDialer {
   close(): void;
 }
 
+/** fleetctl forwarded TCP for a TCP endpoint; Flotilla's tunnel carries the unix socket only. */
+export function tunnelNeedsSocket(endpoint: string): string {
+  return `--tunnel with the API driver reaches flotillad's unix socket on the bastion, and ${endpoint} is not one: give --endpoint unix:///path/to/flotilla.sock (the path on the bastion)`;
+}
+
 /** A keep-alive agent whose connections come from a dialer (its errors pass through as they are). */
 class DialingAgent extends HttpAgent {
   constructor(private readonly dialer: StreamDialer) {
@@ -150,7 +155,7 @@ export class ApiTransport {
   ) {
     this.names = tls?.names ?? DEFAULT_NAMES;
     if (dialer) {
-      if (endpoint.kind !== 'unix') throw new UsageError(`--tunnel with the API driver reaches flotillad's unix socket on the bastion, and ${endpoint.text} is not one: give --endpoint unix:///path/to/flotilla.sock (the path on the bastion)`);
+      if (endpoint.kind !== 'unix') throw new UsageError(tunnelNeedsSocket(endpoint.text));
       this.agent = new DialingAgent(dialer);
     } else if (endpoint.kind === 'https') {
       const ca = tls?.caFile ? readFile(tls.caFile, tls.names.caFile) : undefined;
