@@ -32,6 +32,7 @@ export interface SocketTunnelOptions {
 
 export class SocketTunnel {
   private client: Promise<ssh2.Client> | undefined;
+  private current: ssh2.Client | undefined;
   private readonly where: string;
 
   constructor(private readonly opts: SocketTunnelOptions) {
@@ -45,7 +46,7 @@ export class SocketTunnel {
 
   /** A new channel to the socket, as a socket-like stream for node:http. */
   async open(): Promise<Duplex> {
-    this.client ??= connectHost(this.opts.bastion, { ...this.opts.ssh, forwardAgent: false });
+    this.client ??= this.connect();
     const client = await this.client;
     const channel = await new Promise<ClientChannel>((resolve, reject) => {
       client.exec(this.command, (err, ch) => {
@@ -54,6 +55,17 @@ export class SocketTunnel {
       });
     });
     return new ChannelSocket(channel, (code, stderr) => this.failure(code, stderr));
+  }
+
+  private async connect(): Promise<ssh2.Client> {
+    const client = await connectHost(this.opts.bastion, { ...this.opts.ssh, forwardAgent: false });
+    // A connection lost later is not a crash: the requests on it fail, and the next one connects again.
+    client.on('error', () => undefined);
+    client.once('close', () => {
+      if (this.client && this.current === client) this.client = undefined;
+    });
+    this.current = client;
+    return client;
   }
 
   /** Why the forwarder ended before it carried a byte. */
