@@ -7,7 +7,6 @@
  * be dialled exits 1 (fleetctl printed its error and exited 0), so the
  * tunnelling side can tell a forwarder that never connected.
  */
-import { connect } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { FlotillaError } from '../../util/errors.js';
@@ -30,7 +29,9 @@ function dialError(path: string, err: NodeJS.ErrnoException): FlotillaError {
  * socket has had DRAIN_MS to finish, or `output` fails (its reader left).
  * Rejects only when the socket cannot be dialled.
  */
-export function forwardSocket(path: string, input: Readable, output: Writable, drainMs = DRAIN_MS): Promise<void> {
+export async function forwardSocket(path: string, input: Readable, output: Writable, drainMs = DRAIN_MS): Promise<void> {
+  // Loaded here, not at flotctl start: help and version do not pay for it.
+  const { connect } = await import('node:net');
   return new Promise<void>((resolve, reject) => {
     const sock = connect({ path });
     let connected = false;
