@@ -20,6 +20,7 @@ import { versionLine } from './version-line.js';
 import { VERSION } from '../util/version.js';
 import { registerWhy } from './commands/why.js';
 import { registerEvents } from './commands/events.js';
+import { registerFdForward } from './commands/fd-forward.js';
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerSourceCommands } from './commands/sources.js';
 import { registerSyncCommands } from './commands/sync.js';
@@ -72,6 +73,7 @@ export function buildProgram(output: Output, env: Env): { program: Command; sess
   registerSetMetadata(program, session);
   registerSyncCommands(program, session);
   registerSourceCommands(program, session);
+  registerFdForward(program);
   registerVersion(program, session);
   return { program, session, current: () => current };
 }

@@ -12,6 +12,7 @@ import type { GlobalOptions } from './globals.js';
 import type { StoreSecurity } from '../registry/store-security.js';
 import type { Output } from './output.js';
 import type { RemoteRunner } from '../client/remote/runner.js';
+import type { SshSettings } from '../client/remote/ssh.js';
 import { Terminal } from './terminal.js';
 
 export class Session {
@@ -45,14 +46,41 @@ export class Session {
   /** flotillad's API: the same --ca-file/--cert-file/--key-file serve an https endpoint. */
   private async apiClient(): Promise<ClusterClient> {
     const g = this.globals;
-    const [{ ApiClusterClient }, { parseApiEndpoint }] = await Promise.all([import('../client/api-client.js'), import('../client/api-transport.js')]);
+    const [{ ApiClusterClient }, { parseApiEndpoint, tunnelNeedsSocket }] = await Promise.all([import('../client/api-client.js'), import('../client/api-transport.js')]);
     const endpoint = parseApiEndpoint(g.endpoint, g.endpointSource);
     const { credentials: c, names } = g.store;
     if (c.username || c.password) this.output.err(`Warning: ${c.username ? names.username : names.password} is for etcd; the API driver does not use it`);
     const tls = { names: { caFile: names.caFile, certFile: names.certFile, keyFile: names.keyFile }, ...(c.caFile ? { caFile: c.caFile } : {}), ...(c.certFile ? { certFile: c.certFile } : {}), ...(c.keyFile ? { keyFile: c.keyFile } : {}) };
-    const client = new ApiClusterClient({ endpoint, requestTimeoutMs: g.requestTimeoutMs, tls });
-    this.output.debug(`using flotillad's API at ${endpoint.text}`);
+    if (g.ssh.tunnel && endpoint.kind !== 'unix') throw new UsageError(tunnelNeedsSocket(endpoint.text));
+    const dialer = g.ssh.tunnel && endpoint.kind === 'unix' ? await this.socketTunnel(g.ssh.tunnel, endpoint.socket) : undefined;
+    const client = new ApiClusterClient({ endpoint, requestTimeoutMs: g.requestTimeoutMs, tls, ...(dialer ? { dialer } : {}) });
+    this.output.debug(`using flotillad's API at ${endpoint.text}${dialer ? ` through the tunnel ${g.ssh.tunnel?.address}:${g.ssh.tunnel?.port} (${dialer.command})` : ''}`);
     return client;
+  }
+
+  /** --tunnel for the API driver: fd-forward on the bastion (FLOTCTL_TUNNEL_FORWARDER says how to run it there). */
+  private async socketTunnel(bastion: { address: string; port: number }, socket: string): Promise<import('../client/remote/tunnel.js').SocketTunnel> {
+    const { SocketTunnel, DEFAULT_FORWARDER } = await import('../client/remote/tunnel.js');
+    const forwarder = process.env.FLOTCTL_TUNNEL_FORWARDER?.trim() || DEFAULT_FORWARDER;
+    return new SocketTunnel({ ssh: this.sshSettings(false), bastion, socket, forwarder });
+  }
+
+  /** The global SSH flags as the SSH code takes them. */
+  private sshSettings(forwardAgent: boolean): SshSettings {
+    const g = this.globals.ssh;
+    const confirmHost = this.terminal.hostConfirmer();
+    return {
+      username: g.username,
+      knownHostsFile: g.knownHostsFile,
+      strictHostKeyChecking: g.strictHostKeyChecking,
+      timeoutMs: g.timeoutMs,
+      forwardAgent,
+      notice: (line) => this.output.err(line),
+      ...(g.identityFile ? { identityFile: g.identityFile } : {}),
+      ...(g.agentSocket ? { agentSocket: g.agentSocket } : {}),
+      ...(g.tunnel ? { tunnel: g.tunnel } : {}),
+      ...(confirmHost ? { confirmHost } : {}),
+    };
   }
 
   private async etcdClient(): Promise<ClusterClient> {
@@ -94,22 +122,10 @@ export class Session {
   async remoteRunner(opts: { sshPort?: number; forwardAgent: boolean }): Promise<RemoteRunner> {
     const g = this.globals.ssh;
     const { RemoteRunner: Runner, localMachineId } = await import('../client/remote/runner.js');
-    const confirmHost = this.terminal.hostConfirmer();
     if (opts.forwardAgent && !g.agentSocket) this.output.err('Warning: --forward-agent needs a running ssh-agent (SSH_AUTH_SOCK is not set); not forwarding');
     this.runner?.close();
     this.runner = new Runner({
-      ssh: {
-        username: g.username,
-        knownHostsFile: g.knownHostsFile,
-        strictHostKeyChecking: g.strictHostKeyChecking,
-        timeoutMs: g.timeoutMs,
-        forwardAgent: opts.forwardAgent,
-        notice: (line) => this.output.err(line),
-        ...(g.identityFile ? { identityFile: g.identityFile } : {}),
-        ...(g.agentSocket ? { agentSocket: g.agentSocket } : {}),
-        ...(g.tunnel ? { tunnel: g.tunnel } : {}),
-        ...(confirmHost ? { confirmHost } : {}),
-      },
+      ssh: this.sshSettings(opts.forwardAgent),
       ...(opts.sshPort !== undefined ? { sshPort: opts.sshPort } : {}),
       ...(await localMachineId().then((id) => (id ? { localMachineId: id } : {}))),
     });

@@ -5,31 +5,33 @@
  * bad input fails the same way with flotillad down.
  */
 import type { UnitFile, UnitOption } from '../unit/index.js';
-import { ApiRequestError, ApiTransport, type ApiEndpoint, type TransportTls } from './api-transport.js';
+import { ApiRequestError, ApiTransport, type ApiEndpoint, type StreamDialer, type TransportTls } from './api-transport.js';
+import type { UnitEventWatchOptions } from './api-events.js';
 import type { ClusterClient, DesiredState, MachineSummary, MetadataChange, MetadataResult, UnitRecordView, UnitStateView, UnitSummary, Unsubscribe, WriteMark } from './types.js';
 
 export interface ApiClientOptions {
   endpoint: ApiEndpoint;
   requestTimeoutMs: number;
   tls?: TransportTls;
-  /** How often watchUnits re-reads (the API has no watch of its own yet). */
-  pollMs?: number;
+  /** --tunnel: connections to the unix endpoint come from here instead of connect(2). */
+  dialer?: StreamDialer;
+  /** watchUnits' stream settings (tests shorten them). */
+  watch?: UnitEventWatchOptions;
 }
 
 const BASE = '/flotilla/v1';
 /** The unit parser and the metadata rules are loaded by the calls that need them: list-units and list-machines stay light. */
 const unitFiles = async (): Promise<typeof UnitFile> => (await import('../unit/index.js')).UnitFile;
-const DEFAULT_POLL_MS = 250;
 
 const unitPath = (name: string): string => `${BASE}/units/${encodeURIComponent(name)}`;
 
 export class ApiClusterClient implements ClusterClient {
   private readonly http: ApiTransport;
-  private readonly pollMs: number;
+  private readonly watchOptions: UnitEventWatchOptions;
 
   constructor(opts: ApiClientOptions) {
-    this.http = new ApiTransport(opts.endpoint, opts.requestTimeoutMs, opts.tls);
-    this.pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
+    this.http = new ApiTransport(opts.endpoint, opts.requestTimeoutMs, opts.tls, opts.dialer);
+    this.watchOptions = opts.watch ?? {};
   }
 
   get endpoint(): string {
@@ -80,7 +82,7 @@ export class ApiClusterClient implements ClusterClient {
   /** One PUT: content and desired state are stored together, as by the etcd driver. */
   async createUnit(name: string, file: UnitFile, desired: DesiredState = 'inactive'): Promise<WriteMark> {
     await this.http.request('PUT', unitPath(name), { options: file.options, desiredState: desired });
-    // watchUnits polls from a baseline it reads itself; there is no store revision to start after.
+    // The API answers with no store revision: watchUnits starts from the stream's own index.
     return { revision: '' };
   }
 
@@ -119,56 +121,10 @@ export class ApiClusterClient implements ClusterClient {
     return r.body as MetadataResult;
   }
 
-  /**
-   * Polls the unit and state lists (two requests per period, however many
-   * units are watched) and reports the watched units whose summary or states
-   * changed. The first lists are read before this resolves, so a read made
-   * afterwards cannot miss a change. To be replaced by the event stream
-   * (/flotilla/v1/events) once flotillad serves it.
-   */
+  /** Follows flotillad's event stream (see api-events.ts); resolves once it is live. */
   async watchUnits(units: readonly string[], onChange: (unit: string) => void): Promise<Unsubscribe> {
-    const wanted = new Set(units);
-    let last = await this.fingerprints(wanted);
-    let stopped = false;
-    let running: Promise<void> = Promise.resolve();
-    const tick = (): void => {
-      running = (async () => {
-        let now: Map<string, string>;
-        try {
-          now = await this.fingerprints(wanted);
-        } catch {
-          // flotillad unreachable for a moment: let the callers re-read and see the error themselves.
-          wanted.forEach(onChange);
-          return;
-        }
-        if (stopped) return;
-        for (const u of wanted) if (now.get(u) !== last.get(u)) onChange(u);
-        last = now;
-      })();
-      void running.finally(() => {
-        if (!stopped) timer = setTimeout(tick, this.pollMs);
-      });
-    };
-    let timer: NodeJS.Timeout = setTimeout(tick, this.pollMs);
-    return async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    };
-  }
-
-  /** Per watched unit, its summary and states as one string (absent units have none). */
-  private async fingerprints(wanted: ReadonlySet<string>): Promise<Map<string, string>> {
-    const one = wanted.size === 1 ? [...wanted][0]! : undefined;
-    // One unit (the common `start x`): its own reads; more: the two lists.
-    const [units, states] = await Promise.all([
-      one === undefined ? this.listUnits() : this.getUnit(one).then((u) => (u ? [u] : [])),
-      this.listUnitStates(one),
-    ]);
-    const out = new Map<string, string>();
-    for (const u of units) if (wanted.has(u.name)) out.set(u.name, JSON.stringify(u));
-    for (const st of states) if (wanted.has(st.name)) out.set(st.name, `${out.get(st.name) ?? ''}|${JSON.stringify(st)}`);
-    return out;
+    const { watchUnitEvents } = await import('./api-events.js');
+    return watchUnitEvents(this.http, units, onChange, this.watchOptions);
   }
 
   async close(): Promise<void> {

@@ -7,8 +7,9 @@
  * `--driver etcd`, never a confusing parse error.
  */
 import { readFileSync } from 'node:fs';
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { FlotillaError, InvalidInputError, StoreUnavailableError, UsageError } from '../util/errors.js';
 
 export type ApiEndpoint = { kind: 'unix'; socket: string; text: string } | { kind: 'http' | 'https'; host: string; port: number; text: string };
@@ -55,8 +56,46 @@ export class ApiRequestError extends FlotillaError {
   constructor(
     readonly status: number,
     message: string,
+    /** The `index` of the error body (the event stream's 410: where to resume after rereading). */
+    readonly index?: number,
   ) {
     super(message);
+  }
+}
+
+/** Longest ndjson line accepted from the stream: anything longer is not flotillad's. */
+const MAX_LINE = 1024 * 1024;
+
+/** An open ndjson answer, line by line; ends when the connection does (or close() is called). */
+export class ApiLines {
+  constructor(
+    private readonly req: ClientRequest,
+    private readonly res: IncomingMessage,
+  ) {}
+
+  async *lines(): AsyncGenerator<string> {
+    let rest = '';
+    this.res.setEncoding('utf8');
+    try {
+      for await (const chunk of this.res as AsyncIterable<string>) {
+        rest += chunk;
+        let nl: number;
+        while ((nl = rest.indexOf('\n')) >= 0) {
+          const line = rest.slice(0, nl);
+          rest = rest.slice(nl + 1);
+          if (line.trim() !== '') yield line;
+        }
+        if (rest.length > MAX_LINE) throw new FlotillaError(`the event stream sent a line over ${MAX_LINE} bytes`);
+      }
+    } catch {
+      // A dropped connection ends the lines; the caller resumes from the last index it saw.
+    } finally {
+      this.req.destroy();
+    }
+  }
+
+  close(): void {
+    this.req.destroy();
   }
 }
 
@@ -76,6 +115,32 @@ function readFile(path: string, from: string): Buffer {
   }
 }
 
+/** Opens a stream to the endpoint's socket some other way than connect(2): --tunnel's SSH channels. */
+export interface StreamDialer {
+  open(): Promise<Duplex>;
+  close(): void;
+}
+
+/** fleetctl forwarded TCP for a TCP endpoint; Flotilla's tunnel carries the unix socket only. */
+export function tunnelNeedsSocket(endpoint: string): string {
+  return `--tunnel with the API driver reaches flotillad's unix socket on the bastion, and ${endpoint} is not one: give --endpoint unix:///path/to/flotilla.sock (the path on the bastion)`;
+}
+
+/** A keep-alive agent whose connections come from a dialer (its errors pass through as they are). */
+class DialingAgent extends HttpAgent {
+  constructor(private readonly dialer: StreamDialer) {
+    super({ keepAlive: true, maxSockets: 8 });
+  }
+
+  override createConnection(_opts: unknown, done?: (err: Error | null, stream: Duplex) => void): undefined {
+    this.dialer.open().then(
+      (stream) => done?.(null, stream),
+      (err: Error) => done?.(err, undefined as unknown as Duplex),
+    );
+    return undefined;
+  }
+}
+
 const DEFAULT_NAMES = { caFile: '--ca-file', certFile: '--cert-file', keyFile: '--key-file' };
 
 export class ApiTransport {
@@ -86,9 +151,13 @@ export class ApiTransport {
     readonly endpoint: ApiEndpoint,
     private readonly timeoutMs: number,
     tls: TransportTls | undefined,
+    private readonly dialer?: StreamDialer,
   ) {
     this.names = tls?.names ?? DEFAULT_NAMES;
-    if (endpoint.kind === 'https') {
+    if (dialer) {
+      if (endpoint.kind !== 'unix') throw new UsageError(tunnelNeedsSocket(endpoint.text));
+      this.agent = new DialingAgent(dialer);
+    } else if (endpoint.kind === 'https') {
       const ca = tls?.caFile ? readFile(tls.caFile, tls.names.caFile) : undefined;
       const cert = tls?.certFile ? readFile(tls.certFile, tls.names.certFile) : undefined;
       const key = tls?.keyFile ? readFile(tls.keyFile, tls.names.keyFile) : undefined;
@@ -105,8 +174,28 @@ export class ApiTransport {
 
   /** A JSON request; rejects with ApiRequestError (4xx/5xx), ApiUnreachableError, or the not-a-Flotilla-API line. */
   async request(method: string, path: string, body?: unknown): Promise<ApiAnswer> {
-    const res = await this.send(method, path, body);
-    const text = await readAll(res);
+    const { res } = await this.send(method, path, body, 'application/json', this.timeoutMs);
+    return this.answer(res, await readAll(res));
+  }
+
+  /**
+   * A GET answered with ndjson (the event stream): resolves once its 200 has
+   * arrived; other answers reject as request() does (a 410 as
+   * ApiRequestError with its body's index). After the headers the request
+   * timeout no longer applies: `idleMs` without a byte (heartbeats included) ends it.
+   */
+  async openLines(path: string, idleMs: number): Promise<ApiLines> {
+    const { req, res } = await this.send('GET', path, undefined, 'application/x-ndjson', this.timeoutMs);
+    if (res.statusCode !== 200 || !String(res.headers.server ?? '').startsWith('flotillad/')) {
+      this.answer(res, await readAll(res));
+      throw this.notFlotilla(`HTTP ${res.statusCode} without a stream`);
+    }
+    req.setTimeout(idleMs);
+    return new ApiLines(req, res);
+  }
+
+  /** The checks every answer gets; the parsed body of a success. */
+  private answer(res: IncomingMessage, text: string): ApiAnswer {
     const server = String(res.headers.server ?? '');
     if (!server.startsWith('flotillad/')) throw this.notFlotilla(`HTTP ${res.statusCode}${server ? ` from ${server.split(' ')[0]}` : ''}`);
     let parsed: unknown;
@@ -123,28 +212,30 @@ export class ApiTransport {
     if (status === 503) throw new ApiUnreachableError(`flotillad at ${this.endpoint.text}: ${message}`);
     if (status === 400 || status === 409 || status === 413 || status === 415) throw new InvalidInputError(message);
     if (status === 500) throw new FlotillaError(`flotillad at ${this.endpoint.text} failed the request (HTTP 500): see its log`);
-    throw new ApiRequestError(status, message);
+    throw new ApiRequestError(status, message, errorIndexOf(parsed));
   }
 
   private notFlotilla(why: string): FlotillaError {
     return new FlotillaError(`${this.endpoint.text} is not a Flotilla API (${why}): to talk to etcd directly use --driver etcd`);
   }
 
-  private send(method: string, path: string, body: unknown): Promise<IncomingMessage> {
+  private send(method: string, path: string, body: unknown, accept: string, timeoutMs: number): Promise<{ req: ClientRequest; res: IncomingMessage }> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const headers: Record<string, string> = { Accept: 'application/json' };
+    const headers: Record<string, string> = { Accept: accept };
     if (payload) {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = String(payload.length);
     }
     const e = this.endpoint;
     return new Promise((resolve, reject) => {
-      const opts = { method, path, headers, agent: this.agent, timeout: this.timeoutMs };
-      const req = e.kind === 'unix'
-        ? httpRequest({ ...opts, socketPath: e.socket }, resolve)
-        : (e.kind === 'https' ? httpsRequest : httpRequest)({ ...opts, host: e.host, port: e.port }, resolve);
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${this.timeoutMs / 1000} s (see --request-timeout)`), { code: 'TIMEOUT' })));
-      req.on('error', (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
+      const opts = { method, path, headers, agent: this.agent, timeout: timeoutMs };
+      const got = (res: IncomingMessage): void => resolve({ req, res });
+      const req: ClientRequest = e.kind === 'unix'
+        ? httpRequest({ ...opts, socketPath: e.socket }, got)
+        : (e.kind === 'https' ? httpsRequest : httpRequest)({ ...opts, host: e.host, port: e.port }, got);
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${(req.socket?.timeout ?? timeoutMs) / 1000} s (see --request-timeout)`), { code: 'TIMEOUT' })));
+      // The tunnel's own errors (SSH refused, no forwarder there) already say what to fix.
+      req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof FlotillaError ? err : this.unreachable(err)));
       req.end(payload);
     });
   }
@@ -174,6 +265,7 @@ export class ApiTransport {
 
   close(): void {
     this.agent.destroy();
+    this.dialer?.close();
   }
 }
 
@@ -188,6 +280,11 @@ function readAll(res: IncomingMessage): Promise<string> {
     res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     res.on('error', reject);
   });
+}
+
+function errorIndexOf(body: unknown): number | undefined {
+  const i = (body as { error?: { index?: unknown } } | undefined)?.error?.index;
+  return typeof i === 'number' && Number.isSafeInteger(i) ? i : undefined;
 }
 
 function errorMessageOf(body: unknown): string {

@@ -111,30 +111,57 @@ test('https: the same --ca-file/--cert-file/--key-file authenticate the driver t
   }
 });
 
-test('watchUnits over the API: reports a watched unit when its summary or states change, nothing otherwise', async () => {
-  let active = 'inactive';
+test('watchUnits follows the event stream: live after its start line, watched units only, quiet after the burst, resumes from the last index, 410 re-reads all', async () => {
+  const { waitFor } = await import('../../src/util/deadline.js');
+  const asked: string[] = [];
+  const open: Array<(line: unknown) => void> = [];
+  const cut: Array<() => void> = [];
+  let gone = false;
   const server = createServer((req, res) => {
     res.setHeader('Server', 'flotillad/test');
-    const send = (body: unknown): void => void res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
-    const unit = (name: string) => ({ name, hash: 'h', desiredState: 'launched', currentState: 'launched', global: false });
-    if (req.url === '/flotilla/v1/units') send({ units: [unit('a.service'), unit('b.service'), unit('c.service')] });
-    else if (req.url?.startsWith('/flotilla/v1/units/')) send(unit(decodeURIComponent(req.url.slice('/flotilla/v1/units/'.length))));
-    else send({ states: [{ name: 'a.service', machineId: 'm', hash: 'h', load: 'loaded', active, sub: 'x' }] });
+    asked.push(req.url ?? '');
+    const index = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('index') ?? 0);
+    if (gone) {
+      gone = false;
+      return void res.writeHead(410, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error: { code: 410, message: 'compacted', index: 90 } }));
+    }
+    res.writeHead(200, { 'Content-Type': 'application/x-ndjson' });
+    res.write(`${JSON.stringify({ Index: index || 10 })}\n`);
+    open.push((line) => res.write(`${JSON.stringify(line)}\n`));
+    cut.push(() => res.destroy());
   });
   const url = await listen(server);
-  const c = new ApiClusterClient({ endpoint: parseApiEndpoint(url, '--endpoint'), requestTimeoutMs: 2000, pollMs: 20 });
-  for (const watched of [['a.service', 'b.service'], ['a.service']] as string[][]) {
-    active = 'inactive';
-    const seen: string[] = [];
-    const stop = await c.watchUnits(watched, (u) => seen.push(u));
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(seen.length, 0, 'no change, no report');
-    active = 'active';
-    const { waitFor } = await import('../../src/util/deadline.js');
-    await waitFor('a.service reported', () => (seen.includes('a.service') ? true : undefined), { timeoutMs: 5000, intervalMs: 10 });
-    await stop();
-    assert.ok(!seen.includes('b.service'));
-  }
+  const c = new ApiClusterClient({ endpoint: parseApiEndpoint(url, '--endpoint'), requestTimeoutMs: 2000, watch: { burstMs: 10, burstCount: 3, retryMs: 10 } });
+  const seen: string[] = [];
+  const stop = await c.watchUnits(['a.service', 'b.service'], (u) => seen.push(u));
+  assert.equal(asked[0], '/flotilla/v1/events', 'from now, filtered here (two units)');
+  // The start burst: each unit re-reported burstCount times, then silence.
+  await waitFor('the start burst over', () => (seen.length === 6 ? true : undefined), { timeoutMs: 5000, intervalMs: 5 });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(seen.length, 6, 'no polling once the burst is over');
+  seen.length = 0;
+  const ev = (index: number, unit: string) => ({ Index: index, Events: [{ Topic: 'Unit', Type: 'UnitPlaced', Key: unit, Index: index, Payload: { Unit: unit } }] });
+  open[0]?.(ev(11, 'c.service'));
+  open[0]?.({});
+  open[0]?.(ev(12, 'a.service'));
+  await waitFor('a.service reported', () => (seen.includes('a.service') ? true : undefined), { timeoutMs: 5000, intervalMs: 5 });
+  assert.ok(!seen.includes('c.service') && !seen.includes('b.service'), seen.join(','));
+  // A dropped stream is resumed from the last index received.
+  cut[0]?.();
+  await waitFor('the stream reopened', () => (asked.length === 2 ? true : undefined), { timeoutMs: 5000, intervalMs: 5 });
+  assert.equal(asked[1], '/flotilla/v1/events?index=12');
+  // History gone: 410, every unit re-read, then followed from the index flotillad gave.
+  await new Promise((r) => setTimeout(r, 100));
+  seen.length = 0;
+  gone = true;
+  cut[1]?.();
+  await waitFor('resumed after the 410', () => (asked.length === 4 ? true : undefined), { timeoutMs: 5000, intervalMs: 5 });
+  assert.equal(asked[3], '/flotilla/v1/events?index=90');
+  assert.ok(seen.includes('a.service') && seen.includes('b.service'), seen.join(','));
+  await stop();
+  const one = await c.watchUnits(['x@1.service'], () => undefined);
+  assert.equal(asked.at(-1), '/flotilla/v1/events?unit=x%401.service', 'one unit: filtered by flotillad');
+  await one();
   await c.close();
   server.close();
 });

@@ -99,6 +99,14 @@ function explain(err: Error & { code?: string; level?: string }, to: SshEndpoint
   return `${where}: ${err.message}`;
 }
 
+/**
+ * An authenticated connection to `to` itself (no hop), for channels of its own:
+ * the API driver's --tunnel runs fd-forward on the bastion over it.
+ */
+export async function connectHost(to: SshEndpoint, s: SshSettings): Promise<ssh2.Client> {
+  return connect(to, s, await credentials(s), undefined);
+}
+
 export class SshSession {
   /** A transport error after the connection was up; reported when a command ends without a status. */
   private lost: string | undefined;
