@@ -46,6 +46,7 @@ function answers(path: string): Promise<boolean> {
 }
 
 async function clearStaleSocket(path: string): Promise<void> {
+  // Unreadable counts as missing: the line below names the directory either way.
   const parent = await stat(dirname(path)).catch(() => undefined);
   if (!parent?.isDirectory()) throw new FlotillaError(`api_socket ${path}: directory ${dirname(path)} does not exist: create it or set another api_socket`);
   let st;
@@ -90,6 +91,7 @@ export async function listenSocket(path: string, gid: number | undefined, handle
       await chown(path, -1, gid);
     } catch (err) {
       server.close();
+      // The socket may not exist yet; the chown failure is what is reported.
       await unlink(path).catch(() => undefined);
       throw new FlotillaError(`api_socket ${path} cannot be given group ${gid} (${(err as NodeJS.ErrnoException).code ?? 'error'}): run flotillad as root or as a member of that group`);
     }
@@ -115,5 +117,6 @@ export async function closeListening(l: Listening): Promise<void> {
     l.server.close(() => resolve());
     l.server.closeAllConnections();
   });
+  // Already gone (removed by hand, or never bound) is what we want.
   if (l.socket) await unlink(l.socket).catch(() => undefined);
 }

@@ -87,7 +87,7 @@ export const GLOBAL_FLAGS: readonly GlobalFlag[] = [
   { key: 'requestTimeout', flags: '--request-timeout <seconds>', description: 'deadline of each request to etcd', default: DEFAULT_REQUEST_TIMEOUT, boolean: false },
   { key: 'debug', flags: '--debug', description: 'print debug information and stack traces to stderr', boolean: true },
   { key: 'json', flags: '--json', description: 'list commands print a JSON array instead of a table, why a JSON object', boolean: true },
-  { key: 'tunnel', flags: '--tunnel <host[:port]>', description: 'reach machines for status, journal and ssh through this SSH bastion', boolean: false },
+  { key: 'tunnel', flags: '--tunnel <host[:port]>', description: 'reach machines for status, journal and ssh, and flotillad\'s API socket (--driver api), through this SSH bastion', boolean: false },
   { key: 'sshUsername', flags: '--ssh-username <user>', description: 'user for SSH connections', default: 'core', boolean: false },
   { key: 'sshIdentity', flags: '--ssh-identity <file>', description: 'private key file for SSH (ssh-agent via SSH_AUTH_SOCK is used too)', boolean: false },
   { key: 'knownHostsFile', flags: '--known-hosts-file <file>', description: 'known_hosts file for SSH host keys', default: DEFAULT_KNOWN_HOSTS, boolean: false },

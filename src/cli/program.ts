@@ -148,6 +148,7 @@ export async function runCli(argv: readonly string[], env: Env, output: Output):
     }
     return report(err, output, current(), debug);
   } finally {
+    // The command's outcome is decided; a connection that fails to close changes nothing of it.
     await session.close().catch(() => undefined);
   }
 }

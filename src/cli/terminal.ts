@@ -33,6 +33,7 @@ export class Terminal {
       const turn = this.asking.then(() => this.ask(
         `The authenticity of host '${terminalSafeCell(host)}' can't be established.\n${terminalSafeCell(keyType)} key fingerprint is ${fp}.\nAre you sure you want to continue connecting (yes/no)? `,
       ));
+      // Questions are asked one at a time; a failed one is its caller's, the next still asks.
       this.asking = turn.catch(() => undefined);
       return turn;
     };

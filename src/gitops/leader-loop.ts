@@ -67,6 +67,7 @@ export class GitopsLeader {
       this.registry
         .watchPrefix(prefix, { changed: () => this.kick(), gap: () => this.kick() })
         .then((stop) => {
+          // Led no longer: the watch is not wanted; one that cannot be stopped dies with the connection.
           if (this.current !== current) return void stop().catch(() => undefined);
           current.watchers.push(stop);
         })
@@ -149,6 +150,7 @@ export class GitopsLeader {
     const pending = c.states;
     c.states = undefined;
     const stop = await pending;
+    // Nothing acts on its events any more; one that cannot be stopped (etcd down) dies with the connection.
     await stop?.().catch(() => undefined);
   }
 }

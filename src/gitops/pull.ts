@@ -113,8 +113,10 @@ const busy = new Map<string, Promise<unknown>>();
 
 export function fetchSource(target: PullTarget, opts: FetchOptions): Promise<FetchedSource> {
   const repo = cacheRepository(opts.cacheDir, target.url);
+  // One fetch per cache repository at a time; the previous fetch's failure is its own caller's to see.
   const run = (busy.get(repo) ?? Promise.resolve()).catch(() => undefined).then(() => fetchInto(repo, target, opts));
   busy.set(repo, run);
+  // Bookkeeping only: the caller gets `run` and its failure.
   void run.finally(() => {
     if (busy.get(repo) === run) busy.delete(repo);
   }).catch(() => undefined);

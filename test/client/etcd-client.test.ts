@@ -96,7 +96,7 @@ describe('EtcdClusterClient', () => {
       assert.deepEqual(await client.listUnitStates(), [
         { name: 'hello.service', machineId: m, hash: HELLO.hash(), load: 'loaded', active: 'active', sub: 'running' },
       ]);
-      assert.deepEqual(await client.listMachines(), [{ id: m, publicIP: '10.1.1.1', metadata: { az: 'a', rack: 'r1' }, sshPort: 22, systemdScope: 'system' }]);
+      assert.deepEqual(await client.listMachines(), [{ id: m, publicIP: '10.1.1.1', metadata: { az: 'a', rack: 'r1' }, sshPort: 22, systemdScope: 'system', version: '0.1.0' }]);
     } finally {
       await client.close();
     }
