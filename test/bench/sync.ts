@@ -10,29 +10,16 @@
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Registry } from '../../src/registry/registry.js';
-import { waitFor } from '../../src/util/deadline.js';
-import { flotctl } from '../cli/support/run.js';
 import { runClusterBenchmark } from './support/cluster-bench.js';
 import { percentile } from './stats.js';
 import { commitAll, git } from '../support/git.js';
+import { emptyCluster, timedFlotctl } from './support/sync-runs.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const UNITS = Number(process.env.UNITS ?? 100);
 
-async function run(env: Record<string, string>, args: string[]): Promise<number> {
-  const r = await flotctl(args, { env: { ...env, NO_COLOR: '1' }, timeoutMs: 300_000 });
-  if (r.code !== 0) throw new Error(`flotctl ${args.slice(0, 2).join(' ')} failed (${r.code}): ${r.stderr.trim().split('\n')[0]}`);
-  return r.ms;
-}
-
-async function empty(registry: Registry, env: Record<string, string>, source: string): Promise<void> {
-  const sources = await flotctl(['sources', '--no-legend', '--fields', 'name'], { env });
-  if (sources.stdout.includes(source)) await run(env, ['source', 'remove', '--prune', source]);
-  const left = (await registry.listUnits()).map((u) => u.name);
-  if (left.length > 0) await run(env, ['destroy', ...left]);
-  await waitFor('every unit gone from every host', async () => ((await registry.listStates()).length === 0 ? true : undefined), { timeoutMs: 120_000, intervalMs: 200 });
-}
+const run = timedFlotctl;
+const empty = emptyCluster;
 
 runClusterBenchmark('bench-sync', { hosts: 3, ttlSeconds: 10 }, async (cluster, registry) => {
   const env = cluster.flotctlEnv();

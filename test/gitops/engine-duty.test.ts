@@ -5,39 +5,35 @@
  * calls, and a stale fence makes every call write nothing.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import type { Etcd3 } from 'etcd3';
-import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
 import { GITOPS_IDLE_WAKE_MS, gitopsDuty } from '../../src/gitops/engine-duty.js';
 import type { SourceRecord } from '../../src/registry/records.js';
 import { SourceStore } from '../../src/registry/source-store.js';
 import { Registry } from '../../src/registry/registry.js';
-import { connectStore } from '../../src/registry/store.js';
 import { type Condition, commitTxn, read, when } from '../../src/registry/txn.js';
 import { type GitDaemon, PushedRepo, startGitDaemon } from './git-server.js';
+import { etcdForTests } from '../support/etcd.js';
 
 let dir = '';
-let etcd: EtcdCluster;
 let client: Etcd3;
 let daemon: GitDaemon;
 const silent = { info: () => undefined, warn: () => undefined };
 const M = '1'.repeat(32);
 
+const testEtcd = etcdForTests('engine-duty', (c) => {
+  client = c;
+  dir = testEtcd.dir();
+});
+
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'fl-engine-duty-'));
-  etcd = await startEtcd({ dir: join(dir, 'etcd'), members: 1 });
-  client = connectStore({ endpoints: etcd.endpoints });
   daemon = await startGitDaemon();
 });
 
 after(async () => {
-  client?.close();
-  await etcd?.stop();
   await daemon?.stop();
-  await rm(dir, { recursive: true, force: true });
   if (daemon) await rm(daemon.base, { recursive: true, force: true });
 });
 

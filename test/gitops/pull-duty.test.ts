@@ -6,22 +6,20 @@
  * and two engines racing on one commit apply it once.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Etcd3 } from 'etcd3';
-import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
 import { freePorts } from '../../src/dev/ports.js';
 import { FetchError, type FetchSource, gitFetcher } from '../../src/gitops/pull.js';
 import { PullSchedule, type PullDutyDeps, dueSources, runPullDuty } from '../../src/gitops/pull-duty.js';
 import type { SourceRecord } from '../../src/registry/records.js';
 import { SourceStore } from '../../src/registry/source-store.js';
 import { RolloutStore } from '../../src/registry/rollout-store.js';
-import { connectStore } from '../../src/registry/store.js';
 import { type DriverDeps, driveRollout } from '../../src/rollout/driver.js';
 import { type Condition, commitTxn, read, when } from '../../src/registry/txn.js';
 import { type GitDaemon, PushedRepo, startGitDaemon } from './git-server.js';
+import { etcdForTests } from '../support/etcd.js';
 
 const A1 = '[Service]\nExecStart=/bin/sleep 100\n';
 const A2 = '[Service]\nExecStart=/bin/sleep 200\n';
@@ -29,23 +27,21 @@ const WEB = '[Service]\nExecStart=/bin/sleep infinity\n';
 const INTERVAL = 1000;
 
 let dir = '';
-let etcd: EtcdCluster;
 let client: Etcd3;
 let daemon: GitDaemon;
 let n = 0;
 
+const testEtcd = etcdForTests('pull-duty', (c) => {
+  client = c;
+  dir = testEtcd.dir();
+});
+
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'fl-pull-duty-'));
-  etcd = await startEtcd({ dir: join(dir, 'etcd'), members: 1 });
-  client = connectStore({ endpoints: etcd.endpoints });
   daemon = await startGitDaemon();
 });
 
 after(async () => {
-  client?.close();
-  await etcd?.stop();
   await daemon?.stop();
-  await rm(dir, { recursive: true, force: true });
   if (daemon) await rm(daemon.base, { recursive: true, force: true });
 });
 

@@ -15,6 +15,8 @@ export interface TestEtcd {
   client(): Etcd3;
   /** The member itself (to stop, compact, read its endpoints). */
   cluster(): EtcdCluster;
+  /** The file's scratch directory (the member's data is in etcd/ below it), removed after the tests. */
+  dir(): string;
 }
 
 /** `ready` runs at the end of the start hook (a file's own \`before\` hooks may run before it). */
@@ -37,5 +39,5 @@ export function etcdForTests(name: string, ready?: (client: Etcd3) => void): Tes
     if (v === undefined) throw new Error(`etcdForTests(${name}): ${what} used before the before hook ran`);
     return v;
   };
-  return { client: () => need(client, 'client'), cluster: () => need(etcd, 'cluster') };
+  return { client: () => need(client, 'client'), cluster: () => need(etcd, 'cluster'), dir: () => need(dir || undefined, 'dir') };
 }
