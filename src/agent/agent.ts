@@ -44,6 +44,8 @@ export interface AgentOptions {
 
 export interface AgentEvents {
   lease: [leaseId: string];
+  /** A reconcile batch ended (it may have had nothing to do): how long it took. */
+  batch: [seconds: number];
 }
 
 export class Agent extends EventEmitter<AgentEvents> {
@@ -75,6 +77,7 @@ export class Agent extends EventEmitter<AgentEvents> {
     const contents = new ContentCache(store);
     const handovers = new Handovers(store, handoverTimeoutMs(opts.ttlSeconds), () => void this.reconciler.kick(), log);
     this.reconciler = new Reconciler(() => this.desired(), this.files, contents, opts.manager, this.reporter, handovers, log, () => this.unreadable());
+    this.reconciler.batchObserver = (seconds) => this.emit('batch', seconds);
     this.metadata = new MachineMetadata(store, machine.metadata, log);
     const facts = localHostFacts({ machineId: machine.id, root: opts.hostRoot ?? '/', metadata: () => this.metadata.current() });
     this.bidder = new Bidder(store, facts, contents, () => this.load(), log);

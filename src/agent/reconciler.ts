@@ -40,6 +40,8 @@ export class Reconciler {
   private readonly executor: BatchExecutor;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAt = Infinity;
+  /** Told how long each batch took (gather, plan, apply), for the metrics. */
+  batchObserver: ((seconds: number) => void) | undefined;
   private readonly batches = new Coalescer(async () => {
     if (this.stopped) return;
     try {
@@ -130,7 +132,9 @@ export class Reconciler {
     const t1 = performance.now();
     const done = await this.executor.run(tasks);
     const ms = (n: number) => Math.round(n * 10) / 10;
-    this.log.debug({ ...done, planMs: ms(t1 - t0), applyMs: ms(performance.now() - t1) }, 'reconcile batch done');
+    const t2 = performance.now();
+    this.log.debug({ ...done, planMs: ms(t1 - t0), applyMs: ms(t2 - t1) }, 'reconcile batch done');
+    this.batchObserver?.((t2 - t0) / 1000);
   }
 
   /** Everything the plan needs, read now: the only systemd reads are of returning units that may be handed over. */

@@ -122,6 +122,7 @@ export class Flotillad {
       store: metricsStoreOver(this.registry),
       log: this.log,
       presence: this.agent.presence,
+      agent: this.agent,
       ...(this.engine ? { engine: this.engine } : {}),
       ...(this.election ? { election: this.election } : {}),
       ...(metricsAddress ? { metricsAddress } : {}),

@@ -250,6 +250,7 @@ export class Engine {
       return await this.store.fencedWrite(fence, ops, absentKeys);
     } catch (err) {
       if (err instanceof FencedWriteError) {
+        this.stats.fencedWritesRejected++;
         this.log.warn(
           { event: 'fenced-write-rejected', revision: fence.revision, candidate: fence.candidateKey, ops: ops.length, keys: keys.slice(0, 50) },
           'engine write rejected: the election key is no longer at our revision (another engine leads); nothing was written, stepping down',

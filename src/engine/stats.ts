@@ -33,6 +33,8 @@ export class EngineStats {
   /** Units assigned by a step without a round: content with nothing for a host to check. */
   unitsPlacedDirectly = 0;
   bids = 0;
+  /** Writes the fence refused: this engine had been deposed (it steps down at once). */
+  fencedWritesRejected = 0;
 
   addRound(r: RoundStats): void {
     this.rounds++;
@@ -44,8 +46,8 @@ export class EngineStats {
   }
 
   totals(): Readonly<Omit<EngineStats, 'addRound' | 'totals'>> {
-    const { rounds, etcdRequests, unitsOffered, unitsPlaced, unitsMoved, unitsUnplaced, unitsUnscheduled, unitsPlacedDirectly, bids } = this;
-    return { rounds, etcdRequests, unitsOffered, unitsPlaced, unitsMoved, unitsUnplaced, unitsUnscheduled, unitsPlacedDirectly, bids };
+    const { rounds, etcdRequests, unitsOffered, unitsPlaced, unitsMoved, unitsUnplaced, unitsUnscheduled, unitsPlacedDirectly, bids, fencedWritesRejected } = this;
+    return { rounds, etcdRequests, unitsOffered, unitsPlaced, unitsMoved, unitsUnplaced, unitsUnscheduled, unitsPlacedDirectly, bids, fencedWritesRejected };
   }
 }
 

@@ -12,13 +12,16 @@ import type { Logger } from '../util/log.js';
 import type { FlotillaMetrics } from './instruments.js';
 import { startMetricsListener, type MetricsListener } from './http.js';
 import { LeaderView } from './leader-view.js';
-import { observeElection, observeEngine, observeEtcdErrors, observePresence } from './sources.js';
+import { observeAgent, observeElection, observeEngine, observeEtcdErrors, observePresence } from './sources.js';
+import type { AgentEvents } from '../agent/agent.js';
 
 export interface DaemonParts {
   /** metricsStoreOver(the daemon's registry). */
   store: MetricsStore;
   log: Logger;
   presence: EventEmitter<PresenceEvents>;
+  /** The agent's reconcile batches. */
+  agent?: EventEmitter<AgentEvents>;
   /** Absent when the engine role is disabled. */
   engine?: { readonly stats: EngineStats; readonly leading: boolean };
   election?: EventEmitter<ElectionEvents>;
@@ -36,6 +39,7 @@ export interface DaemonMetrics {
 export async function observeDaemon(metrics: FlotillaMetrics, parts: DaemonParts): Promise<DaemonMetrics> {
   const log = parts.log.child({ role: 'metrics' });
   observePresence(metrics, parts.presence);
+  if (parts.agent) observeAgent(metrics, parts.agent);
   observeEtcdErrors(metrics, parts.store);
   const view = parts.election ? new LeaderView(parts.store, metrics, log) : undefined;
   if (parts.engine) observeEngine(metrics, parts.engine);

@@ -30,6 +30,9 @@ export interface EngineTotals {
   unitsMoved: number;
   unitsUnplaced: number;
   etcdRequests: number;
+  /** Placed by a step without a round (content with nothing for a host to check). */
+  unitsPlacedDirectly: number;
+  fencedWritesRejected: number;
 }
 
 /** Seconds; placement is a round (~0.3 s) plus a start, failover adds a lease TTL. */
@@ -96,6 +99,13 @@ export class FlotillaMetrics {
     registers: [this.registry],
   });
 
+  readonly reconcileBatches = new Histogram({
+    name: 'flotilla_agent_reconcile_batch_seconds',
+    help: "The agent's reconcile batches (read, plan, then write files, reload, start and stop): how long each took.",
+    buckets: JOB_BUCKETS,
+    registers: [this.registry],
+  });
+
   readonly etcdErrors = new Counter({
     name: 'flotilla_etcd_request_errors_total',
     help: 'etcd requests that failed (each failed attempt of a retried request counts), by error class.',
@@ -126,7 +136,9 @@ export class FlotillaMetrics {
     engineCounter('flotilla_engine_rounds_total', 'Offer/bid rounds this engine resolved.', (t) => t.rounds);
     engineCounter('flotilla_engine_round_units_total', 'Units offered, summed over resolved rounds (divide by rounds_total for the mean round size).', (t) => t.unitsOffered);
     engineCounter('flotilla_engine_bids_total', 'Bids received, summed over resolved rounds (divide by rounds_total for bids per round).', (t) => t.bids);
-    engineCounter('flotilla_engine_units_placed_total', 'Units the engine assigned to a machine.', (t) => t.unitsPlaced);
+    engineCounter('flotilla_engine_units_placed_total', 'Units the engine assigned to a machine, through a round or directly.', (t) => t.unitsPlaced + t.unitsPlacedDirectly);
+    engineCounter('flotilla_engine_units_placed_directly_total', 'Units placed without a round: content with nothing for a host to check.', (t) => t.unitsPlacedDirectly);
+    engineCounter('flotilla_engine_fenced_writes_rejected_total', 'Engine writes the election fence refused: this engine had been deposed and stepped down; nothing was written.', (t) => t.fencedWritesRejected);
     engineCounter('flotilla_engine_units_moved_total', 'Units the engine moved to another machine.', (t) => t.unitsMoved);
     engineCounter('flotilla_engine_units_unplaced_total', 'Times a round left a unit without a machine.', (t) => t.unitsUnplaced);
     engineCounter('flotilla_engine_etcd_requests_total', 'etcd requests the engine made while leading.', (t) => t.etcdRequests);

@@ -9,6 +9,7 @@ import type { UnitManager } from '../agent/unit-manager.js';
 import type { EngineStats } from '../engine/stats.js';
 import type { ElectionEvents } from '../engine/election.js';
 import type { PresenceEvents } from '../agent/presence.js';
+import type { AgentEvents } from '../agent/agent.js';
 import type { MetricsStore } from '../registry/metrics-store.js';
 import type { FlotillaMetrics } from './instruments.js';
 import type { LeaderView } from './leader-view.js';
@@ -32,6 +33,11 @@ export function observeElection(metrics: FlotillaMetrics, election: EventEmitter
 }
 
 /** Lease renewals, their spacing, and the holds of the agent. */
+/** The agent's reconcile batches. */
+export function observeAgent(metrics: FlotillaMetrics, agent: EventEmitter<AgentEvents>): void {
+  agent.on('batch', (seconds) => metrics.reconcileBatches.observe(seconds));
+}
+
 export function observePresence(metrics: FlotillaMetrics, presence: EventEmitter<PresenceEvents>, now: () => number = () => performance.now()): void {
   let since: number | undefined;
   presence.on('lease', () => {

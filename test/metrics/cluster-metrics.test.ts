@@ -84,6 +84,8 @@ test('metrics move when a unit is placed: rounds, bids, placement latency, syste
   assert.ok(n(after, 'flotilla_engine_units_placed_total') > n(before, 'flotilla_engine_units_placed_total'), 'placed');
   const starts = (t: string) => n(t, 'flotilla_systemd_job_duration_seconds_count', { operation: 'start', result: 'done' });
   assert.ok(starts(after) > starts(before), 'systemd start jobs');
+  assert.ok(n(after, 'flotilla_agent_reconcile_batch_seconds_count') > n(before, 'flotilla_agent_reconcile_batch_seconds_count'), 'reconcile batches');
+  assert.equal(n(after, 'flotilla_engine_fenced_writes_rejected_total'), 0);
   assert.equal(n(after, 'flotilla_engine_leadership_changes_total', { change: 'elected' }), 1);
   // Renewals come every TTL/3 (1 s here).
   const renewals = n(before, 'flotilla_lease_renewals_total');

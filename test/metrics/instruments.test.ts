@@ -28,6 +28,12 @@ test('metrics: engine totals are read when scraped, and counters only grow', asy
   assert.equal(sample(t, 'flotilla_engine_bids_total'), 6);
   assert.equal(sample(t, 'flotilla_engine_units_placed_total'), 5);
   assert.equal(sample(t, 'flotilla_engine_units_unplaced_total'), 1);
+  engine.stats.unitsPlacedDirectly += 3;
+  engine.stats.fencedWritesRejected += 1;
+  t = await text(m);
+  assert.equal(sample(t, 'flotilla_engine_units_placed_total'), 8, 'direct placements are placements');
+  assert.equal(sample(t, 'flotilla_engine_units_placed_directly_total'), 3);
+  assert.equal(sample(t, 'flotilla_engine_fenced_writes_rejected_total'), 1);
   t = await text(m);
   assert.equal(sample(t, 'flotilla_engine_rounds_total'), 2, 'a second scrape must not count again');
   engine.leading = false;

@@ -42,7 +42,7 @@ export async function startWiredDaemon(c: DaemonConfig, busAddress: string, metr
   election.on('deposed', () => void engine.stepDown());
   agent.on('lease', (id) => void election.campaign(id));
   // METRICS 3
-  const served = await observeDaemon(metrics, { store: metricsStoreOver(registry), log, presence: agent.presence, engine, election, metricsAddress });
+  const served = await observeDaemon(metrics, { store: metricsStoreOver(registry), log, presence: agent.presence, agent, engine, election, metricsAddress });
   await agent.start();
   return {
     metrics,
