@@ -8,6 +8,13 @@ import { Writes } from '../registry/txn.js';
 export class Batch extends Writes {
   /** Whether applying this batch changes assignments (the engine then waits for its watch to catch up). */
   touchesAssignments = false;
+  /**
+   * Keys that must be absent for the batch to apply: the records of units
+   * whose assignments it deletes as destroyed. The engine's caches are
+   * separate watches, so it can see an assignment before the unit record
+   * written in the same transaction; etcd, not the cache, has the last word.
+   */
+  readonly requireAbsent = new Set<string>();
 
   /** Keys the batch puts, in key order. */
   putKeys(): string[] {

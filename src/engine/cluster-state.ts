@@ -200,6 +200,10 @@ export class ClusterState implements EngineView, SnapshotSource {
    * Assignment keys whose value does not decode, with the machine and unit
    * the key names (undefined when the key itself is not well-formed).
    */
+  unitUnreadable(name: string): boolean {
+    return this.units.isMalformed(this.registry.keys.unit(name));
+  }
+
   *malformedAssignments(): Generator<MalformedAssignment> {
     for (const m of this.assignments.malformed()) {
       yield { key: m.key, since: m.createRevision, at: assignmentKeyOf(this.registry.keys, m.key) };

@@ -92,6 +92,8 @@ export function decide(input: EngineSnapshot, memory: EngineMemory): EnginePlan 
     }
     batch.delete(entry.key);
     batch.touchesAssignments = true;
+    // Deleted as destroyed only if etcd agrees (see Batch.requireAbsent); an unreadable record is there but is no unit.
+    if (view.unit(entry.record.unit) === undefined && !view.unitUnreadable(entry.record.unit)) batch.requireAbsent.add(memory.keys.unit(entry.record.unit));
     plan.unscheduled.push({ unit: entry.record.unit, machineId: entry.machineId, reason, rule });
   }
   for (const key of changes.unreadable) {

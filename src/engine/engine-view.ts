@@ -52,6 +52,8 @@ export interface EngineView {
   readonly assignmentsRevision: number;
   unitRecords(): Iterable<UnitRecord>;
   unit(name: string): UnitRecord | undefined;
+  /** The unit's record is in the store but does not decode (so unit() has none). */
+  unitUnreadable(name: string): boolean;
   /** Every assignment with the machine it is keyed under. */
   placedAssignments(): Iterable<PlacedEntry>;
   malformedAssignments(): Iterable<MalformedAssignment>;

@@ -229,13 +229,19 @@ export class Engine {
     this.stats.etcdRequests += requests;
     if (round) round.requests += requests;
     try {
-      const revision = await this.writeFenced(fence, ops, batch.keys());
+      const revision = await this.writeFenced(fence, ops, batch.keys(), [...batch.requireAbsent]);
       if (batch.touchesAssignments) this.assignmentsWrittenAt = revision;
       this.book.record(unplaced);
       if (this.failedSteps > 0) this.log.info({ failures: this.failedSteps }, 'engine writes work again');
       this.failedSteps = 0;
     } catch (err) {
       leftovers.moveInto(this.leftovers);
+      if (err instanceof PreconditionFailed) {
+        // A unit this step took for destroyed exists: our view was behind the store. Nothing
+        // was written; the unit's watch event kicks the next step, which sees it.
+        this.log.debug({ units: [...batch.requireAbsent] }, 'a unit the engine took for destroyed exists; step not applied');
+        return;
+      }
       throw err;
     }
   }

@@ -86,6 +86,11 @@ export class PrefixCache<T> {
   }
 
   /** Keys present under the prefix whose values do not decode. */
+  /** Whether `key` is here but its value does not decode. */
+  isMalformed(key: string): boolean {
+    return this.malformedKeys.has(key);
+  }
+
   malformed(): IterableIterator<Malformed> {
     return this.malformedKeys.values();
   }

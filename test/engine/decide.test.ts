@@ -167,3 +167,16 @@ test('decide changes nothing it reads: the same snapshot and memory give the sam
   const once = render(decide(cluster.snapshot(NOW), mem));
   assert.deepEqual(render(decide(cluster.snapshot(NOW), mem)), once);
 });
+
+test('decide: an assignment deleted because its unit is gone is deleted only if etcd has no record of the unit either', () => {
+  // The engine's caches are separate watches: the assignment may be seen before the unit record of the same transaction.
+  const cluster = new MemoryCluster().live(M1).unitFrom('a.service', service('a')).assign('a.service', M1).destroy('a.service');
+  const plan = decide(cluster.snapshot(NOW), memory());
+  assert.deepEqual(plan.writes.deletedKeys(), [keys.assignment(M1, 'a.service')]);
+  assert.deepEqual([...plan.writes.requireAbsent], [keys.unit('a.service')]);
+  // A rule that broke, not a missing unit: no such condition.
+  const moved = new MemoryCluster().live(M1).live(M2).unitFrom('b.service', service('b', `[X-Fleet]\nMachineID=${M2}\n`)).assign('b.service', M1);
+  const plan2 = decide(moved.snapshot(NOW), memory());
+  assert.deepEqual(plan2.writes.deletedKeys(), [keys.assignment(M1, 'b.service')]);
+  assert.deepEqual([...plan2.writes.requireAbsent], []);
+});

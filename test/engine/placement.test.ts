@@ -303,7 +303,7 @@ test('a stored unit over a limit is not placed and says why; a copy already runn
     await h.submit('c1.service', [`MachineID=${M1}`]);
     await h.placed('c1.service', [M1]);
     assert.equal(await h.settled(), true);
-    assert.deepEqual((await h.placement()).get('old.service'), [M1]);
+    assert.deepEqual((await h.placement()).get('old.service'), [M1], `the engine's lines about old.service: ${JSON.stringify(h.logs.filter((l) => l.unit === 'old.service' || l.key?.toString().includes('old.service')))}`);
     assert.equal(await h.registry.getUnplaced('old.service'), undefined);
     assert.ok(h.logs.some((l) => l.msg === 'unit cannot be placed' && l.unit === 'old.service' && String(l.reason).startsWith('over a limit')));
   } finally {

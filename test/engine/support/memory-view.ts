@@ -69,6 +69,9 @@ export class MemoryCluster implements EngineView, SnapshotSource {
   malformedAssignments(): Iterable<MalformedAssignment> {
     return [];
   }
+  unitUnreadable(): boolean {
+    return false;
+  }
   hostJudgement(hash: string): HostJudgement {
     const file = this.files.get(hash);
     if (!file) return { needed: true, byName: true };
