@@ -5,21 +5,19 @@
  * calls, and a stale fence makes every call write nothing.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, it } from 'node:test';
+import { it } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import { GITOPS_IDLE_WAKE_MS, gitopsDuty } from '../../src/gitops/engine-duty.js';
 import type { SourceRecord } from '../../src/registry/records.js';
 import { SourceStore } from '../../src/registry/source-store.js';
 import { Registry } from '../../src/registry/registry.js';
 import { type Condition, commitTxn, read, when } from '../../src/registry/txn.js';
-import { type GitDaemon, PushedRepo, startGitDaemon } from './git-server.js';
+import { PushedRepo, gitDaemonForTests } from './git-server.js';
 import { etcdForTests } from '../support/etcd.js';
 
 let dir = '';
 let client: Etcd3;
-let daemon: GitDaemon;
 const silent = { info: () => undefined, warn: () => undefined };
 const M = '1'.repeat(32);
 
@@ -28,14 +26,7 @@ const testEtcd = etcdForTests('engine-duty', (c) => {
   dir = testEtcd.dir();
 });
 
-before(async () => {
-  daemon = await startGitDaemon();
-});
-
-after(async () => {
-  await daemon?.stop();
-  if (daemon) await rm(daemon.base, { recursive: true, force: true });
-});
+const gitDaemon = gitDaemonForTests();
 
 /** Calls run until `done` holds, as the leader would at each nextWakeAt; fails after the deadline. */
 async function runUntil(run: (now: number) => Promise<{ nextWakeAt: number }>, done: () => Promise<boolean>, what: string, deadlineMs = 20_000): Promise<void> {
@@ -52,7 +43,7 @@ it('follows a pull source and rolls its changed unit; a stale fence writes nothi
   const prefix = '/duty/';
   const store = new SourceStore(client, prefix);
   const k = store.keys;
-  const repo = await PushedRepo.create(daemon, 'duty');
+  const repo = await PushedRepo.create(gitDaemon(), 'duty');
   const def: SourceRecord = { name: 'duty', mode: 'pull', repository: 'duty', path: '', url: repo.url, intervalMs: 1000, prune: true, createdAt: '' };
   assert.equal(await store.putSource(def, 0), true);
   const fenceKey = k.candidate('7');

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { freePorts } from '../../src/dev/ports.js';
 import { commitAll, git } from '../support/git.js';
+import { after, before } from 'node:test';
 
 export interface GitDaemon {
   /** git://127.0.0.1:PORT/<name>.git */
@@ -132,5 +133,24 @@ export async function startSshGitServer(base: string, clientPublicKey: string): 
     knownHostsLine: `[127.0.0.1]:${port} ${host.public.trim()}`,
     url: (name) => `ssh://git@127.0.0.1:${port}/${name}.git`,
     stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * A git daemon for a test file: started by a `before` hook, stopped and its
+ * repositories removed by an `after` hook. Valid inside tests.
+ */
+export function gitDaemonForTests(): () => GitDaemon {
+  let daemon: GitDaemon | undefined;
+  before(async () => {
+    daemon = await startGitDaemon();
+  });
+  after(async () => {
+    await daemon?.stop();
+    if (daemon) await rm(daemon.base, { recursive: true, force: true });
+  });
+  return () => {
+    if (!daemon) throw new Error('gitDaemonForTests: used before its before hook ran');
+    return daemon;
   };
 }

@@ -6,9 +6,8 @@
  * and two engines racing on one commit apply it once.
  */
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import { freePorts } from '../../src/dev/ports.js';
 import { FetchError, type FetchSource, gitFetcher } from '../../src/gitops/pull.js';
@@ -18,7 +17,7 @@ import { SourceStore } from '../../src/registry/source-store.js';
 import { RolloutStore } from '../../src/registry/rollout-store.js';
 import { type DriverDeps, driveRollout } from '../../src/rollout/driver.js';
 import { type Condition, commitTxn, read, when } from '../../src/registry/txn.js';
-import { type GitDaemon, PushedRepo, startGitDaemon } from './git-server.js';
+import { PushedRepo, gitDaemonForTests } from './git-server.js';
 import { etcdForTests } from '../support/etcd.js';
 
 const A1 = '[Service]\nExecStart=/bin/sleep 100\n';
@@ -28,7 +27,6 @@ const INTERVAL = 1000;
 
 let dir = '';
 let client: Etcd3;
-let daemon: GitDaemon;
 let n = 0;
 
 const testEtcd = etcdForTests('pull-duty', (c) => {
@@ -36,14 +34,7 @@ const testEtcd = etcdForTests('pull-duty', (c) => {
   dir = testEtcd.dir();
 });
 
-before(async () => {
-  daemon = await startGitDaemon();
-});
-
-after(async () => {
-  await daemon?.stop();
-  if (daemon) await rm(daemon.base, { recursive: true, force: true });
-});
+const gitDaemon = gitDaemonForTests();
 
 const silent = { info: () => undefined, warn: () => undefined };
 
@@ -63,7 +54,7 @@ interface World {
 async function world(opts: { prune?: boolean; url?: string } = {}): Promise<World> {
   const prefix = `/pull-${++n}/`;
   const store = new SourceStore(client, prefix);
-  const repo = await PushedRepo.create(daemon, `repo${n}`);
+  const repo = await PushedRepo.create(gitDaemon(), `repo${n}`);
   const def: SourceRecord = { name: 'acme/infra:units', mode: 'pull', repository: 'acme/infra', path: 'units', url: opts.url ?? repo.url, branch: 'main', intervalMs: INTERVAL, prune: opts.prune ?? true, createdAt: new Date(0).toISOString() };
   assert.equal(await store.putSource(def, 0), true);
   const fenceKey = `${prefix}engine/candidates/1`;
