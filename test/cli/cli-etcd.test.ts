@@ -12,7 +12,7 @@ import { Etcd3 } from 'etcd3';
 import { Keys } from '../../src/registry/keys.js';
 import { encode } from '../../src/registry/records.js';
 import { UnitFile } from '../../src/unit/index.js';
-import { type TestEtcd, startTestEtcd } from '../client/support/etcd.js';
+import { type TestEtcd, startTestEtcd } from '../support/etcd.js';
 import { cells, flotctl } from './support/run.js';
 
 const HELLO = '[Unit]\nDescription=Hello World\n\n[Service]\n# a comment\nExecStart=/bin/sh -c "while true; do echo hi; sleep 1; done"\n';

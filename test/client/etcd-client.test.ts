@@ -12,7 +12,7 @@ import { Keys } from '../../src/registry/keys.js';
 import { encode } from '../../src/registry/records.js';
 import { UnitFile } from '../../src/unit/index.js';
 import { ExitCode } from '../../src/util/errors.js';
-import { type TestEtcd, startTestEtcd } from './support/etcd.js';
+import { type TestEtcd, startTestEtcd } from '../support/etcd.js';
 import { freePort } from './support/ports.js';
 
 const HELLO = UnitFile.parse('[Unit]\nDescription=Hello\n\n[Service]\nExecStart=/bin/sleep 100\n');

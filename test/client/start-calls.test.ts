@@ -13,7 +13,7 @@ import { type ClientStore, connectClientStore } from '../../src/registry/client-
 import { Keys } from '../../src/registry/keys.js';
 import { decodeUnit, encode } from '../../src/registry/records.js';
 import { UnitFile } from '../../src/unit/index.js';
-import { type TestEtcd, startTestEtcd } from './support/etcd.js';
+import { type TestEtcd, startTestEtcd } from '../support/etcd.js';
 import { MemorySink, memoryFiles } from './support/memory-client.js';
 
 const HELLO = '[Unit]\nDescription=Hello\n\n[Service]\nExecStart=/bin/sleep 100\n';

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { Keys } from '../../../src/registry/keys.js';
 import { encode } from '../../../src/registry/records.js';
-import { type TestEtcd, startTestEtcd } from '../../client/support/etcd.js';
+import { type TestEtcd, startTestEtcd } from '../../support/etcd.js';
 import { type RunResult, type Running, flotctl, spawnFlotctl } from './run.js';
 
 export interface Space {
