@@ -25,6 +25,7 @@ import { ApiError } from './errors.js';
 import { applyMetadataOps } from './metadata-ops.js';
 import { json, type Reply, type Request, type Router } from './router.js';
 import { parseFlotillaUnitBody, parseMetadataOps } from './schema.js';
+import { addSourceRoutes } from './source-routes.js';
 
 export const FLOTILLA_BASE = '/flotilla/v1';
 export const API_NAME = 'flotilla';
@@ -51,6 +52,8 @@ export function addFlotillaRoutes(router: Router, ctx: ApiContext): void {
   router.add(`${b}/states`, { GET: json(async (r) => ok({ states: await ctx.client.listUnitStates(r.query.get('unit') || undefined) })) });
   router.add(`${b}/machines`, { GET: json(async () => ok({ machines: (await ctx.client.listMachines()).map(flotillaMachine) })) });
   router.add(`${b}/machines/:id`, { PATCH: json((r) => patchMachine(ctx, r)) });
+  // Sources, diff and sync: source-routes.ts.
+  if (ctx.sources) addSourceRoutes(router, b, ctx.sources);
 }
 
 async function listUnits(ctx: ApiContext): Promise<Reply> {

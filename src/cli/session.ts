@@ -109,9 +109,14 @@ export class Session {
 
   /** The source commands' store access, on the same connection. */
   async sources(): Promise<SourceClient> {
-    await this.cluster();
-    if (!this.etcd) throw new UsageError("this command needs --driver etcd: flotillad's API does not serve sources (flotctl sync, sources, provenance) yet");
-    return this.etcd.sources();
+    const client = await this.cluster();
+    if (this.etcd) {
+      const { StoreSourceClient } = await import('../client/sources/store-sources.js');
+      const { store, contents } = this.etcd.sourceAccess();
+      return new StoreSourceClient(store, contents);
+    }
+    const { ApiSourceClient } = await import('../client/api-sources.js');
+    return new ApiSourceClient(client as import('../client/api-client.js').ApiClusterClient);
   }
 
   async operations(): Promise<OperationContext> {

@@ -34,6 +34,11 @@ export class ApiClusterClient implements ClusterClient {
     this.watchOptions = opts.watch ?? {};
   }
 
+  /** The same connection, for the source commands (api-sources.ts). */
+  get transport(): ApiTransport {
+    return this.http;
+  }
+
   get endpoint(): string {
     return this.http.endpoint.text;
   }

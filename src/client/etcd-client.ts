@@ -14,7 +14,7 @@ import { InvalidInputError } from '../util/errors.js';
 import { assignmentsByUnit, contentInfo, deriveSummary, statesByUnit, toStateView, type ContentInfo } from './derive.js';
 import { resolveMachine, validateMetadataChange } from './metadata.js';
 import type { StoreSecurity } from '../registry/store-security.js';
-import type { SourceClient } from './sources/source-client.js';
+import type { SourceStoreAccess } from './sources/store-sources.js';
 import type {
   ClusterClient,
   DesiredState,
@@ -212,20 +212,12 @@ export class EtcdClusterClient implements ClusterClient {
     );
   }
 
-  /** The source commands' view of the same store and connection. */
-  sources(): SourceClient {
-    const store = this.registry.sourceStore();
-    return {
-      keys: store.keys,
-      readSyncSnapshot: (source) => store.readSyncSnapshot(source),
-      applySync: (plans) => store.applySync(plans),
-      contents: (hashes) => this.registry.getContents(hashes),
-      listSources: () => store.listSources(),
-      getSource: (name) => store.getSource(name),
-      putSource: (record, revision) => store.putSource(record, revision),
-      removeSource: (name) => store.removeSource(name),
-      listInventory: () => store.listInventory(),
-    };
+  /**
+   * The same store and connection for the source commands' StoreSourceClient
+   * (built by the caller: the sources and git code load only when needed).
+   */
+  sourceAccess(): { store: SourceStoreAccess; contents: (hashes: Iterable<string>) => Promise<Map<string, string>> } {
+    return { store: this.registry.sourceStore(), contents: (hashes) => this.registry.getContents(hashes) };
   }
 
   async close(): Promise<void> {

@@ -4,9 +4,9 @@
  * on error (kubectl's convention; 3 when the store is unreachable).
  */
 import type { Command } from 'commander';
-import { contentsWanted, diffLines, diffReport } from '../../client/sources/diff-report.js';
+import { diffLines } from '../../client/sources/diff-report.js';
 import { FollowRollout } from '../../client/sources/follow-rollout.js';
-import { prepareSync } from '../../client/sources/prepare.js';
+import { readManifest } from '../../client/sources/prepare.js';
 import { syncSource, syncSummary, throwIfIncomplete } from '../../client/sources/sync.js';
 import { rolloutOptions } from '../../rollout/options.js';
 import { ExitCode, FlotillaError, StoreUnavailableError, UsageError } from '../../util/errors.js';
@@ -37,9 +37,8 @@ export function registerSyncCommands(program: Command, session: Session): void {
   ).action(async (dir: string, opts: Record<string, unknown>) => {
     try {
       const sources = await session.sources();
-      const prepared = await prepareSync(sources, request(dir, opts));
-      const wanted = contentsWanted(prepared);
-      const report = diffReport(prepared, opts.prune === true, await sources.contents(wanted));
+      const { manifest } = await readManifest(request(dir, opts));
+      const report = await sources.diff(manifest);
       for (const w of report.warnings) session.output.err(`WARNING: ${w}`);
       if (session.globals.json) session.output.json(report);
       else for (const line of diffLines(report)) session.output.out(line);

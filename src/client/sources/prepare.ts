@@ -1,7 +1,9 @@
 /**
- * What diff and sync share: read the directory (all or nothing), name the
- * source, take one snapshot of the cluster, check the source is this
- * directory's, and plan. Nothing here writes.
+ * What diff and sync share: read the directory (all or nothing) into a
+ * manifest (client side), then, where the store is (StoreSourceClient:
+ * flotctl's etcd driver or flotillad), parse it again, name the source, take
+ * one snapshot of the cluster, check the source is this directory's, and
+ * plan. Nothing here writes.
  */
 import type { RolloutPacing, SourceRecord } from '../../registry/records.js';
 import type { SyncSnapshot } from '../../registry/source-store.js';
@@ -12,7 +14,8 @@ import { validateSourceName } from '../../gitops/source-name.js';
 import { type ClusterUnit, type SyncPlan, planSync } from '../../gitops/sync-plan.js';
 import { writesOfPlan } from '../../gitops/sync-writes.js';
 import { InvalidInputError } from '../../util/errors.js';
-import type { SourceClient } from './source-client.js';
+import type { TreeEntry } from '../../gitops/tree.js';
+import type { SyncManifest } from './source-client.js';
 
 export interface SyncRequest {
   dir: string;
@@ -32,20 +35,29 @@ export interface PreparedSync {
 }
 
 /** The tree and its origin only: no store access, so bad input fails the same with etcd down. */
-export async function readSource(dir: string): Promise<{ origin: SourceOrigin; tree: DesiredTree }> {
+export async function readSource(dir: string): Promise<{ origin: SourceOrigin; tree: DesiredTree; entries: TreeEntry[] }> {
   const { origin, entries } = await readSourceDir(dir);
-  return { origin, tree: parseTree(entries, dir) };
+  return { origin, entries, tree: parseTree(entries, dir) };
 }
 
-export async function prepareSync(client: SourceClient, req: SyncRequest, read = readSource): Promise<PreparedSync> {
+/** The manifest diff and sync send, read and checked here (the planner checks it again). */
+export async function readManifest(req: SyncRequest, read = readSource): Promise<{ manifest: SyncManifest; origin: SourceOrigin }> {
   if (req.source !== undefined) validateSourceName(req.source);
-  const { origin, tree } = await read(req.dir);
-  const name = req.source ?? validateSourceName(origin.defaultName);
-  const snapshot = await client.readSyncSnapshot(name);
-  checkDefinition(name, snapshot, origin);
+  const { origin, entries } = await read(req.dir);
+  if (req.source === undefined) validateSourceName(origin.defaultName);
+  const manifest: SyncManifest = { origin, entries, prune: req.prune, allowEmpty: req.allowEmpty, adopt: req.adopt, ...(req.source !== undefined ? { source: req.source } : {}) };
+  return { manifest, origin };
+}
+
+/** Store side: the manifest's tree parsed by the one parser, planned against one snapshot. */
+export async function prepareManifest(readSnapshot: (source: string) => Promise<SyncSnapshot>, m: SyncManifest): Promise<PreparedSync> {
+  const name = validateSourceName(m.source ?? m.origin.defaultName);
+  const tree = parseTree(m.entries, m.origin.dir);
+  const snapshot = await readSnapshot(name);
+  checkDefinition(name, snapshot, m.origin);
   const cluster = new Map<string, ClusterUnit>(snapshot.units);
-  const plan = planSync({ source: name, units: tree.units, cluster, inventory: snapshot.inventory, prune: req.prune, allowEmpty: req.allowEmpty, adopt: req.adopt });
-  return { name, origin, tree, snapshot, plan };
+  const plan = planSync({ source: name, units: tree.units, cluster, inventory: snapshot.inventory, prune: m.prune, allowEmpty: m.allowEmpty, adopt: m.adopt });
+  return { name, origin: m.origin, tree, snapshot, plan };
 }
 
 /**

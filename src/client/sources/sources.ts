@@ -4,13 +4,11 @@
  * destroy what the source owns first).
  */
 import type { InventoryRecord, SourceRecord, SourceStatusRecord } from '../../registry/records.js';
-import { syncTxns } from '../../registry/sync-txns.js';
+import type { SourceListing } from '../../registry/source-store.js';
 import { repositoryIdentity, validateSourceName } from '../../gitops/source-name.js';
-import { planSync } from '../../gitops/sync-plan.js';
 import { parseDuration } from '../../util/duration.js';
 import { InvalidInputError } from '../../util/errors.js';
 import type { OperationContext } from '../operations/context.js';
-import { fail } from '../operations/errors.js';
 import { waitForStatesGone } from '../operations/waits.js';
 import type { SourceClient } from './source-client.js';
 
@@ -22,7 +20,10 @@ export interface SourceView {
 }
 
 export async function listSources(sources: SourceClient): Promise<SourceView[]> {
-  const l = await sources.listSources();
+  return sources.listSources();
+}
+
+export function listSourceViews(l: SourceListing): SourceView[] {
   const names = new Set([...l.definitions.map((d) => d.name), ...l.statuses.keys(), ...l.owned.keys()]);
   const byName = new Map(l.definitions.map((d) => [d.name, d]));
   return [...names].sort().map((name) => ({ name, definition: byName.get(name), status: l.statuses.get(name), units: l.owned.get(name) ?? 0 }));
@@ -98,14 +99,10 @@ export function validateBranch(branch: string): string {
   return branch;
 }
 
-export async function addSource(sources: SourceClient, o: AddSourceOptions, at = new Date().toISOString()): Promise<SourceRecord> {
-  const record = pullSourceRecord(o, at);
-  const existing = await sources.getSource(record.name);
-  if (existing || !(await sources.putSource(record, 0))) {
-    const was = existing?.record.mode === 'push' ? `synced from ${existing.record.repository}${existing.record.path ? `:${existing.record.path}` : ''}` : `following ${existing?.record.url ?? 'a repository'}`;
-    throw fail(`source ${record.name} exists (${was}): remove it first with flotctl source remove ${record.name}, or choose another name`);
-  }
-  return record;
+/** Checked here first, so bad flags fail the same with the cluster down; the SourceClient checks them again. */
+export async function addSource(sources: SourceClient, o: AddSourceOptions): Promise<SourceRecord> {
+  pullSourceRecord(o, new Date().toISOString());
+  return sources.addSource(o);
 }
 
 export interface RemoveResult {
@@ -116,26 +113,7 @@ export interface RemoveResult {
 
 export async function removeSource(ctx: OperationContext, sources: SourceClient, name: string, opts: { prune: boolean; attempts: number }): Promise<RemoveResult> {
   validateSourceName(name);
-  const snapshot = await sources.readSyncSnapshot(name);
-  const owned = snapshot.inventory.filter((e) => e.source === name);
-  if (!snapshot.definition && !snapshot.status && owned.length === 0) throw fail(`no source ${name}: see flotctl sources`);
-  let destroyed: string[] = [];
-  if (opts.prune) {
-    const plan = planSync({ source: name, units: [], cluster: snapshot.units, inventory: snapshot.inventory, prune: true, allowEmpty: true, adopt: false });
-    destroyed = plan.changes.flatMap((c) => (c.action === 'destroy' ? [c.name] : []));
-    const at = new Date().toISOString();
-    await sources.applySync(syncTxns(sources.keys, {
-      source: name,
-      definition: { record: snapshot.definition?.record ?? { name, mode: 'push', repository: '', path: '', createdAt: at }, revision: snapshot.definition?.revision ?? 0, changed: false },
-      status: { record: snapshot.status?.record, revision: snapshot.status?.revision ?? 0 },
-      applied: { commit: '', dirty: false, at },
-      puts: [],
-      deletes: plan.changes.flatMap((c) => (c.action === 'destroy' ? [{ name: c.name, expect: c.current.revision }] : [])),
-      refresh: [],
-      release: plan.released,
-    }));
-  }
-  await sources.removeSource(name);
-  if (destroyed.length > 0) await waitForStatesGone(ctx, destroyed, opts.attempts, (n) => ctx.sink.out(`Destroyed ${n}`));
-  return { destroyed, released: opts.prune ? 0 : owned.filter((e) => snapshot.units.has(e.unit)).length };
+  const r = await sources.removeSource(name, opts.prune);
+  if (r.destroyed.length > 0) await waitForStatesGone(ctx, r.destroyed, opts.attempts, (n) => ctx.sink.out(`Destroyed ${n}`));
+  return r;
 }

@@ -11,7 +11,6 @@
  * changes) is applied at once and followed from the client (`rollout`).
  */
 import { revisionLabel } from '../../gitops/source-dir.js';
-import { syncTxns } from '../../registry/sync-txns.js';
 import { ROLLOUT_POLL_MS } from '../../rollout/driver.js';
 import { followRecord } from '../../rollout/follow-record.js';
 import { healthTraits } from '../../rollout/health.js';
@@ -21,8 +20,8 @@ import { FlotillaError, InvalidInputError } from '../../util/errors.js';
 import type { OperationContext } from '../operations/context.js';
 import { fail } from '../operations/errors.js';
 import { waitForStatesGone } from '../operations/waits.js';
-import { type DiffReport, diffReport } from './diff-report.js';
-import { type PreparedSync, type SyncRequest, prepareSync, readSource, syncWrites } from './prepare.js';
+import type { DiffReport } from './diff-report.js';
+import { type PreparedSync, type SyncRequest, readManifest } from './prepare.js';
 import type { SourceClient } from './source-client.js';
 
 export interface SyncOptions extends SyncRequest {
@@ -52,35 +51,27 @@ export interface SyncHooks {
    */
   starting?(units: readonly string[], queued: readonly string[]): Promise<void> | void;
   progress?(e: RolloutEvent): void;
-  now?(): Date;
   /** How often to read the rollout record (default ROLLOUT_POLL_MS). */
   pollMs?: number;
 }
 
 export async function syncSource(ctx: OperationContext, sources: SourceClient, rollout: Rollout, opts: SyncOptions, hooks: SyncHooks = {}): Promise<SyncResult> {
-  const read = await readSource(opts.dir);
-  refuseDirty(read.origin, opts.allowDirty);
-  const prepared = await prepareSync(sources, opts, async () => read);
-  const report = diffReport(prepared, opts.prune);
+  const { manifest, origin } = await readManifest(opts);
+  refuseDirty(origin, opts.allowDirty);
+  // Planned and written in one call where the store is (StoreSourceClient): the plan is shown once written.
+  const applied = await sources.sync(manifest, opts.rollout);
+  const { report, rolled, units, destroyed } = applied;
   hooks.planned?.(report);
-  const at = (hooks.now?.() ?? new Date()).toISOString();
-  const writes = syncWrites(prepared, at, opts.rollout);
-  const plans = syncTxns(sources.keys, writes);
-  await sources.applySync(plans);
-  const rolled = (writes.rolled ?? []).map((u) => u.name);
-  const result: SyncResult = { report, steps: plans.length, rolled, rollout: undefined, destroyed: [] };
+  const result: SyncResult = { report, steps: applied.steps, rolled, rollout: undefined, destroyed: [] };
   if (opts.noBlock) return result;
-  const destroyed = prepared.plan.changes.flatMap((c) => (c.action === 'destroy' ? [c.name] : []));
-  const queued = new Set(rolled);
-  const units = rolloutUnits(prepared).filter((u) => !queued.has(u.name));
   await hooks.starting?.(units.map((u) => u.name), rolled);
   const progress = (e: RolloutEvent): void => hooks.progress?.(e);
   const [atOnce, engine] = await Promise.all([
     rollout.run(units, opts.rollout, progress),
     rolled.length === 0
       ? undefined
-      : followRecord(async () => (await sources.readSyncSnapshot(prepared.name)).rollout?.record, progress, {
-        commit: prepared.origin.commit,
+      : followRecord(() => sources.rolloutRecord(report.source), progress, {
+        commit: origin.commit,
         pollMs: hooks.pollMs ?? ROLLOUT_POLL_MS,
         timeoutMs: followLimitMs(rolled.length, opts.rollout),
       }),
