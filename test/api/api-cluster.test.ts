@@ -15,6 +15,7 @@ import { ask, type Answer, type Ask } from './support/http.js';
 import { mkdtemp as mkdtempDir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { flotctl } from '../support/flotctl.js';
+import { commitAll, git } from '../support/git.js';
 
 let cluster: LocalCluster;
 let socket: string;
@@ -303,6 +304,93 @@ describe('flotctl --driver api', () => {
     const none = await flotctl({ ...apiEnv(), FLOTCTL_ENDPOINT: `unix://${socket}.none` }, ['list-units']);
     assert.equal(none.code, 3);
     assert.match(none.stderr, /flotillad API unreachable at unix:\/\/.*\.none: no socket/);
+  });
+});
+
+describe('/flotilla/v1 sources: diff, sync, source add/remove', () => {
+  const etcdEnv = (): Record<string, string> => cluster.flotctlEnv();
+  const apiEnv = (): Record<string, string> => ({ ...cluster.flotctlEnv(), FLOTCTL_DRIVER: 'api', FLOTCTL_ENDPOINT: `unix://${socket}` });
+  const both = async (args: string[]): Promise<{ code: number; stdout: string }> => {
+    const [e, a] = await Promise.all([flotctl(etcdEnv(), args), flotctl(apiEnv(), args)]);
+    assert.deepEqual([a.code, a.stdout, a.stderr], [e.code, e.stdout, e.stderr], args.join(' '));
+    return a;
+  };
+  const UNITS = 120;
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtempDir('/tmp/fl-api-src-');
+    git(dir, 'init', '-q', '-b', 'main');
+    // Inactive (flotilla.ini): stored, not placed, so 120 units cost the hosts nothing.
+    const desired: string[] = ['[desired]'];
+    for (let i = 0; i < UNITS; i++) {
+      await writeFile(join(dir, `src-${String(i).padStart(3, '0')}.service`), `[Unit]\nDescription=unit ${i} ${'x'.repeat(2000)}\n\n[Service]\nExecStart=/bin/sleep infinity\n`);
+      desired.push(`src-${String(i).padStart(3, '0')}.service = inactive`);
+    }
+    await writeFile(join(dir, 'flotilla.ini'), desired.join('\n') + '\n');
+    commitAll(dir, 'units');
+  });
+
+  it(`diff is the same through both drivers; sync of ${UNITS} units through the API; provenance, sources and diff agree after`, async () => {
+    const before = await both(['diff', '--source', 'api-src', dir]);
+    assert.equal(before.code, 1);
+    assert.match(before.stdout, /src-119\.service/);
+    const s = await flotctl(apiEnv(), ['sync', '--no-block', '--source', 'api-src', dir]);
+    assert.equal(s.code, 0, s.stderr);
+    assert.match(s.stdout, new RegExp(`Synced source api-src at [0-9a-f]{12}: ${UNITS} changed, 0 unchanged`));
+    const after = await both(['diff', '--source', 'api-src', dir]);
+    assert.equal(after.code, 0);
+    const files = await both(['list-unit-files', '--no-legend', '--fields', 'unit,source']);
+    assert.equal(files.stdout.split('\n').filter((l) => /^src-\d+\.service\s+api-src$/.test(l)).length, UNITS);
+    assert.match((await both(['sources', '--no-legend'])).stdout, new RegExp(`^api-src\\s+push\\s+${UNITS}\\s`, 'm'));
+    // Another directory under the same name: the daemon's checkDefinition refuses it, same line as the etcd driver.
+    const other = await mkdtempDir('/tmp/fl-api-src2-');
+    await writeFile(join(other, 'x.service'), '[Service]\nExecStart=/bin/true\n');
+    const e = await flotctl(etcdEnv(), ['diff', '--source', 'api-src', other]);
+    const a = await flotctl(apiEnv(), ['diff', '--source', 'api-src', other]);
+    assert.deepEqual([a.code, a.stderr], [e.code, e.stderr]);
+    assert.match(a.stderr, /^source api-src is synced from /);
+    const rm = await flotctl(apiEnv(), ['source', 'remove', '--prune', '--no-block', 'api-src']);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.equal(rm.stdout.split('\n').at(-2), `Removed source api-src and destroyed its ${UNITS} units`);
+    const gone = await both(['source', 'remove', 'api-src']);
+    assert.equal(gone.code, 1);
+  });
+
+  it('source add and remove; a taken name is 412, one line, exit 1 through flotctl', async () => {
+    const add = { name: 'api-pull', url: 'https://example.com/acme/infra.git', prune: false };
+    const r = await call('/flotilla/v1/sources', { method: 'POST', body: add });
+    assert.equal(r.status, 201, r.text);
+    assert.equal((r.json as { mode: string }).mode, 'pull');
+    expectError(await call('/flotilla/v1/sources', { method: 'POST', body: add }), 412, /^source api-pull exists \(following https:\/\/example\.com\/acme\/infra\.git\)/);
+    const again = await flotctl(apiEnv(), ['source', 'add', 'api-pull', 'https://example.com/acme/infra.git']);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /^source api-pull exists/);
+    const list = (await call('/flotilla/v1/sources')).json as { sources: Array<{ name: string }> };
+    assert.ok(list.sources.some((s) => s.name === 'api-pull'));
+    expectError(await call('/flotilla/v1/sources/api-pull/rollout'), 404, 'no rollout record for this source');
+    assert.deepEqual((await call(`/flotilla/v1/sources/${encodeURIComponent('api-pull')}`, { method: 'DELETE' })).json, { destroyed: [], released: 0 });
+    expectError(await call('/flotilla/v1/sources/api-pull', { method: 'DELETE' }), 412, 'no source api-pull: see flotctl sources');
+    expectError(await call('/flotilla/v1/sources/api-pull?prune=yes', { method: 'DELETE' }), 400, 'prune must be true or false');
+    expectError(await call('/flotilla/v1/sources', { method: 'POST', body: { ...add, url: 'https://u:pw@example.com/x.git' } }), 400, /credentials do not belong/);
+    expectError(await call('/flotilla/v1/sources', { method: 'POST', body: { ...add, extra: 1 } }), 400, /^unknown field "extra" in body/);
+  });
+
+  it('sync and diff bodies are checked strictly: shape, kinds, tree rules, rollout pacing, content type', async () => {
+    const origin = { dir: '/tmp/x', git: false, repository: '/tmp/x', path: '', defaultName: 'tmp-x', commit: '', dirty: true, changed: [] };
+    const manifest = { origin, entries: [{ name: 'a.service', kind: 'file', text: '[Service]\nExecStart=/bin/true\n' }], prune: false, allowEmpty: false, adopt: false, source: 'api-bad' };
+    const rollout = { maxParallel: 1, minHealthyMs: 0, healthyDeadlineMs: 1000, autoRevert: false };
+    const post = (path: string, body: unknown): Promise<Answer> => call(path, { method: 'POST', body });
+    expectError(await post('/flotilla/v1/sync', { manifest }), 400, 'body.rollout is missing');
+    expectError(await post('/flotilla/v1/sync', { manifest, rollout: { ...rollout, maxParallel: 0 } }), 400, 'rollout.maxParallel must be an integer from 1 to 10000');
+    expectError(await post('/flotilla/v1/diff', { manifest: { ...manifest, entries: [{ name: 'a.service', kind: 'socket' }] } }), 400, 'manifest.entries[0].kind must be one of file, symlink, dir, other');
+    expectError(await post('/flotilla/v1/diff', { manifest: { ...manifest, plans: [] } }), 400, /^unknown field "plans" in manifest/);
+    expectError(await post('/flotilla/v1/diff', { manifest: { ...manifest, entries: [{ name: 'c@1.service', kind: 'symlink', target: '../elsewhere' }] } }), 400, /^\/tmp\/x\/c@1\.service: /);
+    expectError(await post('/flotilla/v1/diff', { manifest: { ...manifest, source: 'bad name!' } }), 400, /^invalid source name "bad name!"/);
+    expectError(await call('/flotilla/v1/diff', { method: 'POST', raw: '{}', headers: { 'Content-Type': 'text/plain' } }), 415, /^Content-Type "text\/plain" is not accepted/);
+    const d = await post('/flotilla/v1/diff', { manifest });
+    assert.equal(d.status, 200, d.text);
+    assert.deepEqual((d.json as { changes: Array<{ unit: string; action: string }> }).changes.map((c) => [c.unit, c.action]), [['a.service', 'create']]);
   });
 });
 
