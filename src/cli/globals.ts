@@ -69,8 +69,8 @@ type StoreFlagKey = 'caFile' | 'certFile' | 'keyFile' | 'username' | 'password';
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379';
 /** The API driver's endpoint unless --endpoint says otherwise (fleetctl's was unix:///var/run/fleet.sock). */
 export const DEFAULT_API_ENDPOINT = 'unix:///var/run/flotilla.sock';
-/** The lead flips this to 'api' (issue 12); until then the API driver is asked for by name. */
-export const DEFAULT_DRIVER: Driver = 'etcd';
+/** fleetctl's default was its API too (issue 12); --driver etcd talks to etcd directly. */
+export const DEFAULT_DRIVER: Driver = 'api';
 export const DEFAULT_REQUEST_TIMEOUT = '3';
 export const DEFAULT_KNOWN_HOSTS = '~/.flotctl/known_hosts';
 
@@ -79,8 +79,8 @@ export const GLOBAL_FLAGS: readonly GlobalFlag[] = [
   {
     key: 'endpoint',
     flags: '--endpoint <urls>',
-    description: `comma-separated etcd URLs; with --driver api unix:///path or http(s)://host:port, default ${DEFAULT_API_ENDPOINT}`,
-    default: DEFAULT_ENDPOINT,
+    description: `flotillad's API, unix:///path or http(s)://host:port; with --driver etcd, comma-separated etcd URLs, default ${DEFAULT_ENDPOINT}`,
+    default: DEFAULT_API_ENDPOINT,
     boolean: false,
   },
   { key: 'etcdKeyPrefix', flags: '--etcd-key-prefix <prefix>', description: 'keyspace of the cluster in etcd', default: DEFAULT_PREFIX, boolean: false },
@@ -194,7 +194,7 @@ export function resolveGlobals(
   const driver = parseDriver(str('driver'));
   const endpoint = str('endpoint');
   // Never guessed from the URL: the driver picks the default, and an explicit endpoint is the driver's kind.
-  if (defaulted.has('endpoint') && driver === 'api') endpoint.value = DEFAULT_API_ENDPOINT;
+  if (defaulted.has('endpoint')) endpoint.value = driver === 'api' ? DEFAULT_API_ENDPOINT : DEFAULT_ENDPOINT;
   const timeout = str('requestTimeout');
   const prefix = str('etcdKeyPrefix');
   const tunnel = str('tunnel');

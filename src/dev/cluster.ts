@@ -205,6 +205,8 @@ export class LocalCluster {
   flotctlEnv(): Record<string, string> {
     const ssh = join(this.dir, 'ssh');
     return {
+      // etcd's endpoints: the driver must say so (the default is flotillad's API).
+      FLOTCTL_DRIVER: 'etcd',
       FLOTCTL_ENDPOINT: this.endpoints.join(','),
       FLOTCTL_ETCD_KEY_PREFIX: this.prefix,
       // The hosts' sshd let in the user who started the cluster, with the cluster's own key.

@@ -40,17 +40,20 @@ function print(line = ''): void {
 function describe(cluster: LocalCluster, ms: number): void {
   print(`flotilla dev cluster ready in ${(ms / 1000).toFixed(1)} s: ${cluster.hosts.length} hosts, etcd ${cluster.endpoints.join(',')}, dir ${cluster.dir}`);
   print();
-  print('# flotctl talks to this cluster with:');
-  for (const [k, v] of Object.entries(cluster.flotctlEnv())) {
+  const first = cluster.hosts.findIndex((_, i) => cluster.apiSocket(i) !== undefined);
+  const env = cluster.flotctlEnv();
+  if (first >= 0) {
+    // The API driver is flotctl's default: a host's flotillad, its socket.
+    print("# flotctl talks to this cluster through a host's flotillad (the API driver, the default) with:");
+    print('export FLOTCTL_DRIVER=api');
+    print(`export FLOTCTL_ENDPOINT=${sh(`unix://${cluster.apiSocket(first)}`)}`);
+    for (const k of ['FLOTCTL_SSH_USERNAME', 'FLOTCTL_SSH_IDENTITY', 'FLOTCTL_KNOWN_HOSTS_FILE']) if (env[k] !== undefined) print(`export ${k}=${sh(env[k])}`);
+    print('# or to etcd directly (--driver etcd), with:');
+  } else print('# flotctl talks to this cluster with:');
+  for (const [k, v] of Object.entries(env)) {
     // The password stays in its file (mode 0600), out of the terminal's scrollback.
     if (k === 'FLOTCTL_PASSWORD' && cluster.passwordFile) print(`export ${k}="$(cat ${sh(cluster.passwordFile)})"`);
     else print(`export ${k}=${sh(v)}`);
-  }
-  const first = cluster.hosts.findIndex((_, i) => cluster.apiSocket(i) !== undefined);
-  if (first >= 0) {
-    print("# or through a host's flotillad (the API driver), instead of FLOTCTL_ENDPOINT above:");
-    print('export FLOTCTL_DRIVER=api');
-    print(`export FLOTCTL_ENDPOINT=${sh(`unix://${cluster.apiSocket(first)}`)}`);
   }
   print('# then, from this directory, for example:');
   print('npx flotctl list-machines');

@@ -18,8 +18,8 @@ const NO_STORE = {
 describe('resolveGlobals', () => {
   it('defaults', () => {
     assert.deepEqual(resolveGlobals({}, none, {}), {
-      driver: 'etcd',
-      endpoint: 'http://127.0.0.1:2379',
+      driver: 'api',
+      endpoint: 'unix:///var/run/flotilla.sock',
       endpointSource: '--endpoint',
       etcdKeyPrefix: '/flotilla/',
       requestTimeoutMs: 3000,
@@ -80,6 +80,7 @@ describe('resolveGlobals', () => {
 
   it('the environment overrides defaults', () => {
     const g = resolveGlobals({}, none, {
+      FLOTCTL_DRIVER: 'etcd',
       FLOTCTL_ENDPOINT: 'http://10.0.0.1:2379,http://10.0.0.2:2379',
       FLOTCTL_ETCD_KEY_PREFIX: '/x/',
       FLOTCTL_REQUEST_TIMEOUT: '0.5',

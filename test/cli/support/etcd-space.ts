@@ -46,7 +46,7 @@ export class EtcdFixture {
   space(): Space {
     const prefix = `/t${++this.n}/`;
     const keys = new Keys(prefix);
-    const globals = ['--endpoint', this.etcd.endpoints.join(','), '--etcd-key-prefix', prefix];
+    const globals = ['--driver', 'etcd', '--endpoint', this.etcd.endpoints.join(','), '--etcd-key-prefix', prefix];
     return {
       keys,
       run: (args, opts) => flotctl([...globals, ...args], { cwd: opts?.cwd ?? this.dir }),
