@@ -33,7 +33,7 @@ describe('flotctl against etcd', () => {
     const prefix = `/cli${++n}/`;
     return {
       keys: new Keys(prefix),
-      run: (args) => flotctl(['--endpoint', etcd.endpoints.join(','), '--etcd-key-prefix', prefix, ...args], { cwd: dir }),
+      run: (args) => flotctl(['--driver', 'etcd', '--endpoint', etcd.endpoints.join(','), '--etcd-key-prefix', prefix, ...args], { cwd: dir }),
     };
   };
 

@@ -75,7 +75,7 @@ describe('flotctl process', () => {
     const r = await flotctl(['start', '--block-attempts', 'many', 'a']);
     assert.equal(r.code, 2);
     assert.match(oneLine(r.stderr), /--block-attempts/);
-    const e = await flotctl(['list-units', '--endpoint', 'not a url']);
+    const e = await flotctl(['list-units', '--driver', 'etcd', '--endpoint', 'not a url']);
     assert.equal(e.code, 2);
     assert.match(oneLine(e.stderr), /--endpoint "not a url" is not a URL/);
   });
@@ -93,7 +93,7 @@ describe('flotctl process', () => {
   it('an unreachable store is one line naming it, exit 3, with -l as a real short flag', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     for (const args of [['list-units', '-l'], ['list-unit-files', '--l'], ['list-machines', '--full'], ['start', 'x']]) {
-      const r = await flotctl(['--endpoint', dead, ...args]);
+      const r = await flotctl(['--driver', 'etcd', '--endpoint', dead, ...args]);
       assert.equal(r.code, 3, args.join(' '));
       assert.equal(r.stdout, '');
       assert.match(oneLine(r.stderr), new RegExp(`^flotctl: cluster store unreachable at ${dead}: `));
