@@ -48,12 +48,13 @@ function describe(cluster: LocalCluster, ms: number): void {
     print('export FLOTCTL_DRIVER=api');
     print(`export FLOTCTL_ENDPOINT=${sh(`unix://${cluster.apiSocket(first)}`)}`);
     for (const k of ['FLOTCTL_SSH_USERNAME', 'FLOTCTL_SSH_IDENTITY', 'FLOTCTL_KNOWN_HOSTS_FILE']) if (env[k] !== undefined) print(`export ${k}=${sh(env[k])}`);
-    print('# or to etcd directly (--driver etcd), with:');
+    print('# or to etcd directly (--driver etcd), with (commented out, so pasting it all keeps the API):');
   } else print('# flotctl talks to this cluster with:');
+  const mark = first >= 0 ? '# ' : '';
   for (const [k, v] of Object.entries(env)) {
     // The password stays in its file (mode 0600), out of the terminal's scrollback.
-    if (k === 'FLOTCTL_PASSWORD' && cluster.passwordFile) print(`export ${k}="$(cat ${sh(cluster.passwordFile)})"`);
-    else print(`export ${k}=${sh(v)}`);
+    if (k === 'FLOTCTL_PASSWORD' && cluster.passwordFile) print(`${mark}export ${k}="$(cat ${sh(cluster.passwordFile)})"`);
+    else print(`${mark}export ${k}=${sh(v)}`);
   }
   print('# then, from this directory, for example:');
   print('npx flotctl list-machines');

@@ -24,6 +24,7 @@ after(async () => {
 
 function env(override: Record<string, string | undefined> = {}): Record<string, string> {
   const all: Record<string, string | undefined> = {
+    FLOTCTL_DRIVER: 'etcd',
     FLOTCTL_ENDPOINT: s.endpoints.join(','),
     FLOTCTL_ETCD_KEY_PREFIX: s.prefix,
     FLOTCTL_CA_FILE: s.tls.ca.cert,
@@ -55,7 +56,7 @@ describe('flotctl against a secured etcd', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
     const flags = ['--ca-file', s.tls.ca.cert, '--cert-file', s.tls.client.cert, '--key-file', s.tls.client.key, '--username', s.user.name];
-    const f = await flotctl([...flags, '--etcd-key-prefix', s.prefix, 'list-units'], { env: { FLOTCTL_ENDPOINT: s.endpoints.join(','), FLOTCTL_PASSWORD: s.user.password } });
+    const f = await flotctl([...flags, '--etcd-key-prefix', s.prefix, 'list-units'], { env: { FLOTCTL_DRIVER: 'etcd', FLOTCTL_ENDPOINT: s.endpoints.join(','), FLOTCTL_PASSWORD: s.user.password } });
     assert.equal(f.code, 0, f.stderr);
     assert.equal(f.stderr, '');
   });
