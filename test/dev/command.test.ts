@@ -44,8 +44,11 @@ test('dev --detach, a second dev in the same dir, dev --down', async () => {
   clusterDirs.push(d);
   const up = await dev(['--hosts', '2', '--dir', d, '--detach', '--ttl', '5']);
   assert.equal(up.code, 0, up.stderr);
-  assert.match(up.stdout, /^export FLOTCTL_ENDPOINT=http:\/\/127\.0\.0\.1:\d+$/m);
-  assert.match(up.stdout, /^export FLOTCTL_ETCD_KEY_PREFIX=\/flotilla\/$/m);
+  // The API driver (the default) first; etcd's variables after, commented out.
+  assert.match(up.stdout, /^export FLOTCTL_DRIVER=api\nexport FLOTCTL_ENDPOINT=unix:\/\/\S+\/host1\/api\.sock$/m);
+  assert.match(up.stdout, /^# export FLOTCTL_DRIVER=etcd$/m);
+  assert.match(up.stdout, /^# export FLOTCTL_ENDPOINT=http:\/\/127\.0\.0\.1:\d+$/m);
+  assert.match(up.stdout, /^# export FLOTCTL_ETCD_KEY_PREFIX=\/flotilla\/$/m);
   assert.match(up.stdout, new RegExp(`^host1 [0-9a-f]{32} 127\\.0\\.1\\.1  DBUS_SESSION_BUS_ADDRESS=unix:path=${d}/host1/run/bus XDG_RUNTIME_DIR=${d}/host1/rt systemctl --user`, 'm'));
   assert.match(up.stdout, /^host2 [0-9a-f]{32} 127\.0\.1\.2 /m);
 
@@ -66,19 +69,21 @@ test('dev --secure prints the FLOTCTL_ variables a secured etcd needs; pasted in
   clusterDirs.push(d);
   const up = await dev(['--hosts', '1', '--dir', d, '--detach', '--secure', '--ttl', '5']);
   assert.equal(up.code, 0, up.stderr);
-  assert.match(up.stdout, /^export FLOTCTL_ENDPOINT=https:\/\/127\.0\.0\.1:\d+,https:\/\/127\.0\.0\.1:\d+,https:\/\/127\.0\.0\.1:\d+$/m);
-  assert.match(up.stdout, new RegExp(`^export FLOTCTL_CA_FILE=${d}/tls/ca\\.pem$`, 'm'));
-  assert.match(up.stdout, new RegExp(`^export FLOTCTL_CERT_FILE=${d}/tls/client\\.pem$`, 'm'));
-  assert.match(up.stdout, new RegExp(`^export FLOTCTL_KEY_FILE=${d}/tls/client-key\\.pem$`, 'm'));
-  assert.match(up.stdout, /^export FLOTCTL_USERNAME=flotilla$/m);
+  assert.match(up.stdout, /^# export FLOTCTL_ENDPOINT=https:\/\/127\.0\.0\.1:\d+,https:\/\/127\.0\.0\.1:\d+,https:\/\/127\.0\.0\.1:\d+$/m);
+  assert.match(up.stdout, new RegExp(`^# export FLOTCTL_CA_FILE=${d}/tls/ca\\.pem$`, 'm'));
+  assert.match(up.stdout, new RegExp(`^# export FLOTCTL_CERT_FILE=${d}/tls/client\\.pem$`, 'm'));
+  assert.match(up.stdout, new RegExp(`^# export FLOTCTL_KEY_FILE=${d}/tls/client-key\\.pem$`, 'm'));
+  assert.match(up.stdout, /^# export FLOTCTL_USERNAME=flotilla$/m);
   // The password stays in its file, out of the terminal.
-  assert.match(up.stdout, new RegExp(`^export FLOTCTL_PASSWORD="\\$\\(cat ${d}/tls/flotilla\\.password\\)"$`, 'm'));
+  assert.match(up.stdout, new RegExp(`^# export FLOTCTL_PASSWORD="\\$\\(cat ${d}/tls/flotilla\\.password\\)"$`, 'm'));
   const password = (await readFile(join(d, 'tls', 'flotilla.password'), 'utf8')).trim();
   assert.ok(!up.stdout.includes(password) && !up.stderr.includes(password), 'the password was printed');
   assert.equal((await stat(join(d, 'tls', 'flotilla.password'))).mode & 0o777, 0o600);
   assert.equal((await stat(join(d, 'host1', 'flotillad.conf'))).mode & 0o777, 0o600);
-  const exports = up.stdout.split('\n').filter((l) => l.startsWith('export FLOTCTL_')).join('\n');
   const flotctl = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+  // Both blocks work pasted: the API driver's, and etcd's uncommented.
+  const lines = up.stdout.split('\n');
+  for (const exports of [lines.filter((l) => l.startsWith('export FLOTCTL_')).join('\n'), lines.filter((l) => l.startsWith('# export FLOTCTL_')).map((l) => l.slice(2)).join('\n')]) {
   const sh = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn('bash', ['-c', `${exports}\n"${process.execPath}" "${flotctl}" list-machines --no-legend`], { env: { PATH: process.env.PATH ?? '' } });
     let stdout = '';
@@ -90,6 +95,7 @@ test('dev --secure prints the FLOTCTL_ variables a secured etcd needs; pasted in
   });
   assert.equal(sh.code, 0, sh.stderr);
   assert.equal(sh.stdout.trim().split('\n').length, 1, sh.stdout);
+  }
   const down = await dev(['--down', '--dir', d]);
   assert.equal(down.code, 0, down.stderr);
   assert.deepEqual(await liveProcsMentioning([d]), []);
