@@ -84,17 +84,17 @@ test('dev --secure prints the FLOTCTL_ variables a secured etcd needs; pasted in
   // Both blocks work pasted: the API driver's, and etcd's uncommented.
   const lines = up.stdout.split('\n');
   for (const exports of [lines.filter((l) => l.startsWith('export FLOTCTL_')).join('\n'), lines.filter((l) => l.startsWith('# export FLOTCTL_')).map((l) => l.slice(2)).join('\n')]) {
-  const sh = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn('bash', ['-c', `${exports}\n"${process.execPath}" "${flotctl}" list-machines --no-legend`], { env: { PATH: process.env.PATH ?? '' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (x: string) => { stdout += x; });
-    child.stderr.setEncoding('utf8').on('data', (x: string) => { stderr += x; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-  assert.equal(sh.code, 0, sh.stderr);
-  assert.equal(sh.stdout.trim().split('\n').length, 1, sh.stdout);
+    const sh = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+      const child = spawn('bash', ['-c', `${exports}\n"${process.execPath}" "${flotctl}" list-machines --no-legend`], { env: { PATH: process.env.PATH ?? '' } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (x: string) => { stdout += x; });
+      child.stderr.setEncoding('utf8').on('data', (x: string) => { stderr += x; });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(sh.code, 0, sh.stderr);
+    assert.equal(sh.stdout.trim().split('\n').length, 1, sh.stdout);
   }
   const down = await dev(['--down', '--dir', d]);
   assert.equal(down.code, 0, down.stderr);
