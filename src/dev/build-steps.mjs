@@ -72,8 +72,30 @@ async function bundleCli() {
   for (const f of readdirSync(etcd3ProtoDir(root))) copyFileSync(join(etcd3ProtoDir(root), f), join(out, 'proto', f));
 }
 
+/**
+ * flotctl's help texts, rendered by the compiled program, beside the compiled
+ * main.js and the bundle: main.ts prints them to a pipe without loading
+ * commander (src/cli/help-render.ts).
+ */
+async function renderHelp() {
+  const renderer = join(root, 'dist', 'src', 'cli', 'help-render.js');
+  if (!existsSync(renderer)) return;
+  const { renderHelpTexts } = await import(pathToFileURL(renderer).href);
+  const { version } = readPackage();
+  let text;
+  try {
+    text = JSON.stringify({ version, texts: await renderHelpTexts() });
+  } catch (err) {
+    fail(`rendering flotctl's help: ${err.message}`);
+  }
+  for (const dir of [join(root, 'dist', 'src', 'cli'), join(root, 'dist', 'bin')]) {
+    if (existsSync(dir)) writeFileSync(join(dir, 'flotctl-help.json'), text);
+  }
+}
+
 async function after() {
   await bundleCli();
+  await renderHelp();
   const { bin } = readPackage();
   const targets = typeof bin === 'string' ? [bin] : Object.values(bin ?? {});
   for (const target of targets) {
