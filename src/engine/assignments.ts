@@ -86,7 +86,9 @@ export function checkAssignments(state: EngineView, snap: Snapshot, now: number)
     }
     seen.add(unit.name);
     out.kept.push(entry);
-    if (repair.has(entry.key) || entry.record.hash !== unit.hash || entry.record.desired !== unit.desired) out.updates.push({ entry, record: assignmentFor(unit) });
+    // A host a rollout has not moved yet keeps the previous content (src/rollout/pins.ts).
+    const hash = state.rolloutPin(unit.name, entry.machineId) ?? unit.hash;
+    if (repair.has(entry.key) || entry.record.hash !== hash || entry.record.desired !== unit.desired) out.updates.push({ entry, record: assignmentFor(unit, hash) });
   }
 
   const violations = evaluatePlacements({
@@ -111,7 +113,8 @@ export function checkAssignments(state: EngineView, snap: Snapshot, now: number)
   return out;
 }
 
-export function assignmentFor(unit: UnitRecord): AssignmentRecord {
+/** The assignment of `unit`, with the unit record's content unless a rollout pins this host to another (`hash`). */
+export function assignmentFor(unit: UnitRecord, hash = unit.hash): AssignmentRecord {
   if (unit.desired === 'inactive') throw new Error(`unit ${unit.name} is inactive: nothing to assign`);
-  return { unit: unit.name, hash: unit.hash, desired: unit.desired };
+  return { unit: unit.name, hash, desired: unit.desired };
 }

@@ -5,7 +5,8 @@
  */
 import { Keys } from '../registry/keys.js';
 import type { Change, PrefixCache } from '../registry/prefix-cache.js';
-import type { AssignmentRecord, BidRecord, MachineRecord, UnitRecord } from '../registry/records.js';
+import { type AssignmentRecord, type BidRecord, type MachineRecord, type RolloutRecord, type UnitRecord, decodeRollout } from '../registry/records.js';
+import { rolloutPins, type RolloutPins } from '../rollout/pins.js';
 import { assignmentKeyOf } from '../registry/records-at.js';
 import { mergeMetadata } from '../registry/metadata-overlay.js';
 import { TXN_MAX_OPS, type Registry } from '../registry/registry.js';
@@ -27,7 +28,7 @@ import type { EngineView, HostJudgement, MalformedAssignment, PlacedEntry, Requi
 export type { HostJudgement, PlacedEntry, RequirementsResult } from './engine-view.js';
 import { errorMessage } from '../util/errors.js';
 
-export type Source = 'units' | 'machines' | 'metadata' | 'assignments' | 'bids';
+export type Source = 'units' | 'machines' | 'metadata' | 'assignments' | 'bids' | 'rollouts';
 
 /** Assumed for machines that did not say (older agents). */
 const DEFAULT_TTL_SECONDS = 10;
@@ -45,6 +46,10 @@ export class ClusterState implements EngineView, SnapshotSource {
   readonly machines: PrefixCache<MachineRecord>;
   readonly assignments: PrefixCache<AssignmentRecord>;
   readonly bids: PrefixCache<BidRecord>;
+  /** P/rollouts/<source>: which hosts of a global unit a rollout keeps on the previous content. */
+  readonly rollouts: PrefixCache<RolloutRecord>;
+  /** rolloutPins of the rollouts cache, rebuilt when it changes. */
+  private pins: RolloutPins | undefined;
   /** P/metadata/<machine>/<key>: raw values; '' is a tombstone hiding a config key. */
   readonly metadata: PrefixCache<string>;
   /** Range reads of unit contents made so far (an etcd request count for the engine's stats). */
@@ -75,6 +80,14 @@ export class ClusterState implements EngineView, SnapshotSource {
     this.assignments = store.watch(k.assignmentsPrefix, decode.assignment, log);
     this.bids = store.watch(k.bidsPrefix, decode.bid, log);
     this.metadata = store.watch(k.metadataPrefix, (v) => v, log);
+    // A record must agree with its key, as in the rollout store.
+    this.rollouts = store.watch(k.rolloutsPrefix, (text, key) => {
+      const r = decodeRollout(text);
+      return r && r.source === k.rolloutOfKey(key) ? r : undefined;
+    }, log);
+    this.rollouts.onChange(() => {
+      this.pins = undefined;
+    });
     // Forget what was parsed for a unit's old content once it is destroyed or
     // replaced, so a long-lived engine does not grow with every unit ever seen.
     this.units.onChange((c) => {
@@ -120,6 +133,11 @@ export class ClusterState implements EngineView, SnapshotSource {
     return at + this.unknownTtlSeconds() * 1000 * GRACE_FRACTION;
   }
 
+  rolloutPin(unit: string, machineId: string): string | undefined {
+    this.pins ??= rolloutPins([...this.rollouts.values()].map((e) => e.value));
+    return this.pins.get(unit)?.get(machineId);
+  }
+
   /** Record a departure this engine did not see (see assumedStopDeadline), so its deadline stays put. */
   recordDeparture(machineId: string, at: number): void {
     if (!this.gone.has(machineId)) this.gone.set(machineId, { at, ttlMs: this.unknownTtlSeconds() * 1000 });
@@ -134,7 +152,7 @@ export class ClusterState implements EngineView, SnapshotSource {
   }
 
   private get caches(): Array<{ start(): Promise<void>; close(): Promise<void> }> {
-    return [this.units, this.machines, this.metadata, this.assignments, this.bids];
+    return [this.units, this.machines, this.metadata, this.assignments, this.bids, this.rollouts];
   }
 
   onChange(listener: (source: Source, change: Change<unknown>) => void): void {
@@ -143,6 +161,7 @@ export class ClusterState implements EngineView, SnapshotSource {
     this.metadata.onChange((c) => listener('metadata', c));
     this.assignments.onChange((c) => listener('assignments', c));
     this.bids.onChange((c) => listener('bids', c));
+    this.rollouts.onChange((c) => listener('rollouts', c));
   }
 
   async start(): Promise<void> {

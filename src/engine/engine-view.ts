@@ -65,4 +65,10 @@ export interface EngineView {
   stopDeadline(machineId: string): number | undefined;
   /** The stop deadline of a machine with no departure on record, were it recorded as leaving at `at` (the safe side). */
   assumedStopDeadline(at: number): number;
+  /**
+   * The content a rollout keeps this machine on instead of the unit
+   * record's (a global unit rolling host by host, src/rollout/pins.ts);
+   * undefined: the unit record's hash.
+   */
+  rolloutPin(unit: string, machineId: string): string | undefined;
 }

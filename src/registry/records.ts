@@ -447,6 +447,22 @@ export interface RolloutUnitRecord {
   /** Since when every host runs the new content healthily. */
   healthySince?: number;
   reason?: string;
+  /**
+   * A global unit rolls host by host: its hosts when it went in flight, each
+   * with its own phase. A host still `pending` (or `reverted`) keeps
+   * `previousHash` in its assignment while the record is running or failed
+   * (src/rollout/pins.ts): the unit runs two contents at once meanwhile.
+   * Absent for a unit that is not global (one step for the unit).
+   */
+  hosts?: RolloutHostRecord[];
+}
+
+/** One host of a global unit in a rollout. */
+export interface RolloutHostRecord {
+  machineId: string;
+  phase: RolloutUnitPhase;
+  startedAt?: number;
+  healthySince?: number;
 }
 
 /** The pacing a rollout was started with (src/rollout/options.ts). */
@@ -474,6 +490,8 @@ export interface RolloutRecord {
 
 /** Units in one rollout: one source's worth. */
 export const ROLLOUT_UNITS_MAX = 10_000;
+/** Hosts of one global unit in a rollout: far above any real cluster. */
+export const ROLLOUT_HOSTS_MAX = 10_000;
 const MS_MAX = 2 ** 31 - 1;
 const isTime = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= Number.MAX_SAFE_INTEGER;
 
@@ -499,7 +517,31 @@ function decodeRolloutUnit(v: unknown): RolloutUnitRecord | undefined {
     if (!str(v.reason)) return undefined;
     u.reason = boundedReason(v.reason);
   }
+  if (v.hosts !== undefined) {
+    // A host list without a content to keep on pending hosts means nothing.
+    if (!Array.isArray(v.hosts) || v.hosts.length > ROLLOUT_HOSTS_MAX || u.previousHash === undefined) return undefined;
+    const hosts: RolloutHostRecord[] = [];
+    const seen = new Set<string>();
+    for (const raw of v.hosts as unknown[]) {
+      const h = decodeRolloutHost(raw);
+      if (!h || seen.has(h.machineId)) return undefined;
+      seen.add(h.machineId);
+      hosts.push(h);
+    }
+    u.hosts = hosts;
+  }
   return u;
+}
+
+function decodeRolloutHost(v: unknown): RolloutHostRecord | undefined {
+  if (!isObject(v) || !isMachineId(v.machineId) || !(ROLLOUT_UNIT_PHASES as readonly unknown[]).includes(v.phase)) return undefined;
+  const h: RolloutHostRecord = { machineId: v.machineId, phase: v.phase as RolloutUnitPhase };
+  for (const f of ['startedAt', 'healthySince'] as const) {
+    if (v[f] === undefined) continue;
+    if (!isTime(v[f])) return undefined;
+    h[f] = v[f] as number;
+  }
+  return h;
 }
 
 export function decodeRollout(text: string): RolloutRecord | undefined {

@@ -82,6 +82,13 @@ export class MemoryCluster implements EngineView, SnapshotSource {
     const at = this.departures.get(machineId);
     return at === undefined ? undefined : at + this.ttlMs * GRACE_FRACTION;
   }
+  /** unit -> machine -> pinned hash (a rollout keeping a host on the previous content). */
+  readonly pins = new Map<string, Map<string, string>>();
+
+  rolloutPin(unit: string, machineId: string): string | undefined {
+    return this.pins.get(unit)?.get(machineId);
+  }
+
   assumedStopDeadline(at: number): number {
     return at + this.ttlMs * GRACE_FRACTION;
   }

@@ -1,0 +1,74 @@
+/** Which hosts of a global unit a rollout keeps on the previous content (src/rollout/pins.ts), and the engine's assignment check honoring it. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkAssignments } from '../../src/engine/assignments.js';
+import { takeSnapshot } from '../../src/engine/snapshot.js';
+import { decodeRollout, encode, type RolloutHostRecord, type RolloutRecord, type RolloutRunState, type RolloutUnitRecord } from '../../src/registry/records.js';
+import { rolloutPins } from '../../src/rollout/pins.js';
+import { machine, MemoryCluster, service } from '../engine/support/memory-view.js';
+
+const H = 'a'.repeat(40);
+const P = 'b'.repeat(40);
+const M1 = machine('1');
+const M2 = machine('2');
+const M3 = machine('3');
+const host = (machineId: string, phase: RolloutHostRecord['phase']): RolloutHostRecord => ({ machineId, phase });
+const rec = (state: RolloutRunState, u: Partial<RolloutUnitRecord>): RolloutRecord => ({
+  source: 's', commit: '', state,
+  opts: { maxParallel: 1, minHealthyMs: 1000, healthyDeadlineMs: 60_000, autoRevert: false },
+  units: [{ name: 'g.service', hash: H, previousHash: P, phase: 'inflight', ...u }],
+});
+const pinsOf = (r: RolloutRecord): Record<string, string> => Object.fromEntries(rolloutPins([r]).get('g.service') ?? []);
+
+describe('rolloutPins', () => {
+  const hosts = [host(M1, 'done'), host(M2, 'inflight'), host(M3, 'pending')];
+  const rows: Array<[string, RolloutRecord, Record<string, string>]> = [
+    ['running: only the host not moved yet keeps the previous content', rec('running', { hosts }), { [M3]: P }],
+    ['failed without revert: hosts never reached stay on the previous content', rec('failed', { phase: 'failed', hosts }), { [M3]: P }],
+    ['a host moved back is pinned too', rec('running', { hosts: [host(M1, 'reverted'), host(M2, 'pending')] }), { [M1]: P, [M2]: P }],
+    ['done: no pins', rec('done', { phase: 'done', hosts: hosts.map((h) => ({ ...h, phase: 'done' as const })) }), {}],
+    ['unit reverted as a whole: its record is the previous content, no pins', rec('failed', { phase: 'reverted', hosts }), {}],
+    ['unit left by the rollout (done): no pins', rec('running', { phase: 'done', hosts }), {}],
+    ['pending unit: nothing moved, nothing pinned (its record is unchanged)', rec('running', { phase: 'pending', hosts }), {}],
+    ['not global (no hosts): one step, no pins', rec('running', {}), {}],
+  ];
+  for (const [name, r, want] of rows) it(name, () => assert.deepEqual(pinsOf(r), want));
+});
+
+describe('rollout host records decode strictly', () => {
+  const base = rec('running', { hosts: [host(M1, 'pending')] });
+  it('round-trips', () => assert.deepEqual(decodeRollout(encode(base)), base));
+  const bad: Array<[string, unknown]> = [
+    ['a bad machine id', [{ machineId: 'x', phase: 'pending' }]],
+    ['a bad phase', [{ machineId: M1, phase: 'gone' }]],
+    ['a host twice', [host(M1, 'pending'), host(M1, 'done')]],
+    ['a bad time', [{ machineId: M1, phase: 'inflight', startedAt: -1 }]],
+  ];
+  for (const [name, hostsValue] of bad) {
+    it(`refuses ${name}`, () => {
+      const o = JSON.parse(encode(base)) as { units: Array<Record<string, unknown>> };
+      o.units[0]!.hosts = hostsValue;
+      assert.equal(decodeRollout(JSON.stringify(o)), undefined);
+    });
+  }
+  it('refuses hosts without a previous content', () => {
+    const o = JSON.parse(encode(base)) as { units: Array<Record<string, unknown>> };
+    delete o.units[0]!.previousHash;
+    assert.equal(decodeRollout(JSON.stringify(o)), undefined);
+  });
+});
+
+describe('checkAssignments keeps a pinned host on the previous content', () => {
+  it('refreshes unpinned hosts to the unit record, leaves the pinned one', () => {
+    const c = new MemoryCluster().live(M1).live(M2).unitFrom('g.service', service('old', ''), 'launched');
+    c.unitFrom('g.service', `${service('old')}[X-Fleet]\nGlobal=true\n`);
+    const old = 'c'.repeat(40);
+    c.assign('g.service', M1).assign('g.service', M2);
+    for (const e of c.placedAssignments()) e.record.hash = old;
+    c.pins.set('g.service', new Map([[M2, old]]));
+    const changes = checkAssignments(c, takeSnapshot(c), 0);
+    const unitHash = c.unit('g.service')!.hash;
+    assert.deepEqual(changes.updates.map((u) => [u.entry.machineId, u.record.hash]), [[M1, unitHash]]);
+    assert.equal(changes.deletes.length, 0);
+  });
+});
