@@ -11,6 +11,7 @@
  */
 import type { Keys } from '../registry/keys.js';
 import { recordDecoders } from '../registry/records-at.js';
+import type { UnitStateRecord } from '../registry/records.js';
 
 export type EventType =
   | 'UnitSubmitted'
@@ -22,6 +23,12 @@ export type EventType =
   | 'UnitFailed'
   | 'UnitUnplaced'
   | 'UnitMoved'
+  | 'UnitDesiredChanged'
+  | 'UnitReplaced'
+  | 'UnitAssignmentChanged'
+  | 'UnitStateChanged'
+  | 'UnitStateRemoved'
+  | 'UnitUnplacedCleared'
   | 'MachineJoined'
   | 'MachineLeft'
   | 'EngineElected'
@@ -57,7 +64,12 @@ export function deriveEvents(keys: Keys, c: KeyChange): FlotillaEvent[] {
     const now = d.unit(c.value, c.key);
     if (!now) return [];
     const before = c.previous === undefined ? undefined : d.unit(c.previous, c.key);
-    return before ? [] : [{ index, topic: 'Unit', type: 'UnitSubmitted', unit: now.name }];
+    if (!before) return [{ index, topic: 'Unit', type: 'UnitSubmitted', unit: now.name }];
+    // A re-put that changed something is an event too: waits on the unit follow the stream alone.
+    const out: FlotillaEvent[] = [];
+    if (before.desired !== now.desired) out.push({ index, topic: 'Unit', type: 'UnitDesiredChanged', unit: now.name, reason: `desired ${before.desired} -> ${now.desired}` });
+    if (before.hash !== now.hash) out.push({ index, topic: 'Unit', type: 'UnitReplaced', unit: now.name, reason: `content ${before.hash.slice(0, 12)} -> ${now.hash.slice(0, 12)}` });
+    return out;
   }
   const machine = keys.machineOfKey(c.key);
   if (machine !== undefined) {
@@ -70,22 +82,33 @@ export function deriveEvents(keys: Keys, c: KeyChange): FlotillaEvent[] {
   if (assignment !== undefined) {
     const { machineId, unit } = assignment;
     if (c.value === undefined) return [{ index, topic: 'Unit', type: 'UnitUnassigned', unit, machine: machineId }];
-    if (c.previous !== undefined || !d.assignment(c.value, c.key)) return [];
-    return [{ index, topic: 'Unit', type: 'UnitPlaced', unit, machine: machineId }];
+    const now = d.assignment(c.value, c.key);
+    if (!now) return [];
+    if (c.previous === undefined) return [{ index, topic: 'Unit', type: 'UnitPlaced', unit, machine: machineId }];
+    const before = d.assignment(c.previous, c.key);
+    if (before && before.desired === now.desired && before.hash === now.hash) return [];
+    const what = before === undefined ? 'assignment rewritten' : [before.desired !== now.desired ? `desired ${before.desired} -> ${now.desired}` : '', before.hash !== now.hash ? `content ${before.hash.slice(0, 12)} -> ${now.hash.slice(0, 12)}` : ''].filter(Boolean).join(', ');
+    return [{ index, topic: 'Unit', type: 'UnitAssignmentChanged', unit, machine: machineId, reason: what }];
   }
   const state = keys.stateOfKey(c.key);
-  if (state !== undefined && c.value !== undefined) {
+  if (state !== undefined) {
+    if (c.value === undefined) return [{ index, topic: 'Unit', type: 'UnitStateRemoved', unit: state.unit, machine: state.machineId }];
     const now = d.state(c.value, c.key);
     if (!now) return [];
     const before = c.previous === undefined ? undefined : d.state(c.previous, c.key);
-    if (before?.active === now.active) return [];
     const base = { index, topic: 'Unit' as const, unit: now.unit, machine: now.machineId };
-    if (now.active === 'active') return [{ ...base, type: 'UnitStarted' }];
-    if (now.active === 'failed') return [{ ...base, type: 'UnitFailed', ...(now.failure ? { reason: now.failure } : {}) }];
-    if (now.active === 'inactive' && before !== undefined) return [{ ...base, type: 'UnitStopped' }];
-    return [];
+    if (before?.active !== now.active) {
+      if (now.active === 'active') return [{ ...base, type: 'UnitStarted' }];
+      if (now.active === 'failed') return [{ ...base, type: 'UnitFailed', ...(now.failure ? { reason: now.failure } : {}) }];
+      if (now.active === 'inactive' && before !== undefined) return [{ ...base, type: 'UnitStopped' }];
+    }
+    // Any other change of what the agent reports (first report, load, sub, applied, content, failure text).
+    if (before && sameState(before, now)) return [];
+    const shown = `${now.load}/${now.active}/${now.sub} applied ${now.applied}${now.failure ? `: ${now.failure}` : ''}`;
+    return [{ ...base, type: 'UnitStateChanged', reason: shown }];
   }
   const unplaced = keys.unplacedOfKey(c.key);
+  if (unplaced !== undefined && c.value === undefined) return [{ index, topic: 'Unit', type: 'UnitUnplacedCleared', unit: unplaced }];
   if (unplaced !== undefined && c.value !== undefined) {
     const r = d.unplaced(c.value, c.key);
     if (!r) return [];
@@ -93,4 +116,8 @@ export function deriveEvents(keys: Keys, c: KeyChange): FlotillaEvent[] {
     return [{ index, topic: 'Unit', type: 'UnitUnplaced', unit: r.unit, reason }];
   }
   return [];
+}
+
+function sameState(a: UnitStateRecord, b: UnitStateRecord): boolean {
+  return a.hash === b.hash && a.load === b.load && a.active === b.active && a.sub === b.sub && a.applied === b.applied && a.failure === b.failure;
 }

@@ -26,6 +26,14 @@ const cases: Array<[string, Omit<KeyChange, 'revision'>, string[]]> = [
   ['stopped', { key: keys.state('web.service', M), value: st('inactive'), previous: st('active') }, ['UnitStopped']],
   ['failed', { key: keys.state('web.service', M), value: st('failed', 'exit 1'), previous: st('active') }, ['UnitFailed']],
   ['unplaced', { key: keys.unplaced('web.service'), value: JSON.stringify({ unit: 'web.service', hash: H, reasons: { '*': 'no machine' }, at: 'now' }), previous: undefined }, ['UnitUnplaced']],
+  ['desired changed', { key: keys.unit('web.service'), value: unit, previous: JSON.stringify({ name: 'web.service', hash: H, desired: 'inactive' }) }, ['UnitDesiredChanged']],
+  ['content replaced', { key: keys.unit('web.service'), value: JSON.stringify({ name: 'web.service', hash: 'c'.repeat(40), desired: 'launched' }), previous: unit }, ['UnitReplaced']],
+  ['assignment desired changed', { key: keys.assignment(M, 'web.service'), value: JSON.stringify({ unit: 'web.service', hash: H, desired: 'loaded' }), previous: assign }, ['UnitAssignmentChanged']],
+  ['assignment re-put unchanged', { key: keys.assignment(M, 'web.service'), value: assign, previous: assign }, []],
+  ['first report, not active', { key: keys.state('web.service', M), value: st('inactive'), previous: undefined }, ['UnitStateChanged']],
+  ['sub state changed', { key: keys.state('web.service', M), value: st('activating'), previous: JSON.stringify({ ...JSON.parse(st('activating')), sub: 'start-pre' }) }, ['UnitStateChanged']],
+  ['state removed', { key: keys.state('web.service', M), value: undefined, previous: st('active') }, ['UnitStateRemoved']],
+  ['unplaced cleared', { key: keys.unplaced('web.service'), value: undefined, previous: '{}' }, ['UnitUnplacedCleared']],
   ['other keys ignored', { key: keys.content(H), value: 'x', previous: undefined }, []],
 ];
 
