@@ -25,8 +25,8 @@ import { errorMessage } from '../util/errors.js';
 export interface PresenceEvents {
   /** A (new) lease is in force and the machine key is on it. */
   lease: [leaseId: string];
-  /** etcd acknowledged a keepalive of the current lease. */
-  renewed: [];
+  /** etcd acknowledged a keepalive of the current lease, after this round trip. */
+  renewed: [roundTripMs: number];
   /** No acknowledgement for a whole TTL: the lease may have expired, or etcd may be down. */
   silent: [];
   /** etcd says the lease expired or was revoked; a new one is being sought. */
@@ -108,8 +108,8 @@ export class Presence extends EventEmitter<PresenceEvents> {
     }
     await writeFile(this.leaseFile, id).catch((err) => this.log.warn({ err: errorMessage(err) }, 'cannot remember lease id'));
     lease.on('expired', () => this.onLost(lease));
-    lease.on('renewed', () => {
-      if (this.lease === lease) this.emit('renewed');
+    lease.on('renewed', (roundTripMs) => {
+      if (this.lease === lease) this.emit('renewed', roundTripMs);
     });
     lease.on('silent', () => {
       if (this.lease === lease) this.emit('silent');

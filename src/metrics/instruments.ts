@@ -40,6 +40,8 @@ const PLACEMENT_BUCKETS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120];
 const JOB_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 90];
 /** Renewals come every TTL/3; a gap towards 2/3 TTL means the agent is about to hold. */
 const GAP_BUCKETS = [0.5, 1, 2, 3, 5, 10, 20, 30, 60];
+/** A keepalive answers in about a millisecond on a healthy etcd; seconds mean trouble. */
+const RTT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 export class FlotillaMetrics {
   readonly registry = new Registry();
@@ -62,6 +64,13 @@ export class FlotillaMetrics {
     name: 'flotilla_lease_renewal_gap_seconds',
     help: 'Time between two confirmed renewals of the presence lease (nominally TTL/3; the agent holds at 2/3 TTL).',
     buckets: GAP_BUCKETS,
+    registers: [this.registry],
+  });
+
+  readonly leaseRoundTrip = new Histogram({
+    name: 'flotilla_lease_keepalive_seconds',
+    help: 'Round trip of each confirmed keepalive of the presence lease, from the request written to etcd\'s answer.',
+    buckets: RTT_BUCKETS,
     registers: [this.registry],
   });
 

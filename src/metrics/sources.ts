@@ -44,9 +44,10 @@ export function observePresence(metrics: FlotillaMetrics, presence: EventEmitter
     metrics.leaseChanges.inc();
     since = now();
   });
-  presence.on('renewed', () => {
+  presence.on('renewed', (roundTripMs) => {
     const t = now();
     metrics.leaseRenewals.inc();
+    metrics.leaseRoundTrip.observe(roundTripMs / 1000);
     if (since !== undefined) metrics.leaseRenewalGap.observe((t - since) / 1000);
     since = t;
     metrics.held.set(0);

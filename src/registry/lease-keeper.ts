@@ -12,7 +12,8 @@
  * engine would change hands, all because etcd had been down. So this keeper
  * never gives up on its own; it keeps asking until etcd answers, and reports:
  *
- * - `renewed`: etcd confirmed the lease (a keepalive answer with TTL > 0);
+ * - `renewed`: etcd confirmed the lease (a keepalive answer with TTL > 0),
+ *   with the round trip of that keepalive;
  * - `silent`: no confirmation for 2/3 of the TTL (two renewals in a row
  *   unanswered): the lease may be about to expire, so the holder should act
  *   on nothing it cannot re-check (emitted once per silence). It comes at
@@ -27,7 +28,8 @@ import { delay } from '../util/deadline.js';
 import { errorMessage } from '../util/errors.js';
 
 export interface LeaseKeeperEvents {
-  renewed: [];
+  /** With the keepalive's round trip: from the request written to etcd's answer. */
+  renewed: [roundTripMs: number];
   silent: [];
   expired: [];
 }
@@ -122,6 +124,9 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
     await new Promise<void>((resolve, reject) => {
       let answered = true;
       let done = false;
+      // One request is in flight at a time (the next is written only once this
+      // one is answered), so the latest write time is the answer's request.
+      let sentAt = performance.now();
       const finish = (err?: Error): void => {
         if (done) return;
         done = true;
@@ -135,6 +140,7 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
         if (this.closed) return finish();
         if (!answered) return finish(new Error(`no keepalive answer within ${Math.round(intervalMs)} ms`));
         answered = false;
+        sentAt = performance.now();
         stream.write({ ID: this.id });
       }, intervalMs);
       stream.on('error', (err) => finish(err));
@@ -149,20 +155,21 @@ export class LeaseKeeper extends EventEmitter<LeaseKeeperEvents> {
           this.emit('expired');
           return;
         }
-        this.renewed();
+        this.renewed(performance.now() - sentAt);
       });
       answered = false;
+      sentAt = performance.now();
       stream.write({ ID: this.id });
     });
   }
 
-  private renewed(): void {
+  private renewed(roundTripMs: number): void {
     if (this.failing) this.log.info({ lease: this.id }, 'lease keepalive works again');
     this.failing = false;
     this.silent = false;
     this.confirmedAt = performance.now();
     this.armSilence();
-    this.emit('renewed');
+    this.emit('renewed', roundTripMs);
   }
 
   /**

@@ -89,7 +89,11 @@ test('metrics move when a unit is placed: rounds, bids, placement latency, syste
   assert.equal(n(after, 'flotilla_engine_leadership_changes_total', { change: 'elected' }), 1);
   // Renewals come every TTL/3 (1 s here).
   const renewals = n(before, 'flotilla_lease_renewals_total');
-  await waitFor('lease renewals counted', async () => (n(await scrape(), 'flotilla_lease_renewals_total') > renewals ? true : undefined), { timeoutMs: 5_000 });
+  const keepalives = n(before, 'flotilla_lease_keepalive_seconds_count');
+  await waitFor('lease renewals and their round trips counted', async () => {
+    const t = await scrape();
+    return n(t, 'flotilla_lease_renewals_total') > renewals && n(t, 'flotilla_lease_keepalive_seconds_count') > keepalives ? true : undefined;
+  }, { timeoutMs: 5_000 });
   assert.equal(n(after, 'flotilla_agent_held'), 0);
   assert.ok(n(after, 'process_resident_memory_bytes') > 0);
 });

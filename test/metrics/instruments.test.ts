@@ -40,25 +40,29 @@ test('metrics: engine totals are read when scraped, and counters only grow', asy
   assert.equal(sample(await text(m), 'flotilla_engine_leader'), 0);
 });
 
-test('metrics: presence renewals, their gaps and holds', async () => {
+test('metrics: presence renewals, their gaps, keepalive round trips and holds', async () => {
   const m = new FlotillaMetrics();
   const presence = new EventEmitter<PresenceEvents>();
   let clock = 0;
   observePresence(m, presence, () => clock);
   presence.emit('lease', '7');
   clock = 1000;
-  presence.emit('renewed');
+  presence.emit('renewed', 2);
   clock = 3500;
-  presence.emit('renewed');
+  presence.emit('renewed', 400);
   presence.emit('silent');
   let t = await text(m);
   assert.equal(sample(t, 'flotilla_lease_acquired_total'), 1);
   assert.equal(sample(t, 'flotilla_lease_renewals_total'), 2);
   assert.equal(sample(t, 'flotilla_lease_renewal_gap_seconds_sum'), 3.5);
   assert.equal(sample(t, 'flotilla_lease_renewal_gap_seconds_bucket', { le: '2' }), 1);
+  assert.equal(sample(t, 'flotilla_lease_keepalive_seconds_count'), 2);
+  assert.equal(sample(t, 'flotilla_lease_keepalive_seconds_bucket', { le: '0.0025' }), 1);
+  assert.equal(sample(t, 'flotilla_lease_keepalive_seconds_bucket', { le: '0.25' }), 1);
+  assert.equal(sample(t, 'flotilla_lease_keepalive_seconds_bucket', { le: '0.5' }), 2);
   assert.equal(sample(t, 'flotilla_agent_holds_total', { cause: 'silent' }), 1);
   assert.equal(sample(t, 'flotilla_agent_held'), 1);
-  presence.emit('renewed');
+  presence.emit('renewed', 1);
   t = await text(m);
   assert.equal(sample(t, 'flotilla_agent_held'), 0);
 });
