@@ -6,21 +6,16 @@
  * missed); a 410 or Resync line means history ran out, so every watched unit
  * is reported (callers re-read) and the stream restarts from the index given.
  *
- * The stream carries events, not every write: an agent's first report of a
- * loaded unit, or the removal of its state, has no event of its own. Such
- * writes follow the events they belong to (a placement, an unassignment), so
- * after each event for a unit, and after the subscription starts (the caller
- * has just written), the unit is reported again every `burstMs` for
- * `burstCount` periods; a quiet cluster costs nothing but the heartbeats.
+ * Every write to a unit's keys (its record, assignments, state reports,
+ * unplaced record) has an event naming the unit (src/events/derive.ts), so
+ * one report per event is enough: the caller's re-read goes to etcd, which
+ * already holds the write the event came from. A quiet cluster costs nothing
+ * but the heartbeats.
  */
 import { ApiRequestError, type ApiLines, type ApiTransport } from './api-transport.js';
 import type { Unsubscribe } from './types.js';
 
 export interface UnitEventWatchOptions {
-  /** Re-report period after an event (the old poll's period). */
-  burstMs?: number;
-  /** How many periods a burst lasts. */
-  burstCount?: number;
   /** No byte for this long (heartbeats come every 10 s) ends the stream, which is then resumed. */
   idleMs?: number;
   /** Wait before reopening a dropped stream (doubled per failure, up to 2 s). */
@@ -69,38 +64,15 @@ export function eventsPath(afterIndex: number, units: ReadonlySet<string>): stri
 }
 
 export async function watchUnitEvents(http: ApiTransport, units: readonly string[], onChange: (unit: string) => void, opts: UnitEventWatchOptions = {}): Promise<Unsubscribe> {
-  const burstMs = opts.burstMs ?? 250;
-  const burstCount = opts.burstCount ?? 8;
   const idleMs = opts.idleMs ?? 35_000;
   const retryMs = opts.retryMs ?? 100;
   const wanted = new Set(units);
-  const bursts = new Map<string, { left: number; timer: NodeJS.Timeout }>();
   let stopped = false;
   let current: ApiLines | undefined;
 
-  const burst = (unit: string): void => {
-    const b = bursts.get(unit);
-    if (b) {
-      b.left = burstCount;
-      return;
-    }
-    const entry = {
-      left: burstCount,
-      timer: setInterval(() => {
-        if (stopped) return;
-        onChange(unit);
-        if (--entry.left <= 0) {
-          clearInterval(entry.timer);
-          bursts.delete(unit);
-        }
-      }, burstMs),
-    };
-    bursts.set(unit, entry);
-  };
   const changed = (unit: string): void => {
     if (stopped || !wanted.has(unit)) return;
     onChange(unit);
-    burst(unit);
   };
   const everyone = (): void => wanted.forEach(changed);
 
@@ -119,7 +91,6 @@ export async function watchUnitEvents(http: ApiTransport, units: readonly string
 
   let opened = await open(0);
   current = opened.stream;
-  wanted.forEach(burst);
 
   const follow = async (): Promise<void> => {
     let last = opened.start;
@@ -165,8 +136,6 @@ export async function watchUnitEvents(http: ApiTransport, units: readonly string
 
   return async () => {
     stopped = true;
-    for (const b of bursts.values()) clearInterval(b.timer);
-    bursts.clear();
     current?.close();
     await running;
   };
