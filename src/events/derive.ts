@@ -102,6 +102,9 @@ export function deriveEvents(keys: Keys, c: KeyChange): FlotillaEvent[] {
       if (now.active === 'failed') return [{ ...base, type: 'UnitFailed', ...(now.failure ? { reason: now.failure } : {}) }];
       if (now.active === 'inactive' && before !== undefined) return [{ ...base, type: 'UnitStopped' }];
     }
+    // The agent reports `failed` first and why its start job failed in a later
+    // write: the reason arriving is the failure's event, so it carries the reason.
+    if (now.active === 'failed' && now.failure !== undefined && now.failure !== before?.failure) return [{ ...base, type: 'UnitFailed', reason: now.failure }];
     // Any other change of what the agent reports (first report, load, sub, applied, content, failure text).
     if (before && sameState(before, now)) return [];
     const shown = `${now.load}/${now.active}/${now.sub} applied ${now.applied}${now.failure ? `: ${now.failure}` : ''}`;

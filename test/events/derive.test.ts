@@ -25,6 +25,8 @@ const cases: Array<[string, Omit<KeyChange, 'revision'>, string[]]> = [
   ['unchanged state', { key: keys.state('web.service', M), value: st('active'), previous: st('active') }, []],
   ['stopped', { key: keys.state('web.service', M), value: st('inactive'), previous: st('active') }, ['UnitStopped']],
   ['failed', { key: keys.state('web.service', M), value: st('failed', 'exit 1'), previous: st('active') }, ['UnitFailed']],
+  ['failed, then its reason', { key: keys.state('web.service', M), value: st('failed', 'exit 1'), previous: st('failed') }, ['UnitFailed']],
+  ['failed, reason unchanged', { key: keys.state('web.service', M), value: st('failed', 'exit 1'), previous: st('failed', 'exit 1') }, []],
   ['unplaced', { key: keys.unplaced('web.service'), value: JSON.stringify({ unit: 'web.service', hash: H, reasons: { '*': 'no machine' }, at: 'now' }), previous: undefined }, ['UnitUnplaced']],
   ['desired changed', { key: keys.unit('web.service'), value: unit, previous: JSON.stringify({ name: 'web.service', hash: H, desired: 'inactive' }) }, ['UnitDesiredChanged']],
   ['content replaced', { key: keys.unit('web.service'), value: JSON.stringify({ name: 'web.service', hash: 'c'.repeat(40), desired: 'launched' }), previous: unit }, ['UnitReplaced']],

@@ -1,7 +1,8 @@
 /**
  * The event stream against a real cluster (etcd, two systemd --user hosts,
  * TTL 3 s): the ndjson handler served from this process, read over HTTP.
- * It must see units submitted, placed and started; the engine host's power
+ * It must see units submitted, placed and started; a unit stopped, one that
+ * fails and one that cannot be placed, each with its reason; the engine host's power
  * cut (machine left, leadership moving, its units moved); a stream dropped
  * and resumed from its last index sees exactly what a stream kept open saw;
  * an index etcd has compacted is an explicit resync answer.
@@ -126,6 +127,30 @@ test('stream: a start index, heartbeats, then units submitted, placed and starte
   assert.ok(reference.lines.some((l) => Object.keys(l).length === 0), 'heartbeats');
   await dropped.wait('the filtered stream saw the starts', (e) => UNITS.every((u) => has('UnitStarted', u)(e)));
   assert.ok(dropped.events().every((e) => e.Payload.Unit?.startsWith('ev-')), 'the unit filter holds');
+});
+
+test('stream: a unit stopped (desired changed, then stopped), one that fails (with its reason), one that cannot be placed (with the reasons)', async () => {
+  const files: Record<string, string> = {
+    'x-stop.service': '[Service]\nExecStart=/bin/sleep infinity\n',
+    'x-fail.service': '[Service]\nType=oneshot\nExecStart=/bin/false\n',
+    'x-nowhere.service': '[Service]\nExecStart=/bin/sleep infinity\n[X-Fleet]\nMachineMetadata=region=nowhere\n',
+  };
+  for (const [u, text] of Object.entries(files)) await writeFile(join(work, u), text);
+  const started = await flotctl(cluster.flotctlEnv(), ['start', '--no-block', ...Object.keys(files)], { cwd: work });
+  assert.equal(started.code, 0, started.stderr);
+  await reference.wait('x-stop started', has('UnitStarted', 'x-stop.service'));
+  const stopped = await flotctl(cluster.flotctlEnv(), ['stop', 'x-stop.service']);
+  assert.equal(stopped.code, 0, stopped.stderr);
+  const ev = await reference.wait('stopped, failed and unplaced events', (e) =>
+    has('UnitDesiredChanged', 'x-stop.service')(e) && has('UnitStopped', 'x-stop.service')(e) && has('UnitFailed', 'x-fail.service')(e) && has('UnitUnplaced', 'x-nowhere.service')(e));
+  const one = (type: string, u: string) => ev.find((e) => e.Type === type && e.Payload.Unit === u);
+  assert.match(one('UnitDesiredChanged', 'x-stop.service')?.Payload.Reason ?? '', /desired launched -> loaded/);
+  assert.ok(ev.indexOf(one('UnitDesiredChanged', 'x-stop.service')!) < ev.indexOf(one('UnitStopped', 'x-stop.service')!), 'desired changed before stopped');
+  assert.ok((one('UnitFailed', 'x-fail.service')?.Payload.Reason ?? '').length > 0, 'a failed start carries its reason');
+  assert.match(one('UnitUnplaced', 'x-nowhere.service')?.Payload.Reason ?? '', /region=nowhere/);
+  const destroyed = await flotctl(cluster.flotctlEnv(), ['destroy', ...Object.keys(files)]);
+  assert.equal(destroyed.code, 0, destroyed.stderr);
+  await reference.wait('the three destroyed', (e) => Object.keys(files).every((u) => has('UnitDestroyed', u)(e)));
 });
 
 test('flotctl events --json --index follows the same stream', async () => {
