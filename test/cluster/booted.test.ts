@@ -125,10 +125,14 @@ test('a placed unit runs on its host; status, journal and ssh reach that host (s
   assert.equal(ssh.stdout.trim(), String(pid));
 });
 
-test("the release's own flotctl, run inside a host, reads the cluster", async () => {
-  const r = await cluster.exec(1, ['/opt/flotilla/bin/flotctl', `--endpoint=${cluster.endpoints.join(',')}`, `--etcd-key-prefix=${cluster.prefix}`, 'list-units', '--no-legend']);
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^hello\.service\s/m);
+test("the release's own flotctl, run inside a host, reads the cluster: with no flags through its flotillad's API socket, and from etcd", async () => {
+  // As a user on the host runs it: the default driver and endpoint, unix:///var/run/flotilla.sock.
+  const viaApi = await cluster.exec(1, ['/opt/flotilla/bin/flotctl', 'list-units', '--no-legend']);
+  assert.equal(viaApi.code, 0, viaApi.stderr);
+  assert.match(viaApi.stdout, /^hello\.service\s/m);
+  const viaEtcd = await cluster.exec(1, ['/opt/flotilla/bin/flotctl', '--driver=etcd', `--endpoint=${cluster.endpoints.join(',')}`, `--etcd-key-prefix=${cluster.prefix}`, 'list-units', '--no-legend']);
+  assert.equal(viaEtcd.code, 0, viaEtcd.stderr);
+  assert.equal(viaEtcd.stdout, viaApi.stdout);
 });
 
 test('power loss of a host (its nspawn and everything in it killed at once): its units become active on the others', async () => {

@@ -33,7 +33,7 @@ describe('the build', () => {
 
   it('bundles flotctl with its store client: a command that needs etcd loads the etcd3 chunk and its protos', async () => {
     assert.equal(pkg.bin.flotctl, 'dist/bin/flotctl.js');
-    const r = await runFile(join(ROOT, pkg.bin.flotctl as string), ['list-units'], { FLOTCTL_ENDPOINT: 'http://127.0.0.1:1' });
+    const r = await runFile(join(ROOT, pkg.bin.flotctl as string), ['list-units'], { FLOTCTL_DRIVER: 'etcd', FLOTCTL_ENDPOINT: 'http://127.0.0.1:1' });
     assert.deepEqual([r.code, r.stderr], [3, 'flotctl: cluster store unreachable at http://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1\n']);
   });
 

@@ -47,6 +47,7 @@ test('start brings up N hosts whose systemd has flotillad.service; down leaves n
   assert.deepEqual(c.hosts.map((h) => h.publicIP), ['127.0.1.1', '127.0.1.2', '127.0.1.3']);
   assert.equal(new Set(c.hosts.map((h) => h.machineId)).size, 3);
   assert.deepEqual(c.flotctlEnv(), {
+    FLOTCTL_DRIVER: 'etcd',
     FLOTCTL_ENDPOINT: c.endpoints.join(','),
     FLOTCTL_ETCD_KEY_PREFIX: '/flotilla/',
     FLOTCTL_SSH_USERNAME: userInfo().username,

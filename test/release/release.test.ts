@@ -110,10 +110,10 @@ test("the bundled flotctl reaches a real etcd (etcd3's gRPC definitions are in t
   const root = await hostWithRelease('etcd');
   etcd = await startEtcd({ dir: join(work, 'etcd'), members: 1, fastElection: true });
   const endpoint = etcd.endpoints.join(',');
-  const machines = await chroot(root, ['/opt/flotilla/bin/flotctl', `--endpoint=${endpoint}`, 'list-machines']);
+  const machines = await chroot(root, ['/opt/flotilla/bin/flotctl', '--driver=etcd', `--endpoint=${endpoint}`, 'list-machines']);
   assert.equal(machines.code, 0, machines.stderr);
   assert.match(machines.stdout, /^MACHINE\s+IP\s+METADATA$/m);
-  const units = await chroot(root, ['/opt/flotilla/bin/flotctl', `--endpoint=${endpoint}`, 'list-unit-files']);
+  const units = await chroot(root, ['/opt/flotilla/bin/flotctl', '--driver=etcd', `--endpoint=${endpoint}`, 'list-unit-files']);
   assert.equal(units.code, 0, units.stderr);
 });
 
