@@ -5,7 +5,7 @@
  */
 import { Keys } from '../registry/keys.js';
 import type { Change, PrefixCache } from '../registry/prefix-cache.js';
-import { type AssignmentRecord, type BidRecord, type MachineRecord, type RolloutRecord, type UnitRecord, decodeRollout } from '../registry/records.js';
+import type { AssignmentRecord, BidRecord, MachineRecord, RolloutRecord, UnitRecord } from '../registry/records.js';
 import { rolloutPins, type RolloutPins } from '../rollout/pins.js';
 import { assignmentKeyOf } from '../registry/records-at.js';
 import { mergeMetadata } from '../registry/metadata-overlay.js';
@@ -80,11 +80,7 @@ export class ClusterState implements EngineView, SnapshotSource {
     this.assignments = store.watch(k.assignmentsPrefix, decode.assignment, log);
     this.bids = store.watch(k.bidsPrefix, decode.bid, log);
     this.metadata = store.watch(k.metadataPrefix, (v) => v, log);
-    // A record must agree with its key, as in the rollout store.
-    this.rollouts = store.watch(k.rolloutsPrefix, (text, key) => {
-      const r = decodeRollout(text);
-      return r && r.source === k.rolloutOfKey(key) ? r : undefined;
-    }, log);
+    this.rollouts = store.watch(k.rolloutsPrefix, decode.rollout, log);
     this.rollouts.onChange(() => {
       this.pins = undefined;
     });

@@ -14,7 +14,7 @@ import {
 } from 'etcd3';
 import { FlotillaError, StoreRefusedError, StoreUnreachableError } from '../util/errors.js';
 import type { Keys } from './keys.js';
-import type { DesiredState, InventoryRecord, SourceRecord, UnitRecord, UnitStateRecord, UnplacedRecord } from './records.js';
+import type { DesiredState, InventoryRecord, RolloutRecord, SourceRecord, UnitRecord, UnitStateRecord, UnplacedRecord } from './records.js';
 import { type MachineView, type PlacedAssignment, Registry } from './registry.js';
 import type { Revisioned, SourceListing, SourceStore, SyncSnapshot } from './source-store.js';
 import { diagnoseEndpoints, explainRefusal } from './store-diagnosis.js';
@@ -79,7 +79,7 @@ export interface ClientStore {
 /** What the source commands use of SourceStore. */
 export type SourceStoreCalls = Pick<
   SourceStore,
-  'keys' | 'readSyncSnapshot' | 'applySync' | 'listSources' | 'getSource' | 'putSource' | 'removeSource' | 'listInventory'
+  'keys' | 'readSyncSnapshot' | 'getRollout' | 'applySync' | 'listSources' | 'getSource' | 'putSource' | 'removeSource' | 'listInventory'
 >;
 
 // --- on etcd ----------------------------------------------------------------------
@@ -168,6 +168,7 @@ class EtcdClientStore implements ClientStore {
     return {
       keys: store.keys,
       readSyncSnapshot: (source: string): Promise<SyncSnapshot> => this.guard(() => store.readSyncSnapshot(source)),
+      getRollout: (source: string): Promise<RolloutRecord | undefined> => this.guard(() => store.getRollout(source)),
       applySync: (plans: readonly TxnPlan[]): Promise<number> => this.guard(() => store.applySync(plans)),
       listSources: (): Promise<SourceListing> => this.guard(() => store.listSources()),
       getSource: (name: string): Promise<Revisioned<SourceRecord> | undefined> => this.guard(() => store.getSource(name)),

@@ -13,6 +13,7 @@ import {
   type BidRecord,
   type MachineRecord,
   type OfferRecord,
+  type RolloutRecord,
   type UnitRecord,
   type UnitStateRecord,
   type UnplacedRecord,
@@ -20,6 +21,7 @@ import {
   decodeBid,
   decodeMachine,
   decodeOffer,
+  decodeRollout,
   decodeUnit,
   decodeUnitState,
   decodeUnplaced,
@@ -36,6 +38,7 @@ export interface RecordDecoders {
   offer: KeyedDecoder<OfferRecord>;
   bid: KeyedDecoder<BidRecord>;
   unplaced: KeyedDecoder<UnplacedRecord>;
+  rollout: KeyedDecoder<RolloutRecord>;
 }
 
 /** A record whose key is well-formed but whose value is not: what the key alone says. */
@@ -76,6 +79,11 @@ export function recordDecoders(keys: Keys): RecordDecoders {
     unplaced: (text, key) => {
       const r = decodeUnplaced(text);
       return r && keys.unplacedOfKey(key) === r.unit ? r : undefined;
+    },
+    // A copy of one source's rollout under another source's key is garbage.
+    rollout: (text, key) => {
+      const r = decodeRollout(text);
+      return r && keys.rolloutOfKey(key) === r.source ? r : undefined;
     },
   };
 }

@@ -8,7 +8,8 @@
  */
 import type { Etcd3 } from 'etcd3';
 import { Keys } from './keys.js';
-import { type DesiredState, type RolloutRecord, type UnitStateRecord, decodeRollout, decodeUnit, decodeUnitState, encode } from './records.js';
+import { type DesiredState, type RolloutRecord, type UnitStateRecord, decodeUnit, decodeUnitState, encode } from './records.js';
+import { recordDecoders } from './records-at.js';
 import { type Condition, type ReadOp, TXN_MAX_OPS, Writes, commitTxn, read, readChunked, when } from './txn.js';
 
 export interface StoredRollout {
@@ -151,9 +152,8 @@ export class RolloutStore {
     return res.succeeded;
   }
 
-  /** A record must agree with its key: a copy under another source's key is garbage. */
+  /** A record must agree with its key (recordDecoders' rule): a copy under another source's key is garbage. */
   private decode(source: string, value: string): RolloutRecord | undefined {
-    const r = decodeRollout(value);
-    return r && r.source === source ? r : undefined;
+    return recordDecoders(this.keys).rollout(value, this.keys.rollout(source));
   }
 }

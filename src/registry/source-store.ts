@@ -13,12 +13,13 @@ import {
   type SourceStatusRecord,
   type UnitRecord,
   decodeInventory,
-  decodeRollout,
   decodeSource,
   decodeSourceStatus,
   decodeUnit,
   encode,
 } from './records.js';
+import { RolloutStore } from './rollout-store.js';
+import { recordDecoders } from './records-at.js';
 import type { TxnPlan } from './sync-txns.js';
 import { type Condition, commitTxn, read, when, type StoredKey, type WriteOp } from './txn.js';
 import { FlotillaError } from '../util/errors.js';
@@ -94,9 +95,8 @@ export class SourceStore {
     const definitionKv = kvs(2)[0];
     const statusKv = kvs(3)[0];
     const rolloutKv = kvs(4)[0];
-    const rollout = rolloutKv ? decodeRollout(rolloutKv.value) : undefined;
     return {
-      rollout: rolloutKv ? { record: rollout?.source === source ? rollout : undefined, revision: rolloutKv.modRevision } : undefined,
+      rollout: rolloutKv ? { record: recordDecoders(k).rollout(rolloutKv.value, rolloutKv.key), revision: rolloutKv.modRevision } : undefined,
       units,
       inventory: this.decodeInventory(kvs(1)),
       definition: one(definitionKv, decodeSource) ?? undecodable(definitionKv, source),
@@ -126,6 +126,11 @@ export class SourceStore {
       if (i === 0) intent = revision;
     }
     return revision;
+  }
+
+  /** A source's rollout record alone (the rollout store's one-key read); undefined when absent or unreadable. */
+  async getRollout(source: string): Promise<RolloutRecord | undefined> {
+    return (await new RolloutStore(this.etcd, this.keys.prefix).read(source))?.record;
   }
 
   /** A source's status with the revision a write must be conditioned on (absent: undefined). */
@@ -164,11 +169,10 @@ export class SourceStore {
     }
     // A rollout's progress lives in its own record (the driver writes it, not the status): summarised here.
     for (const kv of kvs(3)) {
-      const source = k.rolloutOfKey(kv.key);
-      const r = decodeRollout(kv.value);
-      if (source === undefined || !r || r.source !== source) continue;
-      const status = statuses.get(source) ?? { name: source };
-      statuses.set(source, { ...status, rollout: summarizeRollout(r) });
+      const r = recordDecoders(k).rollout(kv.value, kv.key);
+      if (!r) continue;
+      const status = statuses.get(r.source) ?? { name: r.source };
+      statuses.set(r.source, { ...status, rollout: summarizeRollout(r) });
     }
     const owned = new Map<string, number>();
     for (const kv of kvs(2)) {

@@ -54,7 +54,7 @@ export function registerSourceCommands(program: Command, session: Session): void
     .action(async (opts: Record<string, unknown>) => {
       const o = listOptions(opts);
       const fields = selectFields(FIELDS, DEFAULTS, o);
-      printList(session, await (await sourceOps()).listSources(await session.sources()), fields, FIELDS, o);
+      printList(session, await (await session.sources()).listSources(), fields, FIELDS, o);
     });
 
   const source = program.command('source').description('define or remove a source the cluster follows (pull mode)');

@@ -19,10 +19,6 @@ export interface SourceView {
   units: number;
 }
 
-export async function listSources(sources: SourceClient): Promise<SourceView[]> {
-  return sources.listSources();
-}
-
 export function listSourceViews(l: SourceListing): SourceView[] {
   const names = new Set([...l.definitions.map((d) => d.name), ...l.statuses.keys(), ...l.owned.keys()]);
   const byName = new Map(l.definitions.map((d) => [d.name, d]));

@@ -5,7 +5,7 @@
  * API driver's requests are planned and fenced by this same code.
  */
 import { syncTxns } from '../../registry/sync-txns.js';
-import type { RolloutPacing } from '../../registry/records.js';
+import type { RolloutPacing, RolloutRecord } from '../../registry/records.js';
 import type { SourceStore } from '../../registry/source-store.js';
 import { planSync } from '../../gitops/sync-plan.js';
 import { validateSourceName } from '../../gitops/source-name.js';
@@ -16,7 +16,7 @@ import type { AppliedSync, SourceClient, SyncManifest } from './source-client.js
 import { type AddSourceOptions, type RemoveResult, listSourceViews, pullSourceRecord } from './sources.js';
 import { rolloutUnits } from './sync.js';
 
-export type SourceStoreAccess = Pick<SourceStore, 'keys' | 'readSyncSnapshot' | 'applySync' | 'listSources' | 'getSource' | 'putSource' | 'removeSource' | 'listInventory'>;
+export type SourceStoreAccess = Pick<SourceStore, 'keys' | 'readSyncSnapshot' | 'getRollout' | 'applySync' | 'listSources' | 'getSource' | 'putSource' | 'removeSource' | 'listInventory'>;
 
 export class StoreSourceClient implements SourceClient {
   constructor(
@@ -47,8 +47,9 @@ export class StoreSourceClient implements SourceClient {
     };
   }
 
-  async rolloutRecord(source: string): Promise<import('../../registry/records.js').RolloutRecord | undefined> {
-    return (await this.store.readSyncSnapshot(validateSourceName(source))).rollout?.record;
+  /** One key, read each second while a sync follows its rollout (not the whole snapshot). */
+  rolloutRecord(source: string): Promise<RolloutRecord | undefined> {
+    return this.store.getRollout(validateSourceName(source));
   }
 
   async listSources(): ReturnType<SourceClient['listSources']> {
