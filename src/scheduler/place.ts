@@ -77,8 +77,13 @@ export function placeUnits(
   const put = (unit: string, machineId: string): void => {
     state.place(unit, machineId);
     loadChanged(machineId);
-    const move = [...moves.values()].find((m) => m.unit === unit && m.to === undefined && !state.requirementsOf(unit)?.global);
-    if (move && displaced.has(unit)) move.to = machineId;
+    const global = state.requirementsOf(unit)?.global === true;
+    const move = [...moves.values()].find((m) => m.unit === unit && m.to === undefined && !global);
+    const backHome = `${unit}\0${machineId}`;
+    // A global unit taken off this machine earlier in the pass (its replacer
+    // has since been taken off again) never left: no move, no new placement.
+    if (global && moves.has(backHome)) moves.delete(backHome);
+    else if (move && displaced.has(unit)) move.to = machineId;
     else placements.push({ unit, machineId });
     const victims = [...graph.replacedBy(unit)].filter((r) => state.unitsOn(machineId).has(r)).sort();
     for (const r of victims) displace(r, machineId, why.replacedBy(unit));

@@ -75,3 +75,21 @@ test('property: a unit is only ever placed on a host that accepted it', () => {
     ),
   );
 });
+
+test('a global unit displaced by a replacer that is itself taken off again in the pass never left: no move, no placement', () => {
+  // fast-check's counterexample (seed 107767266): app follows peer and replaces everything, so placing app
+  // displaces peer, which takes app with it; the running global old.service was displaced by app meanwhile.
+  const all = ['peer.service', 'app.service', 'old.service'];
+  const reqs = new Map<string, UnitRequirements>([
+    ['peer.service', plain(true)],
+    ['app.service', { ...plain(true), machineOf: ['peer.service'], replaces: ['*'] }],
+    ['old.service', plain(true)],
+  ]);
+  const d = placeUnits(
+    all.map((unit) => ({ unit, requirements: reqs.get(unit)! })),
+    [candidate('m1', 1, {}, all)],
+    { unitsByMachine: new Map([['m1', new Set(['old.service'])]]), requirements: reqs },
+  );
+  assert.deepEqual(d.moves, [], 'old.service still runs on m1: no move off it');
+  assert.ok(!d.placements.some((p) => p.unit === 'old.service'), 'and no second placement of it');
+});
