@@ -8,8 +8,9 @@
  * computed may reach etcd or the hosts.
  *
  * The news of its deposal is held back while it thaws: its etcd traffic is
- * blackholed (a pausable proxy) from the moment it is frozen until its stale
- * decision has been sent. Without that, a thawed engine reads the deletion of
+ * blackholed (a pausable proxy) from just after it is frozen (once its offer
+ * is answered, long before its lease can expire) until its stale decision
+ * has been sent. Without that, a thawed engine reads the deletion of
  * its election key before its round timer fires, steps down and writes
  * nothing at all: safe, but it would leave the fence itself untested. Held
  * back, its write is truly in flight when it is deposed, as a write from a
@@ -86,14 +87,13 @@ test('a deposed engine thawed mid-round: its in-flight write is fenced off and c
     const logPath = cluster.hosts[engine]?.logPath ?? '';
     assert.deepEqual(await rejectedWrites(logPath), [], 'a write was rejected before the test began');
 
-    // Freeze the engine and cut it off the moment its offer lands: its round is open, no bid counted yet.
+    // Freeze the engine the moment its offer lands: its round is open, no bid counted yet.
     offers = await store.watch().prefix(keys.offersPrefix).create();
     let offerRound = '';
     const offered = new Promise<void>((resolve) => {
       offers?.on('put', (kv: IKeyValue) => {
         if (frozen) return;
         process.kill(pid, 'SIGSTOP');
-        cluster.partition(engine, 'blackhole');
         frozen = true;
         offerRound = kv.key.toString().slice(keys.offersPrefix.length);
         resolve();
@@ -104,6 +104,18 @@ test('a deposed engine thawed mid-round: its in-flight write is fenced off and c
     await offered;
     await offers.cancel();
     offers = undefined;
+    // Cut it off once another host has bid, not at the offer itself: etcd answers the offer's txn as
+    // it commits, but that answer may still sit in the proxy when the offer's watch event reaches
+    // this process, and a blackhole from then on holds it back, leaving the thawed engine waiting on
+    // its own write instead of resolving the round. A bid is written after the bidder saw the offer,
+    // so by then the answer has passed the proxy into the frozen engine's socket, while its lease
+    // (renewed every TTL/3) is still seconds from expiring.
+    const otherIds = new Set(cluster.hosts.filter((_, i) => i !== engine).map((h) => h.machineId));
+    await waitFor('another host to bid in the frozen round', async () => {
+      const bids = await store.getAll().prefix(keys.roundBidsPrefix(offerRound)).keys();
+      return bids.some((k) => otherIds.has(k.slice(keys.roundBidsPrefix(offerRound).length))) ? true : undefined;
+    }, { timeoutMs: TTL * 1000, intervalMs: 5 });
+    cluster.partition(engine, 'blackhole');
     const frozenAt = Date.now();
     assert.ok(offerRound.startsWith(String(oldRevision).padStart(12, '0')), `offer ${offerRound} is not the frozen engine's (revision ${oldRevision})`);
 
@@ -135,7 +147,10 @@ test('a deposed engine thawed mid-round: its in-flight write is fenced off and c
     const decided = await waitFor('the thawed engine to send its stale decision', async () => {
       const lines = await logLines(logPath, `round=${offerRound}`);
       return lines.length > decidedBefore ? lines.slice(decidedBefore) : undefined;
-    }, { timeoutMs: 15_000 });
+    }, { timeoutMs: 15_000 }).catch(async (err: unknown) => {
+      const tail = (await readFile(logPath, 'utf8').catch(() => '')).split('\n').slice(-25).join('\n');
+      throw new Error(`${err instanceof Error ? err.message : String(err)}; the engine's log ends:\n${tail}`);
+    });
     cluster.heal(engine);
     console.log(`# stale decision: ${decided[0]?.slice(0, 200)}`);
 
