@@ -16,7 +16,7 @@
  * a sync raced); bad bodies and plans refused (PlanError, TreeError) are 400.
  */
 import type { SourceClient } from '../client/sources/source-client.js';
-import { ExitCode, FlotillaError, InvalidInputError, StoreUnavailableError } from '../util/errors.js';
+import { FlotillaError, InvalidInputError, SshError, StoreUnavailableError, UsageError } from '../util/errors.js';
 import { readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
 import { json, type Reply, type Router } from './router.js';
@@ -24,11 +24,17 @@ import { SYNC_BODY_MAX_BYTES, parseAddSourceBody, parseDiffBody, parseSyncBody }
 
 const ok = (body: unknown): Reply => ({ status: 200, body });
 
+/** A failure of what was asked (flotctl's exit 1), not a bad body, an outage, a usage or an ssh error. */
+function isCommandFailure(err: unknown): err is FlotillaError {
+  if (!(err instanceof FlotillaError)) return false;
+  return !(err instanceof ApiError || err instanceof InvalidInputError || err instanceof StoreUnavailableError || err instanceof UsageError || err instanceof SshError);
+}
+
 async function failures<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof FlotillaError && !(err instanceof ApiError) && !(err instanceof StoreUnavailableError) && !(err instanceof InvalidInputError) && err.exitCode === ExitCode.failure) {
+    if (isCommandFailure(err)) {
       throw new ApiError(412, err.message.split('\n')[0] ?? err.message);
     }
     throw err;

@@ -7,9 +7,9 @@
  * Nothing prints a usage dump or a stack trace unless asked (--debug).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, FlotillaError, StoreUnavailableError, UsageError, errorMessage } from '../util/errors.js';
+import { DeprecatedFeatureError, ExitCode, FlotillaError, StoreUnavailableError, UsageError, errorMessage } from '../util/errors.js';
 import { registerCat } from './commands/cat.js';
-import { exitCodeOf } from './exit-codes.js';
+import { exitCodeOf } from '../util/exit-codes.js';
 import { registerListMachines } from './commands/list-machines.js';
 import { registerListUnitFiles } from './commands/list-unit-files.js';
 import { registerListUnits } from './commands/list-units.js';
@@ -110,7 +110,7 @@ export function report(err: unknown, output: Output, command: string | undefined
     return ExitCode.usage;
   }
   if (err instanceof UsageError) {
-    output.error(`flotctl: ${err.message}`);
+    output.error(err instanceof DeprecatedFeatureError ? err.message : `flotctl: ${err.message}`);
     return ExitCode.usage;
   }
   if (err instanceof StoreUnavailableError) {

@@ -10,7 +10,8 @@ import { rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDocument } from 'yaml';
-import { errorMessage, ExitCode, FlotillaError, InvalidInputError } from '../util/errors.js';
+import { errorMessage, ExitCode, InvalidInputError } from '../util/errors.js';
+import { exitCodeOf } from '../util/exit-codes.js';
 import { holdsCredentials, resolveInputs, type RawInputs } from '../bootstrap/inputs.js';
 import { FORMATS, renderBootstrap, type Format } from '../bootstrap/render.js';
 
@@ -145,7 +146,7 @@ export function bootstrapCommand(): Command {
         process.exit(ExitCode.ok);
       } catch (err) {
         process.stderr.write(`flotillad bootstrap-config: ${errorMessage(err).split('\n')[0]}\n`);
-        process.exit(err instanceof FlotillaError ? err.exitCode : ExitCode.failure);
+        process.exit(exitCodeOf(err));
       }
     });
 }

@@ -10,7 +10,8 @@ import { DEFAULT_CONFIG_FILE, readConfig } from './config.js';
 import { Flotillad } from './flotillad.js';
 import { VERSION } from '../util/version.js';
 import { createLogger } from '../util/log.js';
-import { FlotillaError, errorMessage, ExitCode } from '../util/errors.js';
+import { FlotillaError, UsageError, errorMessage, ExitCode } from '../util/errors.js';
+import { exitCodeOf } from '../util/exit-codes.js';
 import { devCommand } from '../dev/command.js';
 import { bootstrapCommand } from './bootstrap-command.js';
 import { quietTlsServernameWarning } from '../util/warnings.js';
@@ -19,7 +20,7 @@ import type { Logger } from '../util/log.js';
 function fail(err: unknown): never {
   if (err instanceof FlotillaError) {
     process.stderr.write(`flotillad: ${err.message}\n`);
-    process.exit(err.exitCode);
+    process.exit(exitCodeOf(err));
   }
   process.stderr.write(`flotillad: internal error: ${errorMessage(err)}\n`);
   if (process.env.FLOTILLA_DEBUG) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
@@ -95,7 +96,7 @@ const program = new Command('flotillad')
   .exitOverride()
   .configureOutput({ writeErr: (s) => process.stderr.write(s.split('\n')[0] + '\n') })
   .action(async (opts: { config?: string }, cmd: Command) => {
-    if (cmd.args.length > 0) throw new FlotillaError(`flotillad takes no arguments (got "${cmd.args[0]}"). Did you mean to run flotctl?`, ExitCode.usage);
+    if (cmd.args.length > 0) throw new UsageError(`flotillad takes no arguments (got "${cmd.args[0]}"). Did you mean to run flotctl?`);
     await runDaemon(opts);
   });
 program.addCommand(devCommand());

@@ -5,7 +5,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../util/log.js';
-import { errorMessage, ExitCode, FlotillaError } from '../util/errors.js';
+import { errorMessage, ExitCode } from '../util/errors.js';
+import { exitCodeOf } from '../util/exit-codes.js';
 import { LocalCluster } from './cluster.js';
 import { downCommand, loadState, sh } from './cluster-dir.js';
 import { defaultClusterDir } from './private-dir.js';
@@ -172,7 +173,7 @@ export function devCommand(): Command {
         process.exit(ExitCode.ok);
       } catch (err) {
         process.stderr.write(`flotillad dev: ${errorMessage(err).split('\n')[0]}\n`);
-        process.exit(err instanceof FlotillaError ? err.exitCode : ExitCode.failure);
+        process.exit(exitCodeOf(err));
       }
     });
 }

@@ -8,7 +8,7 @@
  * the MessageBus at all. All of dbus-next's looseness stays in here.
  */
 import dbus from 'dbus-next';
-import { FlotillaError, ExitCode } from '../util/errors.js';
+import { FlotillaError } from '../util/errors.js';
 import type { Logger } from '../util/log.js';
 
 /** A D-Bus error reply (or a transport failure) from a call. `dbusName` is
@@ -19,7 +19,7 @@ export class BusCallError extends FlotillaError {
     message: string,
     readonly dbusName: string,
   ) {
-    super(message, ExitCode.failure);
+    super(message);
   }
 }
 

@@ -3,10 +3,9 @@
  * a one-line message that names the thing and the fix. Anything else
  * reaching the top level is a bug and is reported as such.
  *
- * Exit codes belong to the edges: flotctl maps errors with exitCodeOf
- * (src/cli/exit-codes.ts), by class. The `exitCode` field is what the
- * edges not yet moved to such a mapping (flotillad's main, the dev and
- * bootstrap commands, ssh's 255) still read; new errors need not set it.
+ * Errors carry no exit codes: the edges (flotctl, flotillad's main, the dev
+ * and bootstrap commands) map them to one by class, in exitCodeOf
+ * (src/util/exit-codes.ts).
  */
 export const ExitCode = {
   ok: 0,
@@ -18,33 +17,28 @@ export const ExitCode = {
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export class FlotillaError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: ExitCode = ExitCode.failure,
-  ) {
+  constructor(message: string) {
     super(message);
     this.name = new.target.name;
   }
 }
 
 /** Input from a user (unit file, flag, config, API body) is not acceptable. */
-export class InvalidInputError extends FlotillaError {
-  constructor(message: string) {
-    super(message, ExitCode.failure);
-  }
-}
+export class InvalidInputError extends FlotillaError {}
 
 /** Command-line usage error: unknown flag or command, wrong argument count. */
-export class UsageError extends FlotillaError {
-  constructor(message: string) {
-    super(message, ExitCode.usage);
-  }
-}
+export class UsageError extends FlotillaError {}
+
+/** A feature fleet dropped (signed units): a usage error whose message carries its own lead, as fleet printed it. */
+export class DeprecatedFeatureError extends UsageError {}
+
+/** SSH itself failed (not the remote command): exit 255, as OpenSSH and fleetctl. */
+export class SshError extends FlotillaError {}
 
 /** The cluster store (etcd) could not be reached or did not answer in time; or, as StoreRefusedError, refused us. */
 export class StoreUnavailableError extends FlotillaError {
   constructor(detail: string) {
-    super(`cluster store unreachable: ${detail}`, ExitCode.unavailable);
+    super(`cluster store unreachable: ${detail}`);
   }
 }
 

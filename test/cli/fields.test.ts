@@ -1,4 +1,5 @@
 /** --fields validation (fleet's messages) and per-field rendering. */
+import { exitCodeOf } from '../../src/util/exit-codes.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatMetadata } from '../../src/cli/commands/list-machines.js';
@@ -17,7 +18,7 @@ describe('parseFields', () => {
   });
 
   it('rejects an empty format', () => {
-    assert.throws(() => parseFields('', allowed, []), (e: unknown) => e instanceof InvalidInputError && e.message === 'Must define output format' && e.exitCode === 1);
+    assert.throws(() => parseFields('', allowed, []), (e: unknown) => e instanceof InvalidInputError && e.message === 'Must define output format' && exitCodeOf(e) === 1);
   });
 
   it('rejects unknown keys, quoting them', () => {

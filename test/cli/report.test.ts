@@ -5,7 +5,7 @@ import { CommanderError } from 'commander';
 import { Output } from '../../src/cli/output.js';
 import { report } from '../../src/cli/program.js';
 import { StoreUnreachableError } from '../../src/client/store-errors.js';
-import { FlotillaError, InvalidInputError, UsageError } from '../../src/util/errors.js';
+import { InvalidInputError, UsageError } from '../../src/util/errors.js';
 
 function capture() {
   const stdout = { text: '', write(s: string) { this.text += s; return true; } };
@@ -35,7 +35,7 @@ describe('report', () => {
     assert.equal(report(new InvalidInputError('Unit x.service not found'), c.output, 'cat', false), 1);
     assert.equal(c.stderr.text, 'Unit x.service not found\n');
     const d = capture();
-    assert.equal(report(new FlotillaError('deprecated', 2), d.output, undefined, false), 2);
+    assert.equal(report(new UsageError('deprecated'), d.output, undefined, false), 2);
   });
 
   it('an unreachable store: one line, exit 3', () => {

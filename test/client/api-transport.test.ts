@@ -1,4 +1,5 @@
 /** The API driver's transport on its own: endpoints, and what it says when the other end is not flotillad. */
+import { exitCodeOf } from '../../src/util/exit-codes.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -58,7 +59,7 @@ test('something that is not flotillad: one line naming --driver etcd', async () 
 test('nothing listening: exit 3 naming the socket', async () => {
   const dir = await mkdtemp('/tmp/fl-apit-');
   const c = new ApiClusterClient({ endpoint: parseApiEndpoint(`unix://${join(dir, 'none.sock')}`, '--endpoint'), requestTimeoutMs: 2000 });
-  await assert.rejects(c.listUnits(), (e: unknown) => e instanceof StoreUnavailableError && e.exitCode === ExitCode.unavailable && /^flotillad API unreachable at unix:\/\/.*none\.sock: no socket at /.test(e.message));
+  await assert.rejects(c.listUnits(), (e: unknown) => e instanceof StoreUnavailableError && exitCodeOf(e) === ExitCode.unavailable && /^flotillad API unreachable at unix:\/\/.*none\.sock: no socket at /.test(e.message));
   await c.close();
 });
 
@@ -96,7 +97,7 @@ test('https: the same --ca-file/--cert-file/--key-file authenticate the driver t
     assert.deepEqual(await good.request('GET', '/flotilla/v1/info'), { status: 200, body: { api: 'flotilla' } });
     good.close();
     const noCert = new ApiTransport(endpoint, 2000, { caFile: t.ca.cert, names });
-    await assert.rejects(noCert.request('GET', '/flotilla/v1/info'), (e: unknown) => e instanceof FlotillaError && e.exitCode === ExitCode.failure && e.message === `${endpoint.text} requires a client certificate: give --cert-file and --key-file`);
+    await assert.rejects(noCert.request('GET', '/flotilla/v1/info'), (e: unknown) => e instanceof FlotillaError && exitCodeOf(e) === ExitCode.failure && e.message === `${endpoint.text} requires a client certificate: give --cert-file and --key-file`);
     noCert.close();
     const noCa = new ApiTransport(endpoint, 2000, { certFile: t.client.cert, keyFile: t.client.key, names });
     await assert.rejects(noCa.request('GET', '/flotilla/v1/info'), (e: unknown) => e instanceof FlotillaError && /^the certificate of https:.* is not trusted \(.*\): give --ca-file with the CA that signed it$/.test(e.message));

@@ -1,4 +1,5 @@
 /** lazyCreateUnits (submit/load/start's unit creation) against the in-memory client. */
+import { exitCodeOf } from '../../src/util/exit-codes.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { lazyCreateUnits, operationContext, submitUnits, type CreateOptions } from '../../src/client/operations/index.js';
@@ -127,7 +128,7 @@ describe('lazyCreateUnits', () => {
     const { client, ctx } = setup({ 'good.service': HELLO, 'bad.service': '[Service]\nExecStart=/bin/true\nNoEquals\n' });
     await assert.rejects(create(ctx, ['good.service', 'bad.service']), (err: unknown) => {
       assert.ok(err instanceof FlotillaError);
-      assert.equal(err.exitCode, 1);
+      assert.equal(exitCodeOf(err), 1);
       assert.match(err.message, /^failed getting Unit\(bad\.service\) from file: unit file line 3: /);
       return true;
     });

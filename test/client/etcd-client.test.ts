@@ -3,6 +3,7 @@
  * written straight into the store here (as the engine and agents would) to
  * check how the client derives current state; no agent runs.
  */
+import { exitCodeOf } from '../../src/util/exit-codes.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Etcd3 } from 'etcd3';
@@ -130,7 +131,7 @@ describe('EtcdClusterClient', () => {
     try {
       await assert.rejects(client.listUnits(), (err: unknown) => {
         assert.ok(err instanceof StoreUnreachableError);
-        assert.equal(err.exitCode, ExitCode.unavailable);
+        assert.equal(exitCodeOf(err), ExitCode.unavailable);
         assert.match(err.message, new RegExp(`^cluster store unreachable at ${url}: .*ECONNREFUSED`));
         assert.ok(!err.message.includes('\n'));
         return true;

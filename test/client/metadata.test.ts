@@ -1,4 +1,5 @@
 /** Dynamic metadata input: keys, values, machine arguments, one change set. */
+import { exitCodeOf } from '../../src/util/exit-codes.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseMetadataAssignment, resolveMachine, validateMetadataChange } from '../../src/client/metadata.js';
@@ -31,7 +32,7 @@ describe('metadata input', () => {
       assert.throws(() => validateMetadataChange(change), (err: unknown) => {
         assert.ok(err instanceof InvalidInputError);
         assert.equal(err.message, message);
-        assert.equal(err.exitCode, ExitCode.failure);
+        assert.equal(exitCodeOf(err), ExitCode.failure);
         return true;
       });
     }

@@ -1,3 +1,4 @@
+import { exitCodeOf } from '../../src/util/exit-codes.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateUnitName, isValidUnitName, parseUnitName, mangleUnitName, shortHash, RESERVED_UNIT_NAMES } from '../../src/unit/index.js';
@@ -36,7 +37,7 @@ test('invalid unit names carry fleet\'s message, the name and what is allowed', 
   for (const [name, message] of cases) {
     assert.throws(() => validateUnitName(name), (err: unknown) => {
       assert.ok(err instanceof InvalidInputError);
-      assert.equal(err.exitCode, 1);
+      assert.equal(exitCodeOf(err), 1);
       assert.equal(err.message, message);
       return true;
     });

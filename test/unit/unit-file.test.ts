@@ -1,3 +1,4 @@
+import { exitCodeOf } from '../../src/util/exit-codes.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UnitFile, UnitFileError, type UnitOption } from '../../src/unit/index.js';
@@ -114,7 +115,7 @@ test('only the first "=" splits name from value', () => {
 test('a line without "=" is an error naming the line number', () => {
   const err = parseError('[Service]\nType=simple\nExecStart /bin/true\n');
   assert.ok(err instanceof InvalidInputError);
-  assert.equal(err.exitCode, 1);
+  assert.equal(exitCodeOf(err), 1);
   assert.equal(err.line, 3);
   assert.equal(err.message, 'unit file line 3: "ExecStart /bin/true" has no "=" (expected Name=Value)');
 });

@@ -10,7 +10,7 @@ import { readManifest } from '../../client/sources/prepare.js';
 import { syncSource, syncSummary, throwIfIncomplete } from '../../client/sources/sync.js';
 import { rolloutOptions } from '../../rollout/options.js';
 import { ExitCode, FlotillaError, StoreUnavailableError, UsageError } from '../../util/errors.js';
-import { exitCodeOf } from '../exit-codes.js';
+import { exitCodeOf } from '../../util/exit-codes.js';
 import type { Session } from '../session.js';
 import { SyncProgress } from '../sync-progress.js';
 
@@ -45,8 +45,9 @@ export function registerSyncCommands(program: Command, session: Session): void {
       session.exitCode = report.changes.length > 0 ? 1 : 0;
     } catch (err) {
       // 1 means "differences" here: every other failure is at least 2.
-      if (err instanceof FlotillaError && !(err instanceof StoreUnavailableError) && exitCodeOf(err) < 2) throw new FlotillaError(err.message, ExitCode.usage);
-      throw err;
+      if (!(err instanceof FlotillaError) || exitCodeOf(err) !== ExitCode.failure || err instanceof StoreUnavailableError) throw err;
+      session.output.error(err.message);
+      session.exitCode = ExitCode.usage;
     }
   });
 

@@ -1,7 +1,7 @@
 /** The commands that change units: submit, load, start, stop, unload, destroy, restart. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { BlockOptions } from '../../client/operations/index.js';
-import { ExitCode, FlotillaError } from '../../util/errors.js';
+import { DeprecatedFeatureError } from '../../util/errors.js';
 import type { Session } from '../session.js';
 
 export const SIGN_DEPRECATED = 'WARNING: The signed/verified units feature is DEPRECATED and cannot be used.';
@@ -22,7 +22,7 @@ function block(opts: Record<string, unknown>): BlockOptions {
 }
 
 function rejectSign(opts: Record<string, unknown>): void {
-  if (flag(opts, 'sign')) throw new FlotillaError(SIGN_DEPRECATED, ExitCode.usage);
+  if (flag(opts, 'sign')) throw new DeprecatedFeatureError(SIGN_DEPRECATED);
 }
 
 function withBlocking(cmd: Command, verb: string): Command {

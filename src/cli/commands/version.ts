@@ -1,6 +1,6 @@
 /** version, and verify (fleet's deprecated signing check, kept for its exit code). */
 import type { Command } from 'commander';
-import { ExitCode, FlotillaError } from '../../util/errors.js';
+import { DeprecatedFeatureError } from '../../util/errors.js';
 import { SIGN_DEPRECATED } from './units.js';
 import type { Session } from '../session.js';
 import { versionLine } from '../version-line.js';
@@ -17,6 +17,6 @@ export function registerVersion(program: Command, session: Session): void {
     .command('verify', { hidden: true })
     .argument('[unit...]')
     .action(() => {
-      throw new FlotillaError(SIGN_DEPRECATED, ExitCode.usage);
+      throw new DeprecatedFeatureError(SIGN_DEPRECATED);
     });
 }

@@ -3,7 +3,7 @@
  * outages keep their own message and exit code (3), and programming errors
  * are not dressed up as user errors, so the CLI can still call them internal.
  */
-import { ExitCode, FlotillaError, StoreUnavailableError, UsageError, errorMessage } from '../../util/errors.js';
+import { FlotillaError, StoreUnavailableError, UsageError, errorMessage } from '../../util/errors.js';
 
 function isSystemError(err: unknown): boolean {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
@@ -12,13 +12,13 @@ function isSystemError(err: unknown): boolean {
 export function wrapError(prefix: string, err: unknown): unknown {
   if (err instanceof StoreUnavailableError) return err;
   if (err instanceof FlotillaError || isSystemError(err)) {
-    return new FlotillaError(`${prefix}${errorMessage(err)}`, ExitCode.failure);
+    return new FlotillaError(`${prefix}${errorMessage(err)}`);
   }
   return err;
 }
 
 export function fail(message: string): FlotillaError {
-  return new FlotillaError(message, ExitCode.failure);
+  return new FlotillaError(message);
 }
 
 /**

@@ -5,7 +5,8 @@
  * runs on every machine running it (fleet did nothing and succeeded).
  */
 import { mangleUnitName } from '../../unit/index.js';
-import { ExitCode, FlotillaError, UsageError, errorMessage } from '../../util/errors.js';
+import { FlotillaError, UsageError, errorMessage } from '../../util/errors.js';
+import { exitCodeOf } from '../../util/exit-codes.js';
 import { machineFullLegend } from '../legend.js';
 import { type JournalOptions, journalctlCommand, systemctlCommand } from '../remote/commands.js';
 import type { RemoteIO } from '../remote/ssh.js';
@@ -78,10 +79,6 @@ async function onEvery(runner: CommandRunner, machines: readonly MachineSummary[
     if (first === 0) first = code;
   });
   return first;
-}
-
-function exitCodeOf(err: unknown): number {
-  return err instanceof FlotillaError ? err.exitCode : ExitCode.failure;
 }
 
 function noAddress(m: MachineSummary): string {

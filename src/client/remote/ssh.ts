@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import ssh2 from 'ssh2';
 import type { ClientChannel, ConnectConfig, ServerHostKeyAlgorithm } from 'ssh2';
-import { ExitCode, FlotillaError, errorMessage } from '../../util/errors.js';
+import { ExitCode, SshError, errorMessage } from '../../util/errors.js';
 import { addKnownHost, checkHostKey, fingerprint, hostPattern, keyTypeOf, knownKeyTypes, readKnownHosts } from './known-hosts.js';
 
 export interface SshEndpoint {
@@ -53,12 +53,6 @@ export interface RemoteIO {
   watchResize?: (listener: (rows: number, cols: number) => void) => () => void;
 }
 
-/** SSH itself failed (not the remote command): exit 255, as OpenSSH and fleetctl. */
-export class SshError extends FlotillaError {
-  constructor(message: string) {
-    super(message, ExitCode.remote);
-  }
-}
 
 interface Credentials {
   privateKey?: Buffer;

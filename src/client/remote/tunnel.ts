@@ -14,10 +14,10 @@
 import { Duplex } from 'node:stream';
 import type ssh2 from 'ssh2';
 import type { ClientChannel } from 'ssh2';
-import { FlotillaError } from '../../util/errors.js';
+import { FlotillaError, SshError } from '../../util/errors.js';
 import { ApiUnreachableError } from '../api-transport.js';
 import { shellQuote } from './commands.js';
-import { SshError, type SshEndpoint, type SshSettings, connectHost } from './ssh.js';
+import { type SshEndpoint, type SshSettings, connectHost } from './ssh.js';
 
 export const DEFAULT_FORWARDER = 'flotctl fd-forward';
 

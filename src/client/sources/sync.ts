@@ -16,9 +16,10 @@ import { followRecord } from '../../rollout/follow-record.js';
 import { healthTraits } from '../../rollout/health.js';
 import type { RolloutOptions } from '../../rollout/options.js';
 import type { Rollout, RolloutEvent, RolloutReport, RolloutUnit } from '../../rollout/rollout.js';
-import { FlotillaError, InvalidInputError } from '../../util/errors.js';
+import { InvalidInputError } from '../../util/errors.js';
 import type { OperationContext } from '../operations/context.js';
 import { fail } from '../operations/errors.js';
+import { WaitTimeoutError } from '../operations/waiter.js';
 import { waitForStatesGone } from '../operations/waits.js';
 import type { DiffReport } from './diff-report.js';
 import { type PreparedSync, type SyncRequest, readManifest } from './prepare.js';
@@ -77,7 +78,7 @@ export async function syncSource(ctx: OperationContext, sources: SourceClient, r
       }),
     waitForStatesGone(ctx, destroyed, Math.ceil(opts.rollout.healthyDeadlineMs / ctx.attemptMs), () => undefined).catch((err: unknown) => {
       // Timeouts only; an unreachable store is the command's failure.
-      if (!(err instanceof FlotillaError) || err.exitCode !== 1) throw err;
+      if (!(err instanceof WaitTimeoutError)) throw err;
       result.destroyed = destroyed;
     }),
   ]);
