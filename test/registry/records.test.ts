@@ -13,6 +13,8 @@ import {
   decodeBid,
   decodeMachine,
   decodeOffer,
+  decodeRollout,
+  decodeSourceStatus,
   decodeUnit,
   decodeUnitState,
   decodeUnplaced,
@@ -131,4 +133,41 @@ test('timer delays are clamped to what Node honours (over 2^31 - 1 ms it would f
   assert.equal(timerDelay(-5), 0);
   assert.equal(timerDelay(Number.NaN), MAX_TIMER_MS);
   assert.equal(timerDelay(1500), 1500);
+});
+
+test('unknown fields are dropped, malformed optional machine fields are left out, not kept as undefined', () => {
+  assert.deepEqual(decodeUnit(json({ name: 'a.service', hash: H, desired: 'loaded', extra: { big: 'x'.repeat(100) } })), { name: 'a.service', hash: H, desired: 'loaded' });
+  const m = decodeMachine(json({ id: M, publicIP: '10.0.0.1', metadata: { a: 'b' }, sshPort: 'x', systemdScope: 'kernel', ttlSeconds: -1, future: 1 }));
+  assert.deepEqual(m, { id: M, publicIP: '10.0.0.1', metadata: { a: 'b' }, version: '' });
+  assert.deepEqual(Object.keys(m ?? {}), ['id', 'publicIP', 'metadata', 'version']);
+  assert.equal(decodeMachine(json({ id: M, publicIP: '', metadata: { a: 1 } })), undefined, 'metadata values are strings');
+  // An empty failure is no failure; the key is absent, as an agent that never failed writes it.
+  const s = decodeUnitState(json({ unit: 'a.service', machineId: M, hash: '', load: 'loaded', active: 'active', sub: 'running', applied: 'launched', failure: '' }));
+  assert.ok(s && !('failure' in s));
+});
+
+test('a reason keyed "__proto__" is dropped as data, never set as a prototype', () => {
+  const u = decodeUnplaced(`{"unit":"a.service","hash":"${H}","reasons":{"__proto__":{"polluted":"yes"},"*":"no machine"},"at":"t"}`);
+  assert.deepEqual(Object.keys(u?.reasons ?? {}), ['*']);
+  assert.equal(Object.getPrototypeOf(u?.reasons), Object.prototype);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test('rollouts: units and hosts are unique, a host list needs the content to keep, texts are cut', () => {
+  const opts = { maxParallel: 1, minHealthyMs: 0, healthyDeadlineMs: 1000, autoRevert: false };
+  const unit = (name: string, extra: object = {}) => ({ name, hash: H, phase: 'pending', ...extra });
+  const rollout = (units: unknown[], extra: object = {}) => decodeRollout(json({ source: 's', commit: '', opts, state: 'running', units, ...extra }));
+  assert.ok(rollout([unit('a.service'), unit('b.service')]));
+  assert.equal(rollout([unit('a.service'), unit('a.service')]), undefined, 'the same unit twice');
+  const host = { machineId: M, phase: 'pending' };
+  assert.equal(rollout([unit('a.service', { hosts: [host] })]), undefined, 'hosts without previousHash');
+  assert.ok(rollout([unit('a.service', { previousHash: H, hosts: [host] })]));
+  assert.equal(rollout([unit('a.service', { previousHash: H, hosts: [host, host] })]), undefined, 'the same host twice');
+  assert.equal(rollout([unit('a.service', { startedAt: -1 })]), undefined);
+  assert.equal(rollout([], { error: 'e'.repeat(5000) })?.error?.length, REASON_MAX);
+  assert.equal(rollout([], { opts: { ...opts, maxParallel: 0 } }), undefined);
+  const status = decodeSourceStatus(json({ name: 's', rollout: { state: 'failed', commit: '', done: 1, total: 2, unit: 'a.service', at: 't' }, error: { message: 'm'.repeat(5000), at: 't' } }));
+  assert.equal(status?.rollout?.unit, 'a.service');
+  assert.equal(status?.error?.message.length, REASON_MAX);
+  assert.equal(decodeSourceStatus(json({ name: 's', applying: { commit: '', dirty: false, at: 't' } })), undefined, 'applying needs its step count');
 });
