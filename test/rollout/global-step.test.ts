@@ -183,5 +183,7 @@ describe('decidePass for a global unit', () => {
     const d = pass(r, H, [st(M1, H), st(M2, H, 'failed'), st(M3, P)], FAILED_SETTLE_MS);
     assert.deepEqual(d.writes, [{ unit: 'g', hash: P, desired: 'launched', expect: 9 }]);
     assert.equal(d.record.state, 'failed');
+    assert.deepEqual(phases(d.record), ['1:reverted', '2:reverted', '3:pending']);
+    assert.match(d.record.error ?? '', /on 222222222222/, 'the host it failed on is named');
   });
 });
