@@ -12,9 +12,10 @@
  *    records and rollout records separately; if it saw the new hash before
  *    the host list, it would write the new content to every host at once.
  *    With the list committed a pass earlier, the rollouts watch has it
- *    before the unit record changes (both watches deliver in revision
- *    order; a lagging rollouts watch could still invert them, see the
- *    report of issue 11 for the stronger guard).
+ *    before the unit record changes, as long as it is not a whole pass
+ *    behind the units watch. (Closing that too would take the engine's
+ *    assignment txn comparing the rollouts prefix's mod revisions with the
+ *    revision its rollouts cache reflects, so a lagging cache writes nothing.)
  * 3. Host by host, as room under max-parallel allows (each in-flight host
  *    takes a slot, like an in-flight unit), a host goes `inflight` (its pin
  *    lifts, the engine writes the new content there) and is judged from its
