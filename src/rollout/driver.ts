@@ -23,7 +23,7 @@ import type { DesiredState, RolloutRecord, UnitStateRecord } from '../registry/r
 import type { ClusterUnitRecord, RolloutStore, UnitWrite } from '../registry/rollout-store.js';
 import type { Condition } from '../registry/txn.js';
 import { UnitFile, parseRequirements } from '../unit/index.js';
-import { type HostView, awaitingWrite, hasHosts } from './global-step.js';
+import { type HostView, awaitingWrite, hasHosts, revertHosts } from './global-step.js';
 import { type Health, type HealthTraits, healthTraits, unitHealth } from './health.js';
 import { combineHealth, stepRollout } from './step.js';
 
@@ -79,7 +79,8 @@ export function decidePass(input: PassInput): PassDecision {
     if (!current) return { ...u, phase: 'done' as const, reason: 'destroyed during the rollout' };
     if (u.phase === 'inflight' && current.hash === u.previousHash && current.hash !== u.hash && !awaitingWrite(u)) {
       const back = { ...u, phase: 'reverted' as const, reason: 'previous content put back' };
-      return hasHosts(back) ? { ...back, hosts: back.hosts.map((h) => (h.phase === 'pending' ? h : { machineId: h.machineId, phase: 'reverted' as const })) } : back;
+      if (hasHosts(back)) revertHosts(back);
+      return back;
     }
     if (current.hash !== u.hash && current.hash !== u.previousHash) return { ...u, phase: 'done' as const, reason: 'replaced outside the rollout; left as it is' };
     return u;
@@ -98,8 +99,8 @@ export function decidePass(input: PassInput): PassDecision {
   let replace = step.replace;
   let wakeAt = step.wakeAt;
   if (replace.length > STARTS_PER_PASS) {
-    // The rest start on the next pass, at once.
-    // A unit put off is as it was read: pending, or (global) its host list recorded, its content not written.
+    // The rest start on the next pass, at once: each put off is left as it
+    // was read (pending, or, global, its host list recorded and its content not written).
     const later = new Set(replace.slice(STARTS_PER_PASS));
     replace = replace.slice(0, STARTS_PER_PASS);
     const before = new Map(rec.units.map((u) => [u.name, u]));

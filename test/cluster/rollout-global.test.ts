@@ -77,6 +77,7 @@ test('a global unit on 3 hosts rolls host by host: one host on the new content a
   const r = await flotctl(env, ['sync', '--max-parallel', '1', '--min-healthy-time', '1s', '--healthy-deadline', '1m', dir], { timeoutMs: 120_000 }).finally(() => void (syncing = false));
   await sampler;
   assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /Unit g\.service healthy/, r.stdout);
   assert.ok(counts.length > 20, `sampled every host ${counts.length} times`);
   assert.ok(maxMoving <= 1, `at most one host replacing at a time (${worst})`);
   // Host by host: the count of hosts on v2 only grows, one at a time, through 1 and 2 (never all at once).
