@@ -98,3 +98,26 @@ test('a global unit on 3 hosts rolls host by host: one host on the new content a
   t.diagnostic(`${counts.length} samples; samples with 0/1/2/3 hosts on v2: ${[0, 1, 2, 3].map((n) => counts.filter((c) => c === n).length).join('/')}; gaps between hosts' starts: ${gaps.map((g) => g.toFixed(0)).join(', ')} ms`);
   for (const [i, gapMs] of gaps.entries()) assert.ok(gapMs >= 1000, `host ${i + 2} moved ${gapMs} ms after host ${i + 1}: the gate is 1s`);
 });
+
+test('a broken content with --auto-revert stops at the first host: the others never get it, and that host gets the previous content back', async () => {
+  const dir = join(repo, 'g');
+  await writeFile(join(dir, UNIT), g('broken').replace('ExecStartPre=/bin/sleep 0.3', 'ExecStartPre=/bin/false'));
+  commitAll(repo);
+  let syncing = true;
+  let maxBroken = 0;
+  const sampler = (async () => {
+    while (syncing) {
+      const views = await Promise.all([0, 1, 2].map(onHost));
+      maxBroken = Math.max(maxBroken, views.filter((v) => v.version === 'broken').length);
+    }
+  })();
+  const r = await flotctl(env, ['sync', '--max-parallel', '1', '--min-healthy-time', '1s', '--healthy-deadline', '30s', '--auto-revert', dir], { timeoutMs: 90_000 }).finally(() => void (syncing = false));
+  await sampler;
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /rollout stopped: g\.service: failed to start on [0-9a-f]{12}; rollout stopped, previous content put back/);
+  assert.equal(maxBroken, 1, 'only the first host ever loaded the broken content');
+  await waitFor('g v2 active again on all 3 hosts', async () => {
+    const views = await Promise.all([0, 1, 2].map(onHost));
+    return views.every((v) => v.version === 'v2' && v.active === 'active') ? true : undefined;
+  }, { timeoutMs: 30_000 });
+});
