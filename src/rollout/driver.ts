@@ -11,12 +11,19 @@
  * - the unit record is gone: the unit is done (destroyed on purpose);
  * - it holds neither the rollout's content nor the previous one: someone
  *   replaced it since; done, left as it is;
- * - an in-flight unit holds the previous content again: reverted.
+ * - an in-flight unit holds the previous content again: reverted (not a
+ *   global unit whose host list is recorded and whose new content is to be
+ *   written this pass: that is how it should be, see global-step.ts).
+ *
+ * A unit rolls host by host when its new content says [X-Fleet]
+ * Global=true (and it had a previous content to keep on hosts not moved
+ * yet); its hosts are the machines reporting a state for it.
  */
 import type { DesiredState, RolloutRecord, UnitStateRecord } from '../registry/records.js';
 import type { ClusterUnitRecord, RolloutStore, UnitWrite } from '../registry/rollout-store.js';
 import type { Condition } from '../registry/txn.js';
-import { UnitFile } from '../unit/index.js';
+import { UnitFile, parseRequirements } from '../unit/index.js';
+import { type HostView, awaitingWrite, hasHosts, revertHosts } from './global-step.js';
 import { type Health, type HealthTraits, healthTraits, unitHealth } from './health.js';
 import { combineHealth, stepRollout } from './step.js';
 
@@ -31,6 +38,8 @@ export interface PassInput {
   states: ReadonlyMap<string, readonly UnitStateRecord[]>;
   /** Health traits per content hash (absent: content unreadable, health stays pending). */
   traits: ReadonlyMap<string, HealthTraits>;
+  /** Units whose new content is global: they roll host by host (absent: none). */
+  globals?: ReadonlySet<string>;
   now: number;
 }
 
@@ -68,24 +77,34 @@ export function decidePass(input: PassInput): PassDecision {
     if (u.phase !== 'pending' && u.phase !== 'inflight') return u;
     const current = units.get(u.name);
     if (!current) return { ...u, phase: 'done' as const, reason: 'destroyed during the rollout' };
-    if (u.phase === 'inflight' && current.hash === u.previousHash && current.hash !== u.hash) return { ...u, phase: 'reverted' as const, reason: 'previous content put back' };
+    if (u.phase === 'inflight' && current.hash === u.previousHash && current.hash !== u.hash && !awaitingWrite(u)) {
+      const back = { ...u, phase: 'reverted' as const, reason: 'previous content put back' };
+      if (hasHosts(back)) revertHosts(back);
+      return back;
+    }
     if (current.hash !== u.hash && current.hash !== u.previousHash) return { ...u, phase: 'done' as const, reason: 'replaced outside the rollout; left as it is' };
     return u;
   });
   const rec: RolloutRecord = { ...record, units: reconciled };
-  const step = stepRollout(
-    rec,
-    (name, hash) => observedHealth(input.states.get(name) ?? [], hash, units.get(name)?.desired ?? 'launched', input.traits.get(hash)),
-    now,
-  );
+  const desired = (name: string): DesiredState => units.get(name)?.desired ?? 'launched';
+  const hosts: HostView = {
+    hostsOf: (name) => (input.globals?.has(name) ? (input.states.get(name) ?? []).map((s) => s.machineId) : undefined),
+    onHost: (name, hash, machineId) => {
+      const mine = (input.states.get(name) ?? []).filter((s) => s.machineId === machineId);
+      return mine.length === 0 ? 'gone' : observedHealth(mine, hash, desired(name), input.traits.get(hash));
+    },
+  };
+  const step = stepRollout(rec, (name, hash) => observedHealth(input.states.get(name) ?? [], hash, desired(name), input.traits.get(hash)), now, hosts);
   let next = step.record;
   let replace = step.replace;
   let wakeAt = step.wakeAt;
   if (replace.length > STARTS_PER_PASS) {
-    // The rest start on the next pass, at once.
+    // The rest start on the next pass, at once: each put off is left as it
+    // was read (pending, or, global, its host list recorded and its content not written).
     const later = new Set(replace.slice(STARTS_PER_PASS));
     replace = replace.slice(0, STARTS_PER_PASS);
-    next = { ...next, units: next.units.map((u) => (later.has(u.name) ? withoutStart(u) : u)) };
+    const before = new Map(rec.units.map((u) => [u.name, u]));
+    next = { ...next, units: next.units.map((u) => (later.has(u.name) ? (before.get(u.name) ?? u) : u)) };
     wakeAt = now;
   }
   const writes: UnitWrite[] = [];
@@ -102,11 +121,6 @@ export function decidePass(input: PassInput): PassDecision {
   if (next.state === 'running') wakeAt = Math.min(wakeAt ?? Infinity, now + ROLLOUT_POLL_MS);
   const changed = writes.length > 0 || JSON.stringify(next) !== JSON.stringify(record);
   return { record: next, writes, changed, wakeAt: next.state === 'running' ? wakeAt : undefined };
-}
-
-function withoutStart<T extends { phase: string; startedAt?: number }>(u: T): T {
-  const { startedAt: _s, ...rest } = u;
-  return { ...rest, phase: 'pending' } as T;
 }
 
 export interface DriverDeps {
@@ -132,16 +146,27 @@ export async function driveRollout(deps: DriverDeps, source: string, now: number
   if (!snap || !record) return { outcome: 'gone', wakeAt: undefined };
   if (snap.rollout.revision !== first.rollout.revision) return { outcome: 'refused', wakeAt: now };
   const traits = new Map<string, HealthTraits>();
+  const globals = new Set<string>();
   for (const u of open) {
     const text = snap.contents.get(u.hash);
-    if (text === undefined || traits.has(u.hash)) continue;
+    if (text === undefined) continue;
     try {
-      traits.set(u.hash, healthTraits(u.name, UnitFile.parse(text)));
+      const file = UnitFile.parse(text);
+      if (!traits.has(u.hash)) traits.set(u.hash, healthTraits(u.name, file));
+      // Per unit, not per content: [X-Fleet] values may hold specifiers of the unit's name.
+      if (u.hosts !== undefined || parseRequirements(file, u.name).requirements.global) globals.add(u.name);
     } catch {
       // Content that does not parse never becomes healthy: the deadline stops the rollout.
     }
   }
-  const d = decidePass({ record, units: snap.units, states: snap.states, traits, now });
+  // A global unit about to start records its hosts: the machines reporting it (read now; the unit record and record stay as read above).
+  const starting = open.filter((u) => u.phase === 'pending' && globals.has(u.name)).map((u) => u.name);
+  if (starting.length > 0) {
+    const more = await deps.store.readPass(source, [], starting, []);
+    if (!more || more.rollout.revision !== first.rollout.revision) return { outcome: 'refused', wakeAt: now };
+    for (const [name, states] of more.states) snap.states.set(name, states);
+  }
+  const d = decidePass({ record, units: snap.units, states: snap.states, traits, globals, now });
   if (!d.changed) return { outcome: 'idle', wakeAt: d.wakeAt, record };
   if (!(await deps.store.commitPass(source, snap.rollout.revision, d.record, d.writes, deps.fence()))) {
     deps.log.warn({ source }, 'rollout pass refused (fence lost, or the record or a unit changed meanwhile); next pass re-reads');

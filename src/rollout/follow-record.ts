@@ -23,9 +23,19 @@ export function recordEvents(prev: RolloutRecord | undefined, next: RolloutRecor
   return out;
 }
 
-/** What a reader tells apart: the phase, and for a unit in flight whether it is healthy yet. */
+/**
+ * What a reader tells apart: the phase, and for a unit in flight whether it
+ * is healthy yet, or (global, rolling host by host) where each host is.
+ */
 function stage(u: RolloutUnitRecord): string {
+  if (u.phase === 'inflight' && u.hosts) return `inflight-hosts:${u.hosts.map((h) => h.phase).join(',')}`;
   return u.phase === 'inflight' && u.healthySince !== undefined ? 'inflight-healthy' : u.phase;
+}
+
+function hostProgress(u: RolloutUnitRecord & { hosts: NonNullable<RolloutUnitRecord['hosts']> }): string {
+  const done = u.hosts.filter((h) => h.phase === 'done').length;
+  const moving = u.hosts.filter((h) => h.phase === 'inflight').map((h) => h.machineId.slice(0, 12));
+  return `host by host: ${done}/${u.hosts.length} hosts done${moving.length > 0 ? `, replacing on ${moving.join(', ')}` : ''}`;
 }
 
 function unitEvent(u: RolloutUnitRecord, minHealthyMs: number): RolloutEvent | undefined {
@@ -33,6 +43,7 @@ function unitEvent(u: RolloutUnitRecord, minHealthyMs: number): RolloutEvent | u
     case 'pending':
       return undefined;
     case 'inflight':
+      if (u.hosts) return { unit: u.name, phase: 'waiting', detail: hostProgress({ ...u, hosts: u.hosts }) };
       if (u.healthySince !== undefined) return { unit: u.name, phase: 'waiting', detail: `replaced; healthy, must stay so for ${formatDuration(minHealthyMs)}` };
       return { unit: u.name, phase: 'waiting', detail: 'replaced; waiting for it to be healthy on its hosts' };
     case 'done':

@@ -8,9 +8,14 @@
  * moved yet) or `reverted` (moved back by --auto-revert), and only while the
  * record is running or failed: a failed rollout without auto-revert stops,
  * so hosts it never got to keep the old content until a newer sync replaces
- * the record. A unit reverted as a whole needs no pin (its record is back to
- * the previous content), nor a unit the rollout left (done: someone else
- * changed it). Hosts not listed (joined since) run the unit record's hash.
+ * the record. A unit reverted (--auto-revert) keeps its pins too: its unit
+ * record goes back to the previous content in the same transaction, but the
+ * engine watches rollouts and units separately, and if it saw the record
+ * first, without pins it would write the new content (still in the unit
+ * record it has) to the hosts never moved. Once the unit record is back the
+ * pins name its own content: no effect. A unit the rollout left (done:
+ * finished, or someone else changed it) has none. Hosts not listed (joined
+ * since) run the unit record's hash.
  */
 import type { RolloutRecord } from '../registry/records.js';
 
@@ -23,7 +28,7 @@ export function rolloutPins(records: Iterable<RolloutRecord>): RolloutPins {
     if (r.state !== 'running' && r.state !== 'failed') continue;
     for (const u of r.units) {
       if (!u.hosts || u.previousHash === undefined) continue;
-      if (u.phase !== 'inflight' && u.phase !== 'failed') continue;
+      if (u.phase !== 'inflight' && u.phase !== 'failed' && u.phase !== 'reverted') continue;
       for (const h of u.hosts) {
         if (h.phase !== 'pending' && h.phase !== 'reverted') continue;
         let m = out.get(u.name);

@@ -7,8 +7,9 @@
  * the record alone: nothing lives in memory between steps.
  */
 import type { RolloutRecord, RolloutRunState, RolloutUnitPhase, RolloutUnitRecord } from '../registry/records.js';
-import { formatDuration } from '../util/duration.js';
+import { type HostView, ONE_STEP, hasHosts, hostSlots, judgeHosts, revertHosts, startHosts, withHosts } from './global-step.js';
 import type { Health } from './health.js';
+import { judge } from './judge.js';
 
 // The record is stored in etcd (P/rollouts/<source>); its shape and strict decoder live with the other records.
 export type UnitPhase = RolloutUnitPhase;
@@ -29,13 +30,7 @@ export interface RolloutStep {
   wakeAt?: number;
 }
 
-/**
- * A 'failed' seen this soon after the replacement was written is not
- * believed yet: an agent may report the new hash with the old content's
- * systemd state (failed, from a broken previous content) for a moment
- * before its start job for the new content runs. Judged again after this.
- */
-export const FAILED_SETTLE_MS = 1500;
+export { FAILED_SETTLE_MS } from './judge.js';
 
 function worst(a: Health, b: Health): Health {
   if (a === 'failed' || b === 'failed') return 'failed';
@@ -43,40 +38,42 @@ function worst(a: Health, b: Health): Health {
 }
 export const combineHealth = (hs: readonly Health[]): Health => hs.reduce<Health>(worst, hs.length === 0 ? 'pending' : 'healthy');
 
-export function stepRollout(rec: RolloutRecord, observe: ObserveHealth, now: number): RolloutStep {
+/**
+ * `hosts` says which units are global (they roll host by host, see
+ * global-step.ts) and how each host is; without it every unit goes in one step.
+ */
+export function stepRollout(rec: RolloutRecord, observe: ObserveHealth, now: number, hosts: HostView = ONE_STEP): RolloutStep {
   if (rec.state !== 'running') return { record: rec, replace: [], revert: [] };
-  const { maxParallel, minHealthyMs, healthyDeadlineMs, autoRevert } = rec.opts;
+  const { maxParallel, autoRevert } = rec.opts;
   const units = rec.units.map((u) => ({ ...u }));
   let wakeAt: number | undefined;
   const wake = (t: number): void => { wakeAt = wakeAt === undefined ? t : Math.min(wakeAt, t); };
   let failure: UnitProgress | undefined;
+  const replace: string[] = [];
   for (const u of units) {
     if (u.phase !== 'inflight') continue;
-    const started = u.startedAt ?? now;
-    const h = observe(u.name, u.hash);
-    if (h === 'healthy') {
-      u.healthySince ??= now;
-      if (now - u.healthySince >= minHealthyMs) u.phase = 'done';
-      else wake(u.healthySince + minHealthyMs);
+    if (hasHosts(u)) {
+      const g = judgeHosts(u, hosts, rec.opts, now, wake);
+      if (g.write) replace.push(u.name);
+      if (g.failure !== undefined) failure ??= u;
       continue;
     }
-    delete u.healthySince;
-    const late = now - started >= healthyDeadlineMs;
-    if (h === 'failed' && !late && now - started < FAILED_SETTLE_MS) {
-      wake(started + FAILED_SETTLE_MS);
-      continue;
-    }
-    if (h === 'failed' || late) {
+    const v = judge(u, observe(u.name, u.hash), now, rec.opts, wake);
+    if (v === 'done') u.phase = 'done';
+    else if (v !== 'waiting') {
       u.phase = 'failed';
-      u.reason = h === 'failed' ? 'failed to start' : `not healthy within ${formatDuration(healthyDeadlineMs)}`;
+      u.reason = v.reason;
       failure ??= u;
-    } else wake(started + healthyDeadlineMs);
+    }
   }
   if (failure) {
     const revert = autoRevert
       ? units.filter((u) => (u.phase === 'failed' || u.phase === 'inflight') && u.previousHash !== undefined)
       : [];
-    for (const u of revert) u.phase = 'reverted';
+    for (const u of revert) {
+      u.phase = 'reverted';
+      if (hasHosts(u)) revertHosts(u);
+    }
     const error = `${failure.name}: ${failure.reason ?? 'unhealthy'}; rollout stopped${autoRevert ? ', previous content put back' : ''}`;
     return {
       record: { ...rec, units, state: 'failed', error },
@@ -84,16 +81,28 @@ export function stepRollout(rec: RolloutRecord, observe: ObserveHealth, now: num
       revert: revert.map((u) => ({ unit: u.name, hash: u.previousHash as string })),
     };
   }
-  const replace: string[] = [];
-  let inflight = units.filter((u) => u.phase === 'inflight').length;
-  for (const u of units) {
-    if (inflight >= maxParallel) break;
+  // Each unit in flight takes a slot of max-parallel; a global one, a slot per host in flight.
+  let room = maxParallel - units.reduce((n, u) => n + (u.phase !== 'inflight' ? 0 : hasHosts(u) ? hostSlots(u) : 1), 0);
+  for (const [i, u] of units.entries()) {
+    if (room <= 0) break;
+    if (u.phase === 'inflight' && hasHosts(u)) {
+      room -= startHosts(u, room, hosts, rec.opts, now, wake);
+      continue;
+    }
     if (u.phase !== 'pending') continue;
+    const machines = u.previousHash !== undefined ? hosts.hostsOf(u.name) : undefined;
+    if (machines) {
+      // Step 1: only the host list this pass (its slot kept); the new content on the next, at once.
+      units[i] = withHosts(u, machines);
+      room--;
+      wake(now);
+      continue;
+    }
     u.phase = 'inflight';
     u.startedAt = now;
     replace.push(u.name);
-    inflight++;
-    wake(now + healthyDeadlineMs);
+    room--;
+    wake(now + rec.opts.healthyDeadlineMs);
   }
   const finished = units.every((u) => u.phase === 'done');
   return {

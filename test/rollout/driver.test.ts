@@ -254,4 +254,43 @@ describe('driving a rollout in etcd', () => {
     assert.equal(await hashOf(k, 'b.service'), oldHash, 'b never started');
     assert.match((await store.read('src'))?.record?.error ?? '', /a\.service: failed to start; rollout stopped, previous content put back/);
   });
+
+  it('a global unit: its hosts read from their states and recorded a pass before its content, then one host at a time', async () => {
+    const prefix = `/rollout-${++n}/`;
+    const store = new RolloutStore(client, prefix);
+    const k = store.keys;
+    const G_OLD = `${OLD_TEXT}[X-Fleet]\nGlobal=true\n`;
+    const G_NEW = `${NEW_TEXT}[X-Fleet]\nGlobal=true\n`;
+    const [gOld, gNew] = [G_OLD, G_NEW].map((t) => UnitFile.parse(t).hash()) as [string, string];
+    const hosts = [M1, M2];
+    const reportOn = (m: string, hash: string) => commitTxn(client, { writes: [{ op: 'put', key: k.state('g.service', m), value: encode(state('g.service', hash, 'active', m)) }] });
+    await commitTxn(client, {
+      writes: [
+        { op: 'put', key: k.content(gOld), value: UnitFile.parse(G_OLD).serialize() },
+        { op: 'put', key: k.content(gNew), value: UnitFile.parse(G_NEW).serialize() },
+        { op: 'put', key: k.unit('g.service'), value: encode({ name: 'g.service', hash: gOld, desired: 'launched' }) },
+      ],
+    });
+    for (const m of hosts) await reportOn(m, gOld);
+    const record: RolloutRecord = { source: 'src', commit: '', opts: { maxParallel: 1, minHealthyMs: 1000, healthyDeadlineMs: 60_000, autoRevert: false }, state: 'running', units: [{ name: 'g.service', hash: gNew, previousHash: gOld, phase: 'pending' }] };
+    assert.equal(await store.start(record, 0), true);
+    const deps: DriverDeps = { store, fence: () => [], log: silent };
+    const hostPhases = async () => ((await store.read('src'))?.record?.units[0]?.hosts ?? []).map((h) => h.phase);
+    let r = await driveRollout(deps, 'src', 0);
+    assert.equal(r.wakeAt, 0, 'the next pass at once');
+    assert.deepEqual(await hostPhases(), ['pending', 'pending']);
+    assert.equal(await hashOf(k, 'g.service'), gOld, 'the unit record waits for the host list to be committed');
+    await driveRollout(deps, 'src', 1);
+    assert.equal(await hashOf(k, 'g.service'), gNew);
+    assert.deepEqual(await hostPhases(), ['inflight', 'pending']);
+    await reportOn(M1, gNew);
+    await driveRollout(deps, 'src', 2);
+    r = await driveRollout(deps, 'src', 1002);
+    assert.deepEqual(await hostPhases(), ['done', 'inflight']);
+    await reportOn(M2, gNew);
+    await driveRollout(deps, 'src', 1003);
+    r = await driveRollout(deps, 'src', 2003);
+    assert.equal(r.record?.state, 'done');
+    assert.deepEqual(await hostPhases(), ['done', 'done']);
+  });
 });

@@ -32,6 +32,18 @@ describe('recordEvents / recordReport', () => {
     assert.equal(recordReport(stopped).stopped, 'a.service: failed to start; rollout stopped');
     assert.equal(recordReport(rec({ 'a.service': 'done' }, 'done')).stopped, undefined);
   });
+  it('a global unit rolling host by host: news each time a host moves on', () => {
+    const M1 = '1'.repeat(32);
+    const M2 = '2'.repeat(32);
+    const at = (p1: Phase, p2: Phase): RolloutRecord => {
+      const r = rec({ 'g.service': 'inflight' });
+      return { ...r, units: r.units.map((u) => ({ ...u, hosts: [{ machineId: M1, phase: p1 }, { machineId: M2, phase: p2 }] })) };
+    };
+    assert.deepEqual(recordEvents(undefined, at('pending', 'pending')).map((e) => e.detail), ['host by host: 0/2 hosts done']);
+    assert.deepEqual(recordEvents(at('pending', 'pending'), at('inflight', 'pending')).map((e) => e.detail), ['host by host: 0/2 hosts done, replacing on 111111111111']);
+    assert.deepEqual(recordEvents(at('inflight', 'pending'), at('done', 'inflight')).map((e) => e.detail), ['host by host: 1/2 hosts done, replacing on 222222222222']);
+    assert.deepEqual(recordEvents(at('done', 'inflight'), at('done', 'inflight')), []);
+  });
   it('a unit in flight that turns healthy is news once; holding it is not', () => {
     const inflight = rec({ 'a.service': 'inflight' });
     const healthy: RolloutRecord = { ...inflight, opts: { ...inflight.opts, minHealthyMs: 2000 }, units: inflight.units.map((u) => ({ ...u, healthySince: 5 })) };

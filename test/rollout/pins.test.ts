@@ -27,7 +27,7 @@ describe('rolloutPins', () => {
     ['failed without revert: hosts never reached stay on the previous content', rec('failed', { phase: 'failed', hosts }), { [M3]: P }],
     ['a host moved back is pinned too', rec('running', { hosts: [host(M1, 'reverted'), host(M2, 'pending')] }), { [M1]: P, [M2]: P }],
     ['done: no pins', rec('done', { phase: 'done', hosts: hosts.map((h) => ({ ...h, phase: 'done' as const })) }), {}],
-    ['unit reverted as a whole: its record is the previous content, no pins', rec('failed', { phase: 'reverted', hosts }), {}],
+    ['unit reverted: hosts moved back and hosts never moved stay pinned (the unit record\'s revert may be seen later)', rec('failed', { phase: 'reverted', hosts: [host(M1, 'reverted'), host(M2, 'reverted'), host(M3, 'pending')] }), { [M1]: P, [M2]: P, [M3]: P }],
     ['unit left by the rollout (done): no pins', rec('running', { phase: 'done', hosts }), {}],
     ['pending unit: nothing moved, nothing pinned (its record is unchanged)', rec('running', { phase: 'pending', hosts }), {}],
     ['not global (no hosts): one step, no pins', rec('running', {}), {}],
