@@ -177,6 +177,7 @@ export class Presence extends EventEmitter<PresenceEvents> {
     try {
       return (await readFile(this.leaseFile, 'utf8')).trim() || undefined;
     } catch {
+      // No file (first start) or an unreadable one: register on a new lease, as with no previous one.
       return undefined;
     }
   }

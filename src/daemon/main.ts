@@ -85,6 +85,7 @@ async function runDaemon(opts: { config?: string }): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
   const started = daemon.start();
+  // The reloader only waits for start-up to settle; a failed start is reported (and exits) through `started` below.
   process.on('SIGHUP', reloader(path, daemon, started.catch(() => undefined), log));
   await started;
 }

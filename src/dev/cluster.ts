@@ -123,12 +123,14 @@ export class LocalCluster {
     // three members keep etcd's defaults unless asked, as a busy 2-core machine would see false elections.
     // The rootfs (built once per machine) and the release are ready before any host needs them.
     const bootSetup = opts.boot ? LocalCluster.bootSetup(log) : undefined;
+    // Awaited (and its failure thrown) where a host needs it; this only keeps an early failure from being unhandled.
     bootSetup?.catch(() => undefined);
     const etcd = await startEtcd({ dir: join(dir, 'etcd'), members, fastElection: opts.fastElection ?? members === 1, ...(secure ? { tls: serverTls(secure) } : {}) });
     if (secure) {
       try {
         await enableAuth(secure, etcd.endpoints, prefix);
       } catch (err) {
+        // Clean-up: the auth failure is what the caller needs.
         await etcd.stop().catch(() => undefined);
         throw err;
       }
@@ -543,6 +545,7 @@ export class LocalCluster {
       if (r.code !== 0) this.log.warn({ host: name, stderr: r.stderr.trim() }, 'flotillad.service did not start');
       return host;
     } catch (err) {
+      // Clean-up of a host that failed to start: the start's error is rethrown.
       await killHost(host).catch(() => undefined);
       throw err;
     }

@@ -297,6 +297,7 @@ export async function startEtcd(opts: EtcdOptions): Promise<EtcdCluster> {
       return cluster;
     } catch (err) {
       lastError = err;
+      // Clean-up before the next attempt; lastError is what a final failure reports.
       await cluster.stop().catch(() => undefined);
       for (const m of cluster.members) await rm(m.dataDir, { recursive: true, force: true });
       if (!(await cluster.lostPortRace())) break;

@@ -251,6 +251,7 @@ export async function startHost(spec: HostSpec): Promise<HostProcess> {
     await joinBus(host);
     return host;
   } catch (err) {
+    // Clean-up of a host that failed to start: the start's error is what the caller needs.
     await killHost(host).catch(() => undefined);
     throw err;
   }

@@ -15,6 +15,7 @@ export const UNITS_DIR = fileURLToPath(new URL('../../../units/kubernetes/', imp
 export async function staleFiles(dir = UNITS_DIR): Promise<string[]> {
   const stale: string[] = [];
   for (const [name, text] of renderUnits(RELEASE)) {
+    // A missing file is stale like a different one.
     const current = await readFile(join(dir, name), 'utf8').catch(() => undefined);
     if (current !== text) stale.push(name);
   }

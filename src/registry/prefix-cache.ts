@@ -126,6 +126,7 @@ export class PrefixCache<T> {
     w.on('delete', (kv) => this.onDelete(kv));
     w.on('error', (err) => {
       this.log.warn({ prefix: this.prefix, err: err.message }, 'watch failed; re-reading prefix');
+      // The watch already failed: cancelling it is tidying, and the re-read below replaces it.
       void w.cancel().catch(() => undefined);
       if (this.watcher === w) this.watcher = undefined;
       void this.resync();
@@ -136,6 +137,7 @@ export class PrefixCache<T> {
   async refresh(): Promise<void> {
     const w = this.watcher;
     this.watcher = undefined;
+    // A watch that cannot be cancelled is dead already; nothing more to release.
     if (w) await w.cancel().catch(() => undefined);
     await this.load();
     this.emit({ type: 'resync' });
@@ -232,6 +234,7 @@ export class PrefixCache<T> {
     this.closed = true;
     const w = this.watcher;
     this.watcher = undefined;
+    // A watch that cannot be cancelled is dead already; nothing more to release.
     if (w) await w.cancel().catch(() => undefined);
   }
 }

@@ -110,6 +110,7 @@ export async function diagnoseTls(endpoint: string, security: StoreSecurity | un
 
 /** The first TLS reason among the endpoints (all probed at once), if any. */
 export async function diagnoseEndpoints(endpoints: readonly string[], security: StoreSecurity | undefined, names: CredentialNames): Promise<string | undefined> {
+  // A probe that fails outright has no TLS reason to give; the caller keeps its original error.
   const reasons = await Promise.all(endpoints.map((e) => diagnoseTls(e, security, names).catch(() => undefined)));
   return reasons.find((r) => r !== undefined);
 }

@@ -170,6 +170,7 @@ export async function buildRelease(opts: { outDir?: string; root?: string } = {}
 async function newestMtime(paths: string[]): Promise<number> {
   let newest = 0;
   for (const p of paths) {
+    // A path that does not exist (yet) has no files to be newer.
     const st = await stat(p).catch(() => undefined);
     if (!st) continue;
     if (!st.isDirectory()) {

@@ -84,6 +84,7 @@ async function powerOnBooted(p: PreparedHost, index: number, install: 'release' 
   try {
     booted = await bootHost(p);
   } catch (err) {
+    // Clean-up after a failed boot: the boot's error is rethrown below, not this one.
     await killContainer(await sliceDirs(p.slice)).catch(() => undefined);
     throw err;
   }

@@ -151,6 +151,7 @@ export async function killContainer(cgroupRoots: string[]): Promise<void> {
 export async function stopContainer(c: Container, cgroupRoots: string[], timeoutMs = 30_000): Promise<void> {
   if (await isRunning(c.nspawnPid)) {
     killQuietly(c.nspawnPid, 'SIGTERM');
+    // A host that does not power off in time is killed with its cgroups below either way.
     await waitFor('the host to shut down', async () => ((await isRunning(c.nspawnPid)) ? undefined : true), { timeoutMs, intervalMs: 50 }).catch(() => undefined);
   }
   await killCgroups(cgroupRoots);
