@@ -22,7 +22,7 @@ describe('set-metadata', () => {
   });
 
   it('sets and overrides metadata; list-machines shows config and dynamic metadata merged', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     await s.putMachine(M1, '127.0.1.1', { region: 'us', az: 'b' });
     await s.putMachine(M2, '', {});
     const r = await s.run(['set-metadata', '113f', 'disk=ssd', 'region=eu']);
@@ -44,7 +44,7 @@ describe('set-metadata', () => {
   });
 
   it('--remove writes the tombstone, which hides the config value too', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     await s.putMachine(M1, '127.0.1.1', { region: 'us', az: 'b' });
     await s.run(['set-metadata', M1, 'disk=ssd']);
     const r = await s.run(['set-metadata', '--remove', 'az', '--remove', 'disk', M1]);
@@ -58,7 +58,7 @@ describe('set-metadata', () => {
   });
 
   it('a machine that is away can be given metadata by full id; it applies when it joins', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     const r = await s.run(['set-metadata', AWAY, 'role=db']);
     assert.equal(r.code, 0);
     assert.equal(r.stderr, `WARNING: machine ${AWAY} is not in the cluster now; its metadata applies when it joins\n`);
@@ -68,7 +68,7 @@ describe('set-metadata', () => {
   });
 
   it('bad input: one line naming the thing and the fix, non-zero, nothing written', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     await s.putMachine(M1, '127.0.1.1');
     await s.putMachine(M2, '');
     const cases: Array<[string[], number, string]> = [
@@ -94,7 +94,7 @@ describe('set-metadata', () => {
   });
 
   it('help shows how to set and remove', async () => {
-    const r = await fx.space().run(['help', 'set-metadata']);
+    const r = await (await fx.space()).run(['help', 'set-metadata']);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /flotctl set-metadata 113f16a7 disk=ssd rack=r12/);
     assert.match(r.stdout, /flotctl set-metadata --remove rack 113f16a7/);

@@ -45,7 +45,7 @@ describe('placement problems', () => {
   };
 
   it('why: one line per machine for an unplaced unit', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     await s.run(['start', '--no-block', 'hello']);
     await unplaceable(s, 'hello.service');
     const r = await s.run(['why', 'hello']);
@@ -65,7 +65,7 @@ describe('placement problems', () => {
   });
 
   it('why: placed, inactive, waiting, global, missing', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     await s.putMachine(M1, '127.0.1.1');
     await s.run(['submit', 'hello', 'other', 'global']);
     const inactive = await s.run(['why', 'hello']);
@@ -93,7 +93,7 @@ describe('placement problems', () => {
   });
 
   it('a report for older content or a placed unit is not shown', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     await s.run(['start', '--no-block', 'hello']);
     await s.putMachine(M1, '127.0.1.1');
     await fx.raw.put(s.keys.unplaced('hello.service')).value(encode({ unit: 'hello.service', hash: 'f'.repeat(40), reasons: REASONS, at: AT }));
@@ -105,7 +105,7 @@ describe('placement problems', () => {
   });
 
   it('list-unit-files: a reason column on request, fleet\'s columns by default, the reasons in --json', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     await s.run(['start', '--no-block', 'hello', 'other']);
     await unplaceable(s, 'hello.service');
     const dflt = await s.run(['list-unit-files']);
@@ -125,7 +125,7 @@ describe('placement problems', () => {
   });
 
   it('start --block-attempts fails with the reasons in the timeout message', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     await s.run(['submit', 'hello']);
     await unplaceable(s, 'hello.service', { '*': 'no machine is live' });
     const r = await s.run(['start', '--block-attempts=1', 'hello']);
@@ -138,7 +138,7 @@ describe('placement problems', () => {
   });
 
   it('start without a limit says why once, and keeps waiting until the unit is placed', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     await s.run(['submit', 'hello']);
     await unplaceable(s, 'hello.service');
     const start = s.spawn(['start', 'hello']);

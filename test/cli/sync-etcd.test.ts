@@ -56,7 +56,7 @@ describe('sync and diff against etcd', () => {
   };
 
   it('diff exits 1 with changes, sync writes units, inventory and provenance in one go, diff then exits 0; cat stays byte-exact', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     const dir = await newRepo({ 'api.service': API, 'web@.service': WEB, 'README.md': 'x' }, { 'web@1.service': 'web@.service', 'web@2.service': 'web@.service' });
     const head = git(dir, 'rev-parse', 'HEAD');
     const name = dir.slice(1);
@@ -94,7 +94,7 @@ describe('sync and diff against etcd', () => {
   });
 
   it('replace shows a unified diff; state changes through flotilla.ini; --json; exit 2 on a bad tree', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     const dir = await newRepo({ 'api.service': API, 'job.service': API });
     assert.equal((await s.run(['sync', '--no-block', dir])).code, 0);
     await writeFile(join(dir, 'api.service'), API2);
@@ -127,7 +127,7 @@ describe('sync and diff against etcd', () => {
   });
 
   it('prune destroys exactly what the source created; hand-made units and other sources are never touched; conflicts name both', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     const a = await newRepo({ 'a1.service': API, 'a2.service': API, 'shared.service': API });
     const b = await newRepo({ 'b1.service': API2 });
     const hand = await mkdtemp(join(tmpdir(), 'fl-hand-'));
@@ -175,7 +175,7 @@ describe('sync and diff against etcd', () => {
   });
 
   it('a dirty tree is refused without --allow-dirty, and recorded as dirty with it; a second directory of the repo is a second source', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     const dir = await newRepo({ 'api.service': API });
     const head = git(dir, 'rev-parse', 'HEAD');
     await writeFile(join(dir, 'api.service'), API2);
@@ -199,7 +199,7 @@ describe('sync and diff against etcd', () => {
   });
 
   it('a sync too big for one transaction: intent, steps, done; every unit owned', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     const files: Record<string, string> = {};
     for (let i = 0; i < 130; i++) files[`u${String(i).padStart(3, '0')}.service`] = `[Service]\nExecStart=/bin/sleep ${i + 1000}\n`;
     const dir = await newRepo(files);
@@ -215,7 +215,7 @@ describe('sync and diff against etcd', () => {
   });
 
   it('source add stores a pull definition; sources shows "-" until the engine reports; source remove forgets (--prune destroys)', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     const add = await s.run(['source', 'add', 'infra', 'https://example.invalid/acme/infra.git', '--branch', 'main', '--path', 'units/prod', '--interval', '30s', '--prune']);
     assert.equal(add.code, 0, add.stderr);
     assert.match(add.stdout, /Added source infra: following https:\/\/example\.invalid\/acme\/infra\.git branch main path units\/prod every 30s/);

@@ -26,7 +26,7 @@ describe('store data with terminal control characters', () => {
   });
 
   it('tables and lines print it escaped; --json and cat to a pipe keep it exact', async () => {
-    const s = fx.space();
+    const s = await fx.space();
     const start = await s.run(['start', '--no-block', 'evil']);
     assert.equal(start.code, 0, start.stderr);
     await s.putMachine(M1, '127.0.1.1', { region: 'us\u001b[31m' });
