@@ -17,6 +17,7 @@
  */
 import type { SourceClient } from '../client/sources/source-client.js';
 import { ExitCode, FlotillaError, InvalidInputError, StoreUnavailableError } from '../util/errors.js';
+import { PlanError } from '../gitops/sync-plan.js';
 import { readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
 import { json, type Reply, type Router } from './router.js';
@@ -31,6 +32,20 @@ async function failures<T>(run: () => Promise<T>): Promise<T> {
     if (err instanceof FlotillaError && !(err instanceof ApiError) && !(err instanceof StoreUnavailableError) && !(err instanceof InvalidInputError) && err.exitCode === ExitCode.failure) {
       throw new ApiError(412, err.message.split('\n')[0] ?? err.message);
     }
+    throw err;
+  }
+}
+
+/**
+ * A refused plan keeps every reason, one per line, as the etcd driver prints
+ * them: mapError cuts other 400s to their first line, which hid all but the
+ * first of a sync's conflicts.
+ */
+async function allReasons<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof PlanError) throw new ApiError(400, err.message);
     throw err;
   }
 }
@@ -58,11 +73,11 @@ export function addSourceRoutes(router: Router, base: string, sources: SourceCli
     }),
   });
   router.add(`${base}/inventory`, { GET: json(async () => ok({ inventory: await sources.listInventory() })) });
-  router.add(`${base}/diff`, { POST: json(async (r) => ok(await sources.diff(parseDiffBody(await readJsonBody(r.raw, SYNC_BODY_MAX_BYTES))))) });
+  router.add(`${base}/diff`, { POST: json(async (r) => ok(await allReasons(async () => sources.diff(parseDiffBody(await readJsonBody(r.raw, SYNC_BODY_MAX_BYTES)))))) });
   router.add(`${base}/sync`, {
     POST: json(async (r) => {
       const b = parseSyncBody(await readJsonBody(r.raw, SYNC_BODY_MAX_BYTES));
-      return ok(await failures(() => sources.sync(b.manifest, b.rollout)));
+      return ok(await allReasons(() => failures(() => sources.sync(b.manifest, b.rollout))));
     }),
   });
 }
