@@ -1,7 +1,8 @@
 /**
- * flotctl round trips through the built binary against a real etcd. No
- * engine or agent runs: where a test needs machines, assignments or unit
- * states it writes those records itself, as the daemons would.
+ * flotctl round trips through the built binary against a real etcd, once
+ * per driver (etcd, and api over the same prefix). No engine or agent runs:
+ * where a test needs machines, assignments or unit states it writes those
+ * records itself, as the daemons would.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';

@@ -59,7 +59,7 @@ export class EtcdFixture {
     return new EtcdFixture(etcd, new Etcd3({ hosts: etcd.endpoints }), dir);
   }
 
-  async space(driver: Driver = 'etcd'): Promise<Space> {
+  async space(driver: Driver): Promise<Space> {
     const prefix = `/t${++this.n}/`;
     const keys = new Keys(prefix);
     const globals = await this.globals(driver, prefix);
