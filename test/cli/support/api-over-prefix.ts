@@ -24,7 +24,7 @@ export interface ApiOverPrefix {
 const REQUEST_TIMEOUT_MS = 3000;
 
 export async function serveApiOverPrefix(endpoints: readonly string[], prefix: string): Promise<ApiOverPrefix> {
-  const dir = await mkdtemp(join(tmpdir(), 'fl-api-'));
+  const dir = await mkdtemp(join(tmpdir(), 'fl-cli-api-'));
   const etcd = connectStore({ endpoints: [...endpoints], requestTimeoutMs: REQUEST_TIMEOUT_MS });
   const registry = new Registry(etcd, prefix);
   const server = new ApiServer(storeApiRouter(registry, { endpoints, requestTimeoutMs: REQUEST_TIMEOUT_MS, tokenLimit: DEFAULT_TOKEN_LIMIT }), silentLogger());
