@@ -18,6 +18,7 @@
 import type { SourceClient } from '../client/sources/source-client.js';
 import { ExitCode, FlotillaError, InvalidInputError, StoreUnavailableError } from '../util/errors.js';
 import { PlanError } from '../gitops/sync-plan.js';
+import { TreeError } from '../gitops/desired-state.js';
 import { readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
 import { json, type Reply, type Router } from './router.js';
@@ -37,15 +38,16 @@ async function failures<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /**
- * A refused plan keeps every reason, one per line, as the etcd driver prints
- * them: mapError cuts other 400s to their first line, which hid all but the
- * first of a sync's conflicts.
+ * A refused plan or tree keeps every reason, one per line, as the etcd
+ * driver prints them: mapError cuts other 400s to their first line, which
+ * hid all but the first of a sync's conflicts. (flotctl parses the tree
+ * before it sends it; the daemon's TreeError is for other callers.)
  */
 async function allReasons<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (err instanceof PlanError) throw new ApiError(400, err.message);
+    if (err instanceof PlanError || err instanceof TreeError) throw new ApiError(400, err.message);
     throw err;
   }
 }
