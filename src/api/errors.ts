@@ -1,5 +1,6 @@
 /**
- * The API's errors: an HTTP status and one line, served in fleet's body
+ * The API's errors: an HTTP status and one line (a refused sync plan or
+ * tree: one line per reason, see source-routes.ts), served in fleet's body
  * `{"error":{"code":N,"message":"..."}}`. Handlers throw ApiError for what
  * they refuse; errors from the client library are mapped here in one place
  * (bad input 400, store unreachable 503, anything else 500 without detail:

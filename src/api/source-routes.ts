@@ -17,6 +17,8 @@
  */
 import type { SourceClient } from '../client/sources/source-client.js';
 import { FlotillaError, InvalidInputError, SshError, StoreUnavailableError, UsageError } from '../util/errors.js';
+import { PlanError } from '../gitops/sync-plan.js';
+import { TreeError } from '../gitops/desired-state.js';
 import { readJsonBody } from './body.js';
 import { ApiError } from './errors.js';
 import { json, type Reply, type Router } from './router.js';
@@ -37,6 +39,21 @@ async function failures<T>(run: () => Promise<T>): Promise<T> {
     if (isCommandFailure(err)) {
       throw new ApiError(412, err.message.split('\n')[0] ?? err.message);
     }
+    throw err;
+  }
+}
+
+/**
+ * A refused plan or tree keeps every reason, one per line, as the etcd
+ * driver prints them: mapError cuts other 400s to their first line, which
+ * hid all but the first of a sync's conflicts. (flotctl parses the tree
+ * before it sends it; the daemon's TreeError is for other callers.)
+ */
+async function allReasons<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof PlanError || err instanceof TreeError) throw new ApiError(400, err.message);
     throw err;
   }
 }
@@ -64,11 +81,11 @@ export function addSourceRoutes(router: Router, base: string, sources: SourceCli
     }),
   });
   router.add(`${base}/inventory`, { GET: json(async () => ok({ inventory: await sources.listInventory() })) });
-  router.add(`${base}/diff`, { POST: json(async (r) => ok(await sources.diff(parseDiffBody(await readJsonBody(r.raw, SYNC_BODY_MAX_BYTES))))) });
+  router.add(`${base}/diff`, { POST: json(async (r) => ok(await allReasons(async () => sources.diff(parseDiffBody(await readJsonBody(r.raw, SYNC_BODY_MAX_BYTES)))))) });
   router.add(`${base}/sync`, {
     POST: json(async (r) => {
       const b = parseSyncBody(await readJsonBody(r.raw, SYNC_BODY_MAX_BYTES));
-      return ok(await failures(() => sources.sync(b.manifest, b.rollout)));
+      return ok(await allReasons(() => failures(() => sources.sync(b.manifest, b.rollout))));
     }),
   });
 }

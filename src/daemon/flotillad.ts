@@ -5,8 +5,6 @@
  */
 import { connectStore } from '../registry/store.js';
 import { Registry } from '../registry/registry.js';
-import { clientStoreOver } from '../registry/client-store.js';
-import { historyStoreOver } from '../registry/history-store.js';
 import { metricsStoreOver } from '../registry/metrics-store.js';
 import { Agent } from '../agent/agent.js';
 import { Election } from '../engine/election.js';
@@ -20,11 +18,9 @@ import { detectPublicIP } from './public-ip.js';
 import type { MachineRecord } from '../registry/records.js';
 import { checkStoreAccess } from './store-check.js';
 import { diffConfig, type ConfigDiff } from './reload.js';
-import { EtcdClusterClient } from '../client/etcd-client.js';
-import { StoreSourceClient } from '../client/sources/store-sources.js';
-import { ApiServer, apiRouter } from '../api/server.js';
+import { ApiServer } from '../api/server.js';
+import { storeApiRouter } from './store-api.js';
 import { FlotillaMetrics, metricsHandler, observeDaemon, timedUnitManager, type DaemonMetrics } from '../metrics/index.js';
-import { eventsHandler } from '../events/stream.js';
 import { GitopsLeader } from '../gitops/leader-loop.js';
 
 /**
@@ -138,12 +134,13 @@ export class Flotillad {
   private async startApi(registry: Registry): Promise<void> {
     const c = this.config;
     if (!c.api.socket && !c.api.tcp) return;
-    const store = clientStoreOver(registry, { endpoints: c.etcdServers, prefix: registry.keys.prefix, requestTimeoutMs: c.etcdRequestTimeoutMs, ...(c.etcdSecurity ? { security: c.etcdSecurity } : {}) });
-    const client = new EtcdClusterClient(store);
-    const access = client.sourceAccess();
-    const sources = new StoreSourceClient(access.store, access.contents);
-    const streams = { metrics: metricsHandler(this.metrics), events: eventsHandler({ store: historyStoreOver(registry) }) };
-    const router = apiRouter({ client, sources, inventory: () => sources.listInventory(), tokenLimit: c.api.tokenLimit }, streams);
+    const router = storeApiRouter(registry, {
+      endpoints: c.etcdServers,
+      requestTimeoutMs: c.etcdRequestTimeoutMs,
+      ...(c.etcdSecurity ? { security: c.etcdSecurity } : {}),
+      tokenLimit: c.api.tokenLimit,
+      metrics: metricsHandler(this.metrics),
+    });
     this.api = new ApiServer(router, this.log.child({ role: 'api' }));
     const addresses = await this.api.start(c.api);
     this.log.info({ listen: addresses.join(',') }, 'API listening');

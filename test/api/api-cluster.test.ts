@@ -385,7 +385,9 @@ describe('/flotilla/v1 sources: diff, sync, source add/remove', () => {
     expectError(await post('/flotilla/v1/sync', { manifest, rollout: { ...rollout, maxParallel: 0 } }), 400, 'rollout.maxParallel must be an integer from 1 to 10000');
     expectError(await post('/flotilla/v1/diff', { manifest: { ...manifest, entries: [{ name: 'a.service', kind: 'socket' }] } }), 400, 'manifest.entries[0].kind must be one of file, symlink, dir, other');
     expectError(await post('/flotilla/v1/diff', { manifest: { ...manifest, plans: [] } }), 400, /^unknown field "plans" in manifest/);
-    expectError(await post('/flotilla/v1/diff', { manifest: { ...manifest, entries: [{ name: 'c@1.service', kind: 'symlink', target: '../elsewhere' }] } }), 400, /^\/tmp\/x\/c@1\.service: /);
+    // Every bad entry, one line each, as flotctl prints a tree it refuses itself.
+    const twoBad = [{ name: 'c@1.service', kind: 'symlink', target: '../elsewhere' }, { name: 'd.service', kind: 'file', text: '[Service]\nno equals\n' }];
+    expectError(await post('/flotilla/v1/diff', { manifest: { ...manifest, entries: twoBad } }), 400, /^\/tmp\/x\/c@1\.service: [^\n]+\n\/tmp\/x\/d\.service: unit file line 2[^\n]*$/);
     expectError(await post('/flotilla/v1/diff', { manifest: { ...manifest, source: 'bad name!' } }), 400, /^invalid source name "bad name!"/);
     expectError(await call('/flotilla/v1/diff', { method: 'POST', raw: '{}', headers: { 'Content-Type': 'text/plain' } }), 415, /^Content-Type "text\/plain" is not accepted/);
     const d = await post('/flotilla/v1/diff', { manifest });

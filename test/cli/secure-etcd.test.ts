@@ -2,6 +2,11 @@
  * The flotctl binary against a real etcd that requires TLS client
  * certificates and a password: it works with the right material, and each
  * wrong piece is one line naming the cause and the setting, exit non-zero.
+ *
+ * The etcd driver only, unlike the other *-etcd files (forEachDriver): what
+ * is tested is flotctl's own TLS and password to etcd, which the api driver
+ * never uses (flotillad holds the store's credentials; the API's own TLS is
+ * test/client/api-transport.test.ts's and test/api/listeners.test.ts's).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
