@@ -87,7 +87,7 @@ export function checkAssignments(state: EngineView, snap: Snapshot, now: number)
     seen.add(unit.name);
     out.kept.push(entry);
     // A host a rollout has not moved yet keeps the previous content (src/rollout/pins.ts).
-    const hash = state.rolloutPin(unit.name, entry.machineId) ?? unit.hash;
+    const hash = state.rolloutPin(unit.name, unit.hash, entry.machineId) ?? unit.hash;
     if (repair.has(entry.key) || entry.record.hash !== hash || entry.record.desired !== unit.desired) out.updates.push({ entry, record: assignmentFor(unit, hash) });
   }
 

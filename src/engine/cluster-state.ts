@@ -6,7 +6,7 @@
 import { Keys } from '../registry/keys.js';
 import type { Change, PrefixCache } from '../registry/prefix-cache.js';
 import type { AssignmentRecord, BidRecord, MachineRecord, RolloutRecord, UnitRecord } from '../registry/records.js';
-import { rolloutPins, type RolloutPins } from '../rollout/pins.js';
+import { pinnedHash, rolloutPins, type RolloutPins } from '../rollout/pins.js';
 import { assignmentKeyOf } from '../registry/records-at.js';
 import { mergeMetadata } from '../registry/metadata-overlay.js';
 import { TXN_MAX_OPS, type Registry } from '../registry/registry.js';
@@ -129,9 +129,9 @@ export class ClusterState implements EngineView, SnapshotSource {
     return at + this.unknownTtlSeconds() * 1000 * GRACE_FRACTION;
   }
 
-  rolloutPin(unit: string, machineId: string): string | undefined {
+  rolloutPin(unit: string, unitHash: string, machineId: string): string | undefined {
     this.pins ??= rolloutPins([...this.rollouts.values()].map((e) => e.value));
-    return this.pins.get(unit)?.get(machineId);
+    return pinnedHash(this.pins, unit, unitHash, machineId);
   }
 
   /** Record a departure this engine did not see (see assumedStopDeadline), so its deadline stays put. */

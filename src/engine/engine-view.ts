@@ -70,5 +70,5 @@ export interface EngineView {
    * record's (a global unit rolling host by host, src/rollout/pins.ts);
    * undefined: the unit record's hash.
    */
-  rolloutPin(unit: string, machineId: string): string | undefined;
+  rolloutPin(unit: string, unitHash: string, machineId: string): string | undefined;
 }

@@ -14,16 +14,26 @@
  * first, without pins it would write the new content (still in the unit
  * record it has) to the hosts never moved. Once the unit record is back the
  * pins name its own content: no effect. A unit the rollout left (done:
- * finished, or someone else changed it) has none. Hosts not listed (joined
+ * finished, or someone else changed it) has none, and a unit record
+ * holding neither content of the rollout ends its pins (pinnedHash). Hosts not listed (joined
  * since) run the unit record's hash.
  */
 import type { RolloutRecord } from '../registry/records.js';
 
-/** unit -> machine -> the hash that machine must run instead of the unit record's. */
-export type RolloutPins = ReadonlyMap<string, ReadonlyMap<string, string>>;
+/** A global unit's pinned hosts in one rollout: they run `previousHash` while the unit record holds either content of the rollout. */
+export interface UnitPins {
+  /** The content the rollout moves the unit to. */
+  readonly rolloutHash: string;
+  readonly previousHash: string;
+  /** machine -> the hash it must run instead of the unit record's (previousHash). */
+  readonly hosts: ReadonlyMap<string, string>;
+}
+
+/** unit -> its pins. */
+export type RolloutPins = ReadonlyMap<string, UnitPins>;
 
 export function rolloutPins(records: Iterable<RolloutRecord>): RolloutPins {
-  const out = new Map<string, Map<string, string>>();
+  const out = new Map<string, { rolloutHash: string; previousHash: string; hosts: Map<string, string> }>();
   for (const r of records) {
     if (r.state !== 'running' && r.state !== 'failed') continue;
     for (const u of r.units) {
@@ -32,10 +42,23 @@ export function rolloutPins(records: Iterable<RolloutRecord>): RolloutPins {
       for (const h of u.hosts) {
         if (h.phase !== 'pending' && h.phase !== 'reverted') continue;
         let m = out.get(u.name);
-        if (!m) out.set(u.name, (m = new Map()));
-        m.set(h.machineId, u.previousHash);
+        if (!m) out.set(u.name, (m = { rolloutHash: u.hash, previousHash: u.previousHash, hosts: new Map() }));
+        m.hosts.set(h.machineId, u.previousHash);
       }
     }
   }
   return out;
+}
+
+/**
+ * The hash `machineId` must run for `unit` whose record holds `unitHash`:
+ * its pin, or undefined (the unit record's hash). A pin holds only while
+ * the unit record is at one of the rollout's two contents: once someone
+ * gives the unit a third (a submit or start --replace after a failed
+ * rollout), the rollout no longer governs it and every host runs the new one.
+ */
+export function pinnedHash(pins: RolloutPins, unit: string, unitHash: string, machineId: string): string | undefined {
+  const p = pins.get(unit);
+  if (!p || (unitHash !== p.rolloutHash && unitHash !== p.previousHash)) return undefined;
+  return p.hosts.get(machineId);
 }

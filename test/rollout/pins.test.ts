@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { checkAssignments } from '../../src/engine/assignments.js';
 import { takeSnapshot } from '../../src/engine/snapshot.js';
 import { decodeRollout, encode, type RolloutHostRecord, type RolloutRecord, type RolloutRunState, type RolloutUnitRecord } from '../../src/registry/records.js';
-import { rolloutPins } from '../../src/rollout/pins.js';
+import { pinnedHash, rolloutPins } from '../../src/rollout/pins.js';
 import { machine, MemoryCluster, service } from '../engine/support/memory-view.js';
 
 const H = 'a'.repeat(40);
@@ -18,7 +18,7 @@ const rec = (state: RolloutRunState, u: Partial<RolloutUnitRecord>): RolloutReco
   opts: { maxParallel: 1, minHealthyMs: 1000, healthyDeadlineMs: 60_000, autoRevert: false },
   units: [{ name: 'g.service', hash: H, previousHash: P, phase: 'inflight', ...u }],
 });
-const pinsOf = (r: RolloutRecord): Record<string, string> => Object.fromEntries(rolloutPins([r]).get('g.service') ?? []);
+const pinsOf = (r: RolloutRecord): Record<string, string> => Object.fromEntries(rolloutPins([r]).get('g.service')?.hosts ?? []);
 
 describe('rolloutPins', () => {
   const hosts = [host(M1, 'done'), host(M2, 'inflight'), host(M3, 'pending')];
@@ -33,6 +33,14 @@ describe('rolloutPins', () => {
     ['not global (no hosts): one step, no pins', rec('running', {}), {}],
   ];
   for (const [name, r, want] of rows) it(name, () => assert.deepEqual(pinsOf(r), want));
+
+  it('a pin holds only while the unit record is at one of the rollout\'s contents', () => {
+    const pins = rolloutPins([rec('failed', { phase: 'failed', hosts })]);
+    assert.equal(pinnedHash(pins, 'g.service', H, M3), P, 'record at the new content');
+    assert.equal(pinnedHash(pins, 'g.service', P, M3), P, 'record back at the previous content');
+    assert.equal(pinnedHash(pins, 'g.service', 'c'.repeat(40), M3), undefined, 'someone gave the unit a third content: every host runs it');
+    assert.equal(pinnedHash(pins, 'g.service', H, M1), undefined, 'a host that moved is not pinned');
+  });
 });
 
 describe('rollout host records decode strictly', () => {

@@ -85,7 +85,8 @@ export class MemoryCluster implements EngineView, SnapshotSource {
   /** unit -> machine -> pinned hash (a rollout keeping a host on the previous content). */
   readonly pins = new Map<string, Map<string, string>>();
 
-  rolloutPin(unit: string, machineId: string): string | undefined {
+  /** Pins as set by the test: unitHash plays no part (pinnedHash's own test covers it). */
+  rolloutPin(unit: string, _unitHash: string, machineId: string): string | undefined {
     return this.pins.get(unit)?.get(machineId);
   }
 
