@@ -40,7 +40,7 @@ export function checkAssignments(state: EngineView, snap: Snapshot, now: number)
     }
     const unit = state.unit(m.at.unit);
     // Destroyed or inactive: a placeholder record, deleted below like any assignment of such a unit.
-    const record: AssignmentRecord = unit && unit.desired !== 'inactive' ? assignmentFor(unit) : { unit: m.at.unit, hash: '', desired: 'loaded' };
+    const record: AssignmentRecord = unit && unit.desired !== 'inactive' ? assignmentFor(state, unit, m.at.machineId) : { unit: m.at.unit, hash: '', desired: 'loaded' };
     entries.push({ key: m.key, machineId: m.at.machineId, record, since: m.since });
     repair.add(m.key);
   }
@@ -86,9 +86,8 @@ export function checkAssignments(state: EngineView, snap: Snapshot, now: number)
     }
     seen.add(unit.name);
     out.kept.push(entry);
-    // A host a rollout has not moved yet keeps the previous content (src/rollout/pins.ts).
-    const hash = state.rolloutPin(unit.name, unit.hash, entry.machineId) ?? unit.hash;
-    if (repair.has(entry.key) || entry.record.hash !== hash || entry.record.desired !== unit.desired) out.updates.push({ entry, record: assignmentFor(unit, hash) });
+    const record = assignmentFor(state, unit, entry.machineId);
+    if (repair.has(entry.key) || entry.record.hash !== record.hash || entry.record.desired !== unit.desired) out.updates.push({ entry, record });
   }
 
   const violations = evaluatePlacements({
@@ -113,8 +112,14 @@ export function checkAssignments(state: EngineView, snap: Snapshot, now: number)
   return out;
 }
 
-/** The assignment of `unit`, with the unit record's content unless a rollout pins this host to another (`hash`). */
-export function assignmentFor(unit: UnitRecord, hash = unit.hash): AssignmentRecord {
+/**
+ * The assignment of `unit` on `machineId`: the unit record's content, unless
+ * a rollout pins this host to the previous one (a global unit rolling host by
+ * host, src/rollout/pins.ts). Every assignment the engine writes (a placement,
+ * a move, an update, a repair) comes from here, so a pinned host that loses
+ * and regains its assignment (a lost lease) still waits for its turn.
+ */
+export function assignmentFor(view: Pick<EngineView, 'rolloutPin'>, unit: UnitRecord, machineId: string): AssignmentRecord {
   if (unit.desired === 'inactive') throw new Error(`unit ${unit.name} is inactive: nothing to assign`);
-  return { unit: unit.name, hash, desired: unit.desired };
+  return { unit: unit.name, hash: view.rolloutPin(unit.name, unit.hash, machineId) ?? unit.hash, desired: unit.desired };
 }

@@ -121,7 +121,7 @@ export function decide(input: EngineSnapshot, memory: EngineMemory): EnginePlan 
   const direct = planDirect(view, snap, changes.kept, memory.refusals);
   for (const p of direct.placements) {
     const unit = view.unit(p.unit)!;
-    batch.put(memory.keys.assignment(p.machineId, p.unit), encode(assignmentFor(unit)));
+    batch.put(memory.keys.assignment(p.machineId, p.unit), encode(assignmentFor(view, unit, p.machineId)));
     batch.touchesAssignments = true;
     placed.add(p.unit);
     plan.placed.push(p);

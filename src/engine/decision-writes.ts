@@ -36,7 +36,7 @@ export function writeDecision(ctx: DecisionContext, res: Resolution, kept: reado
   const { decision, silent } = res;
   const assign = (machineId: string, unit: UnitRecord): void => {
     if (unit.desired === 'inactive') return;
-    batch.put(keys.assignment(machineId, unit.name), encode(assignmentFor(unit)));
+    batch.put(keys.assignment(machineId, unit.name), encode(assignmentFor(state, unit, machineId)));
     batch.touchesAssignments = true;
     book.clear(unit.name);
   };

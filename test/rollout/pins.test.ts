@@ -2,10 +2,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkAssignments } from '../../src/engine/assignments.js';
+import { decide } from '../../src/engine/decide.js';
 import { takeSnapshot } from '../../src/engine/snapshot.js';
 import { decodeRollout, encode, type RolloutHostRecord, type RolloutRecord, type RolloutRunState, type RolloutUnitRecord } from '../../src/registry/records.js';
 import { pinnedHash, rolloutPins } from '../../src/rollout/pins.js';
-import { machine, MemoryCluster, service } from '../engine/support/memory-view.js';
+import { machine, memory, MemoryCluster, service } from '../engine/support/memory-view.js';
 
 const H = 'a'.repeat(40);
 const P = 'b'.repeat(40);
@@ -78,5 +79,17 @@ describe('checkAssignments keeps a pinned host on the previous content', () => {
     const unitHash = c.unit('g.service')!.hash;
     assert.deepEqual(changes.updates.map((u) => [u.entry.machineId, u.record.hash]), [[M1, unitHash]]);
     assert.equal(changes.deletes.length, 0);
+  });
+});
+
+describe('a pinned host placed anew (its assignment was released) still gets the previous content', () => {
+  it('a direct placement writes the pinned hash', () => {
+    const c = new MemoryCluster().live(M1).live(M2).unitFrom('g.service', `${service('new')}[X-Fleet]\nGlobal=true\n`);
+    const old = 'c'.repeat(40);
+    c.pins.set('g.service', new Map([[M2, old]]));
+    const plan = decide({ view: c, snap: takeSnapshot(c), now: new Date(0) }, memory());
+    const unitHash = c.unit('g.service')!.hash;
+    const written = Object.fromEntries(plan.writes.ops().flatMap((o) => (o.op === 'put' && o.key.includes('/assignments/') ? [[o.key.split('/').at(-2), (JSON.parse(o.value) as { hash: string }).hash]] : [])));
+    assert.deepEqual(written, { [M1]: unitHash, [M2]: old });
   });
 });
