@@ -22,7 +22,7 @@ import { Batch } from './batch.js';
 import { ClusterState, type Source } from './cluster-state.js';
 import { busyWith, decide, decideResolution, recordAnswers, type EngineMemory, type EngineSnapshot } from './decide.js';
 import { EngineStore } from '../registry/engine-store.js';
-import type { WriteOp } from '../registry/txn.js';
+import { when, type Condition, type WriteOp } from '../registry/txn.js';
 import { PreconditionFailed, type Fence } from './fence.js';
 import type { RoundLimits } from './offer-plan.js';
 import type { EnginePlan, LogLine, Release, RoundToOpen } from './plan.js';
@@ -229,7 +229,7 @@ export class Engine {
     this.stats.etcdRequests += requests;
     if (round) round.requests += requests;
     try {
-      const revision = await this.writeFenced(fence, ops, batch.keys(), [...batch.requireAbsent]);
+      const revision = await this.writeFenced(fence, ops, batch.keys(), this.stepConditions(batch));
       if (batch.touchesAssignments) this.assignmentsWrittenAt = revision;
       this.book.record(unplaced);
       if (this.failedSteps > 0) this.log.info({ failures: this.failedSteps }, 'engine writes work again');
@@ -237,9 +237,9 @@ export class Engine {
     } catch (err) {
       leftovers.moveInto(this.leftovers);
       if (err instanceof PreconditionFailed) {
-        // A unit this step took for destroyed exists: our view was behind the store. Nothing
-        // was written; the unit's watch event kicks the next step, which sees it.
-        this.log.debug({ units: [...batch.requireAbsent] }, 'a unit the engine took for destroyed exists; step not applied');
+        // Our view was behind the store (a unit taken for destroyed exists, or a rollout record
+        // changed). Nothing was written; that record's watch event kicks the next step, which sees it.
+        this.log.debug({ failed: err.message }, 'the engine\'s view was behind the store; step not applied');
         return;
       }
       throw err;
@@ -251,9 +251,26 @@ export class Engine {
    * proof that a deposed engine (paused, cut off, slow) changed nothing: it is
    * logged with the revision it held and the keys it would have written.
    */
-  private async writeFenced(fence: Fence, ops: readonly WriteOp[], keys: string[], absentKeys: string[] = []): Promise<number> {
+  /**
+   * A step's own preconditions besides the fence. The engine's caches are
+   * separate watches, so it can see one record before another written in the
+   * same or an earlier transaction; etcd, not the caches, has the last word:
+   * - units whose assignments it deletes as destroyed must be absent;
+   * - assignment writes hold only if the rollouts cache is current: a rollout
+   *   record it has not seen may pin hosts of a global unit to the previous
+   *   content (src/rollout/pins.ts), and without it the step would give
+   *   every host the unit record's new content at once.
+   */
+  private stepConditions(batch: Batch): Condition[] {
+    const out = [...batch.requireAbsent].map((k) => when.absent(k));
+    const rollouts = this.state?.rollouts;
+    if (batch.touchesAssignments && rollouts) out.push(when.unchangedSince(rollouts.prefix, rollouts.revision));
+    return out;
+  }
+
+  private async writeFenced(fence: Fence, ops: readonly WriteOp[], keys: string[], own: readonly Condition[] = []): Promise<number> {
     try {
-      return await this.store.fencedWrite(fence, ops, absentKeys);
+      return await this.store.fencedWrite(fence, ops, own);
     } catch (err) {
       if (err instanceof FencedWriteError) {
         this.stats.fencedWritesRejected++;
@@ -320,7 +337,7 @@ export class Engine {
       try {
         this.stats.etcdRequests++;
         const ops: WriteOp[] = keys.map((key) => ({ op: 'delete', key }));
-        const revision = await this.writeFenced(fence, ops, keys, [this.registry.keys.machine(machineId)]);
+        const revision = await this.writeFenced(fence, ops, keys, [when.absent(this.registry.keys.machine(machineId))]);
         this.assignmentsWrittenAt = Math.max(this.assignmentsWrittenAt, revision);
       } catch (err) {
         if (!(err instanceof PreconditionFailed)) throw err;

@@ -36,6 +36,10 @@ export interface Fence {
 /** A write's own precondition (not the fence) did not hold: nothing was written. */
 export class PreconditionFailed extends Error {}
 
+function describe(c: Condition): string {
+  return c.is === 'unchangedSince' ? `${c.prefix}* unchanged since ${c.revision}` : `${c.key} ${c.is}`;
+}
+
 export class EngineStore {
   readonly keys: Keys;
   readonly decode: RecordDecoders;
@@ -80,16 +84,17 @@ export class EngineStore {
    * back keeps its units); if one exists, PreconditionFailed is thrown. A
    * refusal by the fence throws FencedWriteError.
    */
-  async fencedWrite(fence: Fence, writes: Writes | readonly WriteOp[], absentKeys: readonly string[] = []): Promise<number> {
+  /** `own`: the write's own preconditions besides the fence; if one fails, PreconditionFailed (nothing written). */
+  async fencedWrite(fence: Fence, writes: Writes | readonly WriteOp[], own: readonly Condition[] = []): Promise<number> {
     const ops = writes instanceof Writes ? writes.ops() : writes;
-    const conditions: Condition[] = [when.createdAt(fence.candidateKey, fence.revision), ...absentKeys.map((k) => when.absent(k))];
+    const conditions: Condition[] = [when.createdAt(fence.candidateKey, fence.revision), ...own];
     // When a write has its own preconditions, the failure branch reads the election key to tell which one failed.
-    const otherwise = absentKeys.length > 0 ? [read.get(fence.candidateKey)] : [];
+    const otherwise = own.length > 0 ? [read.get(fence.candidateKey)] : [];
     let revision = 0;
     for (let i = 0; i < ops.length; i += TXN_MAX_OPS) {
       const res = await commitTxn(this.etcd, { conditions, writes: ops.slice(i, i + TXN_MAX_OPS), otherwise });
       if (!res.succeeded) {
-        if (absentKeys.length > 0 && res.reads[0]?.[0]?.createRevision === fence.revision) throw new PreconditionFailed(`${absentKeys.join(', ')} exists`);
+        if (own.length > 0 && res.reads[0]?.[0]?.createRevision === fence.revision) throw new PreconditionFailed(own.map(describe).join(', '));
         throw new FencedWriteError(`engine election key ${fence.candidateKey} is no longer at revision ${fence.revision}`);
       }
       revision = res.revision;

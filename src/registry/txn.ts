@@ -22,7 +22,9 @@ export type Condition =
   /** The key's last write was at this revision; 0 = the key must be absent. */
   | { readonly key: string; readonly is: 'modifiedAt'; readonly revision: number }
   /** The key hangs on this lease ('0': no lease, which is also what an absent key has). */
-  | { readonly key: string; readonly is: 'leasedBy'; readonly lease: string };
+  | { readonly key: string; readonly is: 'leasedBy'; readonly lease: string }
+  /** No key under `prefix` was written after `revision` (a cache at that revision is current; deletes are not seen). */
+  | { readonly prefix: string; readonly is: 'unchangedSince'; readonly revision: number };
 
 export const when = {
   absent: (key: string): Condition => ({ key, is: 'absent' }),
@@ -30,6 +32,7 @@ export const when = {
   createdAt: (key: string, revision: number): Condition => ({ key, is: 'createdAt', revision }),
   modifiedAt: (key: string, revision: number): Condition => ({ key, is: 'modifiedAt', revision }),
   leasedBy: (key: string, lease: string): Condition => ({ key, is: 'leasedBy', lease }),
+  unchangedSince: (prefix: string, revision: number): Condition => ({ prefix, is: 'unchangedSince', revision }),
 };
 
 export type WriteOp =
@@ -145,6 +148,8 @@ export function prefixEnd(prefix: string): Buffer {
 }
 
 function compareOf(c: Condition): ICompare {
+  // A range compare holds when every key in the range satisfies it (and when there is none).
+  if (c.is === 'unchangedSince') return { key: Buffer.from(c.prefix), range_end: prefixEnd(c.prefix), target: 'Mod', result: 'Less', mod_revision: c.revision + 1 };
   const key = Buffer.from(c.key);
   switch (c.is) {
     case 'absent':

@@ -41,7 +41,14 @@ test('every condition applies when it holds and refuses when it does not', async
   assert.ok(kv);
   assert.equal(kv.modRevision, first.revision);
   assert.equal(kv.lease, leaseId);
+  // A prefix with two keys, the newer one written at `ranged`.
+  await commitTxn(client, { writes: [{ op: 'put', key: `${p}r/a`, value: '1' }] });
+  const ranged = (await commitTxn(client, { writes: [{ op: 'put', key: `${p}r/b`, value: '2' }] })).revision;
   const cases: Array<[Condition, boolean]> = [
+    [when.unchangedSince(`${p}r/`, ranged), true],
+    [when.unchangedSince(`${p}r/`, ranged + 5), true],
+    [when.unchangedSince(`${p}r/`, ranged - 1), false],
+    [when.unchangedSince(`${p}empty/`, 0), true],
     [when.absent(`${p}none`), true],
     [when.absent(`${p}k`), false],
     [when.present(`${p}k`), true],
