@@ -21,6 +21,7 @@ import { chmod, copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile 
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FlotillaError } from '../util/errors.js';
+import { HELP_FILE } from '../cli/help-request.js';
 import { DAEMON_NODE_FLAGS } from '../daemon/node-flags.js';
 import { bundle, describePackage, etcd3ProtoDir } from './bundle.js';
 import { copyRuntime, runtimeNeeds, type RuntimeNeeds } from './runtime.js';
@@ -129,6 +130,9 @@ export async function buildRelease(opts: { outDir?: string; root?: string } = {}
     // esbuild marks a bundle executable when its entry has a #! line; the launchers are what runs.
     for (const e of entries) await chmod(join(stage, 'lib', `${e.name}.js`), 0o644);
     for (const f of await readdir(etcd3ProtoDir(root))) await copyFile(join(etcd3ProtoDir(root), f), join(stage, 'lib', 'proto', f));
+    // flotctl's pre-rendered help (src/cli/help-render.ts) goes beside its bundle, which reads it from there.
+    const help = join(root, 'dist', 'src', 'cli', HELP_FILE);
+    if (await stat(help).then(() => true, () => false)) await copyFile(help, join(stage, 'lib', HELP_FILE));
 
     const node = join(stage, 'runtime', 'node');
     await copyRuntime(process.execPath, node);

@@ -8,6 +8,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { chmod, mkdtemp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ensureRelease, type Release } from '../../src/release/build.js';
@@ -61,7 +63,7 @@ test('the archive holds launchers, bundles, runtime and unit at its top; the .sh
   const list = await run('tar', ['-tzf', release.tarball]);
   assert.equal(list.code, 0, list.stderr);
   const entries = new Set(list.stdout.trim().split('\n'));
-  for (const f of ['./bin/flotillad', './bin/flotctl', './lib/flotillad.js', './lib/flotctl.js', './lib/proto/rpc.proto', './runtime/node', './flotillad.service', './package.json', './INSTALL', './THIRD-PARTY-LICENSES']) {
+  for (const f of ['./bin/flotillad', './bin/flotctl', './lib/flotillad.js', './lib/flotctl.js', './lib/proto/rpc.proto', './lib/flotctl-help.json', './runtime/node', './flotillad.service', './package.json', './INSTALL', './THIRD-PARTY-LICENSES']) {
     assert.ok(entries.has(f), `${f} missing from the archive`);
   }
   assert.ok(![...entries].some((e) => e.includes('node_modules')), 'node_modules shipped: the programs are bundled');
@@ -94,6 +96,12 @@ test('on a host without Node, both programs run from the unpacked release', asyn
   const daemon = await chroot(root, ['/opt/flotilla/bin/flotillad', '--version']);
   assert.equal(daemon.code, 0, daemon.stderr);
   assert.equal(daemon.stdout.trim(), `flotillad version ${version.version}`);
+
+  // Help comes from the pre-rendered texts beside the bundle, the same as the checkout's.
+  const help = await chroot(root, ['/opt/flotilla/bin/flotctl', 'help']);
+  assert.equal(help.code, 0, help.stderr);
+  const local = spawnSync(process.execPath, [fileURLToPath(new URL('../../bin/flotctl.js', import.meta.url)), 'help'], { encoding: 'utf8' });
+  assert.equal(help.stdout, local.stdout);
 
   // Through a symlink on PATH, as INSTALL suggests.
   await symlink('/opt/flotilla/bin/flotctl', join(root, 'usr', 'local', 'bin', 'flotctl'));
