@@ -25,6 +25,8 @@ export interface GlobalOptions {
   /** Which flag or variable the endpoint came from, for error messages. */
   endpointSource: string;
   etcdKeyPrefix: string;
+  /** Whether --etcd-key-prefix was given on the command line (the API driver warns that it serves its daemon's prefix). */
+  etcdKeyPrefixOnCommandLine: boolean;
   requestTimeoutMs: number;
   debug: boolean;
   json: boolean;
@@ -219,6 +221,7 @@ export function resolveGlobals(
     endpoint: endpoint.value,
     endpointSource: endpoint.from,
     etcdKeyPrefix: prefix.value,
+    etcdKeyPrefixOnCommandLine: !defaulted.has('etcdKeyPrefix') && prefix.from.startsWith('--'),
     requestTimeoutMs: parseSeconds(timeout.value, timeout.from),
     debug: bool('debug'),
     json: bool('json'),

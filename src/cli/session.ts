@@ -50,6 +50,8 @@ export class Session {
     const endpoint = parseApiEndpoint(g.endpoint, g.endpointSource);
     const { credentials: c, names } = g.store;
     if (c.username || c.password) this.output.err(`Warning: ${c.username ? names.username : names.password} is for etcd; the API driver does not use it`);
+    // The variable is left alone: the dev cluster's environment sets it for both drivers.
+    if (g.etcdKeyPrefixOnCommandLine) this.output.err('Warning: --etcd-key-prefix is for etcd; the API driver reaches the keyspace its flotillad serves');
     const tls = { names: { caFile: names.caFile, certFile: names.certFile, keyFile: names.keyFile }, ...(c.caFile ? { caFile: c.caFile } : {}), ...(c.certFile ? { certFile: c.certFile } : {}), ...(c.keyFile ? { keyFile: c.keyFile } : {}) };
     if (g.ssh.tunnel && endpoint.kind !== 'unix') throw new UsageError(tunnelNeedsSocket(endpoint.text));
     const dialer = g.ssh.tunnel && endpoint.kind === 'unix' ? await this.socketTunnel(g.ssh.tunnel, endpoint.socket) : undefined;

@@ -109,6 +109,16 @@ describe('flotctl process', () => {
     assert.match(fromCli.stderr, new RegExp(`unreachable at ${b}:`));
   });
 
+  it('the API driver warns that --etcd-key-prefix on the command line is not its to use, not when the variable sets it', async () => {
+    const sock = 'unix:///nonexistent/flotilla.sock';
+    const flag = await flotctl(['--driver', 'api', '--endpoint', sock, '--etcd-key-prefix', '/x/', 'list-machines']);
+    assert.equal(flag.code, 3);
+    assert.equal(flag.stderr.split('\n')[0], 'Warning: --etcd-key-prefix is for etcd; the API driver reaches the keyspace its flotillad serves');
+    const variable = await flotctl(['--driver', 'api', '--endpoint', sock, 'list-machines'], { env: { FLOTCTL_ETCD_KEY_PREFIX: '/x/' } });
+    assert.equal(variable.code, 3);
+    assert.doesNotMatch(variable.stderr, /Warning/);
+  });
+
   it('command prefixes work like fleetctl\'s', async () => {
     const r = await flotctl(['vers']);
     assert.equal(r.code, 0);
