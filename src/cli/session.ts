@@ -5,6 +5,7 @@
  */
 import type { ClusterClient } from '../client/types.js';
 import type { EtcdClusterClient } from '../client/etcd-client.js';
+import type { ApiClusterClient } from '../client/api-client.js';
 import type { SourceClient } from '../client/sources/source-client.js';
 import { type OperationContext, operationContext } from '../client/operations/context.js';
 import { UsageError, errorMessage } from '../util/errors.js';
@@ -19,6 +20,8 @@ export class Session {
   private client: ClusterClient | undefined;
   /** Set when the client is the etcd driver's: the source commands need it. */
   private etcd: EtcdClusterClient | undefined;
+  /** Set when the client is the API driver's: its source commands share its transport. */
+  private api: ApiClusterClient | undefined;
   private resolved: GlobalOptions | undefined;
   private runner: RemoteRunner | undefined;
   /** Set by commands whose status is not success-or-error (a remote command's exit status). */
@@ -44,7 +47,7 @@ export class Session {
   }
 
   /** flotillad's API: the same --ca-file/--cert-file/--key-file serve an https endpoint. */
-  private async apiClient(): Promise<ClusterClient> {
+  private async apiClient(): Promise<ApiClusterClient> {
     const g = this.globals;
     const [{ ApiClusterClient }, { parseApiEndpoint, tunnelNeedsSocket }] = await Promise.all([import('../client/api-client.js'), import('../client/api-transport.js')]);
     const endpoint = parseApiEndpoint(g.endpoint, g.endpointSource);
@@ -55,7 +58,7 @@ export class Session {
     const tls = { names: { caFile: names.caFile, certFile: names.certFile, keyFile: names.keyFile }, ...(c.caFile ? { caFile: c.caFile } : {}), ...(c.certFile ? { certFile: c.certFile } : {}), ...(c.keyFile ? { keyFile: c.keyFile } : {}) };
     if (g.ssh.tunnel && endpoint.kind !== 'unix') throw new UsageError(tunnelNeedsSocket(endpoint.text));
     const dialer = g.ssh.tunnel && endpoint.kind === 'unix' ? await this.socketTunnel(g.ssh.tunnel, endpoint.socket) : undefined;
-    const client = new ApiClusterClient({ endpoint, requestTimeoutMs: g.requestTimeoutMs, tls, ...(dialer ? { dialer } : {}) });
+    const client = (this.api = new ApiClusterClient({ endpoint, requestTimeoutMs: g.requestTimeoutMs, tls, ...(dialer ? { dialer } : {}) }));
     this.output.debug(`using flotillad's API at ${endpoint.text}${dialer ? ` through the tunnel ${g.ssh.tunnel?.address}:${g.ssh.tunnel?.port} (${dialer.command})` : ''}`);
     return client;
   }
@@ -111,14 +114,15 @@ export class Session {
 
   /** The source commands' store access, on the same connection. */
   async sources(): Promise<SourceClient> {
-    const client = await this.cluster();
+    await this.cluster();
     if (this.etcd) {
       const { StoreSourceClient } = await import('../client/sources/store-sources.js');
       const { store, contents } = this.etcd.sourceAccess();
       return new StoreSourceClient(store, contents);
     }
+    if (!this.api) throw new Error('session has neither an etcd nor an API client');
     const { ApiSourceClient } = await import('../client/api-sources.js');
-    return new ApiSourceClient(client as import('../client/api-client.js').ApiClusterClient);
+    return new ApiSourceClient(this.api);
   }
 
   async operations(): Promise<OperationContext> {
@@ -145,6 +149,7 @@ export class Session {
     const c = this.client;
     this.client = undefined;
     this.etcd = undefined;
+    this.api = undefined;
     if (c) await c.close();
   }
 }
