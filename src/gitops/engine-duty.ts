@@ -16,7 +16,7 @@ import type { Registry } from '../registry/registry.js';
 import type { Condition } from '../registry/txn.js';
 import { type DriverDeps, driveRollouts } from '../rollout/driver.js';
 import { errorMessage } from '../util/errors.js';
-import { type FetchSource, type SshCredentials, gitFetcher } from './pull.js';
+import { type FetchSource, type SshCredentials, gitFetcher, pruneFetchCache } from './pull.js';
 import { type PullDutyDeps, type PullLog, PullSchedule, runPullDuty } from './pull-duty.js';
 
 /** The longest the engine should wait between calls when nothing is due (sources may be added meanwhile). */
@@ -63,6 +63,7 @@ export function gitopsDuty(c: GitopsDutyConfig): GitopsDuty {
   const pull: PullDutyDeps = {
     store: c.registry.sourceStore(),
     fetch: c.fetch ?? gitFetcher({ cacheDir: c.cacheDir, ...(c.ssh ? { ssh: c.ssh } : {}) }),
+    ...(c.fetch ? {} : { pruneCache: (keep: readonly string[]) => pruneFetchCache(c.cacheDir, keep) }),
     fence: c.fence,
     log: c.log,
     // Pacing only: a new leader makes a new duty and fetches each source once at once.

@@ -54,6 +54,8 @@ export interface PullDutyDeps {
   fence: () => readonly Condition[];
   log: PullLog;
   schedule: PullSchedule;
+  /** Removes this host's fetch cache of URLs no pull source names (pruneFetchCache); absent in tests with an injected fetch. */
+  pruneCache?: (keepUrls: readonly string[]) => Promise<string[]>;
   /** How running units with new content are replaced: a rollout with this pacing (default Nomad's), or false: at once. */
   rolling?: RolloutPacing | false;
 }
@@ -94,6 +96,10 @@ export async function runPullDuty(deps: PullDutyDeps, now: number): Promise<Pull
   const listing = await deps.store.listSources();
   const pulls = listing.definitions.filter((d) => d.mode === 'pull');
   for (const name of deps.schedule.lastFetch.keys()) if (!pulls.some((d) => d.name === name)) deps.schedule.lastFetch.delete(name);
+  if (deps.pruneCache) {
+    const removed = await deps.pruneCache(pulls.flatMap((d) => (d.url === undefined ? [] : [d.url])));
+    if (removed.length > 0) deps.log.info({ removed: removed.length }, 'fetch cache of sources no longer followed removed');
+  }
   const { due, nextWakeAt } = dueSources(pulls, deps.schedule.lastFetch, now);
   const outcomes: PullDutyResult['outcomes'] = [];
   for (const d of due) {

@@ -13,7 +13,7 @@
  * changed but the cache.
  */
 import { createHash } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FlotillaError, errorMessage } from '../util/errors.js';
 import { GitError, type GitResult, readCommitTree, runGit } from './git.js';
@@ -101,6 +101,34 @@ function shellQuote(word: string): string {
 /** The cache repository of a URL: one per URL, so sources sharing a repository share its objects. */
 export function cacheRepository(cacheDir: string, url: string): string {
   return join(cacheDir, `${createHash('sha256').update(url).digest('hex').slice(0, 24)}.git`);
+}
+
+const CACHE_REPOSITORY = /^[0-9a-f]{24}\.git$/;
+
+/**
+ * Removes the cache repositories of URLs no pull source names any more
+ * (`keepUrls`: the URLs of every pull source), so a host's cache does not
+ * grow with every source ever followed. Only names this module gives
+ * (cacheRepository) are touched, and never one a fetch is using. Returns
+ * the repositories removed.
+ */
+export async function pruneFetchCache(cacheDir: string, keepUrls: readonly string[]): Promise<string[]> {
+  const keep = new Set(keepUrls.map((u) => cacheRepository(cacheDir, u)));
+  let names: string[];
+  try {
+    names = await readdir(cacheDir);
+  } catch {
+    // No cache yet (nothing fetched on this host): nothing to remove.
+    return [];
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    const repo = join(cacheDir, name);
+    if (!CACHE_REPOSITORY.test(name) || keep.has(repo) || busy.has(repo)) continue;
+    await rm(repo, { recursive: true, force: true });
+    removed.push(repo);
+  }
+  return removed;
 }
 
 /** A fetcher bound to this host's cache and credentials: what the pull duty is given. */

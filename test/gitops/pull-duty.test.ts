@@ -83,6 +83,14 @@ describe('dueSources', () => {
 });
 
 describe('runPullDuty', () => {
+  it('asks the fetch cache to keep the URLs of the pull sources it lists, and no others', async () => {
+    const w = await world();
+    await w.repo.push({ 'units/a.service': A1 });
+    const asked: string[][] = [];
+    await runPullDuty({ ...w.deps, pruneCache: async (keep) => (asked.push([...keep]), []) }, 0);
+    assert.deepEqual(asked, [[w.repo.url]]);
+  });
+
   it('applies two pushed commits once each, pruning what the source removed', async () => {
     const w = await world();
     const c1 = await w.repo.push({ 'units/a.service': A1, 'units/web@.service': WEB, 'units/web@1.service': { symlink: 'web@.service' }, 'units/web@2.service': { symlink: 'web@.service' } });

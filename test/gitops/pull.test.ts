@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AddressInfo, type Socket, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { parseTree } from '../../src/gitops/desired-state.js';
-import { FetchError, branchProblem, fetchSource, sshCommand, urlProblem } from '../../src/gitops/pull.js';
+import { FetchError, branchProblem, cacheRepository, fetchSource, pruneFetchCache, sshCommand, urlProblem } from '../../src/gitops/pull.js';
 import { freePorts } from '../../src/dev/ports.js';
 import { type GitDaemon, PushedRepo, type SshGitServer, startGitDaemon, startSshGitServer } from './git-server.js';
 
@@ -75,6 +75,25 @@ describe('fetchSource over git://', () => {
     const [closed] = (await freePorts(1)) as [number];
     assert.match(await fetchError(fetchSource({ url: `git://127.0.0.1:${closed}/x.git`, branch: 'main', path: '' }, { cacheDir: cache })), /^cannot fetch branch main of git:\/\/127\.0\.0\.1:\d+\/x\.git: .+/);
     assert.match(await fetchError(fetchSource({ url: daemon.url('absent'), branch: 'main', path: '' }, { cacheDir: cache })), /^cannot fetch branch main of /);
+  });
+
+  it('the fetch cache keeps the repositories of sources still followed, and only names it gave', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'fl-cache-'));
+    try {
+      const kept = await PushedRepo.create(daemon, 'kept');
+      await kept.push({ 'a.service': WEB });
+      const dropped = await PushedRepo.create(daemon, 'dropped');
+      await dropped.push({ 'b.service': API });
+      for (const r of [kept, dropped]) await fetchSource({ url: r.url, branch: 'main', path: '' }, { cacheDir: own });
+      await writeFile(join(own, 'notes.txt'), 'not ours');
+      assert.deepEqual(await pruneFetchCache(own, [kept.url]), [cacheRepository(own, dropped.url)]);
+      assert.deepEqual((await readdir(own)).sort(), [cacheRepository(own, kept.url).slice(own.length + 1), 'notes.txt'].sort());
+      // What is kept still fetches from its cache.
+      assert.ok((await fetchSource({ url: kept.url, branch: 'main', path: '' }, { cacheDir: own })).commit);
+      assert.deepEqual(await pruneFetchCache(join(own, 'none'), []), [], 'no cache yet');
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
   });
 
   it('a server that never answers is cut off at the time bound', async () => {
