@@ -46,6 +46,10 @@ export function connectStore(opts: StoreOptions): Etcd3 {
   const etcd = new Etcd3({
     hosts: opts.endpoints,
     dialTimeout: opts.dialTimeoutMs ?? 3000,
+    // gRPC refuses answers over 4 MB by default, and etcd3 takes that refusal for a failing
+    // member (a breaker trips, the call is retried): the assignments of 50,000 units (~9 MB)
+    // could not be read at all. etcd itself sends answers of any size; so does this client.
+    grpcOptions: { 'grpc.max_receive_message_length': -1 },
     // Without a CA file grpc verifies against the system's CAs (null); never unverified.
     ...(tls ? { credentials: { rootCertificate: tls.ca ?? (null as unknown as Buffer), ...(tls.cert ? { certChain: tls.cert } : {}), ...(tls.key ? { privateKey: tls.key } : {}) } } : {}),
     ...(auth ? { auth: { username: auth.username, password: auth.password } } : {}),
