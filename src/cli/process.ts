@@ -1,9 +1,25 @@
-/** The flotctl process: run one command, flush output, exit with its code. */
+/**
+ * The flotctl process: run one command, flush output, exit with its code.
+ * list-units and list-machines in the forms list-request.ts recognizes run
+ * without loading commander and the other commands (list-fast.ts, imported
+ * statically: what it needs is loaded in one round with this file, and the
+ * full CLI loads all of it anyway); every other invocation loads the full
+ * CLI (program.ts).
+ */
 import { errorMessage } from '../util/errors.js';
 import { Output } from './output.js';
-import { runCli } from './program.js';
 import { redactedArgv } from './globals.js';
+import { listRequest } from './list-request.js';
+import { runList } from './list-fast.js';
 import { quietTlsServernameWarning } from '../util/warnings.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+async function run(argv: readonly string[], env: Env, output: Output): Promise<number> {
+  const list = listRequest(argv);
+  if (list) return runList(list, argv, env, output);
+  return (await import('./program.js')).runCli(argv, env, output);
+}
 
 export function runProcess(argv: readonly string[]): void {
   // Before anything else: a password given with --password must not stay readable in `ps`.
@@ -32,7 +48,7 @@ export function runProcess(argv: readonly string[]): void {
     void finish(1);
   });
 
-  void runCli(argv, process.env, output).then(finish, (err: unknown) => {
+  void run(argv, process.env, output).then(finish, (err: unknown) => {
     output.error(`flotctl: internal error: ${errorMessage(err)}`);
     return finish(1);
   });
