@@ -7,7 +7,7 @@
  * CLI (program.ts).
  */
 import { errorMessage } from '../util/errors.js';
-import { Output } from './output.js';
+import { type Output, createOutput } from './output.js';
 import { redactedArgv } from './globals.js';
 import { listRequest } from './list-request.js';
 import { runList } from './list-fast.js';
@@ -21,25 +21,25 @@ async function run(argv: readonly string[], env: Env, output: Output): Promise<n
   return (await import('./program.js')).runCli(argv, env, output);
 }
 
-export function runProcess(argv: readonly string[]): void {
+export async function runProcess(argv: readonly string[]): Promise<void> {
   // Before anything else: a password given with --password must not stay readable in `ps`.
   const redacted = redactedArgv(argv);
   if (redacted) process.title = ['flotctl', ...redacted].join(' ');
   quietTlsServernameWarning();
-
-  const output = new Output({ stdout: process.stdout, stderr: process.stderr, env: process.env });
-
-  async function finish(code: number): Promise<never> {
-    // Exiting before stdout drains would cut off long tables written to a pipe.
-    await output.flush();
-    process.exit(code);
-  }
 
   // A reader that went away (`flotctl list-units | head`) is not an error worth a stack trace.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     });
+  }
+
+  const output = await createOutput({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+  async function finish(code: number): Promise<never> {
+    // Exiting before stdout drains would cut off long tables written to a pipe.
+    await output.flush();
+    process.exit(code);
   }
 
   // Last resort for failures outside the command's own promise chain (e.g. a stray client event).

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { shownActive } from '../../client/state-view.js';
 import { machineFullLegend } from '../../client/legend.js';
 import type { MachineSummary, UnitStateView } from '../../client/types.js';
-import { shortHash } from '../../unit/name.js';
+import { shortHash } from '../../unit/short-hash.js';
 import { type FieldSet, orDash } from '../fields.js';
 import type { Session } from '../session.js';
 import { type ListOptions, listOptions, printList, selectFields, withListOptions } from './list-options.js';
