@@ -3,7 +3,9 @@
  * it lines, tables and JSON; it decides newlines, colour and layout.
  *
  * Colour only when the stream is a TTY and NO_COLOR is unset (no-color.org),
- * so pipes and tests always see plain text. Tables follow fleet's tabwriter
+ * so pipes and tests always see plain text. Colour is chalk's, loaded by
+ * createOutput only when a stream gets it: to a pipe (scripts, the list
+ * commands' fast path) flotctl starts without chalk. Tables follow fleet's tabwriter
  * settings (tab padding, tab width 8) so scripts that split fleetctl output on
  * whitespace keep working.
  *
@@ -15,7 +17,6 @@
  * exact: the same characters are written as \uXXXX escapes, which parse back
  * to the same strings.
  */
-import { Chalk, type ChalkInstance } from 'chalk';
 import type { OutputSink } from '../client/operations/context.js';
 
 export interface OutputStream {
@@ -28,7 +29,20 @@ export interface OutputOptions {
   stderr: OutputStream;
   env?: Record<string, string | undefined>;
   debug?: boolean;
+  /** The colours of the streams that get colour (see wantsColour); without them every stream is plain. createOutput loads them when needed. */
+  styles?: Styles;
 }
+
+/** The styles flotctl uses (chalk's, at level 1: the 16 basic colours every terminal has). */
+export interface Styles {
+  bold(text: string): string;
+  dim(text: string): string;
+  red(text: string): string;
+  yellow(text: string): string;
+}
+
+const plain = (text: string): string => text;
+const PLAIN: Styles = { bold: plain, dim: plain, red: plain, yellow: plain };
 
 export interface TableOptions {
   /** Print the header row (fleet's legend); --no-legend turns it off. */
@@ -46,9 +60,18 @@ export interface LiveRegion {
 const TAB_WIDTH = 8;
 const PADDING = 1;
 
-function colourFor(stream: OutputStream, env: Record<string, string | undefined>): ChalkInstance {
+/** Whether a stream gets colour: a TTY, with NO_COLOR unset or empty. */
+export function wantsColour(stream: OutputStream, env: Record<string, string | undefined>): boolean {
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
-  return new Chalk({ level: stream.isTTY === true && !noColor ? 1 : 0 });
+  return stream.isTTY === true && !noColor;
+}
+
+/** An Output whose streams are coloured as wantsColour says; chalk is loaded only if one of them is. */
+export async function createOutput(opts: Omit<OutputOptions, 'styles'>): Promise<Output> {
+  const env = opts.env ?? {};
+  if (!wantsColour(opts.stdout, env) && !wantsColour(opts.stderr, env)) return new Output(opts);
+  const { Chalk } = await import('chalk');
+  return new Output({ ...opts, styles: new Chalk({ level: 1 }) });
 }
 
 function line(text: string): string {
@@ -126,14 +149,15 @@ export function formatTable(rows: ReadonlyArray<readonly string[]>, style: (row:
 }
 
 export class Output implements OutputSink {
-  private readonly outColour: ChalkInstance;
-  private readonly errColour: ChalkInstance;
+  private readonly outColour: Styles;
+  private readonly errColour: Styles;
   debugEnabled: boolean;
 
   constructor(private readonly streams: OutputOptions) {
     const env = streams.env ?? {};
-    this.outColour = colourFor(streams.stdout, env);
-    this.errColour = colourFor(streams.stderr, env);
+    const styles = streams.styles ?? PLAIN;
+    this.outColour = wantsColour(streams.stdout, env) ? styles : PLAIN;
+    this.errColour = wantsColour(streams.stderr, env) ? styles : PLAIN;
     this.debugEnabled = streams.debug ?? false;
   }
 

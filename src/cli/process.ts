@@ -1,23 +1,31 @@
-/** The flotctl process: run one command, flush output, exit with its code. */
+/**
+ * The flotctl process: run one command, flush output, exit with its code.
+ * list-units and list-machines in the forms list-request.ts recognizes run
+ * without loading commander and the other commands (list-fast.ts, imported
+ * statically: what it needs is loaded in one round with this file, and the
+ * full CLI loads all of it anyway); every other invocation loads the full
+ * CLI (program.ts).
+ */
 import { errorMessage } from '../util/errors.js';
-import { Output } from './output.js';
-import { runCli } from './program.js';
+import { type Output, createOutput } from './output.js';
 import { redactedArgv } from './globals.js';
+import { listRequest } from './list-request.js';
+import { runList } from './list-fast.js';
 import { quietTlsServernameWarning } from '../util/warnings.js';
 
-export function runProcess(argv: readonly string[]): void {
+type Env = Readonly<Record<string, string | undefined>>;
+
+async function run(argv: readonly string[], env: Env, output: Output): Promise<number> {
+  const list = listRequest(argv);
+  if (list) return runList(list, argv, env, output);
+  return (await import('./program.js')).runCli(argv, env, output);
+}
+
+export async function runProcess(argv: readonly string[]): Promise<void> {
   // Before anything else: a password given with --password must not stay readable in `ps`.
   const redacted = redactedArgv(argv);
   if (redacted) process.title = ['flotctl', ...redacted].join(' ');
   quietTlsServernameWarning();
-
-  const output = new Output({ stdout: process.stdout, stderr: process.stderr, env: process.env });
-
-  async function finish(code: number): Promise<never> {
-    // Exiting before stdout drains would cut off long tables written to a pipe.
-    await output.flush();
-    process.exit(code);
-  }
 
   // A reader that went away (`flotctl list-units | head`) is not an error worth a stack trace.
   for (const stream of [process.stdout, process.stderr]) {
@@ -26,13 +34,21 @@ export function runProcess(argv: readonly string[]): void {
     });
   }
 
+  const output = await createOutput({ stdout: process.stdout, stderr: process.stderr, env: process.env });
+
+  async function finish(code: number): Promise<never> {
+    // Exiting before stdout drains would cut off long tables written to a pipe.
+    await output.flush();
+    process.exit(code);
+  }
+
   // Last resort for failures outside the command's own promise chain (e.g. a stray client event).
   process.on('unhandledRejection', (reason) => {
     output.error(`flotctl: internal error: ${errorMessage(reason)}`);
     void finish(1);
   });
 
-  void runCli(argv, process.env, output).then(finish, (err: unknown) => {
+  void run(argv, process.env, output).then(finish, (err: unknown) => {
     output.error(`flotctl: internal error: ${errorMessage(err)}`);
     return finish(1);
   });

@@ -1,15 +1,12 @@
 /**
  * The flotctl command tree and its one error policy:
  *   usage errors (unknown command/flag, bad flag value)  -> one line, exit 2
- *   fleet-style failures (FlotillaError)                 -> their message, their exit code
- *   cluster store unreachable                            -> one line, exit 3
- *   anything else is a bug                               -> "flotctl: internal error: ...", exit 1
+ *   everything else                                      -> report.ts's reportFailure
  * Nothing prints a usage dump or a stack trace unless asked (--debug).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { DeprecatedFeatureError, ExitCode, FlotillaError, StoreUnavailableError, UsageError, errorMessage } from '../util/errors.js';
+import { ExitCode } from '../util/errors.js';
 import { registerCat } from './commands/cat.js';
-import { exitCodeOf } from '../util/exit-codes.js';
 import { registerListMachines } from './commands/list-machines.js';
 import { registerListUnitFiles } from './commands/list-unit-files.js';
 import { registerListUnits } from './commands/list-units.js';
@@ -24,9 +21,10 @@ import { registerFdForward } from './commands/fd-forward.js';
 import { registerRemoteCommands } from './commands/remote.js';
 import { registerSourceCommands } from './commands/sources.js';
 import { registerSyncCommands } from './commands/sync.js';
-import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, envName, isTrueWord, resolveGlobals } from './globals.js';
+import { GLOBAL_FLAGS, GLOBAL_VALUE_FLAGS, envName, resolveGlobals } from './globals.js';
 import type { Output } from './output.js';
 import { commandIndex, expandCommandPrefix } from './prefix.js';
+import { debugRequested, reportFailure } from './report.js';
 import { Session } from './session.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -98,32 +96,13 @@ export function usageLine(err: CommanderError, command: string | undefined): str
   return `flotctl: ${msg}; ${usageHint(err.code === 'commander.unknownCommand' ? undefined : command)}`;
 }
 
-/** Used only when the global options themselves could not be resolved. */
-function debugRequested(argv: readonly string[], env: Env): boolean {
-  return argv.includes('--debug') || isTrueWord(env.FLOTCTL_DEBUG);
-}
-
 export function report(err: unknown, output: Output, command: string | undefined, debug: boolean): number {
   if (err instanceof CommanderError) {
     if (COMMANDER_OK.has(err.code)) return ExitCode.ok;
     output.error(usageLine(err, command));
     return ExitCode.usage;
   }
-  if (err instanceof UsageError) {
-    output.error(err instanceof DeprecatedFeatureError ? err.message : `flotctl: ${err.message}`);
-    return ExitCode.usage;
-  }
-  if (err instanceof StoreUnavailableError) {
-    output.error(`flotctl: ${err.message}`);
-    return exitCodeOf(err);
-  }
-  if (err instanceof FlotillaError) {
-    output.error(err.message);
-    return exitCodeOf(err);
-  }
-  output.error(`flotctl: internal error: ${errorMessage(err)}`);
-  if (debug && err instanceof Error && err.stack) output.rawErr(`${err.stack}\n`);
-  return ExitCode.failure;
+  return reportFailure(err, output, debug);
 }
 
 /** Runs one flotctl invocation; returns the exit code. */
@@ -140,13 +119,7 @@ export async function runCli(argv: readonly string[], env: Env, output: Output):
     await program.parseAsync([...args], { from: 'user' });
     return session.exitCode ?? ExitCode.ok;
   } catch (err) {
-    let debug = debugRequested(argv, env);
-    try {
-      debug = session.globals.debug;
-    } catch {
-      // globals themselves were invalid; keep the argv/env guess
-    }
-    return report(err, output, current(), debug);
+    return report(err, output, current(), debugRequested(argv, env, () => session.globals.debug));
   } finally {
     // The command's outcome is decided; a connection that fails to close changes nothing of it.
     await session.close().catch(() => undefined);

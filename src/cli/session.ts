@@ -1,13 +1,19 @@
 /**
  * One flotctl invocation: resolved global options, the output layer, and a
  * cluster client created only when a command needs one (so help and version
- * never touch etcd, and never pay for loading the gRPC stack).
+ * never touch etcd, and never pay for loading the gRPC stack). The API
+ * driver's client (node:http and a few pages) is part of the session: it is
+ * the default, and each dynamic import is another round of module loading
+ * before a command can start. What only some commands use (etcd, the
+ * operations' context with the unit parser, the terminal's readline) is
+ * loaded by them: list-units and list-machines run without it.
  */
+import { ApiClusterClient } from '../client/api-client.js';
+import { parseApiEndpoint, tunnelNeedsSocket } from '../client/api-transport.js';
 import type { ClusterClient } from '../client/types.js';
 import type { EtcdClusterClient } from '../client/etcd-client.js';
-import type { ApiClusterClient } from '../client/api-client.js';
 import type { SourceClient } from '../client/sources/source-client.js';
-import { type OperationContext, operationContext } from '../client/operations/context.js';
+import type { OperationContext } from '../client/operations/context.js';
 import { UsageError, errorMessage } from '../util/errors.js';
 import type { GlobalOptions } from './globals.js';
 import type { StoreSecurity } from '../registry/store-security.js';
@@ -26,12 +32,17 @@ export class Session {
   private runner: RemoteRunner | undefined;
   /** Set by commands whose status is not success-or-error (a remote command's exit status). */
   exitCode: number | undefined;
-  readonly terminal = new Terminal();
+  private tty: Terminal | undefined;
 
   constructor(
     readonly output: Output,
     private readonly resolveGlobals: () => GlobalOptions,
   ) {}
+
+  get terminal(): Terminal {
+    this.tty ??= new Terminal();
+    return this.tty;
+  }
 
   get globals(): GlobalOptions {
     if (!this.resolved) {
@@ -49,7 +60,6 @@ export class Session {
   /** flotillad's API: the same --ca-file/--cert-file/--key-file serve an https endpoint. */
   private async apiClient(): Promise<ApiClusterClient> {
     const g = this.globals;
-    const [{ ApiClusterClient }, { parseApiEndpoint, tunnelNeedsSocket }] = await Promise.all([import('../client/api-client.js'), import('../client/api-transport.js')]);
     const endpoint = parseApiEndpoint(g.endpoint, g.endpointSource);
     const { credentials: c, names } = g.store;
     if (c.username || c.password) this.output.err(`Warning: ${c.username ? names.username : names.password} is for etcd; the API driver does not use it`);
@@ -126,6 +136,7 @@ export class Session {
   }
 
   async operations(): Promise<OperationContext> {
+    const { operationContext } = await import('../client/operations/context.js');
     return operationContext(await this.cluster(), this.output);
   }
 

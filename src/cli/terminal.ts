@@ -4,7 +4,6 @@
  * Everything here is inert unless stdin (and stderr, for prompts) is a TTY,
  * so scripts and tests never block on a question.
  */
-import { createInterface } from 'node:readline/promises';
 import type { RemoteIO } from '../client/remote/ssh.js';
 import { terminalSafeCell } from './output.js';
 
@@ -40,6 +39,8 @@ export class Terminal {
   }
 
   private async ask(question: string): Promise<boolean> {
+    // Loaded here, by the one question a run may ask: every other command starts without readline.
+    const { createInterface } = await import('node:readline/promises');
     const rl = createInterface({ input: this.stdin, output: this.stderr });
     const abort = new AbortController();
     rl.on('SIGINT', () => abort.abort());

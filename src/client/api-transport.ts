@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import { FlotillaError, InvalidInputError, StoreUnavailableError, UsageError } from '../util/errors.js';
 
@@ -143,6 +143,21 @@ class DialingAgent extends HttpAgent {
 
 const DEFAULT_NAMES = { caFile: '--ca-file', certFile: '--cert-file', keyFile: '--key-file' };
 
+/**
+ * node:https (and with it tls and crypto, ~2 ms at every start) only for an
+ * https endpoint: the unix socket, flotctl's default, is plain HTTP. A
+ * require, so the constructor stays synchronous.
+ */
+const https = (): typeof import('node:https') => createRequire(import.meta.url)('node:https') as typeof import('node:https');
+
+/**
+ * No TLS server name for plain HTTP. Node's agent otherwise derives one from
+ * the host for every request and, to leave out IPs, tests it against its
+ * IPv6 pattern, whose first use compiles it (~5 ms, a fifth of a bare Node
+ * start); over a unix socket or http:// the name is never used.
+ */
+const PLAIN = { servername: '' };
+
 export class ApiTransport {
   private readonly agent: HttpAgent;
   private readonly names: TransportTls['names'];
@@ -162,7 +177,7 @@ export class ApiTransport {
       const cert = tls?.certFile ? readFile(tls.certFile, tls.names.certFile) : undefined;
       const key = tls?.keyFile ? readFile(tls.keyFile, tls.names.keyFile) : undefined;
       if (Boolean(cert) !== Boolean(key)) throw new UsageError(`${tls?.names.certFile} and ${tls?.names.keyFile} go together: give both or neither`);
-      this.agent = new HttpsAgent({ keepAlive: true, maxSockets: 8, ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) });
+      this.agent = new (https().Agent)({ keepAlive: true, maxSockets: 8, ...(ca ? { ca } : {}), ...(cert && key ? { cert, key } : {}) });
     } else {
       // A unix socket is guarded by its file mode: TLS files (set for etcd, say) do not apply to it.
       if (endpoint.kind === 'http' && tls && (tls.caFile || tls.certFile || tls.keyFile)) {
@@ -231,8 +246,10 @@ export class ApiTransport {
       const opts = { method, path, headers, agent: this.agent, timeout: timeoutMs };
       const got = (res: IncomingMessage): void => resolve({ req, res });
       const req: ClientRequest = e.kind === 'unix'
-        ? httpRequest({ ...opts, socketPath: e.socket }, got)
-        : (e.kind === 'https' ? httpsRequest : httpRequest)({ ...opts, host: e.host, port: e.port }, got);
+        ? httpRequest({ ...opts, ...PLAIN, socketPath: e.socket }, got)
+        : e.kind === 'https'
+          ? https().request({ ...opts, host: e.host, port: e.port }, got)
+          : httpRequest({ ...opts, ...PLAIN, host: e.host, port: e.port }, got);
       req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${(req.socket?.timeout ?? timeoutMs) / 1000} s (see --request-timeout)`), { code: 'TIMEOUT' })));
       // The tunnel's own errors (SSH refused, no forwarder there) already say what to fix.
       req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof FlotillaError ? err : this.unreachable(err)));

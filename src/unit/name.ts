@@ -141,7 +141,4 @@ function goPathBase(p: string): string {
   return trimmed.slice(trimmed.lastIndexOf('/') + 1);
 }
 
-/** The 7-character form fleetctl shows for unit hashes. */
-export function shortHash(hash: string): string {
-  return hash.slice(0, 7);
-}
+export { shortHash } from './short-hash.js';

@@ -1,7 +1,7 @@
 /** The output layer: tables in fleet's tabwriter layout, legends, colour rules, JSON. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Output, formatTable, terminalSafe, terminalSafeCell } from '../../src/cli/output.js';
+import { Output, createOutput, formatTable, terminalSafe, terminalSafeCell } from '../../src/cli/output.js';
 
 class Capture {
   text = '';
@@ -17,6 +17,13 @@ function output(opts: { tty?: boolean; env?: Record<string, string> } = {}) {
   const stdout = new Capture(opts.tty);
   const stderr = new Capture(opts.tty);
   return { out: new Output({ stdout, stderr, env: opts.env ?? {} }), stdout, stderr };
+}
+
+/** As flotctl makes its output: with chalk's colours loaded when a stream is a TTY. */
+async function processOutput(opts: { tty: boolean; env?: Record<string, string> }) {
+  const stdout = new Capture(opts.tty);
+  const stderr = new Capture(opts.tty);
+  return { out: await createOutput({ stdout, stderr, env: opts.env ?? {} }), stdout, stderr };
 }
 
 const ESC = '\u001b[';
@@ -66,25 +73,36 @@ describe('Output', () => {
     assert.equal(a.stderr.text, 'Successfully stopped units [a.service].\nError creating units: x\n');
   });
 
-  it('never colours a stream that is not a TTY', () => {
-    const a = output({ tty: false });
-    a.out.table(['unit'], [['x']], { legend: true });
-    a.out.error('boom');
-    a.out.err('WARNING: careful');
-    assert.ok(!a.stdout.text.includes(ESC) && !a.stderr.text.includes(ESC));
+  it('never colours a stream that is not a TTY', async () => {
+    for (const a of [output({ tty: false }), await processOutput({ tty: false })]) {
+      a.out.table(['unit'], [['x']], { legend: true });
+      a.out.error('boom');
+      a.out.err('WARNING: careful');
+      assert.ok(!a.stdout.text.includes(ESC) && !a.stderr.text.includes(ESC));
+    }
   });
 
-  it('colours a TTY, unless NO_COLOR is set', () => {
-    const a = output({ tty: true });
+  it('colours a TTY, unless NO_COLOR is set', async () => {
+    const a = await processOutput({ tty: true });
     a.out.error('boom');
     a.out.table(['unit'], [['x']], { legend: true });
     assert.ok(a.stderr.text.includes(ESC) && a.stdout.text.includes(ESC));
     // Colour codes must not change the layout.
     assert.equal(a.stdout.text.replace(/\u001b\[\d+m/g, ''), 'UNIT\nx\n');
-    const b = output({ tty: true, env: { NO_COLOR: '1' } });
+    const b = await processOutput({ tty: true, env: { NO_COLOR: '1' } });
     b.out.error('boom');
     b.out.table(['unit'], [['x']], { legend: true });
     assert.ok(!b.stderr.text.includes(ESC) && !b.stdout.text.includes(ESC));
+  });
+
+  it('colours only the stream that is a TTY', async () => {
+    const stdout = new Capture(true);
+    const stderr = new Capture(false);
+    const out = await createOutput({ stdout, stderr, env: {} });
+    out.error('boom');
+    out.table(['unit'], [['x']], { legend: true });
+    assert.equal(stdout.text, '\u001b[1mUNIT\u001b[22m\nx\n');
+    assert.equal(stderr.text, 'boom\n');
   });
 
   it('debug lines only when enabled', () => {
@@ -117,9 +135,9 @@ describe('terminal control characters from the store', () => {
     assert.equal(terminalSafeCell(plain), plain);
   });
 
-  it('every line and table the CLI prints is escaped, before colour and layout', () => {
+  it('every line and table the CLI prints is escaped, before colour and layout', async () => {
     for (const tty of [false, true]) {
-      const a = output({ tty });
+      const a = await processOutput({ tty });
       a.out.out(`Unit ${hostile} launched`);
       a.out.err(`WARNING: ${hostile}`);
       a.out.error(`Error: ${hostile}`);
@@ -135,14 +153,14 @@ describe('terminal control characters from the store', () => {
     }
   });
 
-  it('--json stays exact JSON: it parses to the very same strings, with no raw control character in the text', () => {
-    const a = output({ tty: true });
+  it('--json stays exact JSON: it parses to the very same strings, with no raw control character in the text', async () => {
+    const a = await processOutput({ tty: true });
     a.out.json([{ desc: hostile, n: 1 }]);
     assert.deepEqual(JSON.parse(a.stdout.text), [{ desc: hostile, n: 1 }]);
     assert.doesNotMatch(a.stdout.text, CONTROL);
   });
 
-  it('a stored file (cat) is byte-exact off a terminal; on one its controls are escaped (CRLF kept) with a warning', () => {
+  it('a stored file (cat) is byte-exact off a terminal; on one its controls are escaped (CRLF kept) with a warning', async () => {
     const file = `[Unit]\r\nDescription=${hostile}\n\t[Service]\n`;
     const pipe = output({ tty: false });
     pipe.out.storedFile(file, 'unit file x.service');
@@ -152,7 +170,7 @@ describe('terminal control characters from the store', () => {
     tty.out.storedFile(file, 'unit file x.service');
     assert.equal(tty.stdout.text, `[Unit]\r\nDescription=${shown}\n\t[Service]\n`);
     assert.match(tty.stderr.text, /^WARNING: unit file x\.service holds terminal control characters, shown escaped .*redirect the output for the exact bytes\n$/);
-    const clean = output({ tty: true });
+    const clean = await processOutput({ tty: true });
     clean.out.storedFile('[Service]\nExecStart=/bin/true\n', 'unit file y.service');
     assert.deepEqual([clean.stdout.text, clean.stderr.text], ['[Service]\nExecStart=/bin/true\n', '']);
   });

@@ -4,7 +4,7 @@ import { machineIdLegend } from '../../client/legend.js';
 import type { MachineSummary } from '../../client/types.js';
 import { type FieldSet, orDash } from '../fields.js';
 import type { Session } from '../session.js';
-import { listOptions, printList, selectFields, withListOptions } from './list-options.js';
+import { type ListOptions, listOptions, printList, selectFields, withListOptions } from './list-options.js';
 
 /** "k=v" pairs sorted by key, joined by ","; "-" if there are none. */
 export function formatMetadata(metadata: Readonly<Record<string, string>>): string {
@@ -27,10 +27,12 @@ export function registerListMachines(program: Command, session: Session): void {
     program.command('list-machines').description('list the machines in the cluster'),
     Object.keys(FIELDS),
     DEFAULTS,
-  ).action(async (opts: Record<string, unknown>) => {
-    const o = listOptions(opts);
-    const fields = selectFields(FIELDS, DEFAULTS, o);
-    const machines = await (await session.cluster()).listMachines();
-    printList(session, machines, fields, FIELDS, o);
-  });
+  ).action((opts: Record<string, unknown>) => listMachines(session, listOptions(opts)));
+}
+
+/** The command itself, apart from its flags' parsing: commander's action and the fast path (list-request.ts) both run it. */
+export async function listMachines(session: Session, o: ListOptions): Promise<void> {
+  const fields = selectFields(FIELDS, DEFAULTS, o);
+  const machines = await (await session.cluster()).listMachines();
+  printList(session, machines, fields, FIELDS, o);
 }

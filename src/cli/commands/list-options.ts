@@ -1,5 +1,9 @@
-/** Options shared by the list commands, and rendering a list as a table or JSON. */
-import { type Command, Option } from 'commander';
+/**
+ * Options shared by the list commands, and rendering a list as a table or JSON.
+ * Commander is a type here only: list-units and list-machines also run without
+ * it (list-request.ts), through listOptions and printList.
+ */
+import type { Command } from 'commander';
 import { type FieldSet, jsonRows, parseFields, textRows } from '../fields.js';
 import type { Session } from '../session.js';
 
@@ -13,7 +17,7 @@ export function withListOptions(cmd: Command, allowed: readonly string[], defaul
   return cmd
     .option('-l, --full', 'do not abbreviate machine ids and hashes')
     // fleetctl only understood the long form "--l"; keep it working.
-    .addOption(new Option('--l').hideHelp())
+    .addOption(cmd.createOption('--l').hideHelp())
     .option('--no-legend', 'do not print a header row')
     .option('--fields <fields>', `columns to print, comma-separated, from: ${allowed.join(', ')}`, undefined)
     .addHelpText('after', `\nDefault fields: ${defaults.join(',')}`);

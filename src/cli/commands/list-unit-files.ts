@@ -4,7 +4,7 @@ import { machineFullLegend } from '../../client/legend.js';
 import { reasonLines, summarizeReasons } from '../../client/reasons.js';
 import type { MachineSummary, UnitSummary } from '../../client/types.js';
 import type { InventoryRecord } from '../../registry/records.js';
-import { shortHash } from '../../unit/name.js';
+import { shortHash } from '../../unit/short-hash.js';
 import { type FieldSet, orDash } from '../fields.js';
 import type { Session } from '../session.js';
 import { listOptions, printList, selectFields, withListOptions } from './list-options.js';

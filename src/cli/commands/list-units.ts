@@ -3,10 +3,10 @@ import type { Command } from 'commander';
 import { shownActive } from '../../client/state-view.js';
 import { machineFullLegend } from '../../client/legend.js';
 import type { MachineSummary, UnitStateView } from '../../client/types.js';
-import { shortHash } from '../../unit/name.js';
+import { shortHash } from '../../unit/short-hash.js';
 import { type FieldSet, orDash } from '../fields.js';
 import type { Session } from '../session.js';
-import { listOptions, printList, selectFields, withListOptions } from './list-options.js';
+import { type ListOptions, listOptions, printList, selectFields, withListOptions } from './list-options.js';
 
 interface Row {
   state: UnitStateView;
@@ -39,12 +39,14 @@ export function registerListUnits(program: Command, session: Session): void {
     program.command('list-units').description('list the current state of units in the cluster'),
     Object.keys(FIELDS),
     DEFAULTS,
-  ).action(async (opts: Record<string, unknown>) => {
-    const o = listOptions(opts);
-    const fields = selectFields(FIELDS, session.globals.json ? JSON_DEFAULTS : DEFAULTS, o);
-    const client = await session.cluster();
-    const [states, machines] = await Promise.all([client.listUnitStates(), client.listMachines()]);
-    const byId = new Map(machines.map((m) => [m.id, m]));
-    printList(session, states.map((state) => ({ state, machine: byId.get(state.machineId) })), fields, FIELDS, o);
-  });
+  ).action((opts: Record<string, unknown>) => listUnits(session, listOptions(opts)));
+}
+
+/** The command itself, apart from its flags' parsing: commander's action and the fast path (list-request.ts) both run it. */
+export async function listUnits(session: Session, o: ListOptions): Promise<void> {
+  const fields = selectFields(FIELDS, session.globals.json ? JSON_DEFAULTS : DEFAULTS, o);
+  const client = await session.cluster();
+  const [states, machines] = await Promise.all([client.listUnitStates(), client.listMachines()]);
+  const byId = new Map(machines.map((m) => [m.id, m]));
+  printList(session, states.map((state) => ({ state, machine: byId.get(state.machineId) })), fields, FIELDS, o);
 }
