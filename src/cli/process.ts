@@ -4,7 +4,8 @@
  * without loading commander and the other commands (list-fast.ts, imported
  * statically: what it needs is loaded in one round with this file, and the
  * full CLI loads all of it anyway); every other invocation loads the full
- * CLI (program.ts).
+ * CLI (program.ts). The CommonJS entry (main-cjs.ts) passes its own run:
+ * the list request it already recognized.
  */
 import { errorMessage } from '../util/errors.js';
 import { type Output, createOutput } from './output.js';
@@ -15,13 +16,16 @@ import { quietTlsServernameWarning } from '../util/warnings.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-async function run(argv: readonly string[], env: Env, output: Output): Promise<number> {
+/** One command on an output: its exit code. */
+export type Run = (argv: readonly string[], env: Env, output: Output) => Promise<number>;
+
+async function runAny(argv: readonly string[], env: Env, output: Output): Promise<number> {
   const list = listRequest(argv);
   if (list) return runList(list, argv, env, output);
   return (await import('./program.js')).runCli(argv, env, output);
 }
 
-export async function runProcess(argv: readonly string[]): Promise<void> {
+export async function runProcess(argv: readonly string[], run: Run = runAny): Promise<void> {
   // Before anything else: a password given with --password must not stay readable in `ps`.
   const redacted = redactedArgv(argv);
   if (redacted) process.title = ['flotctl', ...redacted].join(' ');

@@ -5,7 +5,8 @@
 //   node src/dev/build-steps.mjs after    bundle flotctl into dist/bin (esbuild, with the
 //                                         release's bundler: a command evaluates only the code
 //                                         it runs, and Node resolves a few files instead of
-//                                         ~100 packages at every start), then make package.json's
+//                                         ~100 packages at every start; flotctl.js is CommonJS,
+//                                         the rest ESM .mjs), then make package.json's
 //                                         "bin" targets executable: tsc writes them 0644, and
 //                                         `npx flotctl` runs them directly ("sh: 1: flotctl:
 //                                         Permission denied")
@@ -64,7 +65,8 @@ async function bundleCli() {
   const { bundle, etcd3ProtoDir } = await import(pathToFileURL(bundler).href);
   const out = join(root, 'dist', 'bin');
   try {
-    await bundle([{ name: 'flotctl', entry: join('dist', 'src', 'cli', 'main.js') }], out, root);
+    // flotctl.js (CommonJS: version, help, the list fast path) hands the rest to flotctl.mjs (ESM).
+    await bundle([{ name: 'flotctl', entry: join('dist', 'src', 'cli', 'main.js') }], out, root, [{ name: 'flotctl', entry: join('dist', 'src', 'cli', 'main-cjs.js') }]);
   } catch (err) {
     fail(err.message);
   }

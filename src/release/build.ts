@@ -4,7 +4,10 @@
  * /opt/flotilla:
  *
  *   bin/flotillad, bin/flotctl   POSIX sh launchers (src/release/launcher.sh)
- *   lib/flotillad.js, lib/flotctl.js, lib/proto/   the bundled programs
+ *   lib/flotillad.mjs, lib/flotctl.mjs, lib/chunk-*.mjs, lib/proto/   the bundled programs (ESM)
+ *   lib/flotctl.js               flotctl's CommonJS entry (it starts sooner, issue 12;
+ *                                hands what it does not answer to lib/flotctl.mjs)
+ *   lib/package.json             "type": "commonjs" (for lib/flotctl.js)
  *   runtime/node                 the Node runtime (the build machine's)
  *   flotillad.service            the system unit
  *   package.json                 name, version, "type": "module"
@@ -118,7 +121,10 @@ export async function buildRelease(opts: { outDir?: string; root?: string } = {}
     { name: 'flotillad', entry: join(root, 'dist', 'src', 'daemon', 'main.js') },
     { name: 'flotctl', entry: join(root, 'dist', 'src', 'cli', 'main.js') },
   ];
-  for (const e of entries) {
+  const cjsEntries = [{ name: 'flotctl', entry: join(root, 'dist', 'src', 'cli', 'main-cjs.js') }];
+  /** What each launcher runs, in lib/. */
+  const started: Record<string, string> = { flotillad: 'flotillad.mjs', flotctl: 'flotctl.js' };
+  for (const e of [...entries, ...cjsEntries]) {
     await stat(e.entry).catch(() => { throw new FlotillaError(`${e.entry} is missing: run 'npm run build' first`); });
   }
   await mkdir(outDir, { recursive: true });
@@ -126,9 +132,9 @@ export async function buildRelease(opts: { outDir?: string; root?: string } = {}
   const stage = join(outDir, `.stage-${tag}`);
   try {
     for (const d of ['bin', 'lib/proto', 'runtime']) await mkdir(join(stage, d), { recursive: true });
-    const packages = await bundle(entries, join(stage, 'lib'), root);
+    const packages = await bundle(entries, join(stage, 'lib'), root, cjsEntries);
     // esbuild marks a bundle executable when its entry has a #! line; the launchers are what runs.
-    for (const e of entries) await chmod(join(stage, 'lib', `${e.name}.js`), 0o644);
+    for (const f of [...entries.map((e) => `${e.name}.mjs`), ...cjsEntries.map((e) => `${e.name}.js`)]) await chmod(join(stage, 'lib', f), 0o644);
     for (const f of await readdir(etcd3ProtoDir(root))) await copyFile(join(etcd3ProtoDir(root), f), join(stage, 'lib', 'proto', f));
     // flotctl's pre-rendered help (src/cli/help-render.ts) goes beside its bundle, which reads it from there.
     const help = join(root, 'dist', 'src', 'cli', HELP_FILE);
@@ -143,7 +149,7 @@ export async function buildRelease(opts: { outDir?: string; root?: string } = {}
     const flags: Record<string, string> = { flotillad: DAEMON_NODE_FLAGS.join(' '), flotctl: '' };
     for (const e of entries) {
       const path = join(stage, 'bin', e.name);
-      const text = fill(launcher, { PROGRAM: e.name, NODE_FLAGS: flags[e.name] ?? '', GLIBC: needs.glibc, GLIBCXX: needs.glibcxx });
+      const text = fill(launcher, { PROGRAM: e.name, ENTRY: started[e.name] ?? `${e.name}.mjs`, NODE_FLAGS: flags[e.name] ?? '', GLIBC: needs.glibc, GLIBCXX: needs.glibcxx });
       await writeFile(path, text.replace(/ +"\$entry"/, ' "$entry"'), { mode: 0o755 });
       await chmod(path, 0o755);
     }

@@ -19,12 +19,12 @@ case $self in
 esac
 root=$(cd "$bindir/.." 2>/dev/null && pwd -P) || { echo "$prog: cannot find the release directory above $self" >&2; exit 127; }
 node=$root/runtime/node
-entry=$root/lib/@PROGRAM@.js
+entry=$root/lib/@ENTRY@
 loader=${FLOTILLA_LOADER:-/lib64/ld-linux-x86-64.so.2}
 need='glibc >= @GLIBC@ and libstdc++ with GLIBCXX_@GLIBCXX@ (GCC >= 5)'
 
 if [ ! -f "$node" ] || [ ! -f "$entry" ]; then
-  echo "$prog: this release is incomplete ($root/runtime/node or $root/lib/@PROGRAM@.js is missing): unpack the whole release again" >&2
+  echo "$prog: this release is incomplete ($root/runtime/node or $entry is missing): unpack the whole release again" >&2
   exit 127
 fi
 if [ ! -x "$loader" ]; then

@@ -63,7 +63,7 @@ test('the archive holds launchers, bundles, runtime and unit at its top; the .sh
   const list = await run('tar', ['-tzf', release.tarball]);
   assert.equal(list.code, 0, list.stderr);
   const entries = new Set(list.stdout.trim().split('\n'));
-  for (const f of ['./bin/flotillad', './bin/flotctl', './lib/flotillad.js', './lib/flotctl.js', './lib/proto/rpc.proto', './lib/flotctl-help.json', './runtime/node', './flotillad.service', './package.json', './INSTALL', './THIRD-PARTY-LICENSES']) {
+  for (const f of ['./bin/flotillad', './bin/flotctl', './lib/flotillad.mjs', './lib/flotctl.mjs', './lib/flotctl.js', './lib/package.json', './lib/proto/rpc.proto', './lib/flotctl-help.json', './runtime/node', './flotillad.service', './package.json', './INSTALL', './THIRD-PARTY-LICENSES']) {
     assert.ok(entries.has(f), `${f} missing from the archive`);
   }
   assert.ok(![...entries].some((e) => e.includes('node_modules')), 'node_modules shipped: the programs are bundled');
