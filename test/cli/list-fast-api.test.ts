@@ -5,18 +5,21 @@
  * process (fast path) and runCli in this process (commander's parse of the
  * same words) give the same exit code, stdout and stderr, through the API
  * driver (the default) and the etcd driver, for successes and failures.
- * Forms the fast path leaves alone still run, through the full CLI.
+ * Forms the fast path leaves alone still run, through the full CLI. The
+ * bundled flotctl users run (its CommonJS entry, main-cjs.ts) prints the same.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { listRequest } from '../../src/cli/list-request.js';
 import { Output, type OutputStream } from '../../src/cli/output.js';
 import { runCli } from '../../src/cli/program.js';
 import { LocalCluster } from '../../src/dev/cluster.js';
 import { waitFor } from '../../src/util/deadline.js';
 import { flotctl } from '../support/flotctl.js';
+import { runFile } from './support/run.js';
 
 let cluster: LocalCluster;
 let etcdEnv: Record<string, string>;
@@ -46,11 +49,16 @@ async function fullCli(env: Record<string, string>, argv: string[]): Promise<{ c
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
+/** What users run (package.json bin): the CommonJS bundle, which runs the API driver's forms itself. */
+const BUNDLED = fileURLToPath(new URL('../../bin/flotctl.js', import.meta.url));
+
 async function sameAsFullCli(env: Record<string, string>, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   assert.ok(listRequest(argv), `${argv.join(' ')} is a fast-path form`);
   const fast = await flotctl(env, argv);
   const full = await fullCli(env, argv);
   assert.deepEqual(fast, full, argv.join(' '));
+  const bundled = await runFile(BUNDLED, argv, { ...env, NO_COLOR: '1' });
+  assert.deepEqual(bundled, full, `bundled: ${argv.join(' ')}`);
   return fast;
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
@@ -35,6 +35,28 @@ describe('the build', () => {
     assert.equal(pkg.bin.flotctl, 'dist/bin/flotctl.js');
     const r = await runFile(join(ROOT, pkg.bin.flotctl as string), ['list-units'], { FLOTCTL_DRIVER: 'etcd', FLOTCTL_ENDPOINT: 'http://127.0.0.1:1' });
     assert.deepEqual([r.code, r.stderr], [3, 'flotctl: cluster store unreachable at http://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1\n']);
+  });
+
+  it('flotctl.js is one CommonJS file: version, help and the list fast path run from it alone; the rest is handed to flotctl.mjs', async () => {
+    const bin = join(ROOT, 'dist', 'bin');
+    assert.deepEqual(JSON.parse(readFileSync(join(bin, 'package.json'), 'utf8')), { type: 'commonjs' });
+    assert.doesNotMatch(readFileSync(join(bin, 'flotctl.js'), 'utf8'), /^import |\bimport\.meta\b|from ["']\.\/chunk-/m);
+    // The file alone, with its package.json and help but no ESM bundle beside it.
+    const alone = join(scratch, 'alone');
+    mkdirSync(alone, { recursive: true });
+    for (const f of ['flotctl.js', 'package.json', 'flotctl-help.json']) copyFileSync(join(bin, f), join(alone, f));
+    const ctl = join(alone, 'flotctl.js');
+    assert.deepEqual(await runFile(ctl, ['version']), { code: 0, stdout: `flotctl version ${pkg.version}\n`, stderr: '' });
+    assert.equal((await runFile(ctl, ['help'])).stdout, (await runFile(join(bin, 'flotctl.js'), ['help'])).stdout);
+    const socket = join(scratch, 'none.sock');
+    const list = await runFile(ctl, ['list-units'], { FLOTCTL_ENDPOINT: `unix://${socket}` });
+    assert.deepEqual(list, { code: 3, stdout: '', stderr: `flotctl: flotillad API unreachable at unix://${socket}: no socket at ${socket} (is flotillad running here? see api_socket)\n` });
+    // The etcd driver and other commands are the ESM bundle's: without it they cannot run.
+    for (const [args, env] of [[['list-units'], { FLOTCTL_DRIVER: 'etcd' }], [['list-unit-files'], {}]] as const) {
+      const r = await runFile(ctl, args, env);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /Cannot find module '.*\/alone\/flotctl\.mjs'/, r.stderr);
+    }
   });
 
   it('the steps: before empties dist and writes the version module; after sets execute bits, refusing a target that cannot run', () => {
