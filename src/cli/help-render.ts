@@ -1,8 +1,8 @@
 /**
  * flotctl's help texts rendered at build time by the real program (one source
- * of truth: commander's own output through runCli), for main.ts to print
+ * of truth: commander's own output through runCli), for fast-answer.ts to print
  * without loading commander. Rendered as for a pipe (commander: width 80, no
- * colour), which is the only case main.ts uses them for.
+ * colour), which is the only case fast-answer.ts uses them for.
  */
 import { Output, type OutputStream } from './output.js';
 import { buildProgram, runCli } from './program.js';

@@ -1,6 +1,6 @@
 /**
  * Which help text an invocation asks for, in a module that imports nothing
- * (main.ts answers help from the build's pre-rendered texts before loading
+ * (fast-answer.ts answers help from the build's pre-rendered texts before loading
  * commander). '' is flotctl's own help; a name is that command's.
  */
 export function helpKey(argv: readonly string[]): string | undefined {

@@ -1,4 +1,4 @@
-/** `flotctl version`'s line, in a module that imports nothing else (main.ts answers it before loading the CLI). */
+/** `flotctl version`'s line, in a module that imports nothing else (fast-answer.ts answers it before loading the CLI). */
 import { VERSION } from '../util/version.js';
 
 export function versionLine(): string {

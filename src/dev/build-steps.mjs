@@ -76,7 +76,7 @@ async function bundleCli() {
 
 /**
  * flotctl's help texts, rendered by the compiled program, beside the compiled
- * main.js and the bundle: main.ts prints them to a pipe without loading
+ * main.js and the bundle: fast-answer.ts prints them to a pipe without loading
  * commander (src/cli/help-render.ts).
  */
 async function renderHelp() {

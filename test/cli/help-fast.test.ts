@@ -1,4 +1,4 @@
-/** flotctl's pre-rendered help (main.ts's fast path) is exactly what commander prints. */
+/** flotctl's pre-rendered help (fast-answer.ts's fast path, in both entries) is exactly what commander prints. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
