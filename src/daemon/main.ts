@@ -12,8 +12,7 @@ import { VERSION } from '../util/version.js';
 import { createLogger } from '../util/log.js';
 import { FlotillaError, UsageError, errorMessage, ExitCode } from '../util/errors.js';
 import { exitCodeOf } from '../util/exit-codes.js';
-import { devCommand } from '../dev/command.js';
-import { bootstrapCommand } from './bootstrap-command.js';
+import { isDaemonRun } from './daemon-args.js';
 import { quietTlsServernameWarning } from '../util/warnings.js';
 import type { Logger } from '../util/log.js';
 
@@ -100,10 +99,18 @@ const program = new Command('flotillad')
     if (cmd.args.length > 0) throw new UsageError(`flotillad takes no arguments (got "${cmd.args[0]}"). Did you mean to run flotctl?`);
     await runDaemon(opts);
   });
-program.addCommand(devCommand());
-program.addCommand(bootstrapCommand());
 
-program.parseAsync(process.argv).catch((err: unknown) => {
+async function main(): Promise<void> {
+  // The daemon never runs a subcommand: it does not load them (see daemon-args.ts).
+  if (!isDaemonRun(process.argv.slice(2))) {
+    const [{ devCommand }, { bootstrapCommand }] = await Promise.all([import('../dev/command.js'), import('./bootstrap-command.js')]);
+    program.addCommand(devCommand());
+    program.addCommand(bootstrapCommand());
+  }
+  await program.parseAsync(process.argv);
+}
+
+main().catch((err: unknown) => {
   if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : ExitCode.usage);
   fail(err);
 });
