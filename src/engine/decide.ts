@@ -53,6 +53,9 @@ export interface EngineMemory {
  * open or being written would redo the same work per event; one before the
  * assignments cache shows our own last write would place the same units again.
  */
+/** Destroyed units whose assignments one step deletes (each is a compare; etcd allows 128, the fence and the rollouts condition need two). */
+export const REQUIRE_ABSENT_MAX = 100;
+
 export function busyWith(memory: Pick<EngineMemory, 'roundOpen' | 'resolving' | 'assignmentsWrittenAt'>, assignmentsRevision: number): string | undefined {
   if (memory.roundOpen) return 'a round is open';
   if (memory.resolving) return 'a round is being written';
@@ -85,6 +88,11 @@ export function decide(input: EngineSnapshot, memory: EngineMemory): EnginePlan 
   if (changes.wakeAt !== undefined) plan.wakeAt = changes.wakeAt;
   const gone = new Map<string, string[]>();
   for (const { entry, reason, rule } of changes.deletes) {
+    const destroyed = view.unit(entry.record.unit) === undefined && !view.unitUnreadable(entry.record.unit);
+    const absentKey = memory.keys.unit(entry.record.unit);
+    // Each destroyed unit is one compare in every transaction of the batch, and etcd takes at most
+    // 128 compares: the rest are unscheduled by the next step, which the deletes' watch events kick.
+    if (destroyed && snap.liveSet.has(entry.machineId) && !batch.requireAbsent.has(absentKey) && batch.requireAbsent.size >= REQUIRE_ABSENT_MAX) continue;
     log.info({ unit: entry.record.unit, machine: entry.machineId, reason }, 'unscheduling unit');
     if (!snap.liveSet.has(entry.machineId)) {
       gone.set(entry.machineId, [...(gone.get(entry.machineId) ?? []), entry.key]);
@@ -93,7 +101,7 @@ export function decide(input: EngineSnapshot, memory: EngineMemory): EnginePlan 
     batch.delete(entry.key);
     batch.touchesAssignments = true;
     // Deleted as destroyed only if etcd agrees (see Batch.requireAbsent); an unreadable record is there but is no unit.
-    if (view.unit(entry.record.unit) === undefined && !view.unitUnreadable(entry.record.unit)) batch.requireAbsent.add(memory.keys.unit(entry.record.unit));
+    if (destroyed) batch.requireAbsent.add(absentKey);
     plan.unscheduled.push({ unit: entry.record.unit, machineId: entry.machineId, reason, rule });
   }
   for (const key of changes.unreadable) {

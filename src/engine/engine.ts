@@ -219,11 +219,12 @@ export class Engine {
    * written remember what it changed: the unplaced records, our revision.
    * The requests are counted here, where they are made.
    */
-  private async write(batch: Batch, unplaced: readonly BookChange[] = [], round?: Round): Promise<void> {
+  /** Resolves true when the whole batch was written, false when the step was not applied (its view was behind). */
+  private async write(batch: Batch, unplaced: readonly BookChange[] = [], round?: Round): Promise<boolean> {
     const fence = this.fence;
-    if (!fence) return;
+    if (!fence) return false;
     const leftovers = this.leftovers.moveInto(batch);
-    if (batch.size === 0) return;
+    if (batch.size === 0) return true;
     const ops = batch.ops();
     const requests = Math.ceil(ops.length / TXN_MAX_OPS);
     this.stats.etcdRequests += requests;
@@ -234,13 +235,17 @@ export class Engine {
       this.book.record(unplaced);
       if (this.failedSteps > 0) this.log.info({ failures: this.failedSteps }, 'engine writes work again');
       this.failedSteps = 0;
+      return true;
     } catch (err) {
       leftovers.moveInto(this.leftovers);
       if (err instanceof PreconditionFailed) {
         // Our view was behind the store (a unit taken for destroyed exists, or a rollout record
-        // changed). Nothing was written; that record's watch event kicks the next step, which sees it.
-        this.log.debug({ failed: err.message }, 'the engine\'s view was behind the store; step not applied');
-        return;
+        // changed); that record's watch event kicks the next step, which sees it. Chunks before
+        // the one refused are written: the next step waits until the cache shows them, or it
+        // could place again what they placed.
+        if (batch.touchesAssignments && err.committedAt > 0) this.assignmentsWrittenAt = Math.max(this.assignmentsWrittenAt, err.committedAt);
+        this.log.debug({ failed: err.message, committedAt: err.committedAt }, 'the engine\'s view was behind the store; step not applied');
+        return false;
       }
       throw err;
     }
@@ -367,7 +372,11 @@ export class Engine {
     const offer: OfferRecord = { round: id, contents: open.contents };
     batch.put(this.registry.keys.offer(id), encode(offer), fence.leaseId);
     try {
-      await this.write(batch, unplaced, round);
+      // Not applied: no offer was published, so the round could never resolve.
+      if (!(await this.write(batch, unplaced, round))) {
+        if (this.round === round) this.round = undefined;
+        return;
+      }
     } catch (err) {
       // Without its offer the round can never resolve; do not let it block the next one.
       if (this.round === round) this.round = undefined;
@@ -408,7 +417,13 @@ export class Engine {
     const plan = decideResolution(input, this.memory(), round);
     this.emit(plan.log);
     for (const m of plan.departures) state.recordDeparture(m, input.now.getTime());
-    await this.write(plan.writes, plan.unplaced, round);
+    if (!(await this.write(plan.writes, plan.unplaced, round))) {
+      // Not applied (the view was behind): the round's offer and bids still go, and the next
+      // step, kicked by the record that changed, plans its units again.
+      this.leftovers.delete(this.registry.keys.offer(round.id));
+      this.leftovers.deletePrefix(this.registry.keys.roundBidsPrefix(round.id));
+      return;
+    }
     recordAnswers(this.refusals, round, plan.resolution, state);
     const stats = roundStats(round, plan.resolution.decision, plan.resolution.bids.length);
     this.stats.addRound(stats);

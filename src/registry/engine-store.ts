@@ -33,8 +33,19 @@ export interface Fence {
   readonly leaseId: string;
 }
 
-/** A write's own precondition (not the fence) did not hold: nothing was written. */
-export class PreconditionFailed extends Error {}
+/**
+ * A write's own precondition (not the fence) did not hold. A write of several
+ * chunks stops at the chunk that failed: `committedAt` is the revision of the
+ * last chunk applied before it (0: nothing was written).
+ */
+export class PreconditionFailed extends Error {
+  constructor(
+    message: string,
+    readonly committedAt = 0,
+  ) {
+    super(message);
+  }
+}
 
 function describe(c: Condition): string {
   return c.is === 'unchangedSince' ? `${c.prefix}* unchanged since ${c.revision}` : `${c.key} ${c.is}`;
@@ -94,7 +105,7 @@ export class EngineStore {
     for (let i = 0; i < ops.length; i += TXN_MAX_OPS) {
       const res = await commitTxn(this.etcd, { conditions, writes: ops.slice(i, i + TXN_MAX_OPS), otherwise });
       if (!res.succeeded) {
-        if (own.length > 0 && res.reads[0]?.[0]?.createRevision === fence.revision) throw new PreconditionFailed(own.map(describe).join(', '));
+        if (own.length > 0 && res.reads[0]?.[0]?.createRevision === fence.revision) throw new PreconditionFailed(own.map(describe).join(', '), revision);
         throw new FencedWriteError(`engine election key ${fence.candidateKey} is no longer at revision ${fence.revision}`);
       }
       revision = res.revision;

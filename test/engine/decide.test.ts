@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decide, type EngineMemory } from '../../src/engine/decide.js';
+import { decide, REQUIRE_ABSENT_MAX, type EngineMemory } from '../../src/engine/decide.js';
 import { GRACE_FRACTION } from '../../src/engine/cluster-state.js';
 import type { EnginePlan } from '../../src/engine/plan.js';
 import { Refusals } from '../../src/engine/refusals.js';
@@ -179,4 +179,14 @@ test('decide: an assignment deleted because its unit is gone is deleted only if 
   const plan2 = decide(moved.snapshot(NOW), memory());
   assert.deepEqual(plan2.writes.deletedKeys(), [keys.assignment(M1, 'b.service')]);
   assert.deepEqual([...plan2.writes.requireAbsent], []);
+});
+
+test('decide: one step unschedules at most REQUIRE_ABSENT_MAX destroyed units (each is a compare; etcd takes 128), the next the rest', () => {
+  const cluster = new MemoryCluster().live(M1);
+  const names = Array.from({ length: REQUIRE_ABSENT_MAX + 50 }, (_, i) => `d${i}.service`);
+  for (const n of names) cluster.unitFrom(n, service(n)).assign(n, M1).destroy(n);
+  const plan = decide(cluster.snapshot(NOW), memory());
+  assert.equal(plan.writes.requireAbsent.size, REQUIRE_ABSENT_MAX);
+  assert.equal(plan.writes.deletedKeys().length, REQUIRE_ABSENT_MAX);
+  assert.deepEqual(plan.writes.deletedKeys().sort(), [...plan.writes.requireAbsent].map((k) => keys.assignment(M1, k.split('/').at(-1) ?? '')).sort());
 });

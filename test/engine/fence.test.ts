@@ -6,8 +6,8 @@ import type { Etcd3 } from 'etcd3';
 import { startEtcd, type EtcdCluster } from '../../src/dev/etcd.js';
 import { connectStore } from '../../src/registry/store.js';
 import { Registry } from '../../src/registry/registry.js';
-import { EngineStore } from '../../src/registry/engine-store.js';
-import { Writes } from '../../src/registry/txn.js';
+import { EngineStore, PreconditionFailed } from '../../src/registry/engine-store.js';
+import { when, Writes } from '../../src/registry/txn.js';
 import { Election } from '../../src/engine/election.js';
 import type { Fence } from '../../src/engine/fence.js';
 import { FencedWriteError } from '../../src/util/errors.js';
@@ -75,4 +75,25 @@ test('a leader whose lease is revoked loses the fence; the other candidate takes
   await a.election.resign();
   await b.election.resign();
   await b.lease.revoke();
+});
+
+test("a write of several chunks whose own condition fails midway says what it had committed (the engine waits for it), and the fence still holds", async () => {
+  const a = await campaign('e'.repeat(32));
+  const fence = a.fences[0];
+  assert.ok(fence);
+  const store = new EngineStore(registry());
+  // Chunk one (100 ops, keys in order) puts a key under r/, which breaks chunk two's condition.
+  const w = new Writes();
+  for (let i = 0; i < 99; i++) w.put(`/fence-test/a${String(i).padStart(3, '0')}`, '1');
+  w.put('/fence-test/r/x', '1');
+  for (let i = 0; i < 10; i++) w.put(`/fence-test/z${i}`, '1');
+  const now = (await client.get('/fence-test/none').exec()).header.revision;
+  const err = await store.fencedWrite(fence, w, [when.unchangedSince('/fence-test/r/', Number(now))]).then(() => undefined, (e: unknown) => e);
+  assert.ok(err instanceof PreconditionFailed, String(err));
+  const firstChunk = Number((await client.get('/fence-test/r/x').exec()).kvs[0]?.mod_revision);
+  assert.equal(err.committedAt, firstChunk);
+  assert.equal(await client.get('/fence-test/a098').string(), '1');
+  assert.equal(await client.get('/fence-test/z0').string(), null);
+  await a.election.resign();
+  await a.lease.revoke();
 });
