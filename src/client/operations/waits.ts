@@ -9,7 +9,7 @@ import { problemMachineIds, reasonLines, summarizeReasons } from '../reasons.js'
 import type { DesiredState, Unplaced, UnitSummary } from '../types.js';
 import type { OperationContext } from './context.js';
 import { fail, isCommandFailure } from './errors.js';
-import { type UnitWaiter, budgetFor, withWaiter } from './waiter.js';
+import { type UnitWaiter, WaitTimeoutError, budgetFor, withWaiter } from './waiter.js';
 
 /** "Unit hello.service launched on 113f16a7.../10.0.0.1" */
 export async function unitStateLine(ctx: OperationContext, u: UnitSummary): Promise<string> {
@@ -28,7 +28,10 @@ export function throwFailures(results: ReadonlyArray<PromiseSettledResult<unknow
   if (reasons.length === 0) return;
   const severe = reasons.find((r) => !isCommandFailure(r));
   if (severe !== undefined) throw severe;
-  throw fail(reasons.map((r) => (r as Error).message).join('; '));
+  const line = reasons.map((r) => (r as Error).message).join('; ');
+  // Timeouts alone stay timeouts: a caller may wait out (sync's destroyed units) what it would not fail on.
+  if (reasons.every((r) => r instanceof WaitTimeoutError)) throw new WaitTimeoutError(line);
+  throw fail(line);
 }
 
 /**
