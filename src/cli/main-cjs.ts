@@ -26,4 +26,10 @@ const answer = fastAnswer(argv, __dirname, process.stdout.isTTY === true);
 const list = answer === undefined ? standaloneList(argv, process.env, process) : undefined;
 if (answer !== undefined) printAnswer(answer);
 else if (list) void runProcess(argv, (args, env, output) => runList(list.req, args, env, output, list.globals));
-else void import(pathToFileURL(join(__dirname, ESM_MAIN)).href);
+else {
+  import(pathToFileURL(join(__dirname, ESM_MAIN)).href).catch((err: unknown) => {
+    // The rest of flotctl is missing or broken beside this file: one line, not a stack trace.
+    process.stderr.write(`flotctl: cannot load ${join(__dirname, ESM_MAIN)}: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}; reinstall flotctl\n`);
+    process.exit(1);
+  });
+}

@@ -37,6 +37,9 @@ export function parseEndpoints(value: string, what = 'endpoint'): string[] {
   return list;
 }
 
+/** The largest etcd answer a client takes (gRPC's default is 4 MB). */
+export const STORE_ANSWER_MAX_BYTES = 256 * 1024 * 1024;
+
 export function connectStore(opts: StoreOptions): Etcd3 {
   const requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
   const tls = opts.security?.tls;
@@ -48,8 +51,9 @@ export function connectStore(opts: StoreOptions): Etcd3 {
     dialTimeout: opts.dialTimeoutMs ?? 3000,
     // gRPC refuses answers over 4 MB by default, and etcd3 takes that refusal for a failing
     // member (a breaker trips, the call is retried): the assignments of 50,000 units (~9 MB)
-    // could not be read at all. etcd itself sends answers of any size; so does this client.
-    grpcOptions: { 'grpc.max_receive_message_length': -1 },
+    // could not be read at all. 256 MB is far above any real cluster's prefix, and still a
+    // bound on what garbage in etcd can make every flotillad buffer.
+    grpcOptions: { 'grpc.max_receive_message_length': STORE_ANSWER_MAX_BYTES },
     // Without a CA file grpc verifies against the system's CAs (null); never unverified.
     ...(tls ? { credentials: { rootCertificate: tls.ca ?? (null as unknown as Buffer), ...(tls.cert ? { certChain: tls.cert } : {}), ...(tls.key ? { privateKey: tls.key } : {}) } } : {}),
     ...(auth ? { auth: { username: auth.username, password: auth.password } } : {}),

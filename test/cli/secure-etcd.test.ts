@@ -84,6 +84,10 @@ describe('flotctl against a secured etcd', () => {
   it('a wrong or missing password: one line naming it', async () => {
     await fails({ FLOTCTL_PASSWORD: 'not the password' }, 1, /^flotctl: etcd refused user "flotilla": wrong user name or password \(FLOTCTL_USERNAME, FLOTCTL_PASSWORD\)$/);
     await fails({ FLOTCTL_USERNAME: undefined, FLOTCTL_PASSWORD: undefined }, 1, /^flotctl: etcd requires authentication: give --username and --password$/);
+    // diff's 1 means "something would change": a refusal is an error there, 2.
+    const dir = await mkdtemp('/tmp/fl-secdiff-');
+    await writeFile(join(dir, 'a.service'), '[Service]\nExecStart=/bin/true\n');
+    await fails({ FLOTCTL_PASSWORD: 'not the password' }, 2, /^flotctl: etcd refused user "flotilla": wrong user name or password/, ['diff', dir]);
   });
 
   it('the wrong scheme and unusable files are named too', async () => {

@@ -9,8 +9,8 @@ import { FollowRollout } from '../../client/sources/follow-rollout.js';
 import { readManifest } from '../../client/sources/prepare.js';
 import { syncSource, syncSummary, throwIfIncomplete } from '../../client/sources/sync.js';
 import { rolloutOptions } from '../../rollout/options.js';
-import { ExitCode, FlotillaError, StoreUnavailableError, UsageError } from '../../util/errors.js';
-import { exitCodeOf } from '../../util/exit-codes.js';
+import { ExitCode, FlotillaError, UsageError } from '../../util/errors.js';
+import { reportFailure } from '../report.js';
 import type { Session } from '../session.js';
 import { SyncProgress } from '../sync-progress.js';
 
@@ -44,10 +44,10 @@ export function registerSyncCommands(program: Command, session: Session): void {
       else for (const line of diffLines(report)) session.output.out(line);
       session.exitCode = report.changes.length > 0 ? 1 : 0;
     } catch (err) {
-      // 1 means "differences" here: every other failure is at least 2.
-      if (!(err instanceof FlotillaError) || exitCodeOf(err) !== ExitCode.failure || err instanceof StoreUnavailableError) throw err;
-      session.output.error(err.message);
-      session.exitCode = ExitCode.usage;
+      // 1 means "differences" here: every other failure, reported as any command's, is at least 2
+      // (a refused store or a bug included, which other commands exit 1 with).
+      const code = reportFailure(err, session.output, session.globals.debug);
+      session.exitCode = code === ExitCode.failure ? ExitCode.usage : code;
     }
   });
 
