@@ -130,8 +130,8 @@ export class ClusterState implements EngineView, SnapshotSource {
   }
 
   rolloutPin(unit: string, unitHash: string, machineId: string): string | undefined {
-    this.pins ??= rolloutPins([...this.rollouts.values()].map((e) => e.value));
-    return pinnedHash(this.pins, unit, unitHash, machineId);
+    this.pins ??= rolloutPins(this.rollouts.values());
+    return pinnedHash(this.pins, unit, unitHash, this.units.get(this.registry.keys.unit(unit))?.modRevision ?? 0, machineId);
   }
 
   /** Record a departure this engine did not see (see assumedStopDeadline), so its deadline stays put. */

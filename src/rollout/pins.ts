@@ -27,22 +27,31 @@ export interface UnitPins {
   readonly previousHash: string;
   /** machine -> the hash it must run instead of the unit record's (previousHash). */
   readonly hosts: ReadonlyMap<string, string>;
+  /** A failed rollout's record is written no more: its store revision. A unit record written after it is someone else's. */
+  readonly frozenAt?: number;
+}
+
+/** A rollout record as stored: the revision of its last write, when known. */
+export interface StoredRolloutRecord {
+  value: RolloutRecord;
+  modRevision?: number;
 }
 
 /** unit -> its pins. */
 export type RolloutPins = ReadonlyMap<string, UnitPins>;
 
-export function rolloutPins(records: Iterable<RolloutRecord>): RolloutPins {
-  const out = new Map<string, { rolloutHash: string; previousHash: string; hosts: Map<string, string> }>();
-  for (const r of records) {
+export function rolloutPins(records: Iterable<StoredRolloutRecord>): RolloutPins {
+  const out = new Map<string, { rolloutHash: string; previousHash: string; hosts: Map<string, string>; frozenAt?: number }>();
+  for (const { value: r, modRevision } of records) {
     if (r.state !== 'running' && r.state !== 'failed') continue;
+    const frozenAt = r.state === 'failed' ? modRevision : undefined;
     for (const u of r.units) {
       if (!u.hosts || u.previousHash === undefined) continue;
       if (u.phase !== 'inflight' && u.phase !== 'failed' && u.phase !== 'reverted') continue;
       for (const h of u.hosts) {
         if (h.phase !== 'pending' && h.phase !== 'reverted') continue;
         let m = out.get(u.name);
-        if (!m) out.set(u.name, (m = { rolloutHash: u.hash, previousHash: u.previousHash, hosts: new Map() }));
+        if (!m) out.set(u.name, (m = { rolloutHash: u.hash, previousHash: u.previousHash, hosts: new Map(), ...(frozenAt !== undefined ? { frozenAt } : {}) }));
         m.hosts.set(h.machineId, u.previousHash);
       }
     }
@@ -56,9 +65,15 @@ export function rolloutPins(records: Iterable<RolloutRecord>): RolloutPins {
  * the unit record is at one of the rollout's two contents: once someone
  * gives the unit a third (a submit or start --replace after a failed
  * rollout), the rollout no longer governs it and every host runs the new one.
+ * Nor after a failed rollout once anyone has written the unit record again
+ * (`unitRevision` past the frozen record's): a submit or start --replace of
+ * the same content the rollout failed on is a new try, on every host. (A
+ * running rollout's driver sees such writes itself: it rewrites its record
+ * every pass, so revisions say nothing there.)
  */
-export function pinnedHash(pins: RolloutPins, unit: string, unitHash: string, machineId: string): string | undefined {
+export function pinnedHash(pins: RolloutPins, unit: string, unitHash: string, unitRevision: number, machineId: string): string | undefined {
   const p = pins.get(unit);
   if (!p || (unitHash !== p.rolloutHash && unitHash !== p.previousHash)) return undefined;
+  if (p.frozenAt !== undefined && unitRevision > p.frozenAt) return undefined;
   return p.hosts.get(machineId);
 }

@@ -100,7 +100,7 @@ describe('a global unit rolls host by host', () => {
     assert.deepEqual(phases(s.record), ['1:reverted', '2:reverted', '3:pending']);
     assert.deepEqual(s.revert, [{ unit: 'g', hash: P }]);
     assert.match(s.record.error ?? '', /^g: failed to start on 222222222222; rollout stopped, previous content put back/);
-    assert.deepEqual(Object.fromEntries(rolloutPins([s.record]).get('g')?.hosts ?? []), { [M1]: P, [M2]: P, [M3]: P });
+    assert.deepEqual(Object.fromEntries(rolloutPins([{ value: s.record }]).get('g')?.hosts ?? []), { [M1]: P, [M2]: P, [M3]: P });
   });
 
   it('a failure without auto-revert: the rollout stops, the pending host stays pending and pinned to the old content', () => {
@@ -110,7 +110,7 @@ describe('a global unit rolls host by host', () => {
     assert.deepEqual(phases(s.record), ['1:done', '2:failed', '3:pending']);
     assert.deepEqual(s.revert, []);
     assert.equal(s.record.units[1]!.phase, 'pending', 'b never started');
-    assert.deepEqual(Object.fromEntries(rolloutPins([s.record]).get('g')?.hosts ?? []), { [M3]: P });
+    assert.deepEqual(Object.fromEntries(rolloutPins([{ value: s.record }]).get('g')?.hosts ?? []), { [M3]: P });
   });
 
   it('a host not healthy by the deadline fails it; a failure right after the start is not believed yet', () => {
@@ -132,7 +132,7 @@ describe('a global unit rolls host by host', () => {
     let r = rec([unit('g', { phase: 'inflight', startedAt: 0, hosts: [host(M1, 'inflight', { startedAt: 0, healthySince: 0 }), host(M2, 'pending'), host(M3, 'pending')] })]);
     let s = stepRollout(r, never, opts.minHealthyMs, view(HOSTS, gone));
     assert.deepEqual(phases(s.record), ['1:done', '2:pending', '3:inflight'], 'the gone host is passed over');
-    assert.deepEqual(Object.fromEntries(rolloutPins([s.record]).get('g')?.hosts ?? []), { [M2]: P }, 'back before its turn, it keeps the old content');
+    assert.deepEqual(Object.fromEntries(rolloutPins([{ value: s.record }]).get('g')?.hosts ?? []), { [M2]: P }, 'back before its turn, it keeps the old content');
     r = s.record;
     s = stepRollout(r, never, 2 * opts.minHealthyMs, view(HOSTS, gone));
     s = stepRollout(s.record, never, 4 * opts.minHealthyMs, view(HOSTS, gone));

@@ -19,7 +19,7 @@ const rec = (state: RolloutRunState, u: Partial<RolloutUnitRecord>): RolloutReco
   opts: { maxParallel: 1, minHealthyMs: 1000, healthyDeadlineMs: 60_000, autoRevert: false },
   units: [{ name: 'g.service', hash: H, previousHash: P, phase: 'inflight', ...u }],
 });
-const pinsOf = (r: RolloutRecord): Record<string, string> => Object.fromEntries(rolloutPins([r]).get('g.service')?.hosts ?? []);
+const pinsOf = (r: RolloutRecord): Record<string, string> => Object.fromEntries(rolloutPins([{ value: r }]).get('g.service')?.hosts ?? []);
 
 describe('rolloutPins', () => {
   const hosts = [host(M1, 'done'), host(M2, 'inflight'), host(M3, 'pending')];
@@ -36,11 +36,21 @@ describe('rolloutPins', () => {
   for (const [name, r, want] of rows) it(name, () => assert.deepEqual(pinsOf(r), want));
 
   it('a pin holds only while the unit record is at one of the rollout\'s contents', () => {
-    const pins = rolloutPins([rec('failed', { phase: 'failed', hosts })]);
-    assert.equal(pinnedHash(pins, 'g.service', H, M3), P, 'record at the new content');
-    assert.equal(pinnedHash(pins, 'g.service', P, M3), P, 'record back at the previous content');
-    assert.equal(pinnedHash(pins, 'g.service', 'c'.repeat(40), M3), undefined, 'someone gave the unit a third content: every host runs it');
-    assert.equal(pinnedHash(pins, 'g.service', H, M1), undefined, 'a host that moved is not pinned');
+    const pins = rolloutPins([{ value: rec('failed', { phase: 'failed', hosts }) }]);
+    assert.equal(pinnedHash(pins, 'g.service', H, 0, M3), P, 'record at the new content');
+    assert.equal(pinnedHash(pins, 'g.service', P, 0, M3), P, 'record back at the previous content');
+    assert.equal(pinnedHash(pins, 'g.service', 'c'.repeat(40), 0, M3), undefined, 'someone gave the unit a third content: every host runs it');
+    assert.equal(pinnedHash(pins, 'g.service', H, 0, M1), undefined, 'a host that moved is not pinned');
+  });
+
+  it('after a failed rollout, a unit record written again (even with the content it failed on) ends the pins: a new try on every host', () => {
+    const failed = rolloutPins([{ value: rec('failed', { phase: 'failed', hosts }), modRevision: 50 }]);
+    assert.equal(pinnedHash(failed, 'g.service', H, 49, M3), P, 'the unit record as the rollout left it');
+    assert.equal(pinnedHash(failed, 'g.service', H, 50, M3), P, 'written in the rollout\'s own last transaction');
+    assert.equal(pinnedHash(failed, 'g.service', H, 51, M3), undefined, 'written by someone since');
+    // A running rollout rewrites its record each pass: revisions say nothing there.
+    const running = rolloutPins([{ value: rec('running', { hosts }), modRevision: 50 }]);
+    assert.equal(pinnedHash(running, 'g.service', H, 51, M3), P);
   });
 });
 
