@@ -41,6 +41,22 @@ export function rolloutFits(units: readonly string[]): boolean {
   return units.reduce((n, name) => n + name.length + 200, 200) <= ROLLOUT_RECORD_MAX_BYTES;
 }
 
+/**
+ * Global units the older running rollout is moving host by host, that this
+ * sync leaves as they are: their unit record already holds the content the
+ * rollout moves them to, and their hosts not reached yet are pinned to the
+ * previous one (src/rollout/pins.ts). Ending that rollout would end the
+ * pins, and every such host would get the new content at once; the new
+ * record carries them on instead, as they are.
+ */
+function unfinishedHostRolls(running: RolloutRecord | undefined, p: PlannedSync): RolloutRecord['units'] {
+  if (!running) return [];
+  const touched = new Set(p.plan.changes.map((c) => (c.action === 'destroy' ? c.name : c.unit.name)));
+  return running.units.filter((u) =>
+    u.phase === 'inflight' && u.hosts !== undefined && u.hosts.some((h) => h.phase === 'pending' || h.phase === 'inflight') &&
+    !touched.has(u.name) && p.snapshot.units.get(u.name)?.hash === u.hash);
+}
+
 export function writesOfPlan(p: PlannedSync): SyncWrites {
   const rolling = p.rolling && rolloutFits(p.plan.changes.filter(rollsOut).map((c) => c.unit.name)) ? p.rolling : undefined;
   const present = new Set([...p.snapshot.units.values()].map((u) => u.hash));
@@ -79,8 +95,10 @@ export function writesOfPlan(p: PlannedSync): SyncWrites {
     });
   }
   const running = p.snapshot.rollout?.record?.state === 'running' ? p.snapshot.rollout.record : undefined;
-  if (rolling && rolled.length > 0) {
-    const record: RolloutRecord = { source: p.source, commit: p.applied.commit, opts: rolling, state: 'running', units: rolled };
+  const carried = unfinishedHostRolls(running, p);
+  if ((rolling && rolled.length > 0) || carried.length > 0) {
+    const opts = rolling ?? (running as RolloutRecord).opts;
+    const record: RolloutRecord = { source: p.source, commit: p.applied.commit, opts, state: 'running', units: [...rolled, ...carried] };
     w.rollout = { value: encode(record), revision: p.snapshot.rollout?.revision ?? 0 };
   } else if (running) {
     // This sync's plan covers every unit, so the older rollout's units still to do must not go on

@@ -68,6 +68,37 @@ describe('flotctl sync writes', () => {
   });
 });
 
+describe('a sync while a global unit rolls host by host', () => {
+  const M1 = '1'.repeat(32);
+  const M2 = '2'.repeat(32);
+  const P = 'b'.repeat(40);
+  // g.service's record already holds A, the content the rollout moves it to; M2 is still pinned to P.
+  const rolling = { name: 'g.service', hash: A.hash(), previousHash: P, phase: 'inflight' as const, startedAt: 1, hosts: [{ machineId: M1, phase: 'done' as const }, { machineId: M2, phase: 'pending' as const }] };
+  const withRollout = (tree: DesiredUnit[]): PreparedSync => {
+    const p = prepared(tree, [inCluster('g.service'), inCluster('run.service')]);
+    const record = { source: 's', commit: '', opts: { ...ROLLOUT_DEFAULTS }, state: 'running' as const, units: [rolling] };
+    p.snapshot.rollout = { record, revision: 9 };
+    return p;
+  };
+  const opts = { ...ROLLOUT_DEFAULTS, maxParallel: 1 };
+
+  it('carries the unit on into the new record when the new commit leaves it as it is (else its pinned hosts would all move at once)', () => {
+    const w = syncWrites(withRollout([unit('g.service', A), unit('run.service')]), '2026-01-01T00:00:00.000Z', opts);
+    const record = decodeRollout(w.rollout?.value ?? '');
+    assert.equal(record?.state, 'running');
+    assert.deepEqual(record?.units.map((u) => u.name), ['run.service', 'g.service']);
+    assert.deepEqual(record?.units[1], rolling);
+    // Nothing else changes: the record still runs, for the carried unit alone.
+    const only = decodeRollout(syncWrites(withRollout([unit('g.service', A), unit('run.service', A)]), '2026-01-01T00:00:00.000Z', opts).rollout?.value ?? '');
+    assert.deepEqual([only?.state, only?.units.map((u) => u.name)], ['running', ['g.service']]);
+  });
+
+  it('does not carry it when the new commit changes it: the new rollout takes it from its record', () => {
+    const record = decodeRollout(syncWrites(withRollout([unit('g.service', B), unit('run.service', A)]), '2026-01-01T00:00:00.000Z', opts).rollout?.value ?? '');
+    assert.deepEqual(record?.units.map((u) => [u.name, u.hash, u.previousHash]), [['g.service', B.hash(), A.hash()]]);
+  });
+});
+
 describe('the outcome of a sync whose rollout did not finish', () => {
   const result = (rollout: SyncResult['rollout']): SyncResult => ({ report: { source: 's' } as SyncResult['report'], steps: 1, rolled: [], rollout, destroyed: [] });
 
