@@ -23,9 +23,10 @@
  *    at the deadline. The unit is done when all its hosts are done.
  *
  * A host that no longer reports the unit (it left, or the unit left it):
- * in flight, it is done (dropped): waiting for it would fail the rollout at
- * the deadline over a host that is not there, and it is not pinned anyway.
- * Still pending, it stays pending (pinned: back before its turn, it keeps
+ * in flight, it is not healthy, and fails the rollout at the deadline if it
+ * does not come back healthy: the new content may be what took it down (a
+ * crash of its agent or of the host drops its state records), and dropping
+ * it would let such content take down every host in turn. Still pending, it stays pending (pinned: back before its turn, it keeps
  * the old content until then) and is skipped when the next host is chosen;
  * once every host still there is done, it is done too (dropped) and the
  * unit is done: back after that, it runs the unit record's content.
@@ -78,11 +79,8 @@ export function judgeHosts(u: GlobalUnit, view: HostView, o: RolloutPacing, now:
       if (seen !== 'gone') open = true;
       continue;
     }
-    if (seen === 'gone') {
-      h.phase = 'done';
-      continue;
-    }
-    const v = judge(h, seen, now, o, wake);
+    // Gone in flight: not healthy (see above), judged like a host still starting.
+    const v = judge(h, seen === 'gone' ? 'pending' : seen, now, o, wake);
     if (v === 'done') h.phase = 'done';
     else if (v === 'waiting') open = true;
     else {

@@ -3,7 +3,7 @@
  * list goes into the record a pass before its new content goes into the unit
  * record; hosts move one slot of max-parallel each, judged from their own
  * state; a failure reverts the hosts that moved (or, without --auto-revert,
- * leaves the others pinned); a host that left is dropped.
+ * leaves the others pinned); a host that stops reporting in flight is not healthy; a pending one that left is dropped at the end.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -121,10 +121,17 @@ describe('a global unit rolls host by host', () => {
     assert.equal(early.wakeAt, 100 + FAILED_SETTLE_MS);
   });
 
-  it('a host that left in flight is dropped (done) and the next one goes', () => {
+  it('a host that stops reporting in flight is not healthy: it holds the next host back and fails the rollout at the deadline (the new content may be what took it down)', () => {
     const r = rec([unit('g', { phase: 'inflight', startedAt: 0, hosts: [host(M1, 'inflight', { startedAt: 0 }), host(M2, 'pending'), host(M3, 'pending')] })]);
-    const s = stepRollout(r, never, 1, view(HOSTS, (m) => (m === M1 ? 'gone' : 'pending')));
-    assert.deepEqual(phases(s.record), ['1:done', '2:inflight', '3:pending']);
+    const gone = view(HOSTS, (m) => (m === M1 ? 'gone' : 'pending'));
+    const s = stepRollout(r, never, 1, gone);
+    assert.deepEqual(phases(s.record), ['1:inflight', '2:pending', '3:pending']);
+    const late = stepRollout(r, never, opts.healthyDeadlineMs, gone);
+    assert.equal(late.record.state, 'failed');
+    assert.equal(late.record.units[0]?.reason, 'not healthy within 5m0s on 111111111111');
+    // Back and healthy in time: it counts, and the next host goes.
+    const back = stepRollout(stepRollout(r, never, 1, view(HOSTS, (m) => (m === M1 ? 'healthy' : 'pending'))).record, never, 1 + opts.minHealthyMs, view(HOSTS, (m) => (m === M1 ? 'healthy' : 'pending')));
+    assert.deepEqual(phases(back.record), ['1:done', '2:inflight', '3:pending']);
   });
 
   it('a pending host that left is skipped (still pinned) and dropped once the others are done', () => {
