@@ -160,6 +160,11 @@ export class ClusterState implements EngineView, SnapshotSource {
     this.rollouts.onChange((c) => listener('rollouts', c));
   }
 
+  /** Read the caches a step's own conditions depend on (units, rollouts) again, then watch on. */
+  async reread(): Promise<void> {
+    await Promise.all([this.units.refresh(), this.rollouts.refresh()]);
+  }
+
   async start(): Promise<void> {
     await Promise.all(this.caches.map((c) => c.start()));
   }

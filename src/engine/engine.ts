@@ -53,6 +53,9 @@ export interface EngineOptions {
 /** A step that places at least this many units directly is taken as part of a stream (see reconcile). */
 const STREAM_BATCH_UNITS = 50;
 
+/** Steps in a row refused for a stale view after which the caches are read again. */
+const VIEW_BEHIND_REREAD = 3;
+
 export class Engine {
   private readonly registry: Registry;
   private readonly store: EngineStore;
@@ -97,6 +100,8 @@ export class Engine {
    * reconcile would place the same units again.
    */
   private assignmentsWrittenAt = 0;
+  /** Steps in a row not applied because the view was behind (see write). */
+  private behindSteps = 0;
 
   constructor(opts: EngineOptions) {
     this.registry = opts.registry;
@@ -235,6 +240,7 @@ export class Engine {
       this.book.record(unplaced);
       if (this.failedSteps > 0) this.log.info({ failures: this.failedSteps }, 'engine writes work again');
       this.failedSteps = 0;
+      this.behindSteps = 0;
       return true;
     } catch (err) {
       leftovers.moveInto(this.leftovers);
@@ -245,6 +251,13 @@ export class Engine {
         // could place again what they placed.
         if (batch.touchesAssignments && err.committedAt > 0) this.assignmentsWrittenAt = Math.max(this.assignmentsWrittenAt, err.committedAt);
         this.log.debug({ failed: err.message, committedAt: err.committedAt }, 'the engine\'s view was behind the store; step not applied');
+        // Once or twice is a watch event on its way. More in a row: a cache whose watch is stuck
+        // (no event would ever come to kick the next step), so it is read again.
+        if (++this.behindSteps === VIEW_BEHIND_REREAD) {
+          this.log.warn({ failed: err.message, steps: this.behindSteps }, 'engine steps keep finding their view behind the store; re-reading its caches');
+          void this.state?.reread().catch((e: unknown) => this.onWriteError(e, 'refresh caches'));
+          this.behindSteps = 0;
+        }
         return false;
       }
       throw err;
