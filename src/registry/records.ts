@@ -112,8 +112,11 @@ const machineSchema = v.pipe(
   v.object({
     id: machineId,
     publicIP: v.string(),
-    /** Metadata from the machine's config; dynamic metadata lives in its own keys. */
-    metadata: v.record(v.string(), v.string()),
+    /**
+     * Metadata from the machine's config; dynamic metadata lives in its own keys. Checked, not
+     * rebuilt: v.record drops keys named constructor or prototype, which are a user's to choose.
+     */
+    metadata: v.custom<Record<string, string>>((x) => x !== null && typeof x === 'object' && !Array.isArray(x) && Object.values(x).every((s) => typeof s === 'string')),
     version: v.fallback(v.optional(v.string(), ''), ''),
     /**
      * The agent's lease TTL: how long after its last renewal the machine may

@@ -141,6 +141,7 @@ test('unknown fields are dropped, malformed optional machine fields are left out
   assert.deepEqual(m, { id: M, publicIP: '10.0.0.1', metadata: { a: 'b' }, version: '' });
   assert.deepEqual(Object.keys(m ?? {}), ['id', 'publicIP', 'metadata', 'version']);
   assert.equal(decodeMachine(json({ id: M, publicIP: '', metadata: { a: 1 } })), undefined, 'metadata values are strings');
+  assert.deepEqual(decodeMachine(json({ id: M, publicIP: '', metadata: { constructor: 'x', prototype: 'y' } }))?.metadata, { constructor: 'x', prototype: 'y' }, 'any key is the user\'s');
   // An empty failure is no failure; the key is absent, as an agent that never failed writes it.
   const s = decodeUnitState(json({ unit: 'a.service', machineId: M, hash: '', load: 'loaded', active: 'active', sub: 'running', applied: 'launched', failure: '' }));
   assert.ok(s && !('failure' in s));
