@@ -27,7 +27,7 @@ import { SYNC_BODY_MAX_BYTES, parseAddSourceBody, parseDiffBody, parseSyncBody }
 const ok = (body: unknown): Reply => ({ status: 200, body });
 
 /** A failure of what was asked (flotctl's exit 1), not a bad body, an outage, a usage or an ssh error. */
-function isCommandFailure(err: unknown): err is FlotillaError {
+function failedWhatWasAsked(err: unknown): err is FlotillaError {
   if (!(err instanceof FlotillaError)) return false;
   return !(err instanceof ApiError || err instanceof InvalidInputError || err instanceof StoreUnavailableError || err instanceof UsageError || err instanceof SshError);
 }
@@ -36,7 +36,7 @@ async function failures<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
-    if (isCommandFailure(err)) {
+    if (failedWhatWasAsked(err)) {
       throw new ApiError(412, err.message.split('\n')[0] ?? err.message);
     }
     throw err;
