@@ -4,20 +4,10 @@
  * without loading commander. Rendered as for a pipe (commander: width 80, no
  * colour), which is the only case fast-answer.ts uses them for.
  */
-import { Output, type OutputStream } from './output.js';
+import { Output, textStream } from './output.js';
 import { buildProgram, runCli } from './program.js';
 
-function sink(): OutputStream & { text: string } {
-  return {
-    text: '',
-    isTTY: false,
-    write(chunk: string, cb?: (err?: Error | null) => void): boolean {
-      this.text += chunk;
-      cb?.();
-      return true;
-    },
-  };
-}
+const sink = textStream;
 
 /** What `flotctl ...args` prints to stdout, with its exit code. */
 export async function helpOutput(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {

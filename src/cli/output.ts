@@ -24,6 +24,19 @@ export interface OutputStream {
   isTTY?: boolean;
 }
 
+/** A stream that keeps what is written, as a pipe would get it (no TTY): help rendering and tests read `text`. */
+export function textStream(): OutputStream & { text: string } {
+  return {
+    text: '',
+    isTTY: false,
+    write(chunk: string, cb?: (err?: Error | null) => void): boolean {
+      this.text += chunk;
+      cb?.();
+      return true;
+    },
+  };
+}
+
 export interface OutputOptions {
   stdout: OutputStream;
   stderr: OutputStream;

@@ -14,7 +14,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { listRequest } from '../../src/cli/list-request.js';
-import { Output, type OutputStream } from '../../src/cli/output.js';
+import { Output, textStream } from '../../src/cli/output.js';
 import { runCli } from '../../src/cli/program.js';
 import { LocalCluster } from '../../src/dev/cluster.js';
 import { waitFor } from '../../src/util/deadline.js';
@@ -27,17 +27,7 @@ let apiEnv: Record<string, string>;
 let socket: string;
 let work: string;
 
-function sink(): OutputStream & { text: string } {
-  return {
-    text: '',
-    isTTY: false,
-    write(chunk: string, cb?: (err?: Error | null) => void): boolean {
-      this.text += chunk;
-      cb?.();
-      return true;
-    },
-  };
-}
+const sink = textStream;
 
 /** The full CLI (commander) on the same words and environment, in this process. */
 async function fullCli(env: Record<string, string>, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
