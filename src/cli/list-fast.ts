@@ -57,6 +57,7 @@ export async function runList(req: ListRequest, argv: readonly string[], env: En
   } catch (err) {
     return reportFailure(err, output, debugRequested(argv, env, () => session.globals.debug));
   } finally {
+    // The command's outcome is decided; a connection that fails to close changes nothing of it.
     await session.close().catch(() => undefined);
   }
 }

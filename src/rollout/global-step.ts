@@ -13,9 +13,9 @@
  *    the host list, it would write the new content to every host at once.
  *    With the list committed a pass earlier, the rollouts watch has it
  *    before the unit record changes, as long as it is not a whole pass
- *    behind the units watch. (Closing that too would take the engine's
- *    assignment txn comparing the rollouts prefix's mod revisions with the
- *    revision its rollouts cache reflects, so a lagging cache writes nothing.)
+ *    behind the units watch; if it is, the engine's assignment writes are
+ *    refused anyway (they require its rollouts cache to be current, see
+ *    Engine.stepConditions) and retried once the cache has the list.
  * 3. Host by host, as room under max-parallel allows (each in-flight host
  *    takes a slot, like an in-flight unit), a host goes `inflight` (its pin
  *    lifts, the engine writes the new content there) and is judged from its

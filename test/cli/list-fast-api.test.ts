@@ -27,12 +27,11 @@ let apiEnv: Record<string, string>;
 let socket: string;
 let work: string;
 
-const sink = textStream;
 
 /** The full CLI (commander) on the same words and environment, in this process. */
 async function fullCli(env: Record<string, string>, argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = sink();
-  const stderr = sink();
+  const stdout = textStream();
+  const stderr = textStream();
   const output = new Output({ stdout, stderr, env: { ...env, NO_COLOR: '1' } });
   const code = await runCli(argv, { ...env, NO_COLOR: '1' }, output);
   await output.flush();

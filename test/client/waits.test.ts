@@ -7,7 +7,7 @@
  * exercised by the end-to-end tests.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import {
   destroyUnits,
   loadUnits,
@@ -19,6 +19,9 @@ import {
   waitForUnitStates,
 } from '../../src/client/operations/index.js';
 import type { DesiredState } from '../../src/client/types.js';
+import { throwFailures } from '../../src/client/operations/waits.js';
+import { WaitTimeoutError } from '../../src/client/operations/waiter.js';
+import { FlotillaError, StoreUnavailableError } from '../../src/util/errors.js';
 import { MemoryClient, MemorySink, memoryFiles } from './support/memory-client.js';
 
 const HELLO = '[Service]\nExecStart=/bin/sleep 100\n';
@@ -341,4 +344,14 @@ describe('stop, unload, destroy, restart', () => {
     assert.deepEqual(client.writes, ['desire g.service loaded', 'desire g.service launched']);
     assert.deepEqual(sink.outLines, ['Restarted global unit g.service on 2 machines']);
   });
+});
+
+const rejected = (reason: unknown): PromiseSettledResult<unknown> => ({ status: 'rejected', reason });
+const ok: PromiseSettledResult<unknown> = { status: 'fulfilled', value: undefined };
+
+test('timeouts alone stay one WaitTimeoutError (sync waits out destroyed units on it); any other failure makes it a plain one; an outage wins', () => {
+  assert.doesNotThrow(() => throwFailures([ok, ok]));
+  assert.throws(() => throwFailures([rejected(new WaitTimeoutError('a timed out')), ok, rejected(new WaitTimeoutError('b timed out'))]), (e: unknown) => e instanceof WaitTimeoutError && e.message === 'a timed out; b timed out');
+  assert.throws(() => throwFailures([rejected(new WaitTimeoutError('a timed out')), rejected(new FlotillaError('b failed'))]), (e: unknown) => e instanceof FlotillaError && !(e instanceof WaitTimeoutError) && e.message === 'a timed out; b failed');
+  assert.throws(() => throwFailures([rejected(new WaitTimeoutError('a')), rejected(new StoreUnavailableError('down'))]), StoreUnavailableError);
 });
